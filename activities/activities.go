@@ -1,0 +1,63 @@
+// Package activities holds breachflow's Temporal activities: the side
+// effects workflows ask for — audit records in the store, mail, Slack,
+// containment webhooks. Each is idempotent, so a retry repeats nothing.
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/breachflow/breachflow/store"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Activities holds the dependencies activities use.
+type Activities struct {
+	Store store.Store
+}
+
+// AuditInput is one audit event to append.
+type AuditInput struct {
+	IncidentID string         `json:"incident_id"`
+	Key        string         `json:"key"`
+	At         time.Time      `json:"at"`
+	Actor      string         `json:"actor"`
+	Action     string         `json:"action"`
+	Target     string         `json:"target,omitempty"`
+	Details    map[string]any `json:"details,omitempty"`
+}
+
+// RecordAudit appends an event to the incident's hash-chained audit log.
+// The key makes it idempotent: a retried activity finds its event stored.
+func (a *Activities) RecordAudit(ctx context.Context, in AuditInput) error {
+	details, err := json.Marshal(in.Details)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError("audit details", "BadAuditDetails", err)
+	}
+	if in.Details == nil {
+		details = []byte("{}")
+	}
+	_, err = a.Store.AppendAudit(ctx, store.AuditEvent{
+		IncidentID: in.IncidentID,
+		Key:        in.Key,
+		At:         in.At,
+		Actor:      in.Actor,
+		Action:     in.Action,
+		Target:     in.Target,
+		Details:    details,
+	})
+	if err != nil {
+		return fmt.Errorf("record audit %s: %w", in.Key, err)
+	}
+	return nil
+}
+
+// SetIncidentStatus mirrors the incident's status into the store's index.
+func (a *Activities) SetIncidentStatus(ctx context.Context, id, status string) error {
+	if err := a.Store.SetIncidentStatus(ctx, id, status); err != nil {
+		return fmt.Errorf("set incident status: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/breachflow/breachflow/store"
+	"github.com/gin-gonic/gin"
+)
+
+const tokenKey = "breachflow.token"
+
+// authenticate resolves the bearer token; every /v1 route sits behind it.
+func (s *Server) authenticate(c *gin.Context) {
+	h := c.GetHeader("Authorization")
+	scheme, secret, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="breachflow"`)
+		problem(c, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
+		return
+	}
+	tok, err := s.store.AuthenticateToken(c.Request.Context(), strings.TrimSpace(secret))
+	if errors.Is(err, store.ErrNotFound) {
+		c.Header("WWW-Authenticate", `Bearer realm="breachflow", error="invalid_token"`)
+		problem(c, http.StatusUnauthorized, "unknown or revoked token")
+		return
+	}
+	if err != nil {
+		s.internal(c, "authenticate", err)
+		return
+	}
+	c.Set(tokenKey, tok)
+	c.Next()
+}
+
+// allows reports whether role may act as want: admin may do everything,
+// any role may read (viewer).
+func allows(role, want string) bool {
+	switch {
+	case role == store.RoleAdmin:
+		return true
+	case want == store.RoleViewer:
+		return store.ValidRole(role)
+	default:
+		return role == want
+	}
+}
+
+// require lets the request through when the token's role allows any of roles.
+func require(roles ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		tok := caller(c)
+		for _, r := range roles {
+			if allows(tok.Role, r) {
+				c.Next()
+				return
+			}
+		}
+		problem(c, http.StatusForbidden, "role "+tok.Role+" may not do this; it needs "+strings.Join(roles, " or "))
+	}
+}
+
+func caller(c *gin.Context) store.Token {
+	v, _ := c.Get(tokenKey)
+	tok, _ := v.(store.Token)
+	return tok
+}

@@ -1,0 +1,404 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/workflows"
+	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// launchRequest is the body of POST /v1/incidents. Times are strings so a
+// bad one is reported by its field name.
+type launchRequest struct {
+	Playbook       string         `json:"playbook"`
+	Title          string         `json:"title"`
+	Summary        string         `json:"summary"`
+	Severity       string         `json:"severity"`
+	ExternalRef    string         `json:"external_ref"`
+	AwareAt        string         `json:"aware_at"`
+	OccurredAt     string         `json:"occurred_at"`
+	DiscoveredAt   string         `json:"discovered_at"`
+	DeterminedAt   string         `json:"determined_at"`
+	AssessedAt     string         `json:"assessed_at"`
+	MaterialityAt  string         `json:"materiality_at"`
+	ClassifiedAt   string         `json:"classified_at"`
+	ExtortionPaid  string         `json:"extortion_paid_at"`
+	DataCategories []string       `json:"data_categories"`
+	Jurisdictions  []string       `json:"jurisdictions"`
+	Affected       map[string]int `json:"affected"`
+	Risk           string         `json:"risk"`
+	Flags          []string       `json:"flags"`
+}
+
+// Vocabularies of DESIGN §6.
+var (
+	dataCategories = []string{"contact", "identity", "financial", "credentials", "health", "biometric",
+		"genetic", "children", "location", "special_category", "other"}
+	riskLevels = []string{"unassessed", "none", "risk", "high"}
+	flagNames  = []string{"public_company", "hipaa_covered_entity", "nydfs_regulated", "cii_operator",
+		"essential_entity", "financial_entity", "data_encrypted", "extortion_payment"}
+	jurisdictionPattern = regexp.MustCompile(`^(EU|[A-Z]{2}(-[A-Z0-9]{1,3})?)$`)
+	externalRefPattern  = regexp.MustCompile(`^[A-Za-z0-9._:/#-]{1,100}$`)
+	incidentIDPattern   = regexp.MustCompile(`^BR-[0-9A-HJKMNP-TV-Z]{6}$`)
+)
+
+// clockSkew is how far in the future a time may be and still count as now.
+const clockSkew = 2 * time.Minute
+
+// validate checks the request, filling facts; it returns every problem.
+func (r *launchRequest) validate(now time.Time, pbs Playbooks) (workflows.Facts, int, []FieldError) {
+	var errs []FieldError
+	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
+	version := 0
+	if r.Playbook == "" {
+		bad("playbook", "required")
+	} else if pb, ok := pbs.Get(r.Playbook); !ok {
+		bad("playbook", fmt.Sprintf("unknown playbook %q (GET /v1/playbooks lists them)", r.Playbook))
+	} else {
+		version = pb.Version
+	}
+	r.Title = strings.TrimSpace(r.Title)
+	switch {
+	case r.Title == "":
+		bad("title", "required")
+	case len(r.Title) > 200:
+		bad("title", "at most 200 characters")
+	}
+	if len(r.Summary) > 4000 {
+		bad("summary", "at most 4000 characters")
+	}
+	if r.Severity == "" {
+		r.Severity = "medium"
+	}
+	if !slices.Contains(workflows.Severities, r.Severity) {
+		bad("severity", "one of "+strings.Join(workflows.Severities, ", "))
+	}
+	if r.ExternalRef != "" && !externalRefPattern.MatchString(r.ExternalRef) {
+		bad("external_ref", "1–100 characters of letters, digits and . _ : / # -")
+	}
+	f := workflows.Facts{DataCategories: r.DataCategories, Jurisdictions: r.Jurisdictions, Affected: r.Affected, Risk: r.Risk, Flags: r.Flags}
+	parse := func(field, v string) *time.Time {
+		if v == "" {
+			return nil
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			bad(field, "not an RFC 3339 time such as 2026-11-23T08:00:00Z")
+			return nil
+		}
+		if t.After(now.Add(clockSkew)) {
+			bad(field, "is in the future")
+			return nil
+		}
+		t = t.UTC()
+		return &t
+	}
+	if aware := parse("aware_at", r.AwareAt); aware != nil {
+		f.AwareAt = *aware
+	} else if r.AwareAt == "" {
+		f.AwareAt = now.UTC().Truncate(time.Second)
+	}
+	f.OccurredAt = parse("occurred_at", r.OccurredAt)
+	f.DiscoveredAt = parse("discovered_at", r.DiscoveredAt)
+	f.DeterminedAt = parse("determined_at", r.DeterminedAt)
+	f.AssessedAt = parse("assessed_at", r.AssessedAt)
+	f.MaterialityAt = parse("materiality_at", r.MaterialityAt)
+	f.ClassifiedAt = parse("classified_at", r.ClassifiedAt)
+	f.ExtortionPaidAt = parse("extortion_paid_at", r.ExtortionPaid)
+	if f.OccurredAt != nil && !f.AwareAt.IsZero() && f.OccurredAt.After(f.AwareAt) {
+		bad("occurred_at", "is after aware_at")
+	}
+	for i, c := range r.DataCategories {
+		if !slices.Contains(dataCategories, c) {
+			bad(fmt.Sprintf("data_categories[%d]", i), "one of "+strings.Join(dataCategories, ", "))
+		}
+	}
+	for i, j := range r.Jurisdictions {
+		if !jurisdictionPattern.MatchString(j) {
+			bad(fmt.Sprintf("jurisdictions[%d]", i), "an ISO 3166-1 alpha-2 or ISO 3166-2 code such as DE or US-CA")
+		}
+	}
+	for j, n := range r.Affected {
+		if !jurisdictionPattern.MatchString(j) {
+			bad("affected."+j, "key must be an ISO 3166 code such as DE or US-TX")
+		} else if n < 0 {
+			bad("affected."+j, "must not be negative")
+		}
+	}
+	if r.Risk != "" && !slices.Contains(riskLevels, r.Risk) {
+		bad("risk", "one of "+strings.Join(riskLevels, ", "))
+	}
+	for i, fl := range r.Flags {
+		if !slices.Contains(flagNames, fl) {
+			bad(fmt.Sprintf("flags[%d]", i), "one of "+strings.Join(flagNames, ", "))
+		}
+	}
+	if f.Risk == "" {
+		f.Risk = "unassessed"
+	}
+	return f, version, errs
+}
+
+// launch handles POST /v1/incidents.
+func (s *Server) launch(c *gin.Context) {
+	var req launchRequest
+	if !decodeStrict(c, &req) {
+		return
+	}
+	idem := c.GetHeader("Idempotency-Key")
+	if len(idem) > 200 {
+		problem(c, http.StatusBadRequest, "Idempotency-Key is longer than 200 characters",
+			FieldError{Field: "Idempotency-Key", Message: "at most 200 characters"})
+		return
+	}
+	now := s.now()
+	facts, version, errs := req.validate(now, s.playbooks)
+	if len(errs) > 0 {
+		problem(c, http.StatusUnprocessableEntity, "the launch request has invalid fields", errs...)
+		return
+	}
+	id, err := newIncidentID()
+	if err != nil {
+		s.internal(c, "new incident id", err)
+		return
+	}
+	who := caller(c).Name
+	rec, created, err := s.store.CreateIncident(c.Request.Context(), store.Incident{
+		ID: id, PlaybookID: req.Playbook, PlaybookVersion: version, Severity: req.Severity,
+		Status: workflows.StatusActive, ExternalRef: req.ExternalRef, IdempotencyKey: idem,
+		CreatedBy: who, CreatedAt: now.UTC(),
+	})
+	if err != nil {
+		s.internal(c, "create incident", err)
+		return
+	}
+	in := &workflows.IncidentInput{
+		ID: rec.ID, Title: req.Title, Summary: req.Summary, Severity: rec.Severity,
+		PlaybookID: rec.PlaybookID, PlaybookVersion: rec.PlaybookVersion, ExternalRef: rec.ExternalRef,
+		Facts: facts, LaunchedBy: rec.CreatedBy, LaunchedAt: rec.CreatedAt,
+	}
+	if !created {
+		// A repeat: answer with the existing incident. If an earlier launch
+		// stored the record but never reached Temporal, start it now.
+		if st, err := s.queryStatus(c.Request.Context(), rec.ID); err == nil {
+			c.JSON(http.StatusOK, st)
+			return
+		}
+	}
+	if err := s.startIncident(c.Request.Context(), in); err != nil {
+		s.log.Error("start incident workflow", "incident", rec.ID, "error", err)
+		problem(c, http.StatusServiceUnavailable, "the incident is recorded but its workflow could not start; repeat the request with the same Idempotency-Key or external_ref")
+		return
+	}
+	obs, _ := workflows.EvaluateObligations(c.Request.Context(), facts)
+	var next *time.Time
+	for _, o := range obs {
+		if o.DueAt != nil && (next == nil || o.DueAt.Before(*next)) {
+			next = o.DueAt
+		}
+	}
+	c.Header("Location", "/v1/incidents/"+rec.ID)
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	c.JSON(status, &workflows.Status{
+		ID: rec.ID, Title: in.Title, Summary: in.Summary, Severity: in.Severity, Status: workflows.StatusActive,
+		Phase: "triage", PlaybookID: in.PlaybookID, PlaybookVersion: in.PlaybookVersion, ExternalRef: in.ExternalRef,
+		LaunchedBy: in.LaunchedBy, LaunchedAt: in.LaunchedAt, Facts: facts, NextDeadline: next,
+		Obligations: obs, Timeline: []workflows.TimelineEntry{},
+	})
+}
+
+func (s *Server) startIncident(ctx context.Context, in *workflows.IncidentInput) error {
+	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.IncidentWorkflowID(in.ID),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		Memo:                     map[string]any{"title": in.Title},
+	}, "Incident", in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil
+	}
+	return err
+}
+
+func (s *Server) queryStatus(ctx context.Context, id string) (*workflows.Status, error) {
+	v, err := s.temporal.QueryWorkflow(ctx, workflows.IncidentWorkflowID(id), "", workflows.QueryStatus)
+	if err != nil {
+		return nil, err
+	}
+	var st workflows.Status
+	if err := v.Get(&st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// getIncident handles GET /v1/incidents/{id}.
+func (s *Server) getIncident(c *gin.Context) {
+	id := c.Param("id")
+	if !incidentIDPattern.MatchString(id) {
+		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+		return
+	}
+	st, err := s.queryStatus(c.Request.Context(), id)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		problem(c, http.StatusNotFound, "no incident "+id)
+		return
+	}
+	if err != nil {
+		s.internal(c, "query incident", err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+// IncidentSummary is one row of GET /v1/incidents.
+type IncidentSummary struct {
+	ID           string     `json:"id"`
+	Title        string     `json:"title"`
+	Status       string     `json:"status"`
+	Severity     string     `json:"severity"`
+	Playbook     string     `json:"playbook"`
+	NextDeadline *time.Time `json:"next_deadline,omitempty"`
+	LaunchedAt   time.Time  `json:"launched_at"`
+}
+
+// listIncidents handles GET /v1/incidents through Temporal visibility.
+// Filter values are checked against closed vocabularies before they are
+// put in the query, so no caller text is ever formatted into it.
+func (s *Server) listIncidents(c *gin.Context) {
+	q := []string{"WorkflowType = 'Incident'"}
+	var errs []FieldError
+	if v := c.Query("status"); v != "" {
+		if v != workflows.StatusActive && v != workflows.StatusClosed {
+			errs = append(errs, FieldError{Field: "status", Message: "active or closed"})
+		} else {
+			q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchStatus.GetName(), v))
+		}
+	}
+	if v := c.Query("severity"); v != "" {
+		if !slices.Contains(workflows.Severities, v) {
+			errs = append(errs, FieldError{Field: "severity", Message: "one of " + strings.Join(workflows.Severities, ", ")})
+		} else {
+			q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchSeverity.GetName(), v))
+		}
+	}
+	if v := c.Query("playbook"); v != "" {
+		if _, ok := s.playbooks.Get(v); !ok {
+			errs = append(errs, FieldError{Field: "playbook", Message: "unknown playbook"})
+		} else {
+			q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchPlaybook.GetName(), v))
+		}
+	}
+	size := 50
+	if v := c.Query("page_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			errs = append(errs, FieldError{Field: "page_size", Message: "a number from 1 to 500"})
+		}
+		size = n
+	}
+	var token []byte
+	if v := c.Query("page_token"); v != "" {
+		t, err := decodePageToken(v)
+		if err != nil {
+			errs = append(errs, FieldError{Field: "page_token", Message: "not a token this API issued"})
+		}
+		token = t
+	}
+	if len(errs) > 0 {
+		problem(c, http.StatusBadRequest, "bad query parameters", errs...)
+		return
+	}
+	resp, err := s.temporal.ListWorkflow(c.Request.Context(), &workflowservice.ListWorkflowExecutionsRequest{
+		Query: strings.Join(q, " AND "), PageSize: int32(size), NextPageToken: token,
+	})
+	if err != nil {
+		s.internal(c, "list incidents", err)
+		return
+	}
+	items := make([]IncidentSummary, 0, len(resp.GetExecutions()))
+	for _, ex := range resp.GetExecutions() {
+		id := strings.TrimPrefix(ex.GetExecution().GetWorkflowId(), "incident/")
+		row := IncidentSummary{ID: id, LaunchedAt: ex.GetStartTime().AsTime()}
+		sa := ex.GetSearchAttributes().GetIndexedFields()
+		_ = s.converter.FromPayload(sa[workflows.SearchStatus.GetName()], &row.Status)
+		_ = s.converter.FromPayload(sa[workflows.SearchSeverity.GetName()], &row.Severity)
+		_ = s.converter.FromPayload(sa[workflows.SearchPlaybook.GetName()], &row.Playbook)
+		if p := sa[workflows.SearchNextDeadline.GetName()]; p != nil {
+			var t time.Time
+			if s.converter.FromPayload(p, &t) == nil {
+				row.NextDeadline = &t
+			}
+		}
+		if p := ex.GetMemo().GetFields()["title"]; p != nil {
+			_ = s.converter.FromPayload(p, &row.Title)
+		}
+		items = append(items, row)
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].LaunchedAt.After(items[j].LaunchedAt) })
+	out := gin.H{"incidents": items}
+	if len(resp.GetNextPageToken()) > 0 {
+		out["next_page_token"] = encodePageToken(resp.GetNextPageToken())
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) listPlaybooks(c *gin.Context) {
+	type row struct {
+		ID          string `json:"id"`
+		Version     int    `json:"version"`
+		Title       string `json:"title"`
+		Description string `json:"description,omitempty"`
+		Steps       int    `json:"steps"`
+	}
+	var out []row
+	for _, p := range s.playbooks.List() {
+		out = append(out, row{ID: p.ID, Version: p.Version, Title: p.Title, Description: p.Description, Steps: len(p.Steps)})
+	}
+	c.JSON(http.StatusOK, gin.H{"playbooks": out})
+}
+
+func (s *Server) getPlaybook(c *gin.Context) {
+	p, ok := s.playbooks.Get(c.Param("id"))
+	if !ok {
+		problem(c, http.StatusNotFound, "no playbook "+strconv.Quote(c.Param("id")))
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+// Incident ids use Crockford's base32 (no I, L, O, U) so they can be read
+// aloud on a bridge call without ambiguity.
+const idAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+func newIncidentID() (string, error) {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	for i := range b {
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+	}
+	return "BR-" + string(b), nil
+}

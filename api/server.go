@@ -1,0 +1,194 @@
+// Package api is breachflow's HTTP face: the REST API under /v1, health
+// and metrics, and (in dev) the outbox of the embedded mail catcher. It
+// is a Gin router; every /v1 route is authenticated and role-checked, and
+// every error is an RFC 9457 problem document.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/breachflow/breachflow/playbooks"
+	"github.com/breachflow/breachflow/store"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+)
+
+// Playbooks is the catalog the API launches from.
+type Playbooks interface {
+	Get(id string) (*playbooks.Playbook, bool)
+	List() []*playbooks.Playbook
+}
+
+// Outbox lists what the dev SMTP catcher received.
+type Outbox interface {
+	Messages() any
+}
+
+// Deps are the API's collaborators.
+type Deps struct {
+	Store     store.Store
+	Temporal  client.Client
+	Converter converter.DataConverter // decodes memos; must match the client's
+	Playbooks Playbooks
+	Logger    *slog.Logger
+	Outbox    Outbox       // nil outside dev
+	Codec     http.Handler // payload codec for the Temporal UI; nil to not serve it
+	Now       func() time.Time
+}
+
+// Server is the HTTP API.
+type Server struct {
+	store     store.Store
+	temporal  client.Client
+	converter converter.DataConverter
+	playbooks Playbooks
+	log       *slog.Logger
+	outbox    Outbox
+	codec     http.Handler
+	now       func() time.Time
+	registry  *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	router    *gin.Engine
+}
+
+// New builds the router.
+func New(d Deps) *Server {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Converter == nil {
+		d.Converter = converter.GetDefaultDataConverter()
+	}
+	s := &Server{
+		store: d.Store, temporal: d.Temporal, converter: d.Converter, playbooks: d.Playbooks,
+		log: d.Logger, outbox: d.Outbox, codec: d.Codec, now: d.Now,
+		registry: prometheus.NewRegistry(),
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "breachflow_http_requests_total", Help: "HTTP requests by route and status.",
+	}, []string{"method", "route", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "breachflow_http_request_seconds", Help: "HTTP request latency by route.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"method", "route"})
+	s.registry.MustRegister(s.requests, s.latency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.router = s.routes()
+	return s
+}
+
+// Handler is the root http.Handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Routes lists "METHOD path" for every route (the OpenAPI test uses it).
+func (s *Server) Routes() []gin.RouteInfo { return s.router.Routes() }
+
+func (s *Server) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.Use(s.recover, s.observe)
+	r.NoRoute(func(c *gin.Context) { problem(c, http.StatusNotFound, "no such route") })
+	r.HandleMethodNotAllowed = true
+	r.NoMethod(func(c *gin.Context) { problem(c, http.StatusMethodNotAllowed, "method not allowed on this route") })
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+
+	v1 := r.Group("/v1", s.authenticate)
+	v1.POST("/incidents", require(store.RoleResponder), s.launch)
+	v1.GET("/incidents", require(store.RoleViewer), s.listIncidents)
+	v1.GET("/incidents/:id", require(store.RoleViewer), s.getIncident)
+	v1.GET("/playbooks", require(store.RoleViewer), s.listPlaybooks)
+	v1.GET("/playbooks/:id", require(store.RoleViewer), s.getPlaybook)
+
+	if s.outbox != nil {
+		dev := r.Group("/dev", s.authenticate)
+		dev.GET("/outbox", require(store.RoleResponder, store.RoleLegal), s.devOutbox)
+	}
+	if s.codec != nil {
+		// The Temporal UI's codec calls; the browser sends the same bearer token.
+		codec := r.Group("/codec", s.authenticate, require(store.RoleAdmin))
+		codec.POST("/encode", gin.WrapH(s.codec))
+		codec.POST("/decode", gin.WrapH(s.codec))
+	}
+	return r
+}
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic in handler", "route", c.FullPath(), "panic", v)
+			problem(c, http.StatusInternalServerError, "internal error")
+		}
+	}()
+	c.Next()
+}
+
+// observe logs and counts each request. It logs the route template, never
+// the body or query, so nothing a caller sent about people is written out.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	status := strconv.Itoa(c.Writer.Status())
+	s.requests.WithLabelValues(c.Request.Method, route, status).Inc()
+	s.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+	s.log.Debug("http", "method", c.Request.Method, "route", route, "status", status, "took", time.Since(start))
+}
+
+// internal logs err and answers 500 without its text.
+func (s *Server) internal(c *gin.Context, op string, err error) {
+	s.log.Error(op, "route", c.FullPath(), "error", err)
+	problem(c, http.StatusInternalServerError, "internal error; it has been logged")
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{}
+	ready := true
+	if err := s.store.Ping(ctx); err != nil {
+		checks["store"] = "unreachable"
+		ready = false
+		s.log.Warn("readyz: store", "error", err)
+	} else {
+		checks["store"] = "ok"
+	}
+	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"] = "unreachable"
+		ready = false
+		s.log.Warn("readyz: temporal", "error", err)
+	} else {
+		checks["temporal"] = "ok"
+	}
+	if !ready {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": checks})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "checks": checks})
+}
+
+func (s *Server) devOutbox(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"messages": s.outbox.Messages()})
+}

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/api"
+	"github.com/breachflow/breachflow/internal/codec"
+	"github.com/breachflow/breachflow/internal/config"
+	"github.com/breachflow/breachflow/internal/devserver"
+	"github.com/breachflow/breachflow/internal/mailcatcher"
+	"github.com/breachflow/breachflow/playbooks"
+	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/workflows"
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+)
+
+func devCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run everything in one process: embedded Temporal, Web UI, worker, API, SQLite and a mail catcher",
+		Args:  cobra.NoArgs,
+	}
+	load := config.Flags(cmd.Flags(), os.Getenv)
+	logLevel := cmd.Flags().String("temporal-log-level", "error", "log level of the embedded Temporal server")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := load()
+		if err != nil {
+			return err
+		}
+		ctx := cmd.Context()
+		stack, err := startDev(ctx, cfg, devOptions{TemporalLogLevel: *logLevel, Out: cmd.OutOrStdout()})
+		if err != nil {
+			return err
+		}
+		<-ctx.Done()
+		fmt.Fprintln(cmd.OutOrStdout(), "stopping…")
+		return stack.Stop()
+	}
+	return cmd
+}
+
+type devOptions struct {
+	TemporalLogLevel string
+	Out              io.Writer
+	Logger           *slog.Logger
+}
+
+// devStack is every part `breachflow dev` runs, in start order.
+type devStack struct {
+	cfg      *config.Config
+	lock     *os.File
+	store    store.Store
+	mail     *mailcatcher.Catcher
+	temporal *devserver.Server
+	client   client.Client
+	worker   worker.Worker
+	http     *http.Server
+	httpAddr string
+	token    string
+	log      *slog.Logger
+}
+
+func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devStack, err error) {
+	start := time.Now()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	s := &devStack{cfg: cfg, log: opts.Logger}
+	defer func() {
+		if err != nil {
+			_ = s.Stop()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("BREACHFLOW_DATA_DIR: %w", err)
+	}
+	if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	keys, err := devKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := playbooks.Load(cfg.PlaybookDir)
+	if err != nil {
+		return nil, fmt.Errorf("playbooks: %w", err)
+	}
+	if s.store, err = store.Open(ctx, cfg.DevDatabaseURL()); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := s.store.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	if s.token, err = devAdminToken(ctx, cfg, s.store); err != nil {
+		return nil, err
+	}
+	if cfg.SMTPAddr == "" {
+		if s.mail, err = mailcatcher.Start(cfg.DevSMTPAddr, 10000); err != nil {
+			return nil, err
+		}
+		cfg.SMTPAddr = s.mail.Addr()
+	}
+
+	// Bind the API first so the Temporal UI can be told where the codec is.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("BREACHFLOW_HTTP_ADDR: %w", err)
+	}
+	s.httpAddr = ln.Addr().String()
+	publicURL := strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.PublicURL == "http://127.0.0.1:8080" && s.httpAddr != "127.0.0.1:8080" {
+		publicURL = "http://" + s.httpAddr
+	}
+	s.temporal, err = devserver.Start(ctx, devserver.Options{
+		DatabaseFile:     filepath.Join(cfg.DataDir, "temporal.db"),
+		Namespace:        cfg.TemporalNamespace,
+		SearchAttributes: workflows.SearchAttributes(),
+		FrontendPort:     cfg.DevTemporalPort,
+		UIPort:           cfg.DevUIPort,
+		CodecEndpoint:    publicURL + "/codec",
+		LogLevel:         opts.TemporalLogLevel,
+	})
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	if s.client, err = workflows.Dial(ctx, s.temporal.FrontendHostPort(), cfg.TemporalNamespace, keys, opts.Logger); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	if err := workflows.EnsureSearchAttributes(ctx, s.client, cfg.TemporalNamespace); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	s.worker = workflows.NewWorker(s.client, &activities.Activities{Store: s.store})
+	if err := s.worker.Start(); err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	srv := api.New(api.Deps{
+		Store: s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
+		Logger: opts.Logger, Outbox: s.mail, Codec: codec.HTTPHandler(keys),
+	})
+	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			opts.Logger.Error("http server", "error", err)
+		}
+	}()
+
+	fmt.Fprintf(opts.Out, "breachflow dev is ready in %s\n", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(opts.Out, "  API          http://%s\n", s.httpAddr)
+	if u := s.temporal.UIURL(); u != "" {
+		fmt.Fprintf(opts.Out, "  Temporal UI  %s\n", u)
+	}
+	fmt.Fprintf(opts.Out, "  Temporal     %s (namespace %s)\n", s.temporal.FrontendHostPort(), cfg.TemporalNamespace)
+	if s.mail != nil {
+		fmt.Fprintf(opts.Out, "  SMTP catcher %s (GET /dev/outbox)\n", s.mail.Addr())
+	}
+	fmt.Fprintf(opts.Out, "  data         %s\n", cfg.DataDir)
+	fmt.Fprintf(opts.Out, "  admin token  %s\n", s.token)
+	fmt.Fprintf(opts.Out, "\n  export BREACHFLOW_TOKEN=%s\n  curl -H \"Authorization: Bearer $BREACHFLOW_TOKEN\" http://%s/v1/incidents\n", s.token, s.httpAddr)
+	return s, nil
+}
+
+// Stop shuts every part down in reverse order.
+func (s *devStack) Stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var errs []error
+	if s.http != nil {
+		errs = append(errs, s.http.Shutdown(ctx))
+	}
+	if s.worker != nil {
+		s.worker.Stop()
+	}
+	if s.client != nil {
+		s.client.Close()
+	}
+	if s.temporal != nil {
+		errs = append(errs, s.temporal.Stop())
+	}
+	if s.mail != nil {
+		errs = append(errs, s.mail.Close(ctx))
+	}
+	if s.store != nil {
+		errs = append(errs, s.store.Close())
+	}
+	if s.lock != nil {
+		_ = syscall.Flock(int(s.lock.Fd()), syscall.LOCK_UN)
+		errs = append(errs, s.lock.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// lockDataDir takes an exclusive lock so a second dev on the same data
+// dir fails instead of two Temporal servers writing one SQLite file.
+func lockDataDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "breachflow.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("BREACHFLOW_DATA_DIR: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		pid, _ := io.ReadAll(io.LimitReader(f, 32))
+		_ = f.Close()
+		who := strings.TrimSpace(string(pid))
+		if who == "" {
+			who = "another process"
+		} else {
+			who = "process " + who
+		}
+		return nil, fmt.Errorf("BREACHFLOW_DATA_DIR: %s is in use by %s (another breachflow dev?); stop it or choose another data dir", dir, who)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())), 0)
+	return f, nil
+}
+
+// devKeys returns the configured keys, or the dev key kept in the data
+// dir (generated on first start).
+func devKeys(cfg *config.Config) (*codec.Keyring, error) {
+	if cfg.EncryptionKeys != "" {
+		kr, err := codec.ParseKeys(cfg.EncryptionKeys)
+		if err != nil {
+			return nil, fmt.Errorf("BREACHFLOW_ENCRYPTION_KEYS: %w", err)
+		}
+		return kr, nil
+	}
+	spec, err := readOrCreate(filepath.Join(cfg.DataDir, "encryption-keys"), func() (string, error) { return codec.NewKey("dev1") })
+	if err != nil {
+		return nil, err
+	}
+	kr, err := codec.ParseKeys(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.DataDir, "encryption-keys"), err)
+	}
+	return kr, nil
+}
+
+// devAdminToken registers the admin token: the configured one, or the one
+// kept in the data dir (generated on first start).
+func devAdminToken(ctx context.Context, cfg *config.Config, st store.Store) (string, error) {
+	secret := cfg.AdminToken
+	if secret == "" {
+		var err error
+		secret, err = readOrCreate(filepath.Join(cfg.DataDir, "admin-token"), newSecret)
+		if err != nil {
+			return "", err
+		}
+	}
+	if _, err := st.EnsureToken(ctx, "admin", store.RoleAdmin, secret); err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	return secret, nil
+}
+
+func newSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "bf_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
+}
+
+func readOrCreate(path string, gen func() (string, error)) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	v, err := gen()
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(v+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return v, nil
+}

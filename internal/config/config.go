@@ -1,0 +1,207 @@
+// Package config reads breachflow's configuration from the environment
+// (BREACHFLOW_*) and command-line flags. A flag wins over its variable; a
+// bad value fails start-up with one line that names the variable.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Config is the whole configuration of one breachflow process.
+type Config struct {
+	HTTPAddr          string
+	DataDir           string
+	TemporalAddress   string
+	TemporalNamespace string
+	DatabaseURL       string
+	AdminToken        string
+	EncryptionKeys    string
+	SMTPAddr          string
+	SMTPUser          string
+	SMTPPassword      string
+	SMTPTLS           string
+	MailFrom          string
+	SlackToken        string
+	SlackSigningKey   string
+	SlackAPIURL       string
+	SlackUsers        string
+	PublicURL         string
+	PlaybookDir       string
+	DevTemporalPort   int
+	DevUIPort         int
+	DevSMTPAddr       string
+}
+
+// setting describes one variable: its flag, default and where it lands.
+type setting struct {
+	env, flag, def, usage string
+	str                   *string
+	num                   *int
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{env: "BREACHFLOW_HTTP_ADDR", flag: "http-addr", def: "127.0.0.1:8080", usage: "API and dashboard listen address", str: &c.HTTPAddr},
+		{env: "BREACHFLOW_DATA_DIR", flag: "data-dir", def: "./data", usage: "dev-mode data directory (Temporal db, app db, keys, admin token)", str: &c.DataDir},
+		{env: "BREACHFLOW_TEMPORAL_ADDRESS", flag: "temporal-address", usage: "Temporal frontend host:port (empty in dev = embedded server)", str: &c.TemporalAddress},
+		{env: "BREACHFLOW_TEMPORAL_NAMESPACE", flag: "temporal-namespace", def: "default", usage: "Temporal namespace", str: &c.TemporalNamespace},
+		{env: "BREACHFLOW_DATABASE_URL", flag: "database-url", usage: "sqlite:///path or postgres://… (dev default: sqlite in the data dir)", str: &c.DatabaseURL},
+		{env: "BREACHFLOW_ADMIN_TOKEN", flag: "admin-token", usage: "bootstrap admin token (dev generates one if unset)", str: &c.AdminToken},
+		{env: "BREACHFLOW_ENCRYPTION_KEYS", flag: "encryption-keys", usage: "keyid:base64key,… AES-256 keys, first is current (dev generates one)", str: &c.EncryptionKeys},
+		{env: "BREACHFLOW_SMTP_ADDR", flag: "smtp-addr", usage: "SMTP relay host:port (dev: the embedded catcher)", str: &c.SMTPAddr},
+		{env: "BREACHFLOW_SMTP_USER", flag: "smtp-user", usage: "SMTP AUTH user", str: &c.SMTPUser},
+		{env: "BREACHFLOW_SMTP_PASSWORD", flag: "smtp-password", usage: "SMTP AUTH password", str: &c.SMTPPassword},
+		{env: "BREACHFLOW_SMTP_TLS", flag: "smtp-tls", def: "none", usage: "SMTP transport security: none, starttls or tls", str: &c.SMTPTLS},
+		{env: "BREACHFLOW_MAIL_FROM", flag: "mail-from", def: "security@localhost", usage: "sender of notices and reminders", str: &c.MailFrom},
+		{env: "BREACHFLOW_SLACK_TOKEN", flag: "slack-token", usage: "Slack bot token (empty = Slack off)", str: &c.SlackToken},
+		{env: "BREACHFLOW_SLACK_SIGNING_SECRET", flag: "slack-signing-secret", usage: "Slack signing secret", str: &c.SlackSigningKey},
+		{env: "BREACHFLOW_SLACK_API_URL", flag: "slack-api-url", def: "https://slack.com/api/", usage: "Slack Web API base URL", str: &c.SlackAPIURL},
+		{env: "BREACHFLOW_SLACK_USERS", flag: "slack-users", usage: "who may act from Slack: U024BE7LH=legal,ann@example.com=responder", str: &c.SlackUsers},
+		{env: "BREACHFLOW_PUBLIC_URL", flag: "public-url", def: "http://127.0.0.1:8080", usage: "base URL used in links inside emails and Slack", str: &c.PublicURL},
+		{env: "BREACHFLOW_PLAYBOOK_DIR", flag: "playbook-dir", usage: "directory of playbook YAML files that add to or override the shipped ones", str: &c.PlaybookDir},
+		{env: "BREACHFLOW_DEV_TEMPORAL_PORT", flag: "dev-temporal-port", def: "7233", usage: "dev: embedded Temporal frontend port", num: &c.DevTemporalPort},
+		{env: "BREACHFLOW_DEV_UI_PORT", flag: "dev-ui-port", def: "8233", usage: "dev: Temporal Web UI port (0 = off)", num: &c.DevUIPort},
+		{env: "BREACHFLOW_DEV_SMTP_ADDR", flag: "dev-smtp-addr", def: "127.0.0.1:1025", usage: "dev: embedded SMTP catcher address", str: &c.DevSMTPAddr},
+	}
+}
+
+// Flags registers every setting on fs and returns a loader that, once the
+// flags are parsed, fills and validates the Config. Variables come from
+// getenv (os.Getenv in production, a map in tests).
+func Flags(fs *pflag.FlagSet, getenv func(string) string) func() (*Config, error) {
+	c := &Config{}
+	raw := map[string]*string{}
+	for _, s := range c.settings() {
+		v := new(string)
+		raw[s.env] = v
+		fs.StringVar(v, s.flag, "", fmt.Sprintf("%s [$%s, default %q]", s.usage, s.env, s.def))
+	}
+	return func() (*Config, error) {
+		for _, s := range c.settings() {
+			val := *raw[s.env]
+			if !fs.Changed(s.flag) {
+				val = getenv(s.env)
+			}
+			if val == "" {
+				val = s.def
+			}
+			if s.str != nil {
+				*s.str = val
+				continue
+			}
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 || n > 65535 {
+				return nil, fmt.Errorf("%s: %q is not a port number (0–65535)", s.env, val)
+			}
+			*s.num = n
+		}
+		if err := c.validate(); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+}
+
+// FromEnv loads the configuration from the environment alone.
+func FromEnv() (*Config, error) {
+	fs := pflag.NewFlagSet("env", pflag.ContinueOnError)
+	return Flags(fs, os.Getenv)()
+}
+
+func (c *Config) validate() error {
+	if err := checkHostPort(c.HTTPAddr); err != nil {
+		return fmt.Errorf("BREACHFLOW_HTTP_ADDR: %w", err)
+	}
+	if c.TemporalAddress != "" {
+		if err := checkHostPort(c.TemporalAddress); err != nil {
+			return fmt.Errorf("BREACHFLOW_TEMPORAL_ADDRESS: %w", err)
+		}
+	}
+	if strings.TrimSpace(c.TemporalNamespace) == "" {
+		return fmt.Errorf("BREACHFLOW_TEMPORAL_NAMESPACE: must not be empty")
+	}
+	if c.DatabaseURL != "" {
+		if err := checkDatabaseURL(c.DatabaseURL); err != nil {
+			return fmt.Errorf("BREACHFLOW_DATABASE_URL: %w", err)
+		}
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 20 {
+		return fmt.Errorf("BREACHFLOW_ADMIN_TOKEN: too short (%d characters; use at least 20 random characters)", len(c.AdminToken))
+	}
+	if c.SMTPAddr != "" {
+		if err := checkHostPort(c.SMTPAddr); err != nil {
+			return fmt.Errorf("BREACHFLOW_SMTP_ADDR: %w", err)
+		}
+	}
+	switch c.SMTPTLS {
+	case "none", "starttls", "tls":
+	default:
+		return fmt.Errorf("BREACHFLOW_SMTP_TLS: %q is not one of none, starttls, tls", c.SMTPTLS)
+	}
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		return fmt.Errorf("BREACHFLOW_MAIL_FROM: %q is not an email address", c.MailFrom)
+	}
+	if c.SlackToken != "" && c.SlackSigningKey == "" {
+		return fmt.Errorf("BREACHFLOW_SLACK_SIGNING_SECRET: required when BREACHFLOW_SLACK_TOKEN is set")
+	}
+	for name, v := range map[string]string{"BREACHFLOW_SLACK_API_URL": c.SlackAPIURL, "BREACHFLOW_PUBLIC_URL": c.PublicURL} {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s: %q is not an http(s) URL", name, v)
+		}
+	}
+	if c.PlaybookDir != "" {
+		if st, err := os.Stat(c.PlaybookDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("BREACHFLOW_PLAYBOOK_DIR: %q is not a directory", c.PlaybookDir)
+		}
+	}
+	if err := checkHostPort(c.DevSMTPAddr); err != nil {
+		return fmt.Errorf("BREACHFLOW_DEV_SMTP_ADDR: %w", err)
+	}
+	return nil
+}
+
+func checkHostPort(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has no valid port", s)
+	}
+	return nil
+}
+
+func checkDatabaseURL(s string) error {
+	switch {
+	case strings.HasPrefix(s, "sqlite://"), strings.HasPrefix(s, "sqlite:"):
+		return nil
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		if _, err := url.Parse(s); err != nil {
+			return fmt.Errorf("not a URL: %v", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("want sqlite:///path or postgres://…")
+}
+
+// DevDatabaseURL is the app store used by dev when none is configured.
+func (c *Config) DevDatabaseURL() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	abs, err := filepath.Abs(filepath.Join(c.DataDir, "breachflow.db"))
+	if err != nil {
+		abs = filepath.Join(c.DataDir, "breachflow.db")
+	}
+	return "sqlite://" + abs
+}

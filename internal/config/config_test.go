@@ -1,0 +1,78 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func load(t *testing.T, env map[string]string, args ...string) (*Config, error) {
+	t.Helper()
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	loader := Flags(fs, func(k string) string { return env[k] })
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return loader()
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:8080" || c.DevTemporalPort != 7233 || c.DevUIPort != 8233 ||
+		c.TemporalNamespace != "default" || c.SMTPTLS != "none" || c.DataDir != "./data" {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestFlagBeatsEnv(t *testing.T) {
+	c, err := load(t, map[string]string{"BREACHFLOW_HTTP_ADDR": "127.0.0.1:9000"}, "--http-addr", "127.0.0.1:9001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:9001" {
+		t.Fatalf("HTTPAddr = %q, want the flag's value", c.HTTPAddr)
+	}
+	c, err = load(t, map[string]string{"BREACHFLOW_HTTP_ADDR": "127.0.0.1:9000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:9000" {
+		t.Fatalf("HTTPAddr = %q, want the variable's value", c.HTTPAddr)
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	for _, tc := range []struct{ env, val string }{
+		{"BREACHFLOW_HTTP_ADDR", "8080"},
+		{"BREACHFLOW_DEV_TEMPORAL_PORT", "seventy"},
+		{"BREACHFLOW_DEV_UI_PORT", "70000"},
+		{"BREACHFLOW_SMTP_TLS", "ssl"},
+		{"BREACHFLOW_MAIL_FROM", "not an address"},
+		{"BREACHFLOW_DATABASE_URL", "mysql://x"},
+		{"BREACHFLOW_PUBLIC_URL", "ftp://x"},
+		{"BREACHFLOW_ADMIN_TOKEN", "short"},
+		{"BREACHFLOW_PLAYBOOK_DIR", "/does/not/exist"},
+		{"BREACHFLOW_TEMPORAL_ADDRESS", "nohost"},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			_, err := load(t, map[string]string{tc.env: tc.val})
+			if err == nil {
+				t.Fatalf("%s=%q accepted", tc.env, tc.val)
+			}
+			if !strings.HasPrefix(err.Error(), tc.env+":") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q does not name %s on one line", err, tc.env)
+			}
+		})
+	}
+}
+
+func TestSlackNeedsSigningSecret(t *testing.T) {
+	_, err := load(t, map[string]string{"BREACHFLOW_SLACK_TOKEN": "xoxb-1"})
+	if err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_SLACK_SIGNING_SECRET:") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+)
+
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+var migrationFiles embed.FS
+
+// timeLayout is how SQLite stores times: fixed width, so text order is time
+// order, and exactly microsecond precision, which is also PostgreSQL's.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// sqlStore is the dialect-neutral implementation both SQLite and Postgres
+// embed. Queries are written with ? placeholders and rebound for PostgreSQL.
+type sqlStore struct {
+	db      *sql.DB
+	dialect string
+
+	// writeSem, when not nil, admits one write transaction at a time. SQLite
+	// has a single writer anyway; queueing in-process avoids spinning on
+	// SQLITE_BUSY, while busy_timeout still covers other processes.
+	writeSem chan struct{}
+
+	// lockIncident serialises audit appends for one incident inside tx.
+	lockIncident func(ctx context.Context, tx *sql.Tx, incidentID string) error
+
+	// gooseOptions returns dialect-specific provider options for Migrate.
+	gooseOptions func(ctx context.Context) ([]goose.ProviderOption, error)
+}
+
+// DB returns the underlying database handle, for tests and tools.
+func (s *sqlStore) DB() *sql.DB { return s.db }
+
+// Dialect returns "sqlite" or "postgres".
+func (s *sqlStore) Dialect() string { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *sqlStore) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database handle.
+func (s *sqlStore) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies pending migrations; running it again is a no-op.
+func (s *sqlStore) Migrate(ctx context.Context) error {
+	gd := goose.DialectSQLite3
+	if s.dialect == DialectPostgres {
+		gd = goose.DialectPostgres
+	}
+	fsys, err := fs.Sub(migrationFiles, "migrations/"+s.dialect)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	// The global registry only holds Go migrations registered by init
+	// functions; this package has none and must not pick up anyone else's.
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if s.gooseOptions != nil {
+		more, err := s.gooseOptions(ctx)
+		if err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		opts = append(opts, more...)
+	}
+	p, err := goose.NewProvider(gd, s.db, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	// SQLite has no goose locker; the write semaphore at least keeps two
+	// Migrate calls in this process from racing each other.
+	if err := s.acquireWrite(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer s.releaseWrite()
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) acquireWrite(ctx context.Context) error {
+	if s.writeSem == nil {
+		return nil
+	}
+	select {
+	case s.writeSem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *sqlStore) releaseWrite() {
+	if s.writeSem != nil {
+		<-s.writeSem
+	}
+}
+
+// write runs fn in a write transaction and commits it when fn returns nil.
+func (s *sqlStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := s.acquireWrite(ctx); err != nil {
+		return err
+	}
+	defer s.releaseWrite()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // fn's error is the one worth reporting
+		return err
+	}
+	return tx.Commit()
+}
+
+// q rebinds ? placeholders to $n for PostgreSQL. The package's queries
+// contain no ? inside string literals, so a plain scan is enough.
+func (s *sqlStore) q(query string) string {
+	if s.dialect != DialectPostgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// timeArg converts a time to the value the dialect's column stores.
+func (s *sqlStore) timeArg(t time.Time) any {
+	t = t.UTC().Truncate(time.Microsecond)
+	if s.dialect == DialectSQLite {
+		return t.Format(timeLayout)
+	}
+	return t
+}
+
+// dbTime scans a time stored either as text (SQLite) or as a timestamp
+// (PostgreSQL) into UTC; NULL becomes the zero time.
+type dbTime struct{ t *time.Time }
+
+// Scan implements sql.Scanner.
+func (d dbTime) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.t = time.Time{}
+	case time.Time:
+		*d.t = v.UTC()
+	case string:
+		return d.parse(v)
+	case []byte:
+		return d.parse(string(v))
+	default:
+		return fmt.Errorf("store: cannot scan %T as time", src)
+	}
+	return nil
+}
+
+func (d dbTime) parse(s string) error {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("store: bad stored time %q: %w", s, err)
+	}
+	*d.t = t.UTC()
+	return nil
+}
+
+// now is the store's clock, at the precision both dialects keep.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// notFound maps sql.ErrNoRows to ErrNotFound and leaves other errors alone.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,50 @@
+// Package store keeps breachflow's relational state — API tokens, incidents
+// and their hash-chained audit trail — in SQLite (the embedded default, via
+// the pure-Go modernc.org/sqlite driver) or PostgreSQL (via pgx), behind one
+// Store interface. Temporal holds each incident's live workflow state; the
+// store holds what must outlive or sit beside it and what other replicas and
+// tools query directly.
+//
+// # Opening and migrating
+//
+// Open takes BREACHFLOW_DATABASE_URL: "sqlite:///abs/path.db",
+// "sqlite://relative.db", "sqlite::memory:", or "postgres://…". It never
+// changes the schema; call Migrate, which applies the embedded goose
+// migrations (migrations/sqlite and migrations/postgres, numbered 00001_…)
+// and is a no-op when nothing is pending. On PostgreSQL, Migrate takes a
+// session advisory lock so replicas starting together migrate one at a
+// time, and tables are created in the first schema of the search_path.
+//
+// SQLite connections run in WAL mode with a 10 s busy timeout, foreign keys
+// on and BEGIN IMMEDIATE transactions; writes from one process are queued
+// in-process rather than contending for SQLite's single write lock.
+//
+// # Tokens
+//
+// A token secret is "bf_" plus 32 random bytes in lower-case base32, shown
+// once. Only its SHA-256 is stored (a slow KDF buys nothing against
+// 256-bit secrets) and authentication looks the hash up by unique index.
+// EnsureToken installs a caller-chosen secret such as the bootstrap admin
+// token and is idempotent.
+//
+// # Incidents
+//
+// CreateIncident de-duplicates on ExternalRef and IdempotencyKey with
+// partial unique indexes and INSERT … ON CONFLICT DO NOTHING, so concurrent
+// launches of the same breach create it exactly once.
+//
+// # Audit trail
+//
+// Every incident has an append-only chain of AuditEvents. Each event's Hash
+// is a SHA-256 over a canonical encoding of its fields, the digest of its
+// details and the previous event's hash (see HashEvent), so altering,
+// reordering or removing an event breaks verification from that event on
+// (VerifyAudit, or VerifyChain on an export). Appends for one incident are
+// serialised — by SQLite's write lock, or by a PostgreSQL transaction-level
+// advisory lock on the incident — and each carries an idempotency Key, so a
+// retried activity appends nothing new. Triggers reject UPDATE and DELETE on
+// the audit table, but a database owner can drop or disable them; the
+// chain is what detects that. Removing events from the end of a chain is
+// not detectable from the chain alone: keep the count or the last hash
+// elsewhere (an evidence pack, a Slack message) to anchor it.
+package store

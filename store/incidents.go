@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// incidentAlphabet is Crockford's base32: no I, L, O or U, so an ID read
+// aloud on a bridge call or copied by hand survives.
+const incidentAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewIncidentID returns "BR-" followed by six random Crockford base32
+// characters (30 bits): short enough to say, and CreateIncident retries the
+// rare collision.
+func NewIncidentID() (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("store: new incident id: %w", err)
+	}
+	out := []byte("BR-")
+	for _, c := range b {
+		out = append(out, incidentAlphabet[c&31])
+	}
+	return string(out), nil
+}
+
+const incidentColumns = `id, playbook_id, playbook_version, severity, status,
+	external_ref, idempotency_key, created_by, created_at`
+
+func scanIncident(row interface{ Scan(...any) error }) (Incident, error) {
+	var in Incident
+	err := row.Scan(&in.ID, &in.PlaybookID, &in.PlaybookVersion, &in.Severity, &in.Status,
+		&in.ExternalRef, &in.IdempotencyKey, &in.CreatedBy, dbTime{&in.CreatedAt})
+	return in, err
+}
+
+func validStatus(s string) bool { return s == StatusActive || s == StatusClosed }
+
+// CreateIncident inserts in unless an incident with the same non-empty
+// IdempotencyKey or ExternalRef exists, in which case that one is returned
+// with created=false (a matching IdempotencyKey wins over ExternalRef).
+// Uniqueness is enforced by partial unique indexes and ON CONFLICT DO
+// NOTHING, so concurrent duplicates resolve to exactly one insert.
+func (s *sqlStore) CreateIncident(ctx context.Context, in Incident) (Incident, bool, error) {
+	if in.PlaybookID == "" {
+		return Incident{}, false, fmt.Errorf("store: create incident: %w: playbook id is empty", ErrInvalid)
+	}
+	if in.Status == "" {
+		in.Status = StatusActive
+	}
+	if !validStatus(in.Status) {
+		return Incident{}, false, fmt.Errorf("store: create incident: %w: unknown status %q", ErrInvalid, in.Status)
+	}
+	if in.CreatedAt.IsZero() {
+		in.CreatedAt = now()
+	}
+	generated := in.ID == ""
+	for attempt := 0; ; attempt++ {
+		if generated {
+			id, err := NewIncidentID()
+			if err != nil {
+				return Incident{}, false, err
+			}
+			in.ID = id
+		}
+		got, created, err := s.createIncidentOnce(ctx, in)
+		if errors.Is(err, ErrConflict) && generated && attempt < 5 {
+			continue // a random ID collided with another incident's; draw again
+		}
+		if err != nil {
+			return Incident{}, false, fmt.Errorf("store: create incident: %w", err)
+		}
+		return got, created, nil
+	}
+}
+
+func (s *sqlStore) createIncidentOnce(ctx context.Context, in Incident) (Incident, bool, error) {
+	var got Incident
+	created := false
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO incidents (`+incidentColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+			in.ID, in.PlaybookID, in.PlaybookVersion, in.Severity, in.Status,
+			in.ExternalRef, in.IdempotencyKey, in.CreatedBy, s.timeArg(in.CreatedAt))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 1 {
+			created = true
+			got, err = scanIncident(tx.QueryRowContext(ctx, s.q(`SELECT `+incidentColumns+` FROM incidents WHERE id = ?`), in.ID))
+			return err
+		}
+		// Something unique clashed. In PostgreSQL's READ COMMITTED the
+		// conflicting row is committed by now (ON CONFLICT waited for it),
+		// and SQLite has one writer, so a plain lookup finds it.
+		for _, by := range []struct{ col, val string }{
+			{"idempotency_key", in.IdempotencyKey},
+			{"external_ref", in.ExternalRef},
+		} {
+			if by.val == "" {
+				continue
+			}
+			got, err = scanIncident(tx.QueryRowContext(ctx, s.q(`SELECT `+incidentColumns+` FROM incidents WHERE `+by.col+` = ?`), by.val))
+			if err == nil {
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		return fmt.Errorf("%w: incident id %q is taken", ErrConflict, in.ID)
+	})
+	return got, created, err
+}
+
+// GetIncident returns the incident with this ID, or ErrNotFound.
+func (s *sqlStore) GetIncident(ctx context.Context, id string) (Incident, error) {
+	in, err := scanIncident(s.db.QueryRowContext(ctx, s.q(`SELECT `+incidentColumns+` FROM incidents WHERE id = ?`), id))
+	if err != nil {
+		return Incident{}, fmt.Errorf("store: get incident %q: %w", id, notFound(err))
+	}
+	return in, nil
+}
+
+// SetIncidentStatus sets the status to StatusActive or StatusClosed.
+func (s *sqlStore) SetIncidentStatus(ctx context.Context, id, status string) error {
+	if !validStatus(status) {
+		return fmt.Errorf("store: set incident status: %w: unknown status %q", ErrInvalid, status)
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE incidents SET status = ? WHERE id = ?`), status, id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: set incident status %q: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/codec"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Dial connects a Temporal client whose data converter encrypts every
+// payload with keys. The API, the worker and the CLI all use it, so what
+// one seals the others can open.
+func Dial(ctx context.Context, hostPort, namespace string, keys *codec.Keyring, logger *slog.Logger) (client.Client, error) {
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:      hostPort,
+		Namespace:     namespace,
+		DataConverter: codec.DataConverter(keys),
+		Logger:        sdklog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dial temporal %s: %w", hostPort, err)
+	}
+	return c, nil
+}
+
+// EnsureSearchAttributes registers the custom search attributes on a
+// cluster that lacks them (the embedded dev server registers them at
+// namespace creation; a real cluster needs this once).
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	op := c.OperatorService()
+	have, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := SearchAttributes()
+	for name := range have.GetCustomAttributes() {
+		delete(missing, name)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = op.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
+	if err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}
+
+// NewWorker returns a worker for the Incident workflow and its activities.
+func NewWorker(c client.Client, acts *activities.Activities) worker.Worker {
+	w := worker.New(c, TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
+	w.RegisterActivity(acts)
+	return w
+}
+
+// RunWorker runs the worker until ctx is cancelled.
+func RunWorker(ctx context.Context, c client.Client, acts *activities.Activities) error {
+	w := NewWorker(c, acts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
