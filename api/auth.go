@@ -34,25 +34,12 @@ func (s *Server) authenticate(c *gin.Context) {
 	c.Next()
 }
 
-// allows reports whether role may act as want: admin may do everything,
-// any role may read (viewer).
-func allows(role, want string) bool {
-	switch {
-	case role == store.RoleAdmin:
-		return true
-	case want == store.RoleViewer:
-		return store.ValidRole(role)
-	default:
-		return role == want
-	}
-}
-
 // require lets the request through when the token's role allows any of roles.
 func require(roles ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		tok := caller(c)
 		for _, r := range roles {
-			if allows(tok.Role, r) {
+			if store.RoleSatisfies(tok.Role, r) {
 				c.Next()
 				return
 			}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/breachflow/breachflow/regulations"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
@@ -43,16 +43,15 @@ type launchRequest struct {
 	Affected       map[string]int `json:"affected"`
 	Risk           string         `json:"risk"`
 	Flags          []string       `json:"flags"`
+	Restricted     bool           `json:"restricted"`
+	Members        []string       `json:"members"`
 }
 
 // Vocabularies of DESIGN §6.
 var (
-	dataCategories = []string{"contact", "identity", "financial", "credentials", "health", "biometric",
-		"genetic", "children", "location", "special_category", "other"}
-	riskLevels = []string{"unassessed", "none", "risk", "high"}
-	flagNames  = []string{"public_company", "hipaa_covered_entity", "nydfs_regulated", "cii_operator",
-		"essential_entity", "financial_entity", "data_encrypted", "extortion_payment"}
-	jurisdictionPattern = regexp.MustCompile(`^(EU|[A-Z]{2}(-[A-Z0-9]{1,3})?)$`)
+	dataCategories = regulations.DataCategories()
+	riskLevels     = regulations.RiskLevels()
+	flagNames      = regulations.FlagNames()
 	externalRefPattern  = regexp.MustCompile(`^[A-Za-z0-9._:/#-]{1,100}$`)
 	incidentIDPattern   = regexp.MustCompile(`^BR-[0-9A-HJKMNP-TV-Z]{6}$`)
 )
@@ -129,12 +128,12 @@ func (r *launchRequest) validate(now time.Time, pbs Playbooks) (workflows.Facts,
 		}
 	}
 	for i, j := range r.Jurisdictions {
-		if !jurisdictionPattern.MatchString(j) {
+		if !regulations.ValidJurisdiction(j) {
 			bad(fmt.Sprintf("jurisdictions[%d]", i), "an ISO 3166-1 alpha-2 or ISO 3166-2 code such as DE or US-CA")
 		}
 	}
 	for j, n := range r.Affected {
-		if !jurisdictionPattern.MatchString(j) {
+		if !regulations.ValidJurisdiction(j) {
 			bad("affected."+j, "key must be an ISO 3166 code such as DE or US-TX")
 		} else if n < 0 {
 			bad("affected."+j, "must not be negative")
@@ -168,11 +167,12 @@ func (s *Server) launch(c *gin.Context) {
 	}
 	now := s.now()
 	facts, version, errs := req.validate(now, s.playbooks)
+	pb, _ := s.playbooks.Get(req.Playbook)
 	if len(errs) > 0 {
 		problem(c, http.StatusUnprocessableEntity, "the launch request has invalid fields", errs...)
 		return
 	}
-	id, err := newIncidentID()
+	id, err := store.NewIncidentID()
 	if err != nil {
 		s.internal(c, "new incident id", err)
 		return
@@ -191,6 +191,10 @@ func (s *Server) launch(c *gin.Context) {
 		ID: rec.ID, Title: req.Title, Summary: req.Summary, Severity: rec.Severity,
 		PlaybookID: rec.PlaybookID, PlaybookVersion: rec.PlaybookVersion, ExternalRef: rec.ExternalRef,
 		Facts: facts, LaunchedBy: rec.CreatedBy, LaunchedAt: rec.CreatedAt,
+		Playbook: pb, Restricted: req.Restricted, Members: req.Members,
+	}
+	if in.Restricted && !slices.Contains(in.Members, who) {
+		in.Members = append(in.Members, who)
 	}
 	if !created {
 		// A repeat: answer with the existing incident. If an earlier launch
@@ -205,9 +209,19 @@ func (s *Server) launch(c *gin.Context) {
 		problem(c, http.StatusServiceUnavailable, "the incident is recorded but its workflow could not start; repeat the request with the same Idempotency-Key or external_ref")
 		return
 	}
-	obs, _ := workflows.EvaluateObligations(c.Request.Context(), facts)
+	evaluated, err := workflows.EvaluateObligations(c.Request.Context(), facts)
+	if err != nil {
+		s.internal(c, "evaluate obligations", err)
+		return
+	}
 	var next *time.Time
-	for _, o := range obs {
+	obs := make([]workflows.Obligation, 0, len(evaluated))
+	for _, o := range evaluated {
+		ob := workflows.Obligation{Obligation: o, Status: workflows.ObligationPending}
+		if o.DueAt != nil && !o.DueAt.After(now) {
+			ob.Status = workflows.ObligationOverdue
+		}
+		obs = append(obs, ob)
 		if o.DueAt != nil && (next == nil || o.DueAt.Before(*next)) {
 			next = o.DueAt
 		}
@@ -221,7 +235,8 @@ func (s *Server) launch(c *gin.Context) {
 		ID: rec.ID, Title: in.Title, Summary: in.Summary, Severity: in.Severity, Status: workflows.StatusActive,
 		Phase: "triage", PlaybookID: in.PlaybookID, PlaybookVersion: in.PlaybookVersion, ExternalRef: in.ExternalRef,
 		LaunchedBy: in.LaunchedBy, LaunchedAt: in.LaunchedAt, Facts: facts, NextDeadline: next,
-		Obligations: obs, Timeline: []workflows.TimelineEntry{},
+		Obligations: obs, Steps: initialSteps(in), Remediations: []workflows.Remediation{},
+		Timeline: []workflows.TimelineEntry{}, Restricted: in.Restricted, Runs: 1,
 	})
 }
 
@@ -388,17 +403,13 @@ func (s *Server) getPlaybook(c *gin.Context) {
 	c.JSON(http.StatusOK, p)
 }
 
-// Incident ids use Crockford's base32 (no I, L, O, U) so they can be read
-// aloud on a bridge call without ambiguity.
-const idAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-func newIncidentID() (string, error) {
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
+// initialSteps is the step list of a just-launched incident, before its
+// workflow has run: the first steps become ready on its first task.
+func initialSteps(in *workflows.IncidentInput) []workflows.StepState {
+	out := make([]workflows.StepState, 0, len(in.Playbook.Steps))
+	for _, st := range in.Playbook.Steps {
+		out = append(out, workflows.StepState{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
+			State: workflows.StepPending, After: st.After, Optional: st.Optional})
 	}
-	for i := range b {
-		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
-	}
-	return "BR-" + string(b), nil
+	return out
 }

@@ -112,6 +112,16 @@ func (s *Server) routes() *gin.Engine {
 	v1.POST("/incidents", require(store.RoleResponder), s.launch)
 	v1.GET("/incidents", require(store.RoleViewer), s.listIncidents)
 	v1.GET("/incidents/:id", require(store.RoleViewer), s.getIncident)
+	v1.PATCH("/incidents/:id", require(store.RoleResponder, store.RoleLegal), s.patchIncident)
+	// Step owners are checked by the workflow's validator: it knows the playbook.
+	v1.POST("/incidents/:id/steps/:step/complete", require(store.RoleResponder, store.RoleLegal), s.completeStep)
+	v1.POST("/incidents/:id/steps/:step/decide", require(store.RoleResponder, store.RoleLegal), s.decideStep)
+	v1.POST("/incidents/:id/remediations", require(store.RoleResponder), s.addRemediation)
+	v1.POST("/incidents/:id/remediations/:rid/done", require(store.RoleResponder), s.completeRemediation)
+	v1.POST("/incidents/:id/obligations/:ob/file", require(store.RoleLegal), s.fileObligation)
+	v1.POST("/incidents/:id/obligations/:ob/waive", require(store.RoleLegal), s.waiveObligation)
+	v1.POST("/incidents/:id/close", require(store.RoleResponder), s.closeIncident)
+	v1.GET("/incidents/:id/audit", require(store.RoleViewer), s.audit)
 	v1.GET("/playbooks", require(store.RoleViewer), s.listPlaybooks)
 	v1.GET("/playbooks/:id", require(store.RoleViewer), s.getPlaybook)
 

@@ -6,6 +6,9 @@ package workflows
 import (
 	"time"
 
+	"github.com/breachflow/breachflow/playbooks"
+	"github.com/breachflow/breachflow/regulations"
+
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 )
@@ -50,21 +53,7 @@ var Severities = []string{"low", "medium", "high", "critical"}
 
 // Facts are what the incident knows about the breach; the regulatory
 // clocks are computed from them. They never name a person.
-type Facts struct {
-	AwareAt         time.Time      `json:"aware_at"`
-	OccurredAt      *time.Time     `json:"occurred_at,omitempty"`
-	DiscoveredAt    *time.Time     `json:"discovered_at,omitempty"`
-	DeterminedAt    *time.Time     `json:"determined_at,omitempty"`
-	AssessedAt      *time.Time     `json:"assessed_at,omitempty"`
-	MaterialityAt   *time.Time     `json:"materiality_at,omitempty"`
-	ClassifiedAt    *time.Time     `json:"classified_at,omitempty"`
-	ExtortionPaidAt *time.Time     `json:"extortion_paid_at,omitempty"`
-	DataCategories  []string       `json:"data_categories,omitempty"`
-	Jurisdictions   []string       `json:"jurisdictions,omitempty"`
-	Affected        map[string]int `json:"affected,omitempty"`
-	Risk            string         `json:"risk,omitempty"`
-	Flags           []string       `json:"flags,omitempty"`
-}
+type Facts = regulations.Facts
 
 // IncidentInput starts an Incident workflow. Fields may be added; none
 // may be removed or change meaning while incidents run.
@@ -79,6 +68,14 @@ type IncidentInput struct {
 	Facts           Facts     `json:"facts"`
 	LaunchedBy      string    `json:"launched_by"`
 	LaunchedAt      time.Time `json:"launched_at"`
+	// Playbook is the pinned playbook itself, so editing the file later
+	// never changes a running incident.
+	Playbook *playbooks.Playbook `json:"playbook_spec,omitempty"`
+	// Restricted incidents accept actions only from Members (and admins).
+	Restricted bool     `json:"restricted,omitempty"`
+	Members    []string `json:"members,omitempty"`
+	// Carry is the state handed over by continue-as-new.
+	Carry *Carry `json:"carry,omitempty"`
 }
 
 // IncidentResult is what a closed Incident workflow returns.
@@ -95,21 +92,167 @@ const (
 	ObligationWaived  = "waived"
 )
 
-// Obligation is one regulatory duty with its clock.
+// Obligation is one regulatory duty with its clock and its record.
 type Obligation struct {
-	ID           string     `json:"id"`
-	Regime       string     `json:"regime"`
-	Jurisdiction string     `json:"jurisdiction"`
-	Recipient    string     `json:"recipient"`
-	Anchor       string     `json:"anchor"`
-	AnchorAt     *time.Time `json:"anchor_at,omitempty"`
-	DueAt        *time.Time `json:"due_at,omitempty"`
-	Standard     string     `json:"standard,omitempty"`
-	Deadline     string     `json:"deadline,omitempty"`
-	Status       string     `json:"status"`
-	MissingFacts []string   `json:"missing_facts,omitempty"`
-	Source       string     `json:"source,omitempty"`
+	regulations.Obligation
+	Status      string     `json:"status"`
+	FiledAt     *time.Time `json:"filed_at,omitempty"`
+	FiledBy     string     `json:"filed_by,omitempty"`
+	Reference   string     `json:"reference,omitempty"`
+	FilingNote  string     `json:"filing_note,omitempty"`
+	DelayReason string     `json:"delay_reason,omitempty"`
+	WaivedBy    string     `json:"waived_by,omitempty"`
+	WaiveReason string     `json:"waive_reason,omitempty"`
+	Reminded    int        `json:"reminded"`
+	Escalated   int        `json:"escalated"`
 }
+
+// Step states.
+const (
+	StepPending  = "pending"
+	StepReady    = "ready"
+	StepDone     = "done"
+	StepSkipped  = "skipped"
+	StepRejected = "rejected"
+)
+
+// StepState is one playbook step's progress.
+type StepState struct {
+	ID           string     `json:"id"`
+	Title        string     `json:"title"`
+	Kind         string     `json:"kind"`
+	Owner        string     `json:"owner"`
+	State        string     `json:"state"`
+	After        []string   `json:"after,omitempty"`
+	Optional     bool       `json:"optional,omitempty"`
+	ReadyAt      *time.Time `json:"ready_at,omitempty"`
+	DueAt        *time.Time `json:"due_at,omitempty"`
+	DoneAt       *time.Time `json:"done_at,omitempty"`
+	DoneBy       string     `json:"done_by,omitempty"`
+	Note         string     `json:"note,omitempty"`
+	Evidence     []string   `json:"evidence,omitempty"`
+	Decision     string     `json:"decision,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
+	Reminded     int        `json:"reminded"`
+	Escalated    int        `json:"escalated"`
+	ActionResult string     `json:"action_result,omitempty"`
+}
+
+// Remediation is one tracked remediation item.
+type Remediation struct {
+	ID       string     `json:"id"`
+	Title    string     `json:"title"`
+	Owner    string     `json:"owner,omitempty"`
+	DueAt    *time.Time `json:"due_at,omitempty"`
+	Status   string     `json:"status"`
+	Evidence string     `json:"evidence,omitempty"`
+	AddedBy  string     `json:"added_by"`
+	DoneAt   *time.Time `json:"done_at,omitempty"`
+	DoneBy   string     `json:"done_by,omitempty"`
+}
+
+// Carry is the state an incident hands to its next run.
+type Carry struct {
+	Facts        Facts           `json:"facts"`
+	Severity     string          `json:"severity"`
+	Steps        []StepState     `json:"steps"`
+	Obligations  []Obligation    `json:"obligations"`
+	Remediations []Remediation   `json:"remediations"`
+	Timeline     []TimelineEntry `json:"timeline"`
+	AuditSeq     int             `json:"audit_seq"`
+	Runs         int             `json:"runs"`
+}
+
+// Update names of the Incident workflow.
+const (
+	UpdateCompleteStep        = "complete_step"
+	UpdateDecide              = "decide"
+	UpdatePatchFacts          = "patch_facts"
+	UpdateAddRemediation      = "add_remediation"
+	UpdateCompleteRemediation = "complete_remediation"
+	UpdateFileObligation      = "file_obligation"
+	UpdateWaiveObligation     = "waive_obligation"
+	UpdateClose               = "close"
+)
+
+// Actor is who asks for a change: a token's name and role.
+type Actor struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// CompleteStep completes a step.
+type CompleteStep struct {
+	Actor    Actor    `json:"actor"`
+	Step     string   `json:"step"`
+	Note     string   `json:"note,omitempty"`
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// Decide approves or rejects an approval step.
+type Decide struct {
+	Actor    Actor  `json:"actor"`
+	Step     string `json:"step"`
+	Decision string `json:"decision"` // approve | reject
+	Reason   string `json:"reason,omitempty"`
+}
+
+// PatchFacts changes facts; nil fields stay as they are.
+type PatchFacts struct {
+	Actor    Actor  `json:"actor"`
+	Severity string `json:"severity,omitempty"`
+	Facts    Facts  `json:"facts"`
+	// Set names the fact fields present in the request, so a zero value
+	// can be told from an absent one.
+	Set []string `json:"set"`
+}
+
+// AddRemediation adds a remediation item.
+type AddRemediation struct {
+	Actor Actor      `json:"actor"`
+	Title string     `json:"title"`
+	Owner string     `json:"owner,omitempty"`
+	DueAt *time.Time `json:"due_at,omitempty"`
+}
+
+// CompleteRemediation marks a remediation item done.
+type CompleteRemediation struct {
+	Actor    Actor  `json:"actor"`
+	ID       string `json:"id"`
+	Evidence string `json:"evidence,omitempty"`
+}
+
+// FileObligation records a filing with a regulator or audience.
+type FileObligation struct {
+	Actor       Actor     `json:"actor"`
+	Obligation  string    `json:"obligation"`
+	FiledAt     time.Time `json:"filed_at"`
+	Reference   string    `json:"reference,omitempty"`
+	Note        string    `json:"note,omitempty"`
+	DelayReason string    `json:"delay_reason,omitempty"`
+}
+
+// WaiveObligation records why a duty is not being met by filing.
+type WaiveObligation struct {
+	Actor      Actor  `json:"actor"`
+	Obligation string `json:"obligation"`
+	Reason     string `json:"reason"`
+}
+
+// CloseIncident closes the incident.
+type CloseIncident struct {
+	Actor Actor  `json:"actor"`
+	Note  string `json:"note,omitempty"`
+}
+
+// Error types carried by rejected Updates; the API maps them to HTTP.
+const (
+	ErrForbidden = "Forbidden"
+	ErrNotFound  = "NotFound"
+	ErrConflict  = "Conflict"
+	ErrInvalid   = "Invalid"
+	ErrBlocked   = "Blocked"
+)
 
 // TimelineEntry is one thing that happened, and who did it.
 type TimelineEntry struct {
@@ -137,5 +280,10 @@ type Status struct {
 	Facts           Facts           `json:"facts"`
 	NextDeadline    *time.Time      `json:"next_deadline,omitempty"`
 	Obligations     []Obligation    `json:"obligations"`
+	Steps           []StepState     `json:"steps"`
+	Remediations    []Remediation   `json:"remediations"`
 	Timeline        []TimelineEntry `json:"timeline"`
+	Restricted      bool            `json:"restricted,omitempty"`
+	ClosedAt        *time.Time      `json:"closed_at,omitempty"`
+	Runs            int             `json:"runs"`
 }

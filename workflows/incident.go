@@ -6,15 +6,21 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/playbooks"
+	"github.com/breachflow/breachflow/regulations"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
-// a lets workflow code name activities by method, keeping them typed.
-var a *activities.Activities
+// a and hooks let workflow code name activities by method, keeping them typed.
+var (
+	a     *activities.Activities
+	hooks *activities.Containment
+)
 
 // Incident runs one breach from launch to close: it interprets the pinned
-// playbook and keeps every regulatory clock as a durable timer.
+// playbook, keeps every regulatory clock as a durable timer, and takes
+// human actions as validated Updates.
 func Incident(ctx workflow.Context, in *IncidentInput) (*IncidentResult, error) {
 	w := &incident{in: *in}
 	if err := w.setup(ctx); err != nil {
@@ -25,26 +31,54 @@ func Incident(ctx workflow.Context, in *IncidentInput) (*IncidentResult, error) 
 
 // incident is the workflow's state; handlers write to it, run reads it.
 type incident struct {
-	in          IncidentInput
-	facts       Facts
-	status      string
-	phase       string
-	obligations []Obligation
-	timeline    []TimelineEntry
-	// factsVersion moves whenever facts change, so clocks re-arm.
-	factsVersion int
+	in           IncidentInput
+	pb           *playbooks.Playbook
+	facts        Facts
+	severity     string
+	status       string
+	steps        []StepState
+	obligations  []Obligation
+	remediations []Remediation
+	timeline     []TimelineEntry
+	closedAt     *time.Time
+	runs         int
+
+	// auditQueue holds accepted actions until run writes them, in order,
+	// to the store's hash chain; auditSeq numbers them for idempotency.
+	auditQueue []activities.AuditInput
+	auditSeq   int
+	// gen moves whenever a handler changes state; settled is the gen the
+	// main loop has fully processed (obligations recomputed, steps
+	// advanced), so a handler can answer with a settled status.
+	gen        int
+	settled    int
+	dirtyFacts bool
+	// actions tracks containment webhooks in flight, by step.
+	actions map[string]bool
 }
 
 func (w *incident) setup(ctx workflow.Context) error {
-	if w.in.ID == "" {
-		return temporal.NewNonRetryableApplicationError("incident id is required", "BadInput", nil)
+	if w.in.ID == "" || w.in.Playbook == nil {
+		return temporal.NewNonRetryableApplicationError("incident id and playbook are required", ErrInvalid, nil)
 	}
-	w.facts = w.in.Facts
+	w.pb = w.in.Playbook
 	w.status = StatusActive
-	w.phase = "triage"
-	return workflow.SetQueryHandler(ctx, QueryStatus, func() (*Status, error) {
-		return w.snapshot(), nil
-	})
+	w.actions = map[string]bool{}
+	if c := w.in.Carry; c != nil {
+		w.facts, w.severity, w.steps, w.obligations = c.Facts, c.Severity, c.Steps, c.Obligations
+		w.remediations, w.timeline, w.auditSeq, w.runs = c.Remediations, c.Timeline, c.AuditSeq, c.Runs
+	} else {
+		w.facts, w.severity = w.in.Facts, w.in.Severity
+		for _, s := range w.pb.Steps {
+			w.steps = append(w.steps, StepState{ID: s.ID, Title: s.Title, Kind: s.Kind, Owner: s.Owner,
+				State: StepPending, After: s.After, Optional: s.Optional})
+		}
+	}
+	w.runs++
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (*Status, error) { return w.snapshot(), nil }); err != nil {
+		return err
+	}
+	return w.registerUpdates(ctx)
 }
 
 func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
@@ -52,46 +86,81 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
 	})
-	w.record(ctx, w.in.LaunchedAt, w.in.LaunchedBy, "incident.launched", "playbook:"+w.in.PlaybookID,
-		fmt.Sprintf("%s v%d, severity %s", w.in.PlaybookID, w.in.PlaybookVersion, w.in.Severity))
-	w.audit(actx, "launch", w.in.LaunchedAt, w.in.LaunchedBy, "incident.launched", "playbook:"+w.in.PlaybookID,
-		map[string]any{"playbook": w.in.PlaybookID, "version": w.in.PlaybookVersion, "severity": w.in.Severity})
-
-	if err := w.evaluate(ctx); err != nil {
-		return nil, err
+	if w.in.Carry == nil {
+		w.record(ctx, w.in.LaunchedAt, w.in.LaunchedBy, "incident.launched", "playbook:"+w.pb.ID,
+			fmt.Sprintf("%s v%d, severity %s", w.pb.ID, w.pb.Version, w.severity),
+			map[string]any{"playbook": w.pb.ID, "version": w.pb.Version, "digest": w.pb.Digest(), "severity": w.severity})
+		w.dirtyFacts = true
 	}
-	w.upsertSearch(ctx)
-
-	for w.status != StatusClosed {
-		seen := w.factsVersion
+	for {
+		gen := w.gen
+		if w.dirtyFacts {
+			w.dirtyFacts = false
+			if err := w.evaluate(ctx); err != nil {
+				return nil, err
+			}
+		}
+		w.advance(ctx)
+		w.startActions(ctx)
+		w.settled = gen
+		w.flushAudit(actx)
+		w.upsertSearch(ctx)
+		if w.status == StatusClosed {
+			break
+		}
+		if w.shouldContinueAsNew(ctx) {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return nil, err
+			}
+			w.flushAudit(actx)
+			in := w.in
+			in.Carry = &Carry{Facts: w.facts, Severity: w.severity, Steps: w.steps, Obligations: w.obligations,
+				Remediations: w.remediations, Timeline: w.timeline, AuditSeq: w.auditSeq, Runs: w.runs}
+			return nil, workflow.NewContinueAsNewError(ctx, "Incident", &in)
+		}
+		wake := func() bool { return w.gen != gen || len(w.auditQueue) > 0 }
 		next, fire := w.nextClockEvent()
 		if fire == nil {
-			if err := workflow.Await(ctx, func() bool { return w.factsVersion != seen || w.status == StatusClosed }); err != nil {
+			if err := workflow.Await(ctx, wake); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		wait := next.Sub(workflow.Now(ctx))
-		if wait > 0 {
-			changed, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return w.factsVersion != seen || w.status == StatusClosed })
+		if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
+			woke, err := workflow.AwaitWithTimeout(ctx, wait, wake)
 			if err != nil {
 				return nil, err
 			}
-			if changed {
-				continue // facts moved: re-evaluate and re-arm
+			if woke {
+				continue // something changed: recompute and re-arm
 			}
 		}
-		fire(ctx, actx)
+		fire(ctx)
 	}
-	return &IncidentResult{ID: w.in.ID, ClosedAt: workflow.Now(ctx)}, nil
+	w.flushAudit(actx)
+	if err := workflow.ExecuteActivity(actx, a.SetIncidentStatus, w.in.ID, StatusClosed).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("mirror closed status", "error", err)
+	}
+	return &IncidentResult{ID: w.in.ID, ClosedAt: *w.closedAt}, nil
 }
 
-// evaluate recomputes obligations from facts, keeping the state of the
-// ones that survive (a filed duty stays filed).
+func (w *incident) shouldContinueAsNew(ctx workflow.Context) bool {
+	return workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+// evaluate recomputes obligations from facts, keeping the record of the
+// ones that survive (a filed duty stays filed, reminders sent stay sent).
 func (w *incident) evaluate(ctx workflow.Context) error {
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
-	var fresh []Obligation
-	if err := workflow.ExecuteLocalActivity(lctx, EvaluateObligations, w.facts).Get(ctx, &fresh); err != nil {
+	facts := w.facts
+	facts.Filed = map[string]time.Time{}
+	for _, o := range w.obligations {
+		if o.Status == ObligationFiled && o.FiledAt != nil {
+			facts.Filed[o.ID] = *o.FiledAt
+		}
+	}
+	var fresh []regulations.Obligation
+	if err := workflow.ExecuteLocalActivity(lctx, EvaluateObligations, facts).Get(ctx, &fresh); err != nil {
 		return fmt.Errorf("evaluate obligations: %w", err)
 	}
 	old := map[string]Obligation{}
@@ -99,49 +168,307 @@ func (w *incident) evaluate(ctx workflow.Context) error {
 		old[o.ID] = o
 	}
 	now := workflow.Now(ctx)
-	for i := range fresh {
-		if prev, ok := old[fresh[i].ID]; ok && (prev.Status == ObligationFiled || prev.Status == ObligationWaived) {
-			fresh[i].Status = prev.Status
+	next := make([]Obligation, 0, len(fresh))
+	for _, r := range fresh {
+		o := Obligation{Obligation: r, Status: ObligationPending}
+		if prev, ok := old[r.ID]; ok {
+			o.Status, o.FiledAt, o.FiledBy, o.Reference = prev.Status, prev.FiledAt, prev.FiledBy, prev.Reference
+			o.FilingNote, o.DelayReason, o.WaivedBy, o.WaiveReason = prev.FilingNote, prev.DelayReason, prev.WaivedBy, prev.WaiveReason
+			if sameDue(prev.DueAt, r.DueAt) {
+				o.Reminded, o.Escalated = prev.Reminded, prev.Escalated
+			} else if o.Status == ObligationOverdue {
+				o.Status = ObligationPending // re-armed on a new deadline
+			}
+		} else {
+			w.record(ctx, now, "system", "obligation.added", "obligation:"+r.ID, r.Regime+" to "+r.RecipientName, map[string]any{"due_at": r.DueAt})
 		}
-		if fresh[i].Status == ObligationPending && fresh[i].DueAt != nil && !fresh[i].DueAt.After(now) {
-			fresh[i].Status = ObligationOverdue
+		if o.Status == ObligationPending && o.DueAt != nil && !o.DueAt.After(now) {
+			o.Status = ObligationOverdue
+		}
+		if o.Status == ObligationPending && o.DueAt != nil {
+			o.Reminded = max(o.Reminded, passedReminders(o.AnchorAt, o.DueAt, now))
+		}
+		next = append(next, o)
+	}
+	for id, prev := range old {
+		if !containsObligation(next, id) && prev.Status != ObligationFiled && prev.Status != ObligationWaived {
+			w.record(ctx, now, "system", "obligation.dropped", "obligation:"+id, "no longer required by the facts", nil)
 		}
 	}
-	w.obligations = fresh
+	w.obligations = next
 	return nil
 }
 
-// nextClockEvent returns the soonest clock event and what to do then.
-func (w *incident) nextClockEvent() (time.Time, func(workflow.Context, workflow.Context)) {
-	var at time.Time
-	var fire func(workflow.Context, workflow.Context)
-	for i := range w.obligations {
-		o := &w.obligations[i]
-		if o.Status != ObligationPending || o.DueAt == nil {
+func sameDue(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}
+
+func containsObligation(obs []Obligation, id string) bool {
+	for _, o := range obs {
+		if o.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// obligationReminders are the instants a clock reminds at.
+func obligationReminders(anchor, due *time.Time) []time.Time {
+	if anchor == nil || due == nil || !due.After(*anchor) {
+		return nil
+	}
+	var out []time.Time
+	for _, off := range regulations.ReminderOffsets(due.Sub(*anchor)) {
+		out = append(out, anchor.Add(off))
+	}
+	return out
+}
+
+func passedReminders(anchor, due *time.Time, now time.Time) int {
+	n := 0
+	for _, t := range obligationReminders(anchor, due) {
+		if !t.After(now) {
+			n++
+		}
+	}
+	return n
+}
+
+// overdueEscalation is how often an overdue duty is escalated again.
+const overdueEscalation = 4 * time.Hour
+
+// stepFacts is what playbook conditions see.
+func (w *incident) stepFacts() playbooks.Facts {
+	f := playbooks.Facts{Risk: w.facts.Risk, Flags: w.facts.Flags}
+	seen := map[string]bool{}
+	for _, o := range w.obligations {
+		if !o.Exempt && !seen[o.Recipient] {
+			seen[o.Recipient] = true
+			f.Duties = append(f.Duties, o.Recipient)
+		}
+	}
+	return f
+}
+
+func (w *incident) step(id string) *StepState {
+	for i := range w.steps {
+		if w.steps[i].ID == id {
+			return &w.steps[i]
+		}
+	}
+	return nil
+}
+
+// advance moves pending steps whose predecessors are finished to ready
+// (or skipped when their condition does not hold), until nothing moves.
+func (w *incident) advance(ctx workflow.Context) {
+	now := workflow.Now(ctx)
+	for moved := true; moved; {
+		moved = false
+		for i := range w.steps {
+			st := &w.steps[i]
+			if st.State != StepPending || !w.predecessorsFinished(st) {
+				continue
+			}
+			spec, _ := w.pb.Step(st.ID)
+			moved = true
+			if !spec.Applies(w.stepFacts()) {
+				st.State = StepSkipped
+				st.DoneAt = &now
+				w.record(ctx, now, "system", "step.skipped", "step:"+st.ID, "its condition does not hold", nil)
+				continue
+			}
+			st.State = StepReady
+			st.ReadyAt = &now
+			if spec.Due != nil {
+				due := spec.Due.Deadline(w.in.LaunchedAt, w.facts.AwareAt, now)
+				st.DueAt = &due
+				st.Reminded = 0
+				for _, r := range w.pb.RemindersFor(spec) {
+					if !due.Add(-r.D()).After(now) {
+						st.Reminded++
+					}
+				}
+			}
+			w.record(ctx, now, "system", "step.ready", "step:"+st.ID, st.Title, map[string]any{"due_at": st.DueAt})
+		}
+	}
+	if w.autoCompleteRegulatorNotices(ctx) {
+		w.advance(ctx)
+	}
+}
+
+// autoCompleteRegulatorNotices finishes a ready regulator_notices step once
+// every regulator duty is filed or waived.
+func (w *incident) autoCompleteRegulatorNotices(ctx workflow.Context) bool {
+	changed := false
+	for i := range w.steps {
+		st := &w.steps[i]
+		if st.Kind != playbooks.KindRegulatorNotices || st.State != StepReady {
 			continue
 		}
-		if fire == nil || o.DueAt.Before(at) {
-			at = *o.DueAt
-			id := o.ID
-			fire = func(ctx, actx workflow.Context) { w.markOverdue(ctx, actx, id) }
+		open, any := 0, false
+		for _, o := range w.obligations {
+			if o.Recipient != "regulator" || o.Exempt {
+				continue
+			}
+			any = true
+			if o.Status != ObligationFiled && o.Status != ObligationWaived {
+				open++
+			}
+		}
+		if any && open == 0 {
+			now := workflow.Now(ctx)
+			st.State, st.DoneAt, st.DoneBy, st.Note = StepDone, &now, "system", "every regulator notification is filed or waived"
+			w.record(ctx, now, "system", "step.completed", "step:"+st.ID, st.Note, nil)
+			changed = true
+		}
+	}
+	return changed
+}
+
+func (w *incident) predecessorsFinished(st *StepState) bool {
+	for _, id := range st.After {
+		p := w.step(id)
+		if p == nil || (p.State != StepDone && p.State != StepSkipped) {
+			return false
+		}
+	}
+	return true
+}
+
+// startActions calls the containment webhook of every ready action step
+// once; the result lands in the step, and a failure leaves it for a human.
+func (w *incident) startActions(ctx workflow.Context) {
+	for i := range w.steps {
+		st := &w.steps[i]
+		if st.Kind != playbooks.KindAction || st.State != StepReady || st.ActionResult != "" || w.actions[st.ID] {
+			continue
+		}
+		spec, _ := w.pb.Step(st.ID)
+		id := st.ID
+		w.actions[id] = true
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 30 * time.Second,
+			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 5},
+		})
+		fut := workflow.ExecuteActivity(actx, hooks.CallWebhook, activities.WebhookInput{
+			IncidentID: w.in.ID, StepID: id, Action: spec.Action, RequestedBy: "system",
+		})
+		workflow.Go(ctx, func(gctx workflow.Context) {
+			var res activities.WebhookResult
+			err := fut.Get(gctx, &res)
+			now := workflow.Now(gctx)
+			st := w.step(id)
+			if st == nil || st.State != StepReady {
+				return
+			}
+			if err != nil {
+				st.ActionResult = "failed: " + err.Error()
+				w.record(gctx, now, "system", "action.failed", "step:"+id, spec.Action+" webhook failed; complete the step by hand once contained", map[string]any{"error": err.Error()})
+			} else {
+				st.ActionResult = fmt.Sprintf("ok: HTTP %d from %s", res.Status, res.URL)
+				st.State, st.DoneAt, st.DoneBy, st.Note = StepDone, &now, "system", "containment webhook "+spec.Action+" succeeded"
+				w.record(gctx, now, "system", "action.succeeded", "step:"+id, st.ActionResult, map[string]any{"status": res.Status, "delivery": res.DeliveryID})
+			}
+			w.gen++
+		})
+	}
+}
+
+// nextClockEvent returns the soonest timer: a step reminder or
+// escalation, or an obligation reminder, deadline or escalation.
+func (w *incident) nextClockEvent() (time.Time, func(workflow.Context)) {
+	var at time.Time
+	var fire func(workflow.Context)
+	consider := func(t time.Time, f func(workflow.Context)) {
+		if fire == nil || t.Before(at) {
+			at, fire = t, f
+		}
+	}
+	for i := range w.steps {
+		st := &w.steps[i]
+		if st.State != StepReady || st.DueAt == nil {
+			continue
+		}
+		spec, _ := w.pb.Step(st.ID)
+		rems := w.pb.RemindersFor(spec)
+		sort.Slice(rems, func(i, j int) bool { return rems[i] > rems[j] })
+		id := st.ID
+		if st.Reminded < len(rems) {
+			consider(st.DueAt.Add(-rems[st.Reminded].D()), func(ctx workflow.Context) { w.remindStep(ctx, id, len(rems)) })
+		} else if esc := w.pb.EscalationFor(spec); esc != nil {
+			consider(st.DueAt.Add(time.Duration(st.Escalated)*esc.Every.D()), func(ctx workflow.Context) { w.escalateStep(ctx, id, esc.To) })
+		}
+	}
+	for i := range w.obligations {
+		o := &w.obligations[i]
+		if o.DueAt == nil || (o.Status != ObligationPending && o.Status != ObligationOverdue) {
+			continue
+		}
+		id := o.ID
+		rems := obligationReminders(o.AnchorAt, o.DueAt)
+		switch {
+		case o.Status == ObligationPending && o.Reminded < len(rems):
+			consider(rems[o.Reminded], func(ctx workflow.Context) { w.remindObligation(ctx, id) })
+		case o.Status == ObligationPending:
+			consider(*o.DueAt, func(ctx workflow.Context) { w.markOverdue(ctx, id) })
+		default:
+			consider(o.DueAt.Add(time.Duration(o.Escalated)*overdueEscalation), func(ctx workflow.Context) { w.escalateObligation(ctx, id) })
 		}
 	}
 	return at, fire
 }
 
-func (w *incident) markOverdue(ctx, actx workflow.Context, id string) {
+func (w *incident) remindStep(ctx workflow.Context, id string, total int) {
+	st := w.step(id)
+	st.Reminded++
+	left := st.DueAt.Sub(workflow.Now(ctx)).Round(time.Minute)
+	w.record(ctx, workflow.Now(ctx), "system", "step.reminded", "step:"+id,
+		fmt.Sprintf("reminder %d of %d to %s: due in %s", st.Reminded, total, st.Owner, left), nil)
+}
+
+func (w *incident) escalateStep(ctx workflow.Context, id, to string) {
+	st := w.step(id)
+	st.Escalated++
+	late := workflow.Now(ctx).Sub(*st.DueAt).Round(time.Minute)
+	w.record(ctx, workflow.Now(ctx), "system", "step.escalated", "step:"+id,
+		fmt.Sprintf("escalated to %s: %s late (escalation %d)", to, late, st.Escalated), nil)
+}
+
+func (w *incident) obligation(id string) *Obligation {
 	for i := range w.obligations {
-		o := &w.obligations[i]
-		if o.ID != id || o.Status != ObligationPending {
-			continue
+		if w.obligations[i].ID == id {
+			return &w.obligations[i]
 		}
-		o.Status = ObligationOverdue
-		now := workflow.Now(ctx)
-		w.record(ctx, now, "system", "obligation.overdue", "obligation:"+id, o.Regime+" deadline passed")
-		w.audit(actx, fmt.Sprintf("overdue:%s:%d", id, o.DueAt.Unix()), now, "system", "obligation.overdue", "obligation:"+id,
-			map[string]any{"due_at": o.DueAt})
 	}
-	w.upsertSearch(ctx)
+	return nil
+}
+
+func (w *incident) remindObligation(ctx workflow.Context, id string) {
+	o := w.obligation(id)
+	o.Reminded++
+	left := o.DueAt.Sub(workflow.Now(ctx)).Round(time.Minute)
+	w.record(ctx, workflow.Now(ctx), "system", "obligation.reminded", "obligation:"+id,
+		fmt.Sprintf("%s to %s due in %s", o.Regime, o.RecipientName, left), nil)
+}
+
+func (w *incident) markOverdue(ctx workflow.Context, id string) {
+	o := w.obligation(id)
+	o.Status = ObligationOverdue
+	w.record(ctx, workflow.Now(ctx), "system", "obligation.overdue", "obligation:"+id,
+		o.Regime+" deadline passed", map[string]any{"due_at": o.DueAt})
+}
+
+func (w *incident) escalateObligation(ctx workflow.Context, id string) {
+	o := w.obligation(id)
+	o.Escalated++
+	late := workflow.Now(ctx).Sub(*o.DueAt).Round(time.Minute)
+	w.record(ctx, workflow.Now(ctx), "system", "obligation.escalated", "obligation:"+id,
+		fmt.Sprintf("%s to %s is %s overdue", o.Regime, o.RecipientName, late), nil)
 }
 
 func (w *incident) nextDeadline() *time.Time {
@@ -157,11 +484,23 @@ func (w *incident) nextDeadline() *time.Time {
 	return next
 }
 
+func (w *incident) phase() string {
+	if w.status == StatusClosed {
+		return StatusClosed
+	}
+	for _, st := range w.steps {
+		if st.State == StepReady {
+			return st.ID
+		}
+	}
+	return "awaiting-close"
+}
+
 func (w *incident) upsertSearch(ctx workflow.Context) {
 	updates := []temporal.SearchAttributeUpdate{
 		SearchStatus.ValueSet(w.status),
-		SearchSeverity.ValueSet(w.in.Severity),
-		SearchPlaybook.ValueSet(w.in.PlaybookID),
+		SearchSeverity.ValueSet(w.severity),
+		SearchPlaybook.ValueSet(w.pb.ID),
 	}
 	if next := w.nextDeadline(); next != nil {
 		updates = append(updates, SearchNextDeadline.ValueSet(*next))
@@ -173,19 +512,31 @@ func (w *incident) upsertSearch(ctx workflow.Context) {
 	}
 }
 
-// record adds a timeline entry (workflow state, shown in status).
-func (w *incident) record(_ workflow.Context, at time.Time, actor, action, target, note string) {
+// record adds a timeline entry and queues the matching audit event.
+func (w *incident) record(_ workflow.Context, at time.Time, actor, action, target, note string, details map[string]any) {
 	w.timeline = append(w.timeline, TimelineEntry{At: at, Actor: actor, Action: action, Target: target, Note: note})
+	w.auditSeq++
+	if details == nil {
+		details = map[string]any{}
+	}
+	if note != "" {
+		details["note"] = note
+	}
+	w.auditQueue = append(w.auditQueue, activities.AuditInput{
+		IncidentID: w.in.ID, Key: fmt.Sprintf("%s#%d", w.in.ID, w.auditSeq), At: at,
+		Actor: actor, Action: action, Target: target, Details: details,
+	})
 }
 
-// audit appends to the store's hash-chained audit log. It waits for the
-// write so the chain's order is the workflow's order.
-func (w *incident) audit(actx workflow.Context, key string, at time.Time, actor, action, target string, details map[string]any) {
-	err := workflow.ExecuteActivity(actx, a.RecordAudit, activities.AuditInput{
-		IncidentID: w.in.ID, Key: key, At: at, Actor: actor, Action: action, Target: target, Details: details,
-	}).Get(actx, nil)
-	if err != nil {
-		workflow.GetLogger(actx).Error("audit", "key", key, "error", err)
+// flushAudit writes queued audit events one by one, so the store's hash
+// chain has the workflow's order. The key makes each write idempotent.
+func (w *incident) flushAudit(actx workflow.Context) {
+	for len(w.auditQueue) > 0 {
+		ev := w.auditQueue[0]
+		w.auditQueue = w.auditQueue[1:]
+		if err := workflow.ExecuteActivity(actx, a.RecordAudit, ev).Get(actx, nil); err != nil {
+			workflow.GetLogger(actx).Error("audit", "key", ev.Key, "error", err)
+		}
 	}
 }
 
@@ -201,17 +552,22 @@ func (w *incident) snapshot() *Status {
 		ID:              w.in.ID,
 		Title:           w.in.Title,
 		Summary:         w.in.Summary,
-		Severity:        w.in.Severity,
+		Severity:        w.severity,
 		Status:          w.status,
-		Phase:           w.phase,
-		PlaybookID:      w.in.PlaybookID,
-		PlaybookVersion: w.in.PlaybookVersion,
+		Phase:           w.phase(),
+		PlaybookID:      w.pb.ID,
+		PlaybookVersion: w.pb.Version,
 		ExternalRef:     w.in.ExternalRef,
 		LaunchedBy:      w.in.LaunchedBy,
 		LaunchedAt:      w.in.LaunchedAt,
 		Facts:           w.facts,
 		NextDeadline:    w.nextDeadline(),
 		Obligations:     obs,
+		Steps:           append([]StepState(nil), w.steps...),
+		Remediations:    append([]Remediation{}, w.remediations...),
 		Timeline:        append([]TimelineEntry(nil), w.timeline...),
+		Restricted:      w.in.Restricted,
+		ClosedAt:        w.closedAt,
+		Runs:            w.runs,
 	}
 }

@@ -54,16 +54,17 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 }
 
 // NewWorker returns a worker for the Incident workflow and its activities.
-func NewWorker(c client.Client, acts *activities.Activities) worker.Worker {
+func NewWorker(c client.Client, acts *activities.Activities, containment *activities.Containment) worker.Worker {
 	w := worker.New(c, TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
 	w.RegisterActivity(acts)
+	w.RegisterActivity(containment)
 	return w
 }
 
 // RunWorker runs the worker until ctx is cancelled.
-func RunWorker(ctx context.Context, c client.Client, acts *activities.Activities) error {
-	w := NewWorker(c, acts)
+func RunWorker(ctx context.Context, c client.Client, acts *activities.Activities, containment *activities.Containment) error {
+	w := NewWorker(c, acts, containment)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"io"
@@ -152,7 +150,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		_ = ln.Close()
 		return nil, err
 	}
-	s.worker = workflows.NewWorker(s.client, &activities.Activities{Store: s.store})
+	s.worker = workflows.NewWorker(s.client, &activities.Activities{Store: s.store}, cfg.Containment())
 	if err := s.worker.Start(); err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("worker: %w", err)
@@ -263,7 +261,7 @@ func devAdminToken(ctx context.Context, cfg *config.Config, st store.Store) (str
 	secret := cfg.AdminToken
 	if secret == "" {
 		var err error
-		secret, err = readOrCreate(filepath.Join(cfg.DataDir, "admin-token"), newSecret)
+		secret, err = readOrCreate(filepath.Join(cfg.DataDir, "admin-token"), store.NewTokenSecret)
 		if err != nil {
 			return "", err
 		}
@@ -272,14 +270,6 @@ func devAdminToken(ctx context.Context, cfg *config.Config, st store.Store) (str
 		return "", fmt.Errorf("admin token: %w", err)
 	}
 	return secret, nil
-}
-
-func newSecret() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return "bf_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
 }
 
 func readOrCreate(path string, gen func() (string, error)) (string, error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -226,7 +227,7 @@ func TestDevStackEndToEnd(t *testing.T) {
 		code, list := c.do("GET", "/v1/incidents?status=active&severity=high&playbook=customer-data-breach", viewer, nil, nil)
 		return code == 200 && strings.Contains(fmt.Sprint(list["incidents"]), id) && strings.Contains(fmt.Sprint(list["incidents"]), title)
 	})
-	if code, _ := c.do("GET", "/v1/incidents?status=open' OR 1=1", viewer, nil, nil); code != 400 {
+	if code, _ := c.do("GET", "/v1/incidents?status="+url.QueryEscape("open' OR 1=1"), viewer, nil, nil); code != 400 {
 		t.Fatalf("bad status filter: %d, want 400", code)
 	}
 

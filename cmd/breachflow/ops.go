@@ -134,7 +134,7 @@ func workerCommand() *cobra.Command {
 		}
 		defer c.Close()
 		log.Info("breachflow worker running", "task_queue", workflows.TaskQueue)
-		return workflows.RunWorker(ctx, c, &activities.Activities{Store: st})
+		return workflows.RunWorker(ctx, c, &activities.Activities{Store: st}, cfg.Containment())
 	}
 	return cmd
 }

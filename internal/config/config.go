@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/breachflow/breachflow/activities"
 	"github.com/spf13/pflag"
 )
 
@@ -36,6 +37,8 @@ type Config struct {
 	SlackUsers        string
 	PublicURL         string
 	PlaybookDir       string
+	Webhooks          string
+	WebhookSecret     string
 	DevTemporalPort   int
 	DevUIPort         int
 	DevSMTPAddr       string
@@ -68,6 +71,8 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_SLACK_USERS", flag: "slack-users", usage: "who may act from Slack: U024BE7LH=legal,ann@example.com=responder", str: &c.SlackUsers},
 		{env: "BREACHFLOW_PUBLIC_URL", flag: "public-url", def: "http://127.0.0.1:8080", usage: "base URL used in links inside emails and Slack", str: &c.PublicURL},
 		{env: "BREACHFLOW_PLAYBOOK_DIR", flag: "playbook-dir", usage: "directory of playbook YAML files that add to or override the shipped ones", str: &c.PlaybookDir},
+		{env: "BREACHFLOW_WEBHOOKS", flag: "webhooks", usage: "containment webhooks: disable-account=https://…,block-ip=https://…", str: &c.Webhooks},
+		{env: "BREACHFLOW_WEBHOOK_SECRET", flag: "webhook-secret", usage: "HMAC-SHA256 key that signs containment webhook calls", str: &c.WebhookSecret},
 		{env: "BREACHFLOW_DEV_TEMPORAL_PORT", flag: "dev-temporal-port", def: "7233", usage: "dev: embedded Temporal frontend port", num: &c.DevTemporalPort},
 		{env: "BREACHFLOW_DEV_UI_PORT", flag: "dev-ui-port", def: "8233", usage: "dev: Temporal Web UI port (0 = off)", num: &c.DevUIPort},
 		{env: "BREACHFLOW_DEV_SMTP_ADDR", flag: "dev-smtp-addr", def: "127.0.0.1:1025", usage: "dev: embedded SMTP catcher address", str: &c.DevSMTPAddr},
@@ -164,6 +169,14 @@ func (c *Config) validate() error {
 			return fmt.Errorf("BREACHFLOW_PLAYBOOK_DIR: %q is not a directory", c.PlaybookDir)
 		}
 	}
+	if c.Webhooks != "" {
+		if _, err := activities.ParseWebhooks(c.Webhooks); err != nil {
+			return fmt.Errorf("BREACHFLOW_WEBHOOKS: %w", err)
+		}
+		if len(c.WebhookSecret) < 16 {
+			return fmt.Errorf("BREACHFLOW_WEBHOOK_SECRET: required with BREACHFLOW_WEBHOOKS, at least 16 characters")
+		}
+	}
 	if err := checkHostPort(c.DevSMTPAddr); err != nil {
 		return fmt.Errorf("BREACHFLOW_DEV_SMTP_ADDR: %w", err)
 	}
@@ -204,4 +217,10 @@ func (c *Config) DevDatabaseURL() string {
 		abs = filepath.Join(c.DataDir, "breachflow.db")
 	}
 	return "sqlite://" + abs
+}
+
+// Containment builds the containment webhook activities from the configuration.
+func (c *Config) Containment() *activities.Containment {
+	urls, _ := activities.ParseWebhooks(c.Webhooks) // validated at load
+	return &activities.Containment{Hooks: activities.Webhooks{URLs: urls, Secret: []byte(c.WebhookSecret)}}
 }

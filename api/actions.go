@@ -1,0 +1,410 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/breachflow/breachflow/regulations"
+	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/workflows"
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+)
+
+func actor(c *gin.Context) workflows.Actor {
+	t := caller(c)
+	return workflows.Actor{Name: t.Name, Role: t.Role}
+}
+
+// update sends a human action to the incident's workflow as an Update and
+// answers with the incident's new status. The Idempotency-Key header is
+// the Update id, so a retried request is answered, not applied twice.
+func (s *Server) update(c *gin.Context, name string, arg any, okStatus int) {
+	id := c.Param("id")
+	if !incidentIDPattern.MatchString(id) {
+		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+		return
+	}
+	key := c.GetHeader("Idempotency-Key")
+	if len(key) > 200 {
+		problem(c, http.StatusBadRequest, "Idempotency-Key is longer than 200 characters")
+		return
+	}
+	if key == "" {
+		key = uuid.NewString()
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 30*time.Second)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.IncidentWorkflowID(id),
+		UpdateName:   name,
+		UpdateID:     name + ":" + key,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var st workflows.Status
+	if err == nil {
+		err = h.Get(ctx, &st)
+	}
+	if err != nil {
+		s.updateError(c, id, err)
+		return
+	}
+	c.JSON(okStatus, &st)
+}
+
+// updateError turns a refused Update into the matching problem.
+func (s *Server) updateError(c *gin.Context, id string, err error) {
+	var app *temporal.ApplicationError
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &app):
+		switch app.Type() {
+		case workflows.ErrForbidden:
+			problem(c, http.StatusForbidden, app.Message())
+		case workflows.ErrNotFound:
+			problem(c, http.StatusNotFound, app.Message())
+		case workflows.ErrConflict:
+			problem(c, http.StatusConflict, app.Message())
+		case workflows.ErrInvalid:
+			problem(c, http.StatusUnprocessableEntity, app.Message())
+		case workflows.ErrBlocked:
+			var blockers []string
+			_ = app.Details(&blockers)
+			writeProblem(c, Problem{Type: "about:blank", Title: "Conflict", Status: http.StatusConflict,
+				Detail: "the incident cannot close yet: " + app.Message(), Blockers: blockers})
+		default:
+			s.internal(c, "update", err)
+		}
+	case errors.As(err, &nf):
+		problem(c, http.StatusNotFound, "no incident "+id)
+	case strings.Contains(err.Error(), "workflow execution already completed"):
+		problem(c, http.StatusConflict, "incident "+id+" is closed")
+	default:
+		s.internal(c, "update", err)
+	}
+}
+
+type completeRequest struct {
+	Note     string   `json:"note"`
+	Evidence []string `json:"evidence"`
+}
+
+func (s *Server) completeStep(c *gin.Context) {
+	var req completeRequest
+	if !decodeStrict(c, &req) {
+		return
+	}
+	s.update(c, workflows.UpdateCompleteStep, workflows.CompleteStep{Actor: actor(c), Step: c.Param("step"),
+		Note: req.Note, Evidence: req.Evidence}, http.StatusOK)
+}
+
+type decideRequest struct {
+	Decision string `json:"decision"`
+	Reason   string `json:"reason"`
+}
+
+func (s *Server) decideStep(c *gin.Context) {
+	var req decideRequest
+	if !decodeStrict(c, &req) {
+		return
+	}
+	if req.Decision != "approve" && req.Decision != "reject" {
+		problem(c, http.StatusUnprocessableEntity, "decision must be approve or reject",
+			FieldError{Field: "decision", Message: "approve or reject"})
+		return
+	}
+	s.update(c, workflows.UpdateDecide, workflows.Decide{Actor: actor(c), Step: c.Param("step"),
+		Decision: req.Decision, Reason: req.Reason}, http.StatusOK)
+}
+
+// patchRequest holds the facts a PATCH may change; a nil pointer means
+// "not in the request", an empty time string clears that time.
+type patchRequest struct {
+	Severity       *string         `json:"severity"`
+	AwareAt        *string         `json:"aware_at"`
+	OccurredAt     *string         `json:"occurred_at"`
+	DiscoveredAt   *string         `json:"discovered_at"`
+	DeterminedAt   *string         `json:"determined_at"`
+	AssessedAt     *string         `json:"assessed_at"`
+	MaterialityAt  *string         `json:"materiality_at"`
+	ClassifiedAt   *string         `json:"classified_at"`
+	ExtortionPaid  *string         `json:"extortion_paid_at"`
+	DataCategories *[]string       `json:"data_categories"`
+	Jurisdictions  *[]string       `json:"jurisdictions"`
+	Affected       *map[string]int `json:"affected"`
+	Risk           *string         `json:"risk"`
+	Flags          *[]string       `json:"flags"`
+}
+
+func (s *Server) patchIncident(c *gin.Context) {
+	var req patchRequest
+	if !decodeStrict(c, &req) {
+		return
+	}
+	now := s.now()
+	var errs []FieldError
+	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
+	out := workflows.PatchFacts{Actor: actor(c)}
+	set := func(name string) { out.Set = append(out.Set, name) }
+	times := []struct {
+		name string
+		v    *string
+		dst  **time.Time
+	}{
+		{"occurred_at", req.OccurredAt, &out.Facts.OccurredAt}, {"discovered_at", req.DiscoveredAt, &out.Facts.DiscoveredAt},
+		{"determined_at", req.DeterminedAt, &out.Facts.DeterminedAt}, {"assessed_at", req.AssessedAt, &out.Facts.AssessedAt},
+		{"materiality_at", req.MaterialityAt, &out.Facts.MaterialityAt}, {"classified_at", req.ClassifiedAt, &out.Facts.ClassifiedAt},
+		{"extortion_paid_at", req.ExtortionPaid, &out.Facts.ExtortionPaidAt},
+	}
+	for _, t := range times {
+		if t.v == nil {
+			continue
+		}
+		set(t.name)
+		if *t.v == "" {
+			continue // cleared
+		}
+		v, err := parseTime(*t.v, now)
+		if err != "" {
+			bad(t.name, err)
+			continue
+		}
+		*t.dst = &v
+	}
+	if req.AwareAt != nil {
+		set("aware_at")
+		v, err := parseTime(*req.AwareAt, now)
+		if err != "" {
+			bad("aware_at", err)
+		}
+		out.Facts.AwareAt = v
+	}
+	if req.Severity != nil {
+		set("severity")
+		if !slices.Contains(workflows.Severities, *req.Severity) {
+			bad("severity", "one of "+strings.Join(workflows.Severities, ", "))
+		}
+		out.Severity = *req.Severity
+	}
+	if req.Risk != nil {
+		set("risk")
+		if !slices.Contains(riskLevels, *req.Risk) {
+			bad("risk", "one of "+strings.Join(riskLevels, ", "))
+		}
+		out.Facts.Risk = *req.Risk
+	}
+	if req.DataCategories != nil {
+		set("data_categories")
+		for i, v := range *req.DataCategories {
+			if !slices.Contains(dataCategories, v) {
+				bad(fmt.Sprintf("data_categories[%d]", i), "one of "+strings.Join(dataCategories, ", "))
+			}
+		}
+		out.Facts.DataCategories = *req.DataCategories
+	}
+	if req.Jurisdictions != nil {
+		set("jurisdictions")
+		for i, v := range *req.Jurisdictions {
+			if !regulations.ValidJurisdiction(v) {
+				bad(fmt.Sprintf("jurisdictions[%d]", i), "an ISO 3166-1 alpha-2 or ISO 3166-2 code such as DE or US-CA")
+			}
+		}
+		out.Facts.Jurisdictions = *req.Jurisdictions
+	}
+	if req.Affected != nil {
+		set("affected")
+		for j, n := range *req.Affected {
+			if !regulations.ValidJurisdiction(j) || n < 0 {
+				bad("affected."+j, "an ISO 3166 code with a count of zero or more")
+			}
+		}
+		out.Facts.Affected = *req.Affected
+	}
+	if req.Flags != nil {
+		set("flags")
+		for i, v := range *req.Flags {
+			if !slices.Contains(flagNames, v) {
+				bad(fmt.Sprintf("flags[%d]", i), "one of "+strings.Join(flagNames, ", "))
+			}
+		}
+		out.Facts.Flags = *req.Flags
+	}
+	if len(errs) > 0 {
+		problem(c, http.StatusUnprocessableEntity, "the change has invalid fields", errs...)
+		return
+	}
+	if len(out.Set) == 0 {
+		problem(c, http.StatusUnprocessableEntity, "nothing to change: send at least one fact")
+		return
+	}
+	if req.Risk != nil && !store.RoleSatisfies(caller(c).Role, store.RoleLegal) {
+		problem(c, http.StatusForbidden, "the risk level is legal's decision: it needs the legal role")
+		return
+	}
+	s.update(c, workflows.UpdatePatchFacts, out, http.StatusOK)
+}
+
+func parseTime(v string, now time.Time) (time.Time, string) {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, "not an RFC 3339 time such as 2026-11-23T08:00:00Z"
+	}
+	if t.After(now.Add(clockSkew)) {
+		return time.Time{}, "is in the future"
+	}
+	return t.UTC(), ""
+}
+
+type remediationRequest struct {
+	Title string `json:"title"`
+	Owner string `json:"owner"`
+	DueAt string `json:"due_at"`
+}
+
+func (s *Server) addRemediation(c *gin.Context) {
+	var req remediationRequest
+	if !decodeStrict(c, &req) {
+		return
+	}
+	in := workflows.AddRemediation{Actor: actor(c), Title: req.Title, Owner: req.Owner}
+	if strings.TrimSpace(req.Title) == "" {
+		problem(c, http.StatusUnprocessableEntity, "title is required", FieldError{Field: "title", Message: "required"})
+		return
+	}
+	if req.DueAt != "" {
+		t, err := time.Parse(time.RFC3339, req.DueAt)
+		if err != nil {
+			problem(c, http.StatusUnprocessableEntity, "bad due_at", FieldError{Field: "due_at", Message: "not an RFC 3339 time"})
+			return
+		}
+		t = t.UTC()
+		in.DueAt = &t
+	}
+	s.update(c, workflows.UpdateAddRemediation, in, http.StatusCreated)
+}
+
+type remediationDoneRequest struct {
+	Evidence string `json:"evidence"`
+}
+
+func (s *Server) completeRemediation(c *gin.Context) {
+	var req remediationDoneRequest
+	if !decodeStrict(c, &req) {
+		return
+	}
+	s.update(c, workflows.UpdateCompleteRemediation, workflows.CompleteRemediation{Actor: actor(c), ID: c.Param("rid"), Evidence: req.Evidence}, http.StatusOK)
+}
+
+type fileRequest struct {
+	FiledAt     string `json:"filed_at"`
+	Reference   string `json:"reference"`
+	Note        string `json:"note"`
+	DelayReason string `json:"delay_reason"`
+}
+
+func (s *Server) fileObligation(c *gin.Context) {
+	var req fileRequest
+	if !decodeStrict(c, &req) {
+		return
+	}
+	at := s.now().UTC()
+	if req.FiledAt != "" {
+		t, msg := parseTime(req.FiledAt, s.now())
+		if msg != "" {
+			problem(c, http.StatusUnprocessableEntity, "bad filed_at", FieldError{Field: "filed_at", Message: msg})
+			return
+		}
+		at = t
+	}
+	if len(req.Reference) > 200 || len(req.Note) > 4000 || len(req.DelayReason) > 4000 {
+		problem(c, http.StatusUnprocessableEntity, "reference is limited to 200 characters, note and delay_reason to 4000")
+		return
+	}
+	s.update(c, workflows.UpdateFileObligation, workflows.FileObligation{Actor: actor(c), Obligation: c.Param("ob"),
+		FiledAt: at, Reference: req.Reference, Note: req.Note, DelayReason: req.DelayReason}, http.StatusOK)
+}
+
+type waiveRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) waiveObligation(c *gin.Context) {
+	var req waiveRequest
+	if !decodeStrict(c, &req) {
+		return
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		problem(c, http.StatusUnprocessableEntity, "a waiver needs a reason", FieldError{Field: "reason", Message: "required"})
+		return
+	}
+	s.update(c, workflows.UpdateWaiveObligation, workflows.WaiveObligation{Actor: actor(c), Obligation: c.Param("ob"), Reason: req.Reason}, http.StatusOK)
+}
+
+type closeRequest struct {
+	Note string `json:"note"`
+}
+
+func (s *Server) closeIncident(c *gin.Context) {
+	var req closeRequest
+	if !decodeStrict(c, &req) {
+		return
+	}
+	s.update(c, workflows.UpdateClose, workflows.CloseIncident{Actor: actor(c), Note: req.Note}, http.StatusOK)
+}
+
+// AuditEventView is one audit event as the API shows it.
+type AuditEventView struct {
+	Seq      int64           `json:"seq"`
+	Key      string          `json:"key"`
+	At       time.Time       `json:"at"`
+	Actor    string          `json:"actor"`
+	Action   string          `json:"action"`
+	Target   string          `json:"target"`
+	Details  json.RawMessage `json:"details"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+func (s *Server) audit(c *gin.Context) {
+	id := c.Param("id")
+	if !incidentIDPattern.MatchString(id) {
+		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+		return
+	}
+	ctx := c.Request.Context()
+	if _, err := s.store.GetIncident(ctx, id); errors.Is(err, store.ErrNotFound) {
+		problem(c, http.StatusNotFound, "no incident "+id)
+		return
+	} else if err != nil {
+		s.internal(c, "get incident", err)
+		return
+	}
+	events, err := s.store.ListAudit(ctx, id)
+	if err != nil {
+		s.internal(c, "list audit", err)
+		return
+	}
+	report, err := s.store.VerifyAudit(ctx, id)
+	if err != nil {
+		s.internal(c, "verify audit", err)
+		return
+	}
+	out := make([]AuditEventView, 0, len(events))
+	for _, e := range events {
+		out = append(out, AuditEventView{Seq: e.Seq, Key: e.Key, At: e.At, Actor: e.Actor, Action: e.Action,
+			Target: e.Target, Details: e.Details, PrevHash: e.PrevHash, Hash: e.Hash})
+	}
+	c.JSON(http.StatusOK, gin.H{"events": out, "chain": gin.H{"ok": report.OK, "events": report.Events,
+		"broken_at": report.BrokenAt, "reason": report.Reason}})
+}

@@ -1,0 +1,434 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/breachflow/breachflow/playbooks"
+	"github.com/breachflow/breachflow/store"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+func reject(kind, format string, args ...any) error {
+	return temporal.NewApplicationError(fmt.Sprintf(format, args...), kind)
+}
+
+// registerUpdates installs every human action as an Update whose
+// validator refuses bad input before anything reaches history.
+func (w *incident) registerUpdates(ctx workflow.Context) error {
+	type reg struct {
+		name     string
+		handler  any
+		validate any
+	}
+	for _, r := range []reg{
+		{UpdateCompleteStep, w.completeStep, w.validateCompleteStep},
+		{UpdateDecide, w.decide, w.validateDecide},
+		{UpdatePatchFacts, w.patchFacts, w.validatePatchFacts},
+		{UpdateAddRemediation, w.addRemediation, w.validateAddRemediation},
+		{UpdateCompleteRemediation, w.completeRemediation, w.validateCompleteRemediation},
+		{UpdateFileObligation, w.fileObligation, w.validateFileObligation},
+		{UpdateWaiveObligation, w.waiveObligation, w.validateWaiveObligation},
+		{UpdateClose, w.close, w.validateClose},
+	} {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, r.name, r.handler, workflow.UpdateHandlerOptions{Validator: r.validate}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// admit checks what every action needs: an open incident and, when the
+// incident is restricted, an actor who is a member of it.
+func (w *incident) admit(actor Actor, need string) error {
+	if w.status == StatusClosed {
+		return reject(ErrConflict, "incident %s is closed", w.in.ID)
+	}
+	if actor.Name == "" || !store.ValidRole(actor.Role) {
+		return reject(ErrForbidden, "no actor")
+	}
+	if w.in.Restricted && actor.Role != store.RoleAdmin && !slices.Contains(w.in.Members, actor.Name) {
+		return reject(ErrForbidden, "incident %s is restricted to its members", w.in.ID)
+	}
+	if need != "" && !store.RoleSatisfies(actor.Role, need) {
+		return reject(ErrForbidden, "this needs the %s role; %s has %s", need, actor.Name, actor.Role)
+	}
+	return nil
+}
+
+func (w *incident) readyStep(actor Actor, id string) (*StepState, *playbooks.Step, error) {
+	if err := w.admit(actor, ""); err != nil {
+		return nil, nil, err
+	}
+	st := w.step(id)
+	spec, ok := w.pb.Step(id)
+	if st == nil || !ok {
+		return nil, nil, reject(ErrNotFound, "playbook %s has no step %q", w.pb.ID, id)
+	}
+	if !store.RoleSatisfies(actor.Role, st.Owner) {
+		return nil, nil, reject(ErrForbidden, "step %s belongs to %s; %s has %s", id, st.Owner, actor.Name, actor.Role)
+	}
+	switch st.State {
+	case StepReady:
+		return st, spec, nil
+	case StepPending:
+		var waiting []string
+		for _, p := range st.After {
+			if ps := w.step(p); ps != nil && ps.State != StepDone && ps.State != StepSkipped {
+				waiting = append(waiting, p)
+			}
+		}
+		return nil, nil, reject(ErrConflict, "step %s is not ready: waiting for %s", id, strings.Join(waiting, ", "))
+	default:
+		return nil, nil, reject(ErrConflict, "step %s is already %s", id, st.State)
+	}
+}
+
+func (w *incident) missingRequirements(spec *playbooks.Step) []string {
+	var missing []string
+	for _, r := range spec.Requires {
+		ok := true
+		switch r {
+		case "risk":
+			ok = w.facts.Risk != "" && w.facts.Risk != "unassessed"
+		case "affected", "subjects":
+			ok = len(w.facts.Affected) > 0
+		case "occurred_at":
+			ok = w.facts.OccurredAt != nil
+		case "discovered_at":
+			ok = w.facts.DiscoveredAt != nil
+		case "determined_at":
+			ok = w.facts.DeterminedAt != nil
+		case "assessed_at":
+			ok = w.facts.AssessedAt != nil
+		case "materiality_at":
+			ok = w.facts.MaterialityAt != nil
+		case "classified_at":
+			ok = w.facts.ClassifiedAt != nil
+		case "extortion_paid_at":
+			ok = w.facts.ExtortionPaidAt != nil
+		}
+		if !ok {
+			missing = append(missing, r)
+		}
+	}
+	return missing
+}
+
+func (w *incident) validateCompleteStep(_ workflow.Context, in CompleteStep) error {
+	st, spec, err := w.readyStep(in.Actor, in.Step)
+	if err != nil {
+		return err
+	}
+	if st.Kind == playbooks.KindApproval {
+		return reject(ErrConflict, "step %s is an approval: decide it (approve or reject)", st.ID)
+	}
+	if m := w.missingRequirements(spec); len(m) > 0 {
+		return reject(ErrInvalid, "step %s needs %s set first (PATCH the incident)", st.ID, strings.Join(m, ", "))
+	}
+	if len(in.Note) > 4000 || len(in.Evidence) > 50 {
+		return reject(ErrInvalid, "note is limited to 4000 characters and evidence to 50 items")
+	}
+	return nil
+}
+
+func (w *incident) completeStep(ctx workflow.Context, in CompleteStep) (*Status, error) {
+	st := w.step(in.Step)
+	spec, _ := w.pb.Step(in.Step)
+	now := workflow.Now(ctx)
+	st.State, st.DoneAt, st.DoneBy, st.Note, st.Evidence = StepDone, &now, in.Actor.Name, in.Note, in.Evidence
+	w.record(ctx, now, in.Actor.Name, "step.completed", "step:"+st.ID, in.Note, map[string]any{"evidence": in.Evidence, "role": in.Actor.Role})
+	if st.Kind == playbooks.KindCustomerNotices && w.facts.SubjectsNotifiedAt == nil {
+		w.facts.SubjectsNotifiedAt = &now
+		w.dirtyFacts = true
+	}
+	if slices.Contains(spec.Requires, "risk") && w.facts.AssessedAt == nil {
+		w.facts.AssessedAt = &now
+		w.dirtyFacts = true
+	}
+	return w.settle(ctx)
+}
+
+func (w *incident) validateDecide(_ workflow.Context, in Decide) error {
+	st, _, err := w.readyStep(in.Actor, in.Step)
+	if err != nil {
+		return err
+	}
+	if st.Kind != playbooks.KindApproval {
+		return reject(ErrConflict, "step %s is not an approval: complete it", st.ID)
+	}
+	switch in.Decision {
+	case "approve":
+	case "reject":
+		if strings.TrimSpace(in.Reason) == "" {
+			return reject(ErrInvalid, "a rejection needs a reason")
+		}
+	default:
+		return reject(ErrInvalid, "decision must be approve or reject")
+	}
+	if len(in.Reason) > 4000 {
+		return reject(ErrInvalid, "reason is limited to 4000 characters")
+	}
+	return nil
+}
+
+func (w *incident) decide(ctx workflow.Context, in Decide) (*Status, error) {
+	st := w.step(in.Step)
+	spec, _ := w.pb.Step(in.Step)
+	now := workflow.Now(ctx)
+	st.Decision, st.Reason, st.DoneBy = in.Decision, in.Reason, in.Actor.Name
+	if in.Decision == "approve" {
+		st.State, st.DoneAt = StepDone, &now
+		w.record(ctx, now, in.Actor.Name, "step.approved", "step:"+st.ID, in.Reason, map[string]any{"role": in.Actor.Role})
+	} else {
+		w.record(ctx, now, in.Actor.Name, "step.rejected", "step:"+st.ID, in.Reason, map[string]any{"role": in.Actor.Role, "reopens": spec.OnReject})
+		if len(spec.OnReject) == 0 {
+			st.State, st.DoneAt = StepRejected, &now
+		} else {
+			// Send the work back: the reopened steps run again and the
+			// approval waits for them.
+			st.State, st.ReadyAt, st.DueAt = StepPending, nil, nil
+			for _, id := range spec.OnReject {
+				r := w.step(id)
+				r.State, r.ReadyAt, r.DueAt, r.DoneAt, r.DoneBy, r.Reminded, r.Escalated = StepPending, nil, nil, nil, "", 0, 0
+				w.record(ctx, now, "system", "step.reopened", "step:"+id, "reopened by the rejection of "+st.ID, nil)
+			}
+		}
+	}
+	return w.settle(ctx)
+}
+
+// Fact names PatchFacts.Set may carry.
+var patchable = []string{"severity", "aware_at", "occurred_at", "discovered_at", "determined_at", "assessed_at",
+	"materiality_at", "classified_at", "extortion_paid_at", "data_categories", "jurisdictions", "affected", "risk", "flags"}
+
+func (w *incident) validatePatchFacts(_ workflow.Context, in PatchFacts) error {
+	if err := w.admit(in.Actor, ""); err != nil {
+		return err
+	}
+	switch {
+	case slices.Contains(in.Set, "risk") && !store.RoleSatisfies(in.Actor.Role, store.RoleLegal):
+		return reject(ErrForbidden, "the risk level is legal's decision")
+	case !store.RoleSatisfies(in.Actor.Role, store.RoleResponder) && !store.RoleSatisfies(in.Actor.Role, store.RoleLegal):
+		return reject(ErrForbidden, "changing facts needs the responder or legal role")
+	}
+	if len(in.Set) == 0 {
+		return reject(ErrInvalid, "nothing to change")
+	}
+	for _, f := range in.Set {
+		if !slices.Contains(patchable, f) {
+			return reject(ErrInvalid, "%s cannot be changed", f)
+		}
+	}
+	if slices.Contains(in.Set, "aware_at") && in.Facts.AwareAt.IsZero() {
+		return reject(ErrInvalid, "aware_at cannot be removed")
+	}
+	return nil
+}
+
+func (w *incident) patchFacts(ctx workflow.Context, in PatchFacts) (*Status, error) {
+	f, n := &w.facts, in.Facts
+	for _, name := range in.Set {
+		switch name {
+		case "severity":
+			w.severity = in.Severity
+		case "aware_at":
+			f.AwareAt = n.AwareAt
+		case "occurred_at":
+			f.OccurredAt = n.OccurredAt
+		case "discovered_at":
+			f.DiscoveredAt = n.DiscoveredAt
+		case "determined_at":
+			f.DeterminedAt = n.DeterminedAt
+		case "assessed_at":
+			f.AssessedAt = n.AssessedAt
+		case "materiality_at":
+			f.MaterialityAt = n.MaterialityAt
+		case "classified_at":
+			f.ClassifiedAt = n.ClassifiedAt
+		case "extortion_paid_at":
+			f.ExtortionPaidAt = n.ExtortionPaidAt
+		case "data_categories":
+			f.DataCategories = n.DataCategories
+		case "jurisdictions":
+			f.Jurisdictions = n.Jurisdictions
+		case "affected":
+			f.Affected = n.Affected
+		case "risk":
+			f.Risk = n.Risk
+		case "flags":
+			f.Flags = n.Flags
+		}
+	}
+	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "facts.changed", "incident", "changed "+strings.Join(in.Set, ", "),
+		map[string]any{"fields": in.Set, "facts": w.facts, "severity": w.severity, "role": in.Actor.Role})
+	w.dirtyFacts = true
+	return w.settle(ctx)
+}
+
+func (w *incident) validateAddRemediation(_ workflow.Context, in AddRemediation) error {
+	if err := w.admit(in.Actor, store.RoleResponder); err != nil {
+		return err
+	}
+	if t := strings.TrimSpace(in.Title); t == "" || len(t) > 200 {
+		return reject(ErrInvalid, "title is required, at most 200 characters")
+	}
+	if len(in.Owner) > 100 {
+		return reject(ErrInvalid, "owner is at most 100 characters")
+	}
+	return nil
+}
+
+func (w *incident) addRemediation(ctx workflow.Context, in AddRemediation) (*Status, error) {
+	id := fmt.Sprintf("R%d", len(w.remediations)+1)
+	w.remediations = append(w.remediations, Remediation{ID: id, Title: strings.TrimSpace(in.Title), Owner: in.Owner,
+		DueAt: in.DueAt, Status: "open", AddedBy: in.Actor.Name})
+	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "remediation.added", "remediation:"+id, in.Title, map[string]any{"owner": in.Owner, "due_at": in.DueAt})
+	return w.settle(ctx)
+}
+
+func (w *incident) remediation(id string) *Remediation {
+	for i := range w.remediations {
+		if w.remediations[i].ID == id {
+			return &w.remediations[i]
+		}
+	}
+	return nil
+}
+
+func (w *incident) validateCompleteRemediation(_ workflow.Context, in CompleteRemediation) error {
+	if err := w.admit(in.Actor, store.RoleResponder); err != nil {
+		return err
+	}
+	r := w.remediation(in.ID)
+	if r == nil {
+		return reject(ErrNotFound, "no remediation item %q", in.ID)
+	}
+	if r.Status != "open" {
+		return reject(ErrConflict, "remediation %s is already done", in.ID)
+	}
+	if len(in.Evidence) > 4000 {
+		return reject(ErrInvalid, "evidence is limited to 4000 characters")
+	}
+	return nil
+}
+
+func (w *incident) completeRemediation(ctx workflow.Context, in CompleteRemediation) (*Status, error) {
+	r := w.remediation(in.ID)
+	now := workflow.Now(ctx)
+	r.Status, r.Evidence, r.DoneAt, r.DoneBy = "done", in.Evidence, &now, in.Actor.Name
+	w.record(ctx, now, in.Actor.Name, "remediation.done", "remediation:"+in.ID, in.Evidence, nil)
+	return w.settle(ctx)
+}
+
+func (w *incident) openObligation(actor Actor, id string) (*Obligation, error) {
+	if err := w.admit(actor, store.RoleLegal); err != nil {
+		return nil, err
+	}
+	o := w.obligation(id)
+	if o == nil {
+		return nil, reject(ErrNotFound, "no obligation %q on incident %s", id, w.in.ID)
+	}
+	if o.Status == ObligationFiled || o.Status == ObligationWaived {
+		return nil, reject(ErrConflict, "obligation %s is already %s", id, o.Status)
+	}
+	return o, nil
+}
+
+func (w *incident) validateFileObligation(ctx workflow.Context, in FileObligation) error {
+	o, err := w.openObligation(in.Actor, in.Obligation)
+	if err != nil {
+		return err
+	}
+	if in.FiledAt.IsZero() {
+		return reject(ErrInvalid, "filed_at is required")
+	}
+	if in.FiledAt.After(workflow.Now(ctx).Add(2 * time.Minute)) {
+		return reject(ErrInvalid, "filed_at is in the future")
+	}
+	if o.DueAt != nil && in.FiledAt.After(*o.DueAt) && strings.TrimSpace(in.DelayReason) == "" {
+		return reject(ErrInvalid, "filed after the deadline: delay_reason is required (the regulator must be given the reasons for the delay)")
+	}
+	return nil
+}
+
+func (w *incident) fileObligation(ctx workflow.Context, in FileObligation) (*Status, error) {
+	o := w.obligation(in.Obligation)
+	at := in.FiledAt.UTC()
+	o.Status, o.FiledAt, o.FiledBy, o.Reference, o.FilingNote, o.DelayReason = ObligationFiled, &at, in.Actor.Name, in.Reference, in.Note, in.DelayReason
+	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "obligation.filed", "obligation:"+o.ID, in.Note,
+		map[string]any{"filed_at": at, "reference": in.Reference, "delay_reason": in.DelayReason})
+	w.dirtyFacts = true // a filing can start a chained clock
+	return w.settle(ctx)
+}
+
+func (w *incident) validateWaiveObligation(_ workflow.Context, in WaiveObligation) error {
+	if _, err := w.openObligation(in.Actor, in.Obligation); err != nil {
+		return err
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		return reject(ErrInvalid, "a waiver needs a reason (kept for the record, e.g. GDPR Art. 33(5))")
+	}
+	return nil
+}
+
+func (w *incident) waiveObligation(ctx workflow.Context, in WaiveObligation) (*Status, error) {
+	o := w.obligation(in.Obligation)
+	o.Status, o.WaivedBy, o.WaiveReason = ObligationWaived, in.Actor.Name, in.Reason
+	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "obligation.waived", "obligation:"+o.ID, in.Reason, nil)
+	return w.settle(ctx)
+}
+
+// blockers lists what keeps the incident from closing.
+func (w *incident) blockers() []string {
+	var out []string
+	for _, st := range w.steps {
+		if st.Optional || st.State == StepDone || st.State == StepSkipped {
+			continue
+		}
+		out = append(out, fmt.Sprintf("step %s is %s", st.ID, st.State))
+	}
+	for _, o := range w.obligations {
+		if o.Exempt || o.Status == ObligationFiled || o.Status == ObligationWaived {
+			continue
+		}
+		out = append(out, fmt.Sprintf("obligation %s (%s) is %s: file or waive it", o.ID, o.Regime, o.Status))
+	}
+	for _, r := range w.remediations {
+		if r.Status == "open" {
+			out = append(out, fmt.Sprintf("remediation %s (%s) is open", r.ID, r.Title))
+		}
+	}
+	return out
+}
+
+func (w *incident) validateClose(_ workflow.Context, in CloseIncident) error {
+	if err := w.admit(in.Actor, store.RoleResponder); err != nil {
+		return err
+	}
+	if b := w.blockers(); len(b) > 0 {
+		return temporal.NewApplicationError(fmt.Sprintf("%d things are still open", len(b)), ErrBlocked, b)
+	}
+	return nil
+}
+
+func (w *incident) close(ctx workflow.Context, in CloseIncident) (*Status, error) {
+	now := workflow.Now(ctx)
+	w.status, w.closedAt = StatusClosed, &now
+	w.record(ctx, now, in.Actor.Name, "incident.closed", "incident", in.Note, nil)
+	return w.settle(ctx)
+}
+
+// settle marks a change and waits until the main loop has processed it,
+// so the caller sees recomputed obligations and advanced steps.
+func (w *incident) settle(ctx workflow.Context) (*Status, error) {
+	w.gen++
+	mine := w.gen
+	if err := workflow.Await(ctx, func() bool { return w.settled >= mine || w.status == StatusClosed && w.settled >= mine-1 }); err != nil {
+		return nil, err
+	}
+	return w.snapshot(), nil
+}
