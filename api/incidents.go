@@ -49,11 +49,11 @@ type launchRequest struct {
 
 // Vocabularies of DESIGN §6.
 var (
-	dataCategories = regulations.DataCategories()
-	riskLevels     = regulations.RiskLevels()
-	flagNames      = regulations.FlagNames()
-	externalRefPattern  = regexp.MustCompile(`^[A-Za-z0-9._:/#-]{1,100}$`)
-	incidentIDPattern   = regexp.MustCompile(`^BR-[0-9A-HJKMNP-TV-Z]{6}$`)
+	dataCategories     = regulations.DataCategories()
+	riskLevels         = regulations.RiskLevels()
+	flagNames          = regulations.FlagNames()
+	externalRefPattern = regexp.MustCompile(`^[A-Za-z0-9._:/#-]{1,100}$`)
+	incidentIDPattern  = regexp.MustCompile(`^BR-[0-9A-HJKMNP-TV-Z]{6}$`)
 )
 
 // clockSkew is how far in the future a time may be and still count as now.

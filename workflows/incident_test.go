@@ -3,9 +3,9 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
