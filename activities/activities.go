@@ -54,6 +54,17 @@ func (a *Activities) RecordAudit(ctx context.Context, in AuditInput) error {
 	return nil
 }
 
+// RecordAuditBatch appends events in order; a retry skips the ones
+// already stored (each has its key), so the chain never holds a duplicate.
+func (a *Activities) RecordAuditBatch(ctx context.Context, events []AuditInput) error {
+	for _, ev := range events {
+		if err := a.RecordAudit(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SetIncidentStatus mirrors the incident's status into the store's index.
 func (a *Activities) SetIncidentStatus(ctx context.Context, id, status string) error {
 	if err := a.Store.SetIncidentStatus(ctx, id, status); err != nil {

@@ -528,14 +528,15 @@ func (w *incident) record(_ workflow.Context, at time.Time, actor, action, targe
 	})
 }
 
-// flushAudit writes queued audit events one by one, so the store's hash
-// chain has the workflow's order. The key makes each write idempotent.
+// flushAudit writes queued audit events in one activity, in order, so
+// the store's hash chain has the workflow's order; each event's key makes
+// a retried write idempotent. Events that arrive meanwhile go next time.
 func (w *incident) flushAudit(actx workflow.Context) {
 	for len(w.auditQueue) > 0 {
-		ev := w.auditQueue[0]
-		w.auditQueue = w.auditQueue[1:]
-		if err := workflow.ExecuteActivity(actx, a.RecordAudit, ev).Get(actx, nil); err != nil {
-			workflow.GetLogger(actx).Error("audit", "key", ev.Key, "error", err)
+		batch := w.auditQueue
+		w.auditQueue = nil
+		if err := workflow.ExecuteActivity(actx, a.RecordAuditBatch, batch).Get(actx, nil); err != nil {
+			workflow.GetLogger(actx).Error("audit", "first", batch[0].Key, "error", err)
 		}
 	}
 }

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/breachflow/breachflow/workflows"
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// replayKey encrypts the histories saved for the replay test. It protects
+// nothing: those histories hold only made-up test incidents.
+const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+// TestEveryPlaybookRunsToClose drives each shipped playbook from launch to
+// close with an admin doing every step. With BREACHFLOW_WRITE_HISTORIES=1
+// it saves each run's history to workflows/testdata for the replay test.
+func TestEveryPlaybookRunsToClose(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the embedded Temporal server")
+	}
+	dir := t.TempDir()
+	cfg := devConfig(t, dir)
+	cfg.EncryptionKeys = replayKey
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stack, err := startDev(ctx, cfg, devOptions{TemporalLogLevel: "fatal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stack.Stop() })
+	c := apiClient{t: t, base: "http://" + stack.httpAddr}
+	for _, pb := range []string{"customer-data-breach", "insider-exfiltration", "ransomware-extortion"} {
+		t.Run(pb, func(t *testing.T) {
+			c.t = t
+			started := time.Now()
+			id := driveToClose(t, c, stack.token, pb)
+			events := saveHistory(t, stack, id, pb)
+			t.Logf("%s: closed in %s, %d history events", pb, time.Since(started).Round(time.Millisecond), events)
+		})
+	}
+}
+
+// driveToClose launches pb and works it like a tireless admin: sets the
+// facts steps require, completes or approves every ready step, files the
+// regulator duties and waives the rest, then closes.
+func driveToClose(t *testing.T, c apiClient, token, pb string) string {
+	t.Helper()
+	code, inc := c.do("POST", "/v1/incidents", token, map[string]any{
+		"playbook": pb, "title": "Replay run of " + pb, "severity": "high",
+		"aware_at": time.Now().Add(-3 * time.Hour).UTC().Format(time.RFC3339), "jurisdictions": []string{"DE", "US-NY"},
+		"flags": []string{"nydfs_regulated", "extortion_payment"}, "extortion_paid_at": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
+	}, nil)
+	if code != 201 {
+		t.Fatalf("launch %s: %d %v", pb, code, inc)
+	}
+	id := inc["id"].(string)
+	base := "/v1/incidents/" + id
+	if code, body := c.do("PATCH", base, token, map[string]any{"affected": map[string]int{"DE": 40, "US-NY": 12}, "risk": "high"}, nil); code != 200 {
+		t.Fatalf("patch: %d %v", code, body)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		_, st := c.do("GET", base, token, nil, nil)
+		if st["status"] == "closed" {
+			return id
+		}
+		acted := false
+		for _, s := range st["steps"].([]any) {
+			step := s.(map[string]any)
+			if step["state"] != "ready" {
+				continue
+			}
+			path := fmt.Sprintf("%s/steps/%s/complete", base, step["id"])
+			body := map[string]any{"note": "done"}
+			if step["kind"] == "approval" {
+				path = fmt.Sprintf("%s/steps/%s/decide", base, step["id"])
+				body = map[string]any{"decision": "approve"}
+			}
+			if code, resp := c.do("POST", path, token, body, nil); code != 200 && code != 409 {
+				t.Fatalf("%s: %d %v", path, code, resp)
+			}
+			acted = true
+		}
+		for _, o := range st["obligations"].([]any) {
+			ob := o.(map[string]any)
+			if ob["status"] == "filed" || ob["status"] == "waived" || ob["exempt"] == true {
+				continue
+			}
+			if ob["recipient"] == "regulator" {
+				c.do("POST", fmt.Sprintf("%s/obligations/%s/file", base, ob["id"]), token, map[string]any{"reference": "R", "delay_reason": "replay run"}, nil)
+			} else {
+				c.do("POST", fmt.Sprintf("%s/obligations/%s/waive", base, ob["id"]), token, map[string]any{"reason": "replay run"}, nil)
+			}
+			acted = true
+		}
+		if !acted {
+			if code, _ := c.do("POST", base+"/close", token, map[string]any{"note": "replay run"}, nil); code == 200 {
+				continue
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	t.Fatalf("%s did not close within 90 s", pb)
+	return ""
+}
+
+func saveHistory(t *testing.T, stack *devStack, id, pb string) int {
+	t.Helper()
+	if err := stack.client.GetWorkflow(context.Background(), workflows.IncidentWorkflowID(id), "").Get(context.Background(), nil); err != nil {
+		t.Fatalf("%s workflow: %v", pb, err)
+	}
+	it := stack.client.GetWorkflowHistory(context.Background(), workflows.IncidentWorkflowID(id), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var hist historypb.History
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist.Events = append(hist.Events, ev)
+	}
+	last := hist.Events[len(hist.Events)-1]
+	if last.GetEventType() != enums.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED {
+		t.Fatalf("%s history ends with %s, want a completed workflow", pb, last.GetEventType())
+	}
+	if os.Getenv("BREACHFLOW_WRITE_HISTORIES") != "" {
+		raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&hist)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "workflows", "testdata", "history-"+pb+".json"), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return len(hist.Events)
+}

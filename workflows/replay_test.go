@@ -1,0 +1,53 @@
+package workflows
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/breachflow/breachflow/internal/codec"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// replayKey is the key the saved histories were encrypted with by
+// cmd/breachflow's TestEveryPlaybookRunsToClose (test incidents only).
+const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+// TestReplaySavedHistories replays a full run of every shipped playbook,
+// recorded on a real Temporal server, against the current workflow code:
+// a change that would break running incidents fails here. Regenerate with
+// BREACHFLOW_WRITE_HISTORIES=1 go test -run TestEveryPlaybookRunsToClose ./cmd/breachflow
+// only when the change is made safe with workflow.GetVersion.
+func TestReplaySavedHistories(t *testing.T) {
+	files, err := filepath.Glob("testdata/history-*.json")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("want a saved history per shipped playbook, found %v (%v)", files, err)
+	}
+	keys, err := codec.ParseKeys(replayKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			raw, err := os.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			hist, err := client.HistoryFromJSON(raw, client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: codec.DataConverter(keys)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
+			if err := r.ReplayWorkflowHistory(nil, hist); err != nil {
+				t.Fatalf("replay %s: %v", f, err)
+			}
+		})
+	}
+}
