@@ -119,23 +119,19 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		cfg.SMTPAddr = s.mail.Addr()
 	}
 
-	// Bind the API first so the Temporal UI can be told where the codec is.
+	// The Temporal UI shows payloads encrypted: its browser-side codec calls
+	// would need CORS and a way to carry a breachflow token (see docs/deploy.md).
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("BREACHFLOW_HTTP_ADDR: %w", err)
 	}
 	s.httpAddr = ln.Addr().String()
-	publicURL := strings.TrimRight(cfg.PublicURL, "/")
-	if cfg.PublicURL == "http://127.0.0.1:8080" && s.httpAddr != "127.0.0.1:8080" {
-		publicURL = "http://" + s.httpAddr
-	}
 	s.temporal, err = devserver.Start(ctx, devserver.Options{
 		DatabaseFile:     filepath.Join(cfg.DataDir, "temporal.db"),
 		Namespace:        cfg.TemporalNamespace,
 		SearchAttributes: workflows.SearchAttributes(),
 		FrontendPort:     cfg.DevTemporalPort,
 		UIPort:           cfg.DevUIPort,
-		CodecEndpoint:    publicURL + "/codec",
 		LogLevel:         opts.TemporalLogLevel,
 	})
 	if err != nil {
