@@ -72,3 +72,12 @@ func (a *Activities) SetIncidentStatus(ctx context.Context, id, status string) e
 	}
 	return nil
 }
+
+// IndexObligations replaces the incident's rows in the deadline index that
+// legal's board and calendar feed read.
+func (a *Activities) IndexObligations(ctx context.Context, incidentID string, rows []store.ObligationRow) error {
+	if err := a.Store.PutObligations(ctx, incidentID, rows); err != nil {
+		return fmt.Errorf("index obligations: %w", err)
+	}
+	return nil
+}

@@ -103,7 +103,7 @@ func ParseWebhooks(spec string) (map[string]string, error) {
 			return nil, fmt.Errorf("parse webhooks: entry %d: want name=url", i+1)
 		}
 		if len(name) > 64 || !webhookName.MatchString(name) {
-			return nil, fmt.Errorf("parse webhooks: entry %d: name %q: use a-z, 0-9 and -", i+1, truncate(name, 64))
+			return nil, fmt.Errorf("parse webhooks: entry %d: name %q: use a-z, 0-9 and -", i+1, clipName(name, 64))
 		}
 		if _, dup := hooks[name]; dup {
 			return nil, fmt.Errorf("parse webhooks: %s: named twice", name)
@@ -188,10 +188,10 @@ func DeliveryID(incidentID, stepID, action string) string {
 // Sign returns the X-Breachflow-Signature value for body signed at
 // timestamp (unix seconds, as sent in X-Breachflow-Timestamp).
 func Sign(secret []byte, timestamp string, body []byte) string {
-	return "v1=" + hex.EncodeToString(mac(secret, timestamp, body))
+	return "v1=" + hex.EncodeToString(webhookMAC(secret, timestamp, body))
 }
 
-func mac(secret []byte, timestamp string, body []byte) []byte {
+func webhookMAC(secret []byte, timestamp string, body []byte) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(timestamp))
 	m.Write([]byte{'.'})
@@ -214,7 +214,7 @@ func VerifySignature(secret []byte, timestamp, signature string, body []byte, no
 		return fmt.Errorf("verify signature: %w", ErrStaleTimestamp)
 	}
 	// The MAC covers the timestamp exactly as received: "0017" and "17" differ.
-	want := mac(secret, strings.TrimSpace(timestamp), body)
+	want := webhookMAC(secret, strings.TrimSpace(timestamp), body)
 	for part := range strings.SplitSeq(signature, ",") {
 		v, ok := strings.CutPrefix(strings.TrimSpace(part), "v1=")
 		if !ok {
@@ -383,7 +383,7 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 	return min(max(d, time.Second), maxRetryAfter), true
 }
 
-func truncate(s string, n int) string {
+func clipName(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

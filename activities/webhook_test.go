@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -471,7 +472,7 @@ func TestRetryAfter(t *testing.T) {
 
 func FuzzParseWebhooks(f *testing.F) {
 	for _, s := range []string{"", "a=https://x/", "block-ip=https://fw/b?t=1,isolate-host=http://edr:9/i",
-		"a=", "=", ",,", "a=https://x/,a=https://y/", "A=http://x", "a=http://[::1]:80/p", "a=http://%41/"} {
+		"a=", "=", ",,", "a=https://x/,a=https://y/", "A=http://x", "a=http://[::1]:80/p", "a=http://%41/", "a=httP://0"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -483,7 +484,8 @@ func FuzzParseWebhooks(f *testing.F) {
 			if !webhookName.MatchString(name) {
 				t.Errorf("accepted name %q", name)
 			}
-			if !strings.HasPrefix(raw, "http://") && !strings.HasPrefix(raw, "https://") {
+			u, err := url.Parse(raw)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				t.Errorf("accepted URL %q", raw)
 			}
 		}

@@ -311,6 +311,7 @@ type fileRequest struct {
 	Reference   string `json:"reference"`
 	Note        string `json:"note"`
 	DelayReason string `json:"delay_reason"`
+	Supplement  bool   `json:"supplement"`
 }
 
 func (s *Server) fileObligation(c *gin.Context) {
@@ -332,7 +333,7 @@ func (s *Server) fileObligation(c *gin.Context) {
 		return
 	}
 	s.update(c, workflows.UpdateFileObligation, workflows.FileObligation{Actor: actor(c), Obligation: c.Param("ob"),
-		FiledAt: at, Reference: req.Reference, Note: req.Note, DelayReason: req.DelayReason}, http.StatusOK)
+		FiledAt: at, Reference: req.Reference, Note: req.Note, DelayReason: req.DelayReason, Supplement: req.Supplement}, http.StatusOK)
 }
 
 type waiveRequest struct {

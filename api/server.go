@@ -13,6 +13,7 @@ import (
 
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/templates"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -42,6 +43,8 @@ type Deps struct {
 	Outbox    Outbox       // nil outside dev
 	Codec     http.Handler // payload codec for the Temporal UI; nil to not serve it
 	Now       func() time.Time
+	// Org is who files regulator reports (entity, contact, DPO).
+	Org templates.Organisation
 }
 
 // Server is the HTTP API.
@@ -54,6 +57,7 @@ type Server struct {
 	outbox    Outbox
 	codec     http.Handler
 	now       func() time.Time
+	org       templates.Organisation
 	registry  *prometheus.Registry
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
@@ -73,7 +77,7 @@ func New(d Deps) *Server {
 	}
 	s := &Server{
 		store: d.Store, temporal: d.Temporal, converter: d.Converter, playbooks: d.Playbooks,
-		log: d.Logger, outbox: d.Outbox, codec: d.Codec, now: d.Now,
+		log: d.Logger, outbox: d.Outbox, codec: d.Codec, now: d.Now, org: d.Org,
 		registry: prometheus.NewRegistry(),
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -108,6 +112,8 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 
+	// The calendar feed authenticates itself: calendar apps send a token in the query.
+	r.GET("/v1/deadlines.ics", s.deadlinesICS)
 	v1 := r.Group("/v1", s.authenticate)
 	v1.POST("/incidents", require(store.RoleResponder), s.launch)
 	v1.GET("/incidents", require(store.RoleViewer), s.listIncidents)
@@ -122,6 +128,9 @@ func (s *Server) routes() *gin.Engine {
 	v1.POST("/incidents/:id/obligations/:ob/waive", require(store.RoleLegal), s.waiveObligation)
 	v1.POST("/incidents/:id/close", require(store.RoleResponder), s.closeIncident)
 	v1.GET("/incidents/:id/audit", require(store.RoleViewer), s.audit)
+	v1.GET("/deadlines", require(store.RoleViewer), s.deadlines)
+	v1.POST("/calendar-tokens", require(store.RoleViewer), s.calendarToken)
+	v1.GET("/incidents/:id/obligations/:ob/report", require(store.RoleLegal), s.report)
 	v1.GET("/playbooks", require(store.RoleViewer), s.listPlaybooks)
 	v1.GET("/playbooks/:id", require(store.RoleViewer), s.getPlaybook)
 

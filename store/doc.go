@@ -1,9 +1,9 @@
-// Package store keeps breachflow's relational state — API tokens, incidents
-// and their hash-chained audit trail — in SQLite (the embedded default, via
-// the pure-Go modernc.org/sqlite driver) or PostgreSQL (via pgx), behind one
-// Store interface. Temporal holds each incident's live workflow state; the
-// store holds what must outlive or sit beside it and what other replicas and
-// tools query directly.
+// Package store keeps breachflow's relational state — API tokens, incidents,
+// their hash-chained audit trail and the deadline index — in SQLite (the
+// embedded default, via the pure-Go modernc.org/sqlite driver) or PostgreSQL
+// (via pgx), behind one Store interface. Temporal holds each incident's
+// live workflow state; the store holds what must outlive or sit beside it
+// and what other replicas and tools query directly.
 //
 // # Opening and migrating
 //
@@ -32,6 +32,24 @@
 // CreateIncident de-duplicates on ExternalRef and IdempotencyKey with
 // partial unique indexes and INSERT … ON CONFLICT DO NOTHING, so concurrent
 // launches of the same breach create it exactly once.
+//
+// # Deadline board
+//
+// The obligations table indexes every incident's current regulatory duties
+// so GET /v1/deadlines and the calendar feed need not query each workflow.
+// The Incident workflow owns the truth and, after every change, writes the
+// whole set with PutObligations, which replaces the incident's rows in one
+// transaction (on PostgreSQL under a row lock on the incident, so
+// concurrent replacements serialise; the last to commit wins).
+// ListDeadlines joins each row with its incident's severity and status and
+// orders by due time, undated duties last.
+//
+// # Calendar tokens
+//
+// A calendar app cannot send a bearer header, so the feed takes a
+// "bfcal_…" secret in its URL instead. Each calendar token acts for one API
+// token, is stored as a SHA-256 hash like API tokens, and stops working
+// when its owner is revoked.
 //
 // # Audit trail
 //

@@ -141,6 +141,23 @@ type Store interface {
 	ListAudit(ctx context.Context, incidentID string) ([]AuditEvent, error)
 	// VerifyAudit recomputes every hash and link of the incident's chain.
 	VerifyAudit(ctx context.Context, incidentID string) (ChainReport, error)
+
+	// PutObligations replaces the obligation rows of one incident atomically
+	// (delete + insert in one transaction). The incident must exist
+	// (ErrNotFound otherwise). Idempotent.
+	PutObligations(ctx context.Context, incidentID string, rows []ObligationRow) error
+	// ListDeadlines returns rows joined with their incident's severity and
+	// status, ordered by DueAt ascending with nil DueAt last, then incident
+	// id, then obligation id.
+	ListDeadlines(ctx context.Context, f DeadlineFilter) ([]ObligationRow, error)
+
+	// CreateCalendarToken makes a secret ("bfcal_…", stored hashed) with
+	// which a calendar app fetches the deadline feed on behalf of the API
+	// token ownerTokenID; ErrNotFound when that token is unknown or revoked.
+	CreateCalendarToken(ctx context.Context, ownerTokenID int64) (secret string, err error)
+	// AuthenticateCalendarToken returns the owning API token; ErrNotFound
+	// when the secret is unknown, or when the owner is revoked.
+	AuthenticateCalendarToken(ctx context.Context, secret string) (Token, error)
 }
 
 // Compile-time proof that both implementations satisfy Store.

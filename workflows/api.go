@@ -105,6 +105,17 @@ type Obligation struct {
 	WaiveReason string     `json:"waive_reason,omitempty"`
 	Reminded    int        `json:"reminded"`
 	Escalated   int        `json:"escalated"`
+	// Supplements are follow-up reports linked to the initial filing
+	// (GDPR Art. 33(4) phased reporting, 8-K/A, ANPD supplements).
+	Supplements []Filing `json:"supplements,omitempty"`
+}
+
+// Filing is one report sent to a regulator or audience.
+type Filing struct {
+	FiledAt   time.Time `json:"filed_at"`
+	FiledBy   string    `json:"filed_by"`
+	Reference string    `json:"reference,omitempty"`
+	Note      string    `json:"note,omitempty"`
 }
 
 // Step states.
@@ -230,6 +241,8 @@ type FileObligation struct {
 	Reference   string    `json:"reference,omitempty"`
 	Note        string    `json:"note,omitempty"`
 	DelayReason string    `json:"delay_reason,omitempty"`
+	// Supplement adds a follow-up report to an obligation already filed.
+	Supplement bool `json:"supplement,omitempty"`
 }
 
 // WaiveObligation records why a duty is not being met by filing.

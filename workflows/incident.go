@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/regulations"
+	"github.com/breachflow/breachflow/store"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -53,6 +55,8 @@ type incident struct {
 	gen        int
 	settled    int
 	dirtyFacts bool
+	// indexed is what the deadline index last received.
+	indexed string
 	// actions tracks containment webhooks in flight, by step.
 	actions map[string]bool
 }
@@ -104,6 +108,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 		w.startActions(ctx)
 		w.settled = gen
 		w.flushAudit(actx)
+		w.index(actx)
 		w.upsertSearch(ctx)
 		if w.status == StatusClosed {
 			break
@@ -138,6 +143,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 		fire(ctx)
 	}
 	w.flushAudit(actx)
+	w.index(actx)
 	if err := workflow.ExecuteActivity(actx, a.SetIncidentStatus, w.in.ID, StatusClosed).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("mirror closed status", "error", err)
 	}
@@ -174,6 +180,7 @@ func (w *incident) evaluate(ctx workflow.Context) error {
 		if prev, ok := old[r.ID]; ok {
 			o.Status, o.FiledAt, o.FiledBy, o.Reference = prev.Status, prev.FiledAt, prev.FiledBy, prev.Reference
 			o.FilingNote, o.DelayReason, o.WaivedBy, o.WaiveReason = prev.FilingNote, prev.DelayReason, prev.WaivedBy, prev.WaiveReason
+			o.Supplements = prev.Supplements
 			if sameDue(prev.DueAt, r.DueAt) {
 				o.Reminded, o.Escalated = prev.Reminded, prev.Escalated
 			} else if o.Status == ObligationOverdue {
@@ -429,6 +436,7 @@ func (w *incident) remindStep(ctx workflow.Context, id string, total int) {
 	left := st.DueAt.Sub(workflow.Now(ctx)).Round(time.Minute)
 	w.record(ctx, workflow.Now(ctx), "system", "step.reminded", "step:"+id,
 		fmt.Sprintf("reminder %d of %d to %s: due in %s", st.Reminded, total, st.Owner, left), nil)
+	w.notify(ctx, fmt.Sprintf("step-%s-remind-%d", id, st.Reminded), "reminder", "Step: "+st.Title, *st.DueAt, st.Owner)
 }
 
 func (w *incident) escalateStep(ctx workflow.Context, id, to string) {
@@ -437,6 +445,27 @@ func (w *incident) escalateStep(ctx workflow.Context, id, to string) {
 	late := workflow.Now(ctx).Sub(*st.DueAt).Round(time.Minute)
 	w.record(ctx, workflow.Now(ctx), "system", "step.escalated", "step:"+id,
 		fmt.Sprintf("escalated to %s: %s late (escalation %d)", to, late, st.Escalated), nil)
+	w.notify(ctx, fmt.Sprintf("step-%s-escalate-%d", id, st.Escalated), "escalation", "Step: "+st.Title, *st.DueAt, st.Owner, to)
+}
+
+// notify sends a clock mail without holding up the clocks: Slack or SMTP
+// being down must never stop a deadline from being tracked.
+func (w *incident) notify(ctx workflow.Context, key, kind, subject string, due time.Time, roles ...string) {
+	mctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 5 * time.Minute, MaximumAttempts: 20},
+	})
+	fut := workflow.ExecuteActivity(mctx, activities.SendClockMailName, activities.ClockMail{
+		IncidentID: w.in.ID, Key: w.in.ID + "-" + key, Kind: kind, Title: w.in.Title, Subject: subject,
+		DueAt: due, Now: workflow.Now(ctx), Roles: roles,
+	})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		var res activities.MailResult
+		if err := fut.Get(gctx, &res); err != nil {
+			w.record(gctx, workflow.Now(gctx), "system", "mail.failed", "mail:"+key, kind+" mail not sent: "+err.Error(), nil)
+			w.gen++
+		}
+	})
 }
 
 func (w *incident) obligation(id string) *Obligation {
@@ -454,6 +483,7 @@ func (w *incident) remindObligation(ctx workflow.Context, id string) {
 	left := o.DueAt.Sub(workflow.Now(ctx)).Round(time.Minute)
 	w.record(ctx, workflow.Now(ctx), "system", "obligation.reminded", "obligation:"+id,
 		fmt.Sprintf("%s to %s due in %s", o.Regime, o.RecipientName, left), nil)
+	w.notify(ctx, fmt.Sprintf("ob-%s-remind-%d", id, o.Reminded), "reminder", o.Regime+" to "+o.RecipientName, *o.DueAt, "legal")
 }
 
 func (w *incident) markOverdue(ctx workflow.Context, id string) {
@@ -461,6 +491,7 @@ func (w *incident) markOverdue(ctx workflow.Context, id string) {
 	o.Status = ObligationOverdue
 	w.record(ctx, workflow.Now(ctx), "system", "obligation.overdue", "obligation:"+id,
 		o.Regime+" deadline passed", map[string]any{"due_at": o.DueAt})
+	w.notify(ctx, "ob-"+id+"-overdue", "overdue", o.Regime+" to "+o.RecipientName, *o.DueAt, "legal", "admin")
 }
 
 func (w *incident) escalateObligation(ctx workflow.Context, id string) {
@@ -469,6 +500,7 @@ func (w *incident) escalateObligation(ctx workflow.Context, id string) {
 	late := workflow.Now(ctx).Sub(*o.DueAt).Round(time.Minute)
 	w.record(ctx, workflow.Now(ctx), "system", "obligation.escalated", "obligation:"+id,
 		fmt.Sprintf("%s to %s is %s overdue", o.Regime, o.RecipientName, late), nil)
+	w.notify(ctx, fmt.Sprintf("ob-%s-escalate-%d", id, o.Escalated), "escalation", o.Regime+" to "+o.RecipientName, *o.DueAt, "legal", "admin")
 }
 
 func (w *incident) nextDeadline() *time.Time {
@@ -539,6 +571,29 @@ func (w *incident) flushAudit(actx workflow.Context) {
 			workflow.GetLogger(actx).Error("audit", "first", batch[0].Key, "error", err)
 		}
 	}
+}
+
+// index writes the obligations to the store's deadline index when they
+// changed since the last write.
+func (w *incident) index(actx workflow.Context) {
+	rows := make([]store.ObligationRow, 0, len(w.obligations))
+	for _, o := range w.obligations {
+		rows = append(rows, store.ObligationRow{
+			IncidentID: w.in.ID, ObligationID: o.ID, Regime: o.Regime, Jurisdiction: o.Jurisdiction,
+			Recipient: o.Recipient, RecipientName: o.RecipientName, Deadline: o.Deadline, Standard: o.Standard,
+			DueAt: o.DueAt, Status: o.Status, MissingFacts: o.MissingFacts, NeedsLegalConfirmation: o.NeedsLegalConfirmation,
+		})
+	}
+	raw, _ := json.Marshal(rows)
+	sig := string(raw)
+	if sig == w.indexed {
+		return
+	}
+	if err := workflow.ExecuteActivity(actx, a.IndexObligations, w.in.ID, rows).Get(actx, nil); err != nil {
+		workflow.GetLogger(actx).Error("index obligations", "error", err)
+		return
+	}
+	w.indexed = sig
 }
 
 func (w *incident) snapshot() *Status {

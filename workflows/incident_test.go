@@ -17,6 +17,7 @@ import (
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
@@ -37,6 +38,7 @@ type harness struct {
 	store *store.SQLite
 	start time.Time
 	seq   int
+	mails []activities.ClockMail
 }
 
 func newHarness(t *testing.T, hooks activities.Webhooks) *harness {
@@ -57,7 +59,14 @@ func newHarness(t *testing.T, hooks activities.Webhooks) *harness {
 	env.RegisterActivity(&activities.Containment{Hooks: hooks})
 	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	env.SetStartTime(start)
-	return &harness{t: t, env: env, store: st, start: start}
+	h := &harness{t: t, env: env, store: st, start: start}
+	// Mail leaves at the SMTP edge; here we record what the workflow asked
+	// to send (the real sender is exercised by the dev-stack tests).
+	env.RegisterActivityWithOptions(func(_ context.Context, in activities.ClockMail) (*activities.MailResult, error) {
+		h.mails = append(h.mails, in)
+		return &activities.MailResult{MessageID: "<" + in.Key + "@breachflow>", Recipients: 1}, nil
+	}, activity.RegisterOptions{Name: activities.SendClockMailName})
+	return h
 }
 
 func (h *harness) input(pbID string, facts Facts) *IncidentInput {
@@ -335,14 +344,35 @@ func TestObligationClockRemindsEscalatesAndRearms(t *testing.T) {
 	})
 	h.act(71*time.Hour, UpdateFileObligation, FileObligation{Actor: legal, Obligation: "gdpr-art33", FiledAt: aware.Add(71 * time.Hour)}, "delay_reason is required")
 	h.act(72*time.Hour, UpdateFileObligation, FileObligation{Actor: legal, Obligation: "gdpr-art33", FiledAt: aware.Add(72 * time.Hour), Reference: "CNIL-1", DelayReason: "awareness was backdated"}, "")
+	// Phased reporting (Art. 33(4)): a supplement links to the initial filing.
+	h.act(73*time.Hour, UpdateFileObligation, FileObligation{Actor: legal, Obligation: "gdpr-art34", FiledAt: aware.Add(73 * time.Hour), Supplement: true}, "file the initial report before a supplement")
+	h.act(74*time.Hour, UpdateFileObligation, FileObligation{Actor: legal, Obligation: "gdpr-art33", FiledAt: aware.Add(74 * time.Hour), Reference: "CNIL-1-a", Note: "root cause", Supplement: true}, "")
 	h.check(100*time.Hour, func(st *Status) {
 		o := find(st, "gdpr-art33")
 		if o.Status != ObligationFiled || o.Escalated != 3 || o.Reference != "CNIL-1" {
 			t.Errorf("after filing: %+v, want filed and no more escalations", o)
 		}
+		if len(o.Supplements) != 1 || o.Supplements[0].Reference != "CNIL-1-a" {
+			t.Errorf("supplements = %+v, want the one filed at 74 h", o.Supplements)
+		}
 	})
 	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 101*time.Hour)
 	h.env.ExecuteWorkflow(Incident, in)
+	kinds := map[string]int{}
+	for _, m := range h.mails {
+		if strings.Contains(m.Subject, "GDPR Art. 33") {
+			kinds[m.Kind]++
+			if m.Kind != "reminder" && !strings.Contains(strings.Join(m.Roles, ","), "legal") {
+				t.Errorf("%s mail to %v, want legal among the recipients", m.Kind, m.Roles)
+			}
+		}
+	}
+	// One reminder mail at 24 h before aware_at moved; after the move the
+	// points not yet passed (48, 60, 68, 71 h) each mail once; then the
+	// overdue notice and three escalations.
+	if kinds["reminder"] != 5 || kinds["overdue"] != 1 || kinds["escalation"] != 3 {
+		t.Errorf("GDPR clock mails = %v, want 5 reminders, 1 overdue, 3 escalations", kinds)
+	}
 }
 
 func find(st *Status, id string) Obligation {

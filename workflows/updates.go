@@ -339,6 +339,22 @@ func (w *incident) openObligation(actor Actor, id string) (*Obligation, error) {
 }
 
 func (w *incident) validateFileObligation(ctx workflow.Context, in FileObligation) error {
+	if in.Supplement {
+		if err := w.admit(in.Actor, store.RoleLegal); err != nil {
+			return err
+		}
+		o := w.obligation(in.Obligation)
+		if o == nil {
+			return reject(ErrNotFound, "no obligation %q on incident %s", in.Obligation, w.in.ID)
+		}
+		if o.Status != ObligationFiled {
+			return reject(ErrConflict, "obligation %s is %s: file the initial report before a supplement", o.ID, o.Status)
+		}
+		if in.FiledAt.Before(*o.FiledAt) || in.FiledAt.After(workflow.Now(ctx).Add(2*time.Minute)) {
+			return reject(ErrInvalid, "a supplement's filed_at must be after the initial filing and not in the future")
+		}
+		return nil
+	}
 	o, err := w.openObligation(in.Actor, in.Obligation)
 	if err != nil {
 		return err
@@ -358,6 +374,12 @@ func (w *incident) validateFileObligation(ctx workflow.Context, in FileObligatio
 func (w *incident) fileObligation(ctx workflow.Context, in FileObligation) (*Status, error) {
 	o := w.obligation(in.Obligation)
 	at := in.FiledAt.UTC()
+	if in.Supplement {
+		o.Supplements = append(o.Supplements, Filing{FiledAt: at, FiledBy: in.Actor.Name, Reference: in.Reference, Note: in.Note})
+		w.record(ctx, workflow.Now(ctx), in.Actor.Name, "obligation.supplemented", "obligation:"+o.ID, in.Note,
+			map[string]any{"filed_at": at, "reference": in.Reference, "initial_reference": o.Reference})
+		return w.settle(ctx)
+	}
 	o.Status, o.FiledAt, o.FiledBy, o.Reference, o.FilingNote, o.DelayReason = ObligationFiled, &at, in.Actor.Name, in.Reference, in.Note, in.DelayReason
 	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "obligation.filed", "obligation:"+o.ID, in.Note,
 		map[string]any{"filed_at": at, "reference": in.Reference, "delay_reason": in.DelayReason})

@@ -54,17 +54,22 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 }
 
 // NewWorker returns a worker for the Incident workflow and its activities.
-func NewWorker(c client.Client, acts *activities.Activities, containment *activities.Containment) worker.Worker {
+// The mail activity (activities/notify) registers itself through
+// register, because it depends on templates, which depend on this package.
+func NewWorker(c client.Client, acts *activities.Activities, containment *activities.Containment, register ...func(worker.Registry)) worker.Worker {
 	w := worker.New(c, TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
 	w.RegisterActivity(acts)
 	w.RegisterActivity(containment)
+	for _, r := range register {
+		r(w)
+	}
 	return w
 }
 
 // RunWorker runs the worker until ctx is cancelled.
-func RunWorker(ctx context.Context, c client.Client, acts *activities.Activities, containment *activities.Containment) error {
-	w := NewWorker(c, acts, containment)
+func RunWorker(ctx context.Context, c client.Client, acts *activities.Activities, containment *activities.Containment, register ...func(worker.Registry)) error {
+	w := NewWorker(c, acts, containment, register...)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

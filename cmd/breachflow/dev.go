@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/activities/notify"
 	"github.com/breachflow/breachflow/api"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
@@ -23,6 +24,7 @@ import (
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/templates"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -69,6 +71,7 @@ type devStack struct {
 	temporal *devserver.Server
 	client   client.Client
 	worker   worker.Worker
+	mailer   *activities.Mailer
 	http     *http.Server
 	httpAddr string
 	token    string
@@ -118,6 +121,9 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		}
 		cfg.SMTPAddr = s.mail.Addr()
 	}
+	if cfg.Notify == "" {
+		cfg.Notify = "legal=legal@localhost,responder=responder@localhost,admin=admin@localhost"
+	}
 
 	// The Temporal UI shows payloads encrypted: its browser-side codec calls
 	// would need CORS and a way to carry a breachflow token (see docs/deploy.md).
@@ -146,7 +152,9 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		_ = ln.Close()
 		return nil, err
 	}
-	s.worker = workflows.NewWorker(s.client, &activities.Activities{Store: s.store}, cfg.Containment())
+	s.mailer = cfg.Mailer()
+	notifier := &notify.Notifier{Mailer: s.mailer, PublicURL: cfg.PublicURL}
+	s.worker = workflows.NewWorker(s.client, &activities.Activities{Store: s.store}, cfg.Containment(), notifier.Register)
 	if err := s.worker.Start(); err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("worker: %w", err)
@@ -154,6 +162,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	srv := api.New(api.Deps{
 		Store: s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
 		Logger: opts.Logger, Outbox: s.mail, Codec: codec.HTTPHandler(keys),
+		Org: templates.Organisation{Name: cfg.OrgName, Contact: cfg.OrgContact, Email: cfg.MailFrom},
 	})
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -187,6 +196,9 @@ func (s *devStack) Stop() error {
 	}
 	if s.worker != nil {
 		s.worker.Stop()
+	}
+	if s.mailer != nil {
+		s.mailer.Close()
 	}
 	if s.client != nil {
 		s.client.Close()

@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/activities/notify"
 	"github.com/breachflow/breachflow/api"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/templates"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -88,7 +90,8 @@ func serverCommand() *cobra.Command {
 		srv := &http.Server{
 			Addr: cfg.HTTPAddr,
 			Handler: api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
-				Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys)}).Handler(),
+				Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
+				Org: templates.Organisation{Name: cfg.OrgName, Contact: cfg.OrgContact, Email: cfg.MailFrom}}).Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		g, gctx := errgroup.WithContext(ctx)
@@ -134,7 +137,10 @@ func workerCommand() *cobra.Command {
 		}
 		defer c.Close()
 		log.Info("breachflow worker running", "task_queue", workflows.TaskQueue)
-		return workflows.RunWorker(ctx, c, &activities.Activities{Store: st}, cfg.Containment())
+		mailer := cfg.Mailer()
+		defer mailer.Close()
+		notifier := &notify.Notifier{Mailer: mailer, PublicURL: cfg.PublicURL}
+		return workflows.RunWorker(ctx, c, &activities.Activities{Store: st}, cfg.Containment(), notifier.Register)
 	}
 	return cmd
 }

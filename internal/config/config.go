@@ -37,6 +37,9 @@ type Config struct {
 	SlackUsers        string
 	PublicURL         string
 	PlaybookDir       string
+	Notify            string
+	OrgName           string
+	OrgContact        string
 	Webhooks          string
 	WebhookSecret     string
 	DevTemporalPort   int
@@ -71,6 +74,9 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_SLACK_USERS", flag: "slack-users", usage: "who may act from Slack: U024BE7LH=legal,ann@example.com=responder", str: &c.SlackUsers},
 		{env: "BREACHFLOW_PUBLIC_URL", flag: "public-url", def: "http://127.0.0.1:8080", usage: "base URL used in links inside emails and Slack", str: &c.PublicURL},
 		{env: "BREACHFLOW_PLAYBOOK_DIR", flag: "playbook-dir", usage: "directory of playbook YAML files that add to or override the shipped ones", str: &c.PlaybookDir},
+		{env: "BREACHFLOW_ORG_NAME", flag: "org-name", def: "Example Org", usage: "the organisation named in regulator reports", str: &c.OrgName},
+		{env: "BREACHFLOW_ORG_CONTACT", flag: "org-contact", usage: "DPO or contact point named in regulator reports and notices", str: &c.OrgContact},
+		{env: "BREACHFLOW_NOTIFY", flag: "notify", usage: "who gets reminders and escalations: legal=a@x;b@x,responder=…,admin=… (dev: role@localhost)", str: &c.Notify},
 		{env: "BREACHFLOW_WEBHOOKS", flag: "webhooks", usage: "containment webhooks: disable-account=https://…,block-ip=https://…", str: &c.Webhooks},
 		{env: "BREACHFLOW_WEBHOOK_SECRET", flag: "webhook-secret", usage: "HMAC-SHA256 key that signs containment webhook calls", str: &c.WebhookSecret},
 		{env: "BREACHFLOW_DEV_TEMPORAL_PORT", flag: "dev-temporal-port", def: "7233", usage: "dev: embedded Temporal frontend port", num: &c.DevTemporalPort},
@@ -169,6 +175,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("BREACHFLOW_PLAYBOOK_DIR: %q is not a directory", c.PlaybookDir)
 		}
 	}
+	if _, err := activities.ParseNotify(c.Notify); err != nil {
+		return fmt.Errorf("BREACHFLOW_NOTIFY: %w", err)
+	}
 	if c.Webhooks != "" {
 		if _, err := activities.ParseWebhooks(c.Webhooks); err != nil {
 			return fmt.Errorf("BREACHFLOW_WEBHOOKS: %w", err)
@@ -223,4 +232,10 @@ func (c *Config) DevDatabaseURL() string {
 func (c *Config) Containment() *activities.Containment {
 	urls, _ := activities.ParseWebhooks(c.Webhooks) // validated at load
 	return &activities.Containment{Hooks: activities.Webhooks{URLs: urls, Secret: []byte(c.WebhookSecret)}}
+}
+
+// Mailer builds the staff mailer (reminders, escalations) from the configuration.
+func (c *Config) Mailer() *activities.Mailer {
+	notify, _ := activities.ParseNotify(c.Notify) // validated at load
+	return &activities.Mailer{Addr: c.SMTPAddr, User: c.SMTPUser, Password: c.SMTPPassword, TLS: c.SMTPTLS, From: c.MailFrom, Notify: notify}
 }

@@ -64,6 +64,21 @@ func Run(t *testing.T, open Opener) {
 			{"AppendOnlyTrigger", testAuditTrigger},
 			{"TamperDetected", testAuditTamper},
 		}},
+		{"Obligations", []testCase{
+			{"RoundTrip", testObligationsRoundTrip},
+			{"Replace", testObligationsReplace},
+			{"UnknownIncident", testObligationsUnknownIncident},
+			{"RejectsBadInput", testObligationsBadInput},
+			{"Order", testObligationsOrder},
+			{"Filters", testObligationsFilters},
+			{"Limit", testObligationsLimit},
+			{"ConcurrentPuts", testObligationsConcurrent},
+		}},
+		{"CalendarTokens", []testCase{
+			{"CreateAndAuthenticate", testCalendarTokenCreateAuthenticate},
+			{"RevokedOwner", testCalendarTokenRevokedOwner},
+			{"SecretNotStored", testCalendarTokenSecretNotStored},
+		}},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,179 @@
+package activities
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/smtp"
+	"net/textproto"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jordan-wright/email"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Mailer sends breachflow's own mail (reminders, escalations) to staff
+// through the configured SMTP relay. Recipients are looked up by role at
+// send time, so staff addresses never enter workflow history either.
+type Mailer struct {
+	Addr     string // host:port
+	User     string
+	Password string
+	TLS      string // none | starttls | tls
+	From     string
+	// Notify maps a role (legal, responder, admin) to addresses.
+	Notify map[string][]string
+
+	once sync.Once
+	pool *email.Pool
+	err  error
+}
+
+// ParseNotify reads BREACHFLOW_NOTIFY: "legal=lena@example.com;lee@example.com,admin=ciso@example.com".
+func ParseNotify(spec string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		role, addrs, ok := strings.Cut(part, "=")
+		if !ok || (role != "legal" && role != "responder" && role != "admin") {
+			return nil, fmt.Errorf("%q: want role=address;address with role legal, responder or admin", part)
+		}
+		for _, a := range strings.Split(addrs, ";") {
+			a = strings.TrimSpace(a)
+			if !strings.Contains(a, "@") {
+				return nil, fmt.Errorf("%q is not an email address", a)
+			}
+			out[role] = append(out[role], a)
+		}
+	}
+	return out, nil
+}
+
+// StaffMail is one message to the people holding some roles.
+type StaffMail struct {
+	IncidentID string   `json:"incident_id"`
+	Key        string   `json:"key"` // makes the Message-ID: a retry repeats the same id
+	Roles      []string `json:"roles"`
+	Subject    string   `json:"subject"`
+	Text       string   `json:"text"`
+	HTML       string   `json:"html,omitempty"`
+}
+
+// MailResult says who got a message (by role and count, no addresses).
+type MailResult struct {
+	MessageID  string `json:"message_id"`
+	Recipients int    `json:"recipients"`
+}
+
+// ErrNoRecipients is returned when no address is configured for any role.
+var ErrNoRecipients = errors.New("no recipients configured for these roles (BREACHFLOW_NOTIFY)")
+
+// SendStaffMail is the activity that sends one reminder or escalation.
+func (m *Mailer) SendStaffMail(ctx context.Context, in StaffMail) (*MailResult, error) {
+	var to []string
+	seen := map[string]bool{}
+	for _, r := range in.Roles {
+		for _, a := range m.Notify[r] {
+			if !seen[a] {
+				seen[a] = true
+				to = append(to, a)
+			}
+		}
+	}
+	if len(to) == 0 {
+		return nil, temporal.NewNonRetryableApplicationError(ErrNoRecipients.Error(), "NoRecipients", ErrNoRecipients)
+	}
+	if m.Addr == "" {
+		return nil, temporal.NewNonRetryableApplicationError("no SMTP relay configured (BREACHFLOW_SMTP_ADDR)", "NoSMTP", nil)
+	}
+	e := email.NewEmail()
+	e.From = m.From
+	e.To = to
+	e.Subject = in.Subject
+	e.Text = []byte(in.Text)
+	if in.HTML != "" {
+		e.HTML = []byte(in.HTML)
+	}
+	id := "<" + in.Key + "@breachflow>"
+	e.Headers = textproto.MIMEHeader{}
+	e.Headers.Set("Message-Id", id)
+	e.Headers.Set("X-Breachflow-Incident", in.IncidentID)
+	if err := m.send(ctx, e); err != nil {
+		return nil, err
+	}
+	return &MailResult{MessageID: id, Recipients: len(to)}, nil
+}
+
+func (m *Mailer) auth() smtp.Auth {
+	if m.User == "" {
+		return nil
+	}
+	host, _, _ := net.SplitHostPort(m.Addr)
+	return smtp.PlainAuth("", m.User, m.Password, host)
+}
+
+func (m *Mailer) send(ctx context.Context, e *email.Email) error {
+	host, _, _ := net.SplitHostPort(m.Addr)
+	timeout := 30 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	if m.TLS == "tls" {
+		return classify(e.SendWithTLS(m.Addr, m.auth(), &tls.Config{ServerName: host}))
+	}
+	m.once.Do(func() {
+		var cfg []*tls.Config
+		if m.TLS == "starttls" {
+			cfg = append(cfg, &tls.Config{ServerName: host})
+		}
+		m.pool, m.err = email.NewPool(m.Addr, 4, m.auth(), cfg...)
+	})
+	if m.err != nil {
+		return fmt.Errorf("smtp pool: %w", m.err)
+	}
+	return classify(m.pool.Send(e, timeout))
+}
+
+// classify marks permanent SMTP failures (5xx) as non-retryable; 4xx and
+// network errors are retried by Temporal.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var tp *textproto.Error
+	if errors.As(err, &tp) && tp.Code >= 500 {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("smtp %d: %s", tp.Code, tp.Msg), "SMTPRejected", err)
+	}
+	return fmt.Errorf("smtp: %w", err)
+}
+
+// Close releases pooled SMTP connections.
+func (m *Mailer) Close() {
+	if m.pool != nil {
+		m.pool.Close()
+	}
+}
+
+// ClockMail asks for a reminder, overdue notice or escalation about one
+// clock. The workflow names the roles; the notify activity renders the
+// message and looks the addresses up.
+type ClockMail struct {
+	IncidentID string    `json:"incident_id"`
+	Key        string    `json:"key"`
+	Kind       string    `json:"kind"` // reminder | overdue | escalation
+	Title      string    `json:"title"`
+	Subject    string    `json:"subject"`
+	DueAt      time.Time `json:"due_at"`
+	Now        time.Time `json:"now"`
+	Roles      []string  `json:"roles"`
+}
+
+// SendClockMailName is the registered name of the notify activity.
+const SendClockMailName = "SendClockMail"

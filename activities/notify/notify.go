@@ -1,0 +1,43 @@
+// Package notify renders and sends the mail the Incident workflow asks
+// for when a clock reminds, runs out or escalates. It is its own package
+// because rendering uses templates, which know the workflow's types.
+package notify
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/templates"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+)
+
+// Notifier sends clock mail.
+type Notifier struct {
+	Mailer    *activities.Mailer
+	PublicURL string
+}
+
+// SendClockMail renders the reminder for its kind and sends it to the
+// staff holding the roles named.
+func (n *Notifier) SendClockMail(ctx context.Context, in activities.ClockMail) (*activities.MailResult, error) {
+	m, err := templates.RenderReminder(templates.ReminderInput{
+		Kind: in.Kind, IncidentID: in.IncidentID, Title: in.Title, Subject: in.Subject,
+		IncidentURL: strings.TrimRight(n.PublicURL, "/") + "/v1/incidents/" + in.IncidentID,
+		DueAt:       in.DueAt, Now: in.Now, Owner: strings.Join(in.Roles, ", "),
+	})
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("render %s mail: %v", in.Kind, err), "RenderFailed", err)
+	}
+	return n.Mailer.SendStaffMail(ctx, activities.StaffMail{
+		IncidentID: in.IncidentID, Key: in.Key, Roles: in.Roles, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+	})
+}
+
+// Register adds the notify activity to a worker under its shared name.
+func (n *Notifier) Register(r worker.Registry) {
+	r.RegisterActivityWithOptions(n.SendClockMail, activity.RegisterOptions{Name: activities.SendClockMailName})
+}
