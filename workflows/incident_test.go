@@ -148,8 +148,6 @@ func timelineHas(st *Status, action, target string) int {
 	return n
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func TestCustomerDataBreachEndToEnd(t *testing.T) {
 	var calls atomic.Int32
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

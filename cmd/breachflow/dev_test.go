@@ -54,9 +54,8 @@ func startTestDev(t *testing.T, dir string) *devStack {
 }
 
 type apiClient struct {
-	t     *testing.T
-	base  string
-	token string
+	t    *testing.T
+	base string
 }
 
 func (c apiClient) do(method, path, token string, body any, hdr map[string]string) (int, map[string]any) {
