@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/breachflow/breachflow/regulations"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
@@ -204,42 +202,25 @@ func (s *Server) patchIncident(c *gin.Context) {
 		}
 		out.Facts.Risk = *req.Risk
 	}
+	var cats, jurs, flags []string
+	var affected map[string]int
 	if req.DataCategories != nil {
 		set("data_categories")
-		for i, v := range *req.DataCategories {
-			if !slices.Contains(dataCategories, v) {
-				bad(fmt.Sprintf("data_categories[%d]", i), "one of "+strings.Join(dataCategories, ", "))
-			}
-		}
-		out.Facts.DataCategories = *req.DataCategories
+		cats, out.Facts.DataCategories = *req.DataCategories, *req.DataCategories
 	}
 	if req.Jurisdictions != nil {
 		set("jurisdictions")
-		for i, v := range *req.Jurisdictions {
-			if !regulations.ValidJurisdiction(v) {
-				bad(fmt.Sprintf("jurisdictions[%d]", i), "an ISO 3166-1 alpha-2 or ISO 3166-2 code such as DE or US-CA")
-			}
-		}
-		out.Facts.Jurisdictions = *req.Jurisdictions
+		jurs, out.Facts.Jurisdictions = *req.Jurisdictions, *req.Jurisdictions
 	}
 	if req.Affected != nil {
 		set("affected")
-		for j, n := range *req.Affected {
-			if !regulations.ValidJurisdiction(j) || n < 0 {
-				bad("affected."+j, "an ISO 3166 code with a count of zero or more")
-			}
-		}
-		out.Facts.Affected = *req.Affected
+		affected, out.Facts.Affected = *req.Affected, *req.Affected
 	}
 	if req.Flags != nil {
 		set("flags")
-		for i, v := range *req.Flags {
-			if !slices.Contains(flagNames, v) {
-				bad(fmt.Sprintf("flags[%d]", i), "one of "+strings.Join(flagNames, ", "))
-			}
-		}
-		out.Facts.Flags = *req.Flags
+		flags, out.Facts.Flags = *req.Flags, *req.Flags
 	}
+	checkFactLists(bad, cats, jurs, affected, flags)
 	if len(errs) > 0 {
 		problem(c, http.StatusUnprocessableEntity, "the change has invalid fields", errs...)
 		return

@@ -122,31 +122,11 @@ func (r *launchRequest) validate(now time.Time, pbs Playbooks) (workflows.Facts,
 	if f.OccurredAt != nil && !f.AwareAt.IsZero() && f.OccurredAt.After(f.AwareAt) {
 		bad("occurred_at", "is after aware_at")
 	}
-	for i, c := range r.DataCategories {
-		if !slices.Contains(dataCategories, c) {
-			bad(fmt.Sprintf("data_categories[%d]", i), "one of "+strings.Join(dataCategories, ", "))
-		}
-	}
-	for i, j := range r.Jurisdictions {
-		if !regulations.ValidJurisdiction(j) {
-			bad(fmt.Sprintf("jurisdictions[%d]", i), "an ISO 3166-1 alpha-2 or ISO 3166-2 code such as DE or US-CA")
-		}
-	}
-	for j, n := range r.Affected {
-		if !regulations.ValidJurisdiction(j) {
-			bad("affected."+j, "key must be an ISO 3166 code such as DE or US-TX")
-		} else if n < 0 {
-			bad("affected."+j, "must not be negative")
-		}
-	}
+	checkFactLists(bad, r.DataCategories, r.Jurisdictions, r.Affected, nil)
 	if r.Risk != "" && !slices.Contains(riskLevels, r.Risk) {
 		bad("risk", "one of "+strings.Join(riskLevels, ", "))
 	}
-	for i, fl := range r.Flags {
-		if !slices.Contains(flagNames, fl) {
-			bad(fmt.Sprintf("flags[%d]", i), "one of "+strings.Join(flagNames, ", "))
-		}
-	}
+	checkFactLists(bad, nil, nil, nil, r.Flags)
 	if f.Risk == "" {
 		f.Risk = "unassessed"
 	}
@@ -269,22 +249,54 @@ func (s *Server) queryStatus(ctx context.Context, id string) (*workflows.Status,
 
 // getIncident handles GET /v1/incidents/{id}.
 func (s *Server) getIncident(c *gin.Context) {
+	if st, ok := s.loadStatus(c); ok {
+		c.JSON(http.StatusOK, st)
+	}
+}
+
+// loadStatus queries the status of the incident named in the path,
+// answering 404 itself when there is none.
+func (s *Server) loadStatus(c *gin.Context) (*workflows.Status, bool) {
 	id := c.Param("id")
 	if !incidentIDPattern.MatchString(id) {
 		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
-		return
+		return nil, false
 	}
 	st, err := s.queryStatus(c.Request.Context(), id)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		problem(c, http.StatusNotFound, "no incident "+id)
-		return
+		return nil, false
 	}
 	if err != nil {
 		s.internal(c, "query incident", err)
-		return
+		return nil, false
 	}
-	c.JSON(http.StatusOK, st)
+	return st, true
+}
+
+// checkFactLists checks the list-valued facts against their vocabularies.
+func checkFactLists(bad func(field, msg string), categories, jurisdictions []string, affected map[string]int, flags []string) {
+	for i, v := range categories {
+		if !slices.Contains(dataCategories, v) {
+			bad(fmt.Sprintf("data_categories[%d]", i), "one of "+strings.Join(dataCategories, ", "))
+		}
+	}
+	for i, v := range jurisdictions {
+		if !regulations.ValidJurisdiction(v) {
+			bad(fmt.Sprintf("jurisdictions[%d]", i), "an ISO 3166-1 alpha-2 or ISO 3166-2 code such as DE or US-CA")
+		}
+	}
+	for j, n := range affected {
+		if !regulations.ValidJurisdiction(j) || n < 0 {
+			bad("affected."+j, "an ISO 3166 code with a count of zero or more")
+		}
+	}
+	for i, v := range flags {
+		if !slices.Contains(flagNames, v) {
+			bad(fmt.Sprintf("flags[%d]", i), "one of "+strings.Join(flagNames, ", "))
+		}
+	}
 }
 
 // IncidentSummary is one row of GET /v1/incidents.

@@ -1,36 +1,24 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/breachflow/breachflow/templates"
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
 )
 
 // report renders the draft regulator notification for one obligation:
 // ?format=md (default), html, or json (title, markdown, missing).
 func (s *Server) report(c *gin.Context) {
 	id, ob := c.Param("id"), c.Param("ob")
-	if !incidentIDPattern.MatchString(id) {
-		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
-		return
-	}
 	format := c.DefaultQuery("format", "md")
 	if format != "md" && format != "html" && format != "json" {
 		problem(c, http.StatusBadRequest, "format must be md, html or json", FieldError{Field: "format", Message: "md, html or json"})
 		return
 	}
-	st, err := s.queryStatus(c.Request.Context(), id)
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		problem(c, http.StatusNotFound, "no incident "+id)
-		return
-	}
-	if err != nil {
-		s.internal(c, "query incident", err)
+	st, ok := s.loadStatus(c)
+	if !ok {
 		return
 	}
 	for _, o := range st.Obligations {
@@ -53,4 +41,30 @@ func (s *Server) report(c *gin.Context) {
 		return
 	}
 	problem(c, http.StatusNotFound, "incident "+id+" has no obligation "+strconv.Quote(ob))
+}
+
+// noticePreview renders the customer notice legal approves, for one
+// locale, with a neutral greeting: no customer's data is involved.
+// ?format=html (default) or text.
+func (s *Server) noticePreview(c *gin.Context) {
+	format := c.DefaultQuery("format", "html")
+	if format != "html" && format != "text" {
+		problem(c, http.StatusBadRequest, "format must be html or text", FieldError{Field: "format", Message: "html or text"})
+		return
+	}
+	st, ok := s.loadStatus(c)
+	if !ok {
+		return
+	}
+	n, err := templates.RenderNotice(templates.NoticeInput{Incident: st, Org: s.org, Locale: c.DefaultQuery("locale", "en"), GeneratedAt: s.now().UTC()})
+	if err != nil {
+		problem(c, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	c.Header("Content-Language", n.Locale)
+	if format == "text" {
+		c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte("Subject: "+n.Subject+"\n\n"+n.Text))
+		return
+	}
+	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(n.HTML))
 }

@@ -131,6 +131,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/deadlines", require(store.RoleViewer), s.deadlines)
 	v1.POST("/calendar-tokens", require(store.RoleViewer), s.calendarToken)
 	v1.GET("/incidents/:id/obligations/:ob/report", require(store.RoleLegal), s.report)
+	v1.GET("/incidents/:id/notices/preview", require(store.RoleResponder, store.RoleLegal), s.noticePreview)
 	v1.GET("/playbooks", require(store.RoleViewer), s.listPlaybooks)
 	v1.GET("/playbooks/:id", require(store.RoleViewer), s.getPlaybook)
 

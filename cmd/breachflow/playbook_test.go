@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +90,18 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	}
 	waitReady("assess-risk")
 	complete(legal, "assess-risk", 200)
+	// Legal reads the notice each locale will receive before deciding.
+	req, _ := http.NewRequest("GET", c.base+base+"/notices/preview?locale=zh_CN", nil)
+	req.Header.Set("Authorization", "Bearer "+legal)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Language") != "zh-CN" || !strings.Contains(string(page), "数据泄露通知") || !strings.Contains(string(page), "Support tool exposed tickets") {
+		t.Fatalf("notice preview: %d %q", resp.StatusCode, resp.Header.Get("Content-Language"))
+	}
 	waitReady("draft-notice")
 	complete(responder, "draft-notice", 200)
 	waitReady("approve-notice")
