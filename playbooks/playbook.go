@@ -92,6 +92,10 @@ type Playbook struct {
 	Reminders []Duration `json:"reminders,omitempty" yaml:"reminders,omitempty"`
 	// Escalation is the default for every step with a due time that sets none.
 	Escalation *Escalation `json:"escalation,omitempty" yaml:"escalation,omitempty"`
+	// ClockReminders sets when regulatory clocks remind, as points elapsed on
+	// a 72-hour clock (e.g. [24h, 48h, 60h, 68h, 71h]); other clocks remind at
+	// the same fractions of their length. Empty means those defaults.
+	ClockReminders []Duration `json:"clock_reminders,omitempty" yaml:"clock_reminders,omitempty"`
 	// Tiering holds the customer-tier thresholds; Parse fills the defaults.
 	Tiering *Tiering `json:"tiering,omitempty" yaml:"tiering,omitempty"`
 	Steps   []Step   `json:"steps" yaml:"steps"`
@@ -309,4 +313,21 @@ func (p *Playbook) Digest() string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// ClockReminderOffsets returns the elapsed times at which a regulatory
+// clock of length d reminds, scaled from ClockReminders; nil when the
+// playbook keeps the defaults.
+func (p *Playbook) ClockReminderOffsets(d time.Duration) []time.Duration {
+	if len(p.ClockReminders) == 0 || d <= 0 {
+		return nil
+	}
+	var out []time.Duration
+	for _, r := range p.ClockReminders {
+		at := time.Duration(float64(d) * (float64(r.D()) / float64(72*time.Hour)))
+		if at > 0 && at < d && (len(out) == 0 || at-out[len(out)-1] >= time.Minute) {
+			out = append(out, at)
+		}
+	}
+	return out
 }

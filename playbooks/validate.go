@@ -2,6 +2,7 @@ package playbooks
 
 import (
 	"fmt"
+	"time"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,6 +27,7 @@ func (t *tree) checkDurations(doc any) {
 		return
 	}
 	t.durationList(root, "reminders", "")
+	t.durationList(root, "clock_reminders", "")
 	if esc, ok := root["escalation"].(map[string]any); ok {
 		t.duration(esc, "every", "escalation")
 	}
@@ -98,6 +100,15 @@ func (t *tree) badDuration(v any, field string) bool {
 func (t *tree) checkSemantics(p *Playbook) {
 	if p.ID != "" && !playbookIDRE.MatchString(p.ID) {
 		t.add(t.line("id"), "id", "bad playbook id %q: use lowercase letters, digits and single dashes", p.ID)
+	}
+	for i, r := range p.ClockReminders {
+		f := joinIndex("clock_reminders", i)
+		switch {
+		case r.D() >= 72*time.Hour:
+			t.add(t.line(f), f, "clock reminders are points elapsed on a 72h clock: %s is not before 72h", r)
+		case i > 0 && r.D() <= p.ClockReminders[i-1].D():
+			t.add(t.line(f), f, "clock reminders must ascend: %s does not come after %s", r, p.ClockReminders[i-1])
+		}
 	}
 	switch v := t.values["version"].(type) {
 	case int:

@@ -193,7 +193,7 @@ func (w *incident) evaluate(ctx workflow.Context) error {
 			o.Status = ObligationOverdue
 		}
 		if o.Status == ObligationPending && o.DueAt != nil {
-			o.Reminded = max(o.Reminded, passedReminders(o.AnchorAt, o.DueAt, now))
+			o.Reminded = max(o.Reminded, w.passedReminders(o.AnchorAt, o.DueAt, now))
 		}
 		next = append(next, o)
 	}
@@ -222,21 +222,27 @@ func containsObligation(obs []Obligation, id string) bool {
 	return false
 }
 
-// obligationReminders are the instants a clock reminds at.
-func obligationReminders(anchor, due *time.Time) []time.Time {
+// obligationReminders are the instants a clock reminds at: the playbook's
+// clock_reminders when it sets them, else 24/48/60/68/71 h of a 72 h clock,
+// scaled to the clock's length.
+func (w *incident) obligationReminders(anchor, due *time.Time) []time.Time {
 	if anchor == nil || due == nil || !due.After(*anchor) {
 		return nil
 	}
+	offsets := w.pb.ClockReminderOffsets(due.Sub(*anchor))
+	if offsets == nil {
+		offsets = regulations.ReminderOffsets(due.Sub(*anchor))
+	}
 	var out []time.Time
-	for _, off := range regulations.ReminderOffsets(due.Sub(*anchor)) {
+	for _, off := range offsets {
 		out = append(out, anchor.Add(off))
 	}
 	return out
 }
 
-func passedReminders(anchor, due *time.Time, now time.Time) int {
+func (w *incident) passedReminders(anchor, due *time.Time, now time.Time) int {
 	n := 0
-	for _, t := range obligationReminders(anchor, due) {
+	for _, t := range w.obligationReminders(anchor, due) {
 		if !t.After(now) {
 			n++
 		}
@@ -417,7 +423,7 @@ func (w *incident) nextClockEvent() (time.Time, func(workflow.Context)) {
 			continue
 		}
 		id := o.ID
-		rems := obligationReminders(o.AnchorAt, o.DueAt)
+		rems := w.obligationReminders(o.AnchorAt, o.DueAt)
 		switch {
 		case o.Status == ObligationPending && o.Reminded < len(rems):
 			consider(rems[o.Reminded], func(ctx workflow.Context) { w.remindObligation(ctx, id) })

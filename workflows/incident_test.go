@@ -419,3 +419,28 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 func asCAN(err error, target **workflow.ContinueAsNewError) bool {
 	return errors.As(err, target)
 }
+
+func TestPlaybookSetsClockReminders(t *testing.T) {
+	h := newHarness(t, activities.Webhooks{})
+	in := h.input("customer-data-breach", Facts{AwareAt: h.start, Jurisdictions: []string{"FR"}, Risk: "unassessed"})
+	pb := *in.Playbook
+	pb.ClockReminders = []playbooks.Duration{playbooks.Duration(12 * time.Hour), playbooks.Duration(70 * time.Hour)}
+	in.Playbook = &pb
+	h.check(12*time.Hour-time.Second, func(st *Status) {
+		if o := find(st, "gdpr-art33"); o.Reminded != 0 {
+			t.Errorf("reminded %d before the playbook's 12 h point", o.Reminded)
+		}
+	})
+	h.check(12*time.Hour+time.Second, func(st *Status) {
+		if o := find(st, "gdpr-art33"); o.Reminded != 1 {
+			t.Errorf("reminded %d at 12 h, want 1", o.Reminded)
+		}
+	})
+	h.check(71*time.Hour, func(st *Status) {
+		if o := find(st, "gdpr-art33"); o.Reminded != 2 {
+			t.Errorf("reminded %d by 71 h, want the playbook's 2 (not the default 5)", o.Reminded)
+		}
+	})
+	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 71*time.Hour+time.Minute)
+	h.env.ExecuteWorkflow(Incident, in)
+}
