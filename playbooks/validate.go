@@ -2,10 +2,10 @@ package playbooks
 
 import (
 	"fmt"
-	"time"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // maxVersion bounds versions so they fit every integer type they pass through.

@@ -51,6 +51,17 @@
 // token, is stored as a SHA-256 hash like API tokens, and stops working
 // when its owner is revoked.
 //
+// # Subjects
+//
+// The subjects table holds each incident's affected customers, imported by
+// internal/subjects. The store never sees an email or name in the clear:
+// callers seal them with a Sealer (internal/codec.Keyring) and pass a
+// keyed HMAC of the lower-cased email, which UpsertSubjects uses to merge a
+// re-uploaded row that has no external id; rows with an external id merge
+// on it. Partial unique indexes enforce both rules. Batches are written in
+// one transaction, serialised per incident like PutObligations, and the
+// notice fan-out pages through ids with ListSubjectIDs and GetSubjects.
+//
 // # Audit trail
 //
 // Every incident has an append-only chain of AuditEvents. Each event's Hash

@@ -158,6 +158,21 @@ type Store interface {
 	// AuthenticateCalendarToken returns the owning API token; ErrNotFound
 	// when the secret is unknown, or when the owner is revoked.
 	AuthenticateCalendarToken(ctx context.Context, secret string) (Token, error)
+
+	// UpsertSubjects writes a batch (at most MaxSubjectBatch) of an
+	// incident's affected customers in one transaction, merging by
+	// ExternalID, else by EmailHMAC; the caller seals email and name first.
+	// ErrNotFound when the incident does not exist.
+	UpsertSubjects(ctx context.Context, incidentID string, batch []SubjectRecord) (inserted, updated int, err error)
+	// ListSubjectIDs pages through an incident's subject ids in ascending
+	// order, starting after afterID (0 for the first page).
+	ListSubjectIDs(ctx context.Context, incidentID string, afterID int64, limit int) ([]int64, error)
+	// GetSubjects returns the subjects with these ids, by id; unknown ids
+	// are left out.
+	GetSubjects(ctx context.Context, ids []int64) ([]SubjectRecord, error)
+	// SubjectCounts counts an incident's subjects per jurisdiction
+	// (subdivision, else country, else UnknownJurisdiction) and per tier.
+	SubjectCounts(ctx context.Context, incidentID string) (byJurisdiction, byTier map[string]int, err error)
 }
 
 // Compile-time proof that both implementations satisfy Store.

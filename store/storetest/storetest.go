@@ -79,6 +79,14 @@ func Run(t *testing.T, open Opener) {
 			{"RevokedOwner", testCalendarTokenRevokedOwner},
 			{"SecretNotStored", testCalendarTokenSecretNotStored},
 		}},
+		{"Subjects", []testCase{
+			{"UpsertTwice", testSubjectsUpsertTwice},
+			{"MergeByEmail", testSubjectsMergeByEmail},
+			{"Counts", testSubjectsCounts},
+			{"Paging", testSubjectsPaging},
+			{"NoPlaintext", testSubjectsNoPlaintext},
+			{"RejectsBadInput", testSubjectsBadInput},
+		}},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
