@@ -41,6 +41,16 @@ func (s *Server) update(c *gin.Context, name string, arg any, okStatus int) {
 	if key == "" {
 		key = uuid.NewString()
 	}
+	st, err := s.sendUpdate(c, id, name, key, arg)
+	if err != nil {
+		s.updateError(c, id, err)
+		return
+	}
+	c.JSON(okStatus, st)
+}
+
+// sendUpdate sends one Update and waits for its answer.
+func (s *Server) sendUpdate(c *gin.Context, id, name, key string, arg any) (*workflows.Status, error) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 30*time.Second)
 	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
@@ -50,15 +60,14 @@ func (s *Server) update(c *gin.Context, name string, arg any, okStatus int) {
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	var st workflows.Status
-	if err == nil {
-		err = h.Get(ctx, &st)
-	}
 	if err != nil {
-		s.updateError(c, id, err)
-		return
+		return nil, err
 	}
-	c.JSON(okStatus, &st)
+	var st workflows.Status
+	if err := h.Get(ctx, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
 }
 
 // updateError turns a refused Update into the matching problem.

@@ -45,23 +45,29 @@ type Deps struct {
 	Now       func() time.Time
 	// Org is who files regulator reports (entity, contact, DPO).
 	Org templates.Organisation
+	// Keys seal subjects' names and emails; SubjectKey keys their email
+	// HMAC (32 bytes or more). Without them subject import is off.
+	Keys       store.Sealer
+	SubjectKey []byte
 }
 
 // Server is the HTTP API.
 type Server struct {
-	store     store.Store
-	temporal  client.Client
-	converter converter.DataConverter
-	playbooks Playbooks
-	log       *slog.Logger
-	outbox    Outbox
-	codec     http.Handler
-	now       func() time.Time
-	org       templates.Organisation
-	registry  *prometheus.Registry
-	requests  *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
-	router    *gin.Engine
+	store      store.Store
+	temporal   client.Client
+	converter  converter.DataConverter
+	playbooks  Playbooks
+	log        *slog.Logger
+	outbox     Outbox
+	codec      http.Handler
+	now        func() time.Time
+	org        templates.Organisation
+	keys       store.Sealer
+	subjectKey []byte
+	registry   *prometheus.Registry
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	router     *gin.Engine
 }
 
 // New builds the router.
@@ -78,6 +84,7 @@ func New(d Deps) *Server {
 	s := &Server{
 		store: d.Store, temporal: d.Temporal, converter: d.Converter, playbooks: d.Playbooks,
 		log: d.Logger, outbox: d.Outbox, codec: d.Codec, now: d.Now, org: d.Org,
+		keys: d.Keys, subjectKey: d.SubjectKey,
 		registry: prometheus.NewRegistry(),
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -131,6 +138,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/deadlines", require(store.RoleViewer), s.deadlines)
 	v1.POST("/calendar-tokens", require(store.RoleViewer), s.calendarToken)
 	v1.GET("/incidents/:id/obligations/:ob/report", require(store.RoleLegal), s.report)
+	v1.POST("/incidents/:id/subjects", require(store.RoleResponder), s.importSubjects)
 	v1.GET("/incidents/:id/notices/preview", require(store.RoleResponder, store.RoleLegal), s.noticePreview)
 	v1.GET("/playbooks", require(store.RoleViewer), s.listPlaybooks)
 	v1.GET("/playbooks/:id", require(store.RoleViewer), s.getPlaybook)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -102,6 +104,11 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	if err != nil {
 		return nil, err
 	}
+	if cfg.HMACKey == "" {
+		if cfg.HMACKey, err = readOrCreate(filepath.Join(cfg.DataDir, "hmac-key"), randomKey); err != nil {
+			return nil, err
+		}
+	}
 	catalog, err := playbooks.Load(cfg.PlaybookDir)
 	if err != nil {
 		return nil, fmt.Errorf("playbooks: %w", err)
@@ -162,7 +169,8 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	srv := api.New(api.Deps{
 		Store: s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
 		Logger: opts.Logger, Outbox: s.mail, Codec: codec.HTTPHandler(keys),
-		Org: templates.Organisation{Name: cfg.OrgName, Contact: cfg.OrgContact, Email: cfg.MailFrom},
+		Org:  templates.Organisation{Name: cfg.OrgName, Contact: cfg.OrgContact, Email: cfg.MailFrom},
+		Keys: keys, SubjectKey: cfg.SubjectKey(),
 	})
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -296,4 +304,13 @@ func readOrCreate(path string, gen func() (string, error)) (string, error) {
 		return "", err
 	}
 	return v, nil
+}
+
+// randomKey is 32 random bytes in standard base64.
+func randomKey() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
 }

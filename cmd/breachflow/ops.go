@@ -91,7 +91,8 @@ func serverCommand() *cobra.Command {
 			Addr: cfg.HTTPAddr,
 			Handler: api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
 				Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
-				Org: templates.Organisation{Name: cfg.OrgName, Contact: cfg.OrgContact, Email: cfg.MailFrom}}).Handler(),
+				Org:  templates.Organisation{Name: cfg.OrgName, Contact: cfg.OrgContact, Email: cfg.MailFrom},
+				Keys: keys, SubjectKey: cfg.SubjectKey()}).Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		g, gctx := errgroup.WithContext(ctx)

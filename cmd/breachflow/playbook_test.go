@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -78,8 +79,53 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	}
 	waitReady("scope-impact")
 	complete(responder, "scope-impact", 422) // needs the affected counts
-	if code, body := c.do("PATCH", base, responder, map[string]any{"affected": map[string]int{"DE": 1200, "US-CA": 700}}, nil); code != 200 {
-		t.Fatalf("patch affected: %d %v", code, body)
+	// The responder uploads the CRM export: 501 Californians, 2 Germans,
+	// a duplicate and a bad row. The counts become the affected fact.
+	var csv strings.Builder
+	csv.WriteString("external_id,name,email,locale,country,subdivision,tier\n")
+	for i := 0; i < 501; i++ {
+		fmt.Fprintf(&csv, "C%d,Customer %d,c%d@example.com,en,US,US-CA,low\n", i, i, i)
+	}
+	csv.WriteString("D1,Dora,dora@example.de,de,DE,,high\nD2,\"=HYPERLINK(\"\"http://evil\"\")\",dirk@example.de,de,DE,,medium\n")
+	csv.WriteString("C7,Customer 7 again,c7@example.com,en,US,US-CA,low\nX1,Bad,not-an-email,en,US,US-CA,low\n")
+	upload := func(body, ct string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", c.base+base+"/subjects", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+responder)
+		req.Header.Set("Content-Type", ct)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if code, _ := upload("external_id,email\nA,\xff\xfe@x.com\n", "text/csv"); code != 422 {
+		t.Fatalf("non-UTF-8 upload: %d, want 422", code)
+	}
+	code, imported := upload(csv.String(), "text/csv")
+	if code != 200 {
+		t.Fatalf("import: %d %v", code, imported)
+	}
+	rep := imported["report"].(map[string]any)
+	if imported["inserted"].(float64) != 503 || len(rep["rejected"].([]any)) != 1 || rep["duplicates"].(float64) != 1 {
+		t.Fatalf("import report: inserted %v, %v", imported["inserted"], rep)
+	}
+	if !strings.Contains(fmt.Sprint(imported["obligations"]), "us-ca-ag") {
+		t.Fatalf("501 Californians should bring the California AG duty: %v", imported["obligations"])
+	}
+	if code, again := upload(csv.String(), "text/csv"); code != 200 || again["inserted"].(float64) != 0 {
+		t.Fatalf("re-upload: %d inserted %v, want 0 new subjects", code, again["inserted"])
+	}
+	_, st0 := c.do("GET", base, viewer, nil, nil)
+	if aff := st0["facts"].(map[string]any)["affected"].(map[string]any); aff["US-CA"].(float64) != 501 || aff["DE"].(float64) != 2 {
+		t.Fatalf("affected after import = %v", aff)
+	}
+	var leaked int
+	db := stack.store.(interface{ DB() *sql.DB }).DB()
+	if err := db.QueryRow(`SELECT count(*) FROM subjects WHERE CAST(email_sealed AS TEXT) LIKE '%example.com%' OR CAST(name_sealed AS TEXT) LIKE '%Customer%'`).Scan(&leaked); err != nil || leaked != 0 {
+		t.Fatalf("plaintext in the subjects table: %d rows (%v)", leaked, err)
 	}
 	complete(responder, "scope-impact", 200)
 	if code, _ := c.do("PATCH", base, responder, map[string]any{"risk": "high"}, nil); code != 403 {
@@ -177,7 +223,7 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	t.Logf("customer-data-breach closed through the API in %s with %v audit events", time.Since(started).Round(time.Millisecond), chain["events"])
 
 	// An auditor's worst case: someone edits a row behind the application's back.
-	db := stack.store.(interface{ DB() *sql.DB }).DB()
+	db = stack.store.(interface{ DB() *sql.DB }).DB()
 	if _, err := db.Exec(`DROP TRIGGER IF EXISTS audit_events_no_update`); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/mail"
@@ -26,6 +27,7 @@ type Config struct {
 	DatabaseURL       string
 	AdminToken        string
 	EncryptionKeys    string
+	HMACKey           string
 	SMTPAddr          string
 	SMTPUser          string
 	SMTPPassword      string
@@ -63,6 +65,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_DATABASE_URL", flag: "database-url", usage: "sqlite:///path or postgres://… (dev default: sqlite in the data dir)", str: &c.DatabaseURL},
 		{env: "BREACHFLOW_ADMIN_TOKEN", flag: "admin-token", usage: "bootstrap admin token (dev generates one if unset)", str: &c.AdminToken},
 		{env: "BREACHFLOW_ENCRYPTION_KEYS", flag: "encryption-keys", usage: "keyid:base64key,… AES-256 keys, first is current (dev generates one)", str: &c.EncryptionKeys},
+		{env: "BREACHFLOW_HMAC_KEY", flag: "hmac-key", usage: "base64 key (32+ bytes) for the keyed hash that de-duplicates customers by email; never rotate it (dev generates one)", str: &c.HMACKey},
 		{env: "BREACHFLOW_SMTP_ADDR", flag: "smtp-addr", usage: "SMTP relay host:port (dev: the embedded catcher)", str: &c.SMTPAddr},
 		{env: "BREACHFLOW_SMTP_USER", flag: "smtp-user", usage: "SMTP AUTH user", str: &c.SMTPUser},
 		{env: "BREACHFLOW_SMTP_PASSWORD", flag: "smtp-password", usage: "SMTP AUTH password", str: &c.SMTPPassword},
@@ -147,6 +150,11 @@ func (c *Config) validate() error {
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 20 {
 		return fmt.Errorf("BREACHFLOW_ADMIN_TOKEN: too short (%d characters; use at least 20 random characters)", len(c.AdminToken))
+	}
+	if c.HMACKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.HMACKey); err != nil || len(k) < 32 {
+			return fmt.Errorf("BREACHFLOW_HMAC_KEY: want standard base64 of at least 32 bytes")
+		}
 	}
 	if c.SMTPAddr != "" {
 		if err := checkHostPort(c.SMTPAddr); err != nil {
@@ -238,4 +246,10 @@ func (c *Config) Containment() *activities.Containment {
 func (c *Config) Mailer() *activities.Mailer {
 	notify, _ := activities.ParseNotify(c.Notify) // validated at load
 	return &activities.Mailer{Addr: c.SMTPAddr, User: c.SMTPUser, Password: c.SMTPPassword, TLS: c.SMTPTLS, From: c.MailFrom, Notify: notify}
+}
+
+// SubjectKey is the decoded BREACHFLOW_HMAC_KEY (nil when unset).
+func (c *Config) SubjectKey() []byte {
+	k, _ := base64.StdEncoding.DecodeString(c.HMACKey) // validated at load
+	return k
 }
