@@ -42,7 +42,11 @@ type Deps struct {
 	Logger    *slog.Logger
 	Outbox    Outbox       // nil outside dev
 	Codec     http.Handler // payload codec for the Temporal UI; nil to not serve it
-	Now       func() time.Time
+	// DevCodecOrigin (dev only) serves the codec without a token at
+	// /dev/codec/{encode,decode} for the browser of the embedded Temporal
+	// UI at this origin (CORS); the key sits in the dev data dir anyway.
+	DevCodecOrigin string
+	Now            func() time.Time
 	// Org is who files regulator reports (entity, contact, DPO).
 	Org templates.Organisation
 	// Keys seal subjects' names and emails; SubjectKey keys their email
@@ -60,6 +64,7 @@ type Server struct {
 	log        *slog.Logger
 	outbox     Outbox
 	codec      http.Handler
+	devOrigin  string
 	now        func() time.Time
 	org        templates.Organisation
 	keys       store.Sealer
@@ -83,7 +88,7 @@ func New(d Deps) *Server {
 	}
 	s := &Server{
 		store: d.Store, temporal: d.Temporal, converter: d.Converter, playbooks: d.Playbooks,
-		log: d.Logger, outbox: d.Outbox, codec: d.Codec, now: d.Now, org: d.Org,
+		log: d.Logger, outbox: d.Outbox, codec: d.Codec, devOrigin: d.DevCodecOrigin, now: d.Now, org: d.Org,
 		keys: d.Keys, subjectKey: d.SubjectKey,
 		registry: prometheus.NewRegistry(),
 	}
@@ -147,6 +152,17 @@ func (s *Server) routes() *gin.Engine {
 		dev := r.Group("/dev", s.authenticate)
 		dev.GET("/outbox", require(store.RoleResponder, store.RoleLegal), s.devOutbox)
 	}
+	if s.codec != nil && s.devOrigin != "" {
+		dev := r.Group("/dev/codec", s.devCORS)
+		dev.OPTIONS("/:op", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+		dev.POST("/:op", func(c *gin.Context) {
+			if op := c.Param("op"); op != "encode" && op != "decode" {
+				problem(c, http.StatusNotFound, "no such codec operation")
+				return
+			}
+			s.codec.ServeHTTP(c.Writer, c.Request) // dispatches on the /encode or /decode suffix
+		})
+	}
 	if s.codec != nil {
 		// The Temporal UI's codec calls; the browser sends the same bearer token.
 		codec := r.Group("/codec", s.authenticate, require(store.RoleAdmin))
@@ -154,6 +170,19 @@ func (s *Server) routes() *gin.Engine {
 		codec.POST("/decode", gin.WrapH(s.codec))
 	}
 	return r
+}
+
+// devCORS lets the embedded Temporal UI's page call the dev codec.
+func (s *Server) devCORS(c *gin.Context) {
+	if c.GetHeader("Origin") == s.devOrigin {
+		h := c.Writer.Header()
+		h.Set("Access-Control-Allow-Origin", s.devOrigin)
+		h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Content-Type, X-Namespace, Authorization")
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Set("Vary", "Origin")
+	}
+	c.Next()
 }
 
 func (s *Server) recover(c *gin.Context) {

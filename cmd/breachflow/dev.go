@@ -132,8 +132,12 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		cfg.Notify = "legal=legal@localhost,responder=responder@localhost,admin=admin@localhost"
 	}
 
-	// The Temporal UI shows payloads encrypted: its browser-side codec calls
-	// would need CORS and a way to carry a breachflow token (see docs/deploy.md).
+	// The embedded Temporal UI decodes payloads in the browser through the
+	// dev codec route (CORS for the UI's origin, no token: dev only).
+	uiOrigin := ""
+	if cfg.DevUIPort != 0 {
+		uiOrigin = "http://127.0.0.1:" + strconv.Itoa(cfg.DevUIPort)
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("BREACHFLOW_HTTP_ADDR: %w", err)
@@ -146,6 +150,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		FrontendPort:     cfg.DevTemporalPort,
 		UIPort:           cfg.DevUIPort,
 		LogLevel:         opts.TemporalLogLevel,
+		CodecEndpoint:    "http://" + s.httpAddr + "/dev/codec",
 	})
 	if err != nil {
 		_ = ln.Close()
@@ -168,7 +173,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	}
 	srv := api.New(api.Deps{
 		Store: s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
-		Logger: opts.Logger, Outbox: s.mail, Codec: codec.HTTPHandler(keys),
+		Logger: opts.Logger, Outbox: s.mail, Codec: codec.HTTPHandler(keys), DevCodecOrigin: uiOrigin,
 		Org:  templates.Organisation{Name: cfg.OrgName, Contact: cfg.OrgContact, Email: cfg.MailFrom},
 		Keys: keys, SubjectKey: cfg.SubjectKey(),
 	})

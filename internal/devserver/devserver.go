@@ -175,7 +175,7 @@ func (s *Server) startUI(opts Options) error {
 		Distribution:        "breachflow",
 	}
 	if opts.CodecEndpoint != "" {
-		cfg.Codec = uiconfig.Codec{Endpoint: opts.CodecEndpoint, PassAccessToken: true}
+		cfg.Codec = uiconfig.Codec{Endpoint: opts.CodecEndpoint, PassAccessToken: false}
 	}
 	s.ui = uiserver.NewServer(uioptions.WithConfigProvider(cfg))
 	go func() { _ = s.ui.Start() }()
