@@ -27,6 +27,8 @@ type Mailer struct {
 	From     string
 	// Notify maps a role (legal, responder, admin) to addresses.
 	Notify map[string][]string
+	// PoolSize is how many SMTP connections the pool keeps (0 = 4).
+	PoolSize int
 
 	once sync.Once
 	pool *email.Pool
@@ -119,6 +121,15 @@ func (m *Mailer) auth() smtp.Auth {
 	return smtp.PlainAuth("", m.User, m.Password, host)
 }
 
+// SendEmail sends one prepared message through the pool (or implicit TLS).
+// Permanent SMTP failures come back as non-retryable errors.
+func (m *Mailer) SendEmail(ctx context.Context, e *email.Email) error {
+	if m.Addr == "" {
+		return temporal.NewNonRetryableApplicationError("no SMTP relay configured (BREACHFLOW_SMTP_ADDR)", "NoSMTP", nil)
+	}
+	return m.send(ctx, e)
+}
+
 func (m *Mailer) send(ctx context.Context, e *email.Email) error {
 	host, _, _ := net.SplitHostPort(m.Addr)
 	timeout := 30 * time.Second
@@ -133,7 +144,11 @@ func (m *Mailer) send(ctx context.Context, e *email.Email) error {
 		if m.TLS == "starttls" {
 			cfg = append(cfg, &tls.Config{ServerName: host})
 		}
-		m.pool, m.err = email.NewPool(m.Addr, 4, m.auth(), cfg...)
+		size := m.PoolSize
+		if size <= 0 {
+			size = 4
+		}
+		m.pool, m.err = email.NewPool(m.Addr, size, m.auth(), cfg...)
 	})
 	if m.err != nil {
 		return fmt.Errorf("smtp pool: %w", m.err)

@@ -62,6 +62,20 @@
 // one transaction, serialised per incident like PutObligations, and the
 // notice fan-out pages through ids with ListSubjectIDs and GetSubjects.
 //
+// # Notices
+//
+// The notices table holds one row per (incident, subject, kind) with its
+// delivery state: pending → sending (ClaimNotices) → sent (final), failed
+// (permanent; back to pending only through RetryFailedNotices), back to
+// pending (temporary failure), or suppressed. The Message-ID is fixed at
+// EnsureNotices, so a repeated send carries the same one. A claim is a
+// lease of NoticeClaimLease: concurrent claimers never get the same notice,
+// and a notice still in sending after the lease belongs to a crashed batch
+// and is claimed again — the only way a notice is sent twice, and then with
+// the same Message-ID. The jurisdiction is copied from the subject, and
+// subject_id has no foreign key, so removing subjects keeps the delivery
+// record.
+//
 // # Audit trail
 //
 // Every incident has an append-only chain of AuditEvents. Each event's Hash

@@ -173,6 +173,34 @@ type Store interface {
 	// SubjectCounts counts an incident's subjects per jurisdiction
 	// (subdivision, else country, else UnknownJurisdiction) and per tier.
 	SubjectCounts(ctx context.Context, incidentID string) (byJurisdiction, byTier map[string]int, err error)
+
+	// EnsureNotices creates the missing notices of kind for the subjects
+	// (idempotent per incident, subject and kind); messageID gives each new
+	// notice its Message-ID, which never changes. Returns how many it
+	// created.
+	EnsureNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64, messageID func(subjectID int64) string) (int, error)
+	// ClaimNotices moves the subjects' notices of kind that are pending, or
+	// left in sending by a crashed batch (claim older than
+	// NoticeClaimLease), to sending, increments their attempts and returns
+	// them; concurrent claimers never get the same notice. Sent, failed
+	// and suppressed notices are never returned.
+	ClaimNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64) ([]Notice, error)
+	// MarkNoticeSent moves a notice from sending to sent, which is final.
+	MarkNoticeSent(ctx context.Context, id int64, at time.Time) error
+	// MarkNoticeFailed moves a notice from sending to failed (permanent)
+	// or back to pending (temporary); reason holds no personal data.
+	MarkNoticeFailed(ctx context.Context, id int64, reason string, permanent bool) error
+	// SuppressNotice stops a notice that is not sent (nor freshly claimed).
+	SuppressNotice(ctx context.Context, id int64, reason string) error
+	// RetryFailedNotices moves the incident's failed notices of kind back
+	// to pending and returns how many.
+	RetryFailedNotices(ctx context.Context, incidentID, kind string) (int, error)
+	// ListNotices pages through an incident's notices by id after afterID;
+	// status "" means any.
+	ListNotices(ctx context.Context, incidentID, status string, afterID int64, limit int) ([]Notice, error)
+	// NoticeCounts counts an incident's notices of kind per jurisdiction
+	// and status.
+	NoticeCounts(ctx context.Context, incidentID, kind string) (map[string]map[string]int, error)
 }
 
 // Compile-time proof that both implementations satisfy Store.

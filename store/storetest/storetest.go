@@ -87,6 +87,17 @@ func Run(t *testing.T, open Opener) {
 			{"NoPlaintext", testSubjectsNoPlaintext},
 			{"RejectsBadInput", testSubjectsBadInput},
 		}},
+		{"Notices", []testCase{
+			{"EnsureTwice", testNoticesEnsureTwice},
+			{"ClaimSentFinal", testNoticesClaimSentFinal},
+			{"RetryableFailure", testNoticesRetryableFailure},
+			{"PermanentFailure", testNoticesPermanentFailure},
+			{"Suppress", testNoticesSuppress},
+			{"ConcurrentClaims", testNoticesConcurrentClaims},
+			{"Counts", testNoticesCounts},
+			{"List", testNoticesList},
+			{"UnknownIncident", testNoticesUnknownIncident},
+		}},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,169 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/codec"
+	"github.com/breachflow/breachflow/internal/mailcatcher"
+	"github.com/breachflow/breachflow/internal/subjects"
+	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/templates"
+	"github.com/breachflow/breachflow/workflows"
+	"github.com/jordan-wright/email"
+	"go.temporal.io/sdk/testsuite"
+)
+
+// TestSendNoticeBatchOnceEach sends a batch through a real SMTP socket to
+// the catcher: each subject gets one notice in their language with its
+// deterministic Message-ID, a second run sends nothing, and a notice left
+// "sending" by a crash is resent with the same Message-ID.
+func TestSendNoticeBatchOnceEach(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "bf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := codec.NewKey("k1")
+	kr, _ := codec.ParseKeys(key)
+	hmacKey := []byte("0123456789abcdef0123456789abcdef")
+	const id = "BR-NOTICE"
+	if _, _, err := st.CreateIncident(ctx, store.Incident{ID: id, PlaybookID: "customer-data-breach", PlaybookVersion: 1, Severity: "high", CreatedBy: "rita"}); err != nil {
+		t.Fatal(err)
+	}
+	csv := "external_id,name,email,locale,country,subdivision,tier\n" +
+		"A,Ann <b>Lee</b>,ann@example.com,en,US,US-CA,low\n" +
+		"B,李雷,lilei@example.cn,zh-CN,CN,,high\n" +
+		"C,Carl,carl@example.de,de,DE,,medium\n"
+	var recs []store.SubjectRecord
+	if _, err := subjects.Import(strings.NewReader(csv), subjects.Options{}, func(s subjects.Subject) error {
+		r, err := subjects.Seal(id, s, kr, hmacKey)
+		recs = append(recs, r)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.UpsertSubjects(ctx, id, recs); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := st.ListSubjectIDs(ctx, id, 0, 100)
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("subject ids %v, %v", ids, err)
+	}
+	if _, err := st.EnsureNotices(ctx, id, NoticeKindCustomer, ids, func(sid int64) string { return MessageID(id, NoticeKindCustomer, sid) }); err != nil {
+		t.Fatal(err)
+	}
+	catcher, err := mailcatcher.Start("127.0.0.1:0", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer catcher.Close(ctx)
+	sender := &Sender{Store: st, Keys: kr, Concurrency: 2,
+		Mailer: &activities.Mailer{Addr: catcher.Addr(), From: "security@example.org", TLS: "none", PoolSize: 2},
+		Org:    templates.Organisation{Name: "Example Org", Email: "dpo@example.org"}}
+	defer sender.Mailer.Close()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(sender)
+	batch := NoticeBatch{IncidentID: id, Kind: NoticeKindCustomer, SubjectIDs: ids, Incident: &workflows.Status{
+		ID: id, Title: "CRM export on a public bucket", Summary: "A storage bucket was public.",
+		LaunchedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+		Facts:      workflows.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}},
+	}}
+	run := func() BatchResult {
+		t.Helper()
+		v, err := env.ExecuteActivity(sender.SendNoticeBatch, batch)
+		if err != nil {
+			t.Fatalf("batch: %v", err)
+		}
+		var res BatchResult
+		_ = v.Get(&res)
+		return res
+	}
+	if res := run(); res.Sent != 3 {
+		t.Fatalf("first run = %+v, want 3 sent", res)
+	}
+	if res := run(); res.Sent != 0 || catcher.Total() != 3 {
+		t.Fatalf("second run = %+v, catcher holds %d; a sent notice must never be sent again", res, catcher.Total())
+	}
+	byID := map[string]mailcatcher.Message{}
+	for _, m := range catcher.All() {
+		byID[m.MessageID] = m
+	}
+	for _, sid := range ids {
+		if _, ok := byID[MessageID(id, NoticeKindCustomer, sid)]; !ok {
+			t.Errorf("no message with the Message-ID of subject %d", sid)
+		}
+	}
+	var zh, en mailcatcher.Message
+	for _, m := range catcher.All() {
+		switch m.To[0] {
+		case "lilei@example.cn":
+			zh = m
+		case "ann@example.com":
+			en = m
+		}
+	}
+	if !strings.Contains(zh.Subject, "数据泄露通知") || !strings.Contains(en.Subject, "Notice of Data Breach") {
+		t.Fatalf("subjects: zh %q, en %q", zh.Subject, en.Subject)
+	}
+	parsed, err := email.NewEmailFromReader(bytes.NewReader(en.Raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(parsed.HTML), "<b>Lee</b>") || !strings.Contains(string(parsed.HTML), "&lt;b&gt;Lee&lt;/b&gt;") {
+		t.Fatal("a tag in a customer's name reached the HTML part unescaped")
+	}
+	if !strings.Contains(string(parsed.Text), "Ann <b>Lee</b>") {
+		t.Fatal("the text part should carry the name as written")
+	}
+
+	// A crash mid-batch leaves a notice "sending": the next run resends it
+	// with the same Message-ID, and nothing already sent goes again.
+	var late []store.SubjectRecord
+	if _, err := subjects.Import(strings.NewReader("external_id,email,locale,country\nD,dee@example.com,en,FR\n"), subjects.Options{}, func(s subjects.Subject) error {
+		r, err := subjects.Seal(id, s, kr, hmacKey)
+		late = append(late, r)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.UpsertSubjects(ctx, id, late); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := st.ListSubjectIDs(ctx, id, 0, 100)
+	d := all[len(all)-1]
+	if _, err := st.EnsureNotices(ctx, id, NoticeKindCustomer, all, func(sid int64) string { return MessageID(id, NoticeKindCustomer, sid) }); err != nil {
+		t.Fatal(err)
+	}
+	if claimed, err := st.ClaimNotices(ctx, id, NoticeKindCustomer, []int64{d}); err != nil || len(claimed) != 1 {
+		t.Fatalf("claim before the crash: %v %v", claimed, err)
+	}
+	// The crash happened longer ago than the claim lease.
+	if _, err := st.DB().Exec(`UPDATE notices SET claimed_at = ? WHERE subject_id = ?`, time.Now().Add(-2*store.NoticeClaimLease).UTC().Format(time.RFC3339Nano), d); err != nil {
+		t.Fatal(err)
+	}
+	batch.SubjectIDs = all
+	if res := run(); res.Sent != 1 {
+		t.Fatalf("after the crash: %+v, want only the notice in flight resent", res)
+	}
+	if catcher.Total() != 4 {
+		t.Fatalf("catcher saw %d messages, want 4", catcher.Total())
+	}
+	if _, err := catcher.Wait(ctx, func(m mailcatcher.Message) bool { return m.MessageID == MessageID(id, NoticeKindCustomer, d) }); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := st.ListNotices(ctx, id, store.NoticeSent, 0, 10)
+	if err != nil || len(sent) != 4 {
+		t.Fatalf("sent notices %d, %v", len(sent), err)
+	}
+}
