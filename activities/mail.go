@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/smtp"
 	"net/textproto"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -157,16 +158,27 @@ func (m *Mailer) send(ctx context.Context, e *email.Email) error {
 }
 
 // classify marks permanent SMTP failures (5xx) as non-retryable; 4xx and
-// network errors are retried by Temporal.
+// network errors are retried by Temporal. Addresses quoted in the reply are
+// removed: the error text reaches workflow history and the store.
 func classify(err error) error {
 	if err == nil {
 		return nil
 	}
 	var tp *textproto.Error
 	if errors.As(err, &tp) && tp.Code >= 500 {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("smtp %d: %s", tp.Code, tp.Msg), "SMTPRejected", err)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("smtp %d: %s", tp.Code, RedactAddresses(tp.Msg)), "SMTPRejected", nil)
 	}
-	return fmt.Errorf("smtp: %w", err)
+	return errors.New("smtp: " + RedactAddresses(err.Error()))
+}
+
+// addressPattern matches anything shaped like an email address.
+var addressPattern = regexp.MustCompile(`[^\s<>"'@,;:()\[\]]+@[^\s<>"'@,;:()\[\]]+`)
+
+// RedactAddresses removes email addresses from text such as an SMTP reply
+// ("550 5.1.1 <ann@example.com>: user unknown") before it is stored,
+// logged or put in workflow history.
+func RedactAddresses(s string) string {
+	return addressPattern.ReplaceAllString(s, "[address]")
 }
 
 // Close releases pooled SMTP connections.

@@ -84,6 +84,17 @@ func (r *launchRequest) validate(now time.Time, pbs Playbooks) (workflows.Facts,
 	if r.Severity == "" {
 		r.Severity = "medium"
 	}
+	if len(r.Members) > 50 {
+		bad("members", "at most 50 token names")
+	}
+	for i, m := range r.Members {
+		if strings.TrimSpace(m) == "" || len(m) > 100 {
+			bad(fmt.Sprintf("members[%d]", i), "a token name of 1–100 characters")
+		}
+	}
+	if len(r.Members) > 0 && !r.Restricted {
+		bad("members", "only a restricted incident has members; set restricted: true")
+	}
 	if !slices.Contains(workflows.Severities, r.Severity) {
 		bad("severity", "one of "+strings.Join(workflows.Severities, ", "))
 	}

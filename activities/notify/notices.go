@@ -168,9 +168,9 @@ func (s *Sender) sendOne(ctx context.Context, in NoticeBatch, n store.Notice, re
 	if err := s.Mailer.SendEmail(ctx, e); err != nil {
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.NonRetryable() {
-			return fail(app.Message(), true) // the server's 5xx reply; holds no address
+			return fail(activities.RedactAddresses(app.Message()), true) // the server's 5xx reply
 		}
-		return fail("temporary: "+err.Error(), false)
+		return fail("temporary: "+activities.RedactAddresses(err.Error()), false)
 	}
 	if err := s.Store.MarkNoticeSent(ctx, n.ID, activity.GetInfo(ctx).StartedTime); err != nil {
 		// Sent but not recorded: the notice stays "sending" and a retry
