@@ -41,7 +41,7 @@ func (s *Server) update(c *gin.Context, name string, arg any, okStatus int) {
 	if key == "" {
 		key = uuid.NewString()
 	}
-	st, err := s.sendUpdate(c, id, name, key, arg)
+	st, err := s.sendUpdate(c.Request.Context(), id, name, key, arg)
 	if err != nil {
 		s.updateError(c, id, err)
 		return
@@ -49,9 +49,11 @@ func (s *Server) update(c *gin.Context, name string, arg any, okStatus int) {
 	c.JSON(okStatus, st)
 }
 
-// sendUpdate sends one Update and waits for its answer.
-func (s *Server) sendUpdate(c *gin.Context, id, name, key string, arg any) (*workflows.Status, error) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 30*time.Second)
+// sendUpdate sends one Update and waits for its answer. Every surface
+// (REST, dashboard, Slack) acts through it, so the workflow's validators
+// judge every human action the same way.
+func (s *Server) sendUpdate(ctx context.Context, id, name, key string, arg any) (*workflows.Status, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.IncidentWorkflowID(id),
@@ -70,35 +72,56 @@ func (s *Server) sendUpdate(c *gin.Context, id, name, key string, arg any) (*wor
 	return &st, nil
 }
 
-// updateError turns a refused Update into the matching problem.
-func (s *Server) updateError(c *gin.Context, id string, err error) {
+// Refusal is why the workflow (or Temporal) refused an Update, as an
+// HTTP status and a message a person can act on.
+type Refusal struct {
+	Status   int
+	Detail   string
+	Blockers []string // what keeps an incident from closing
+}
+
+// refusal classifies an Update's error; ok is false for an internal
+// failure, which must be logged and answered without detail.
+func refusal(id string, err error) (r Refusal, ok bool) {
 	var app *temporal.ApplicationError
 	var nf *serviceerror.NotFound
 	switch {
 	case errors.As(err, &app):
 		switch app.Type() {
 		case workflows.ErrForbidden:
-			problem(c, http.StatusForbidden, app.Message())
+			return Refusal{Status: http.StatusForbidden, Detail: app.Message()}, true
 		case workflows.ErrNotFound:
-			problem(c, http.StatusNotFound, app.Message())
+			return Refusal{Status: http.StatusNotFound, Detail: app.Message()}, true
 		case workflows.ErrConflict:
-			problem(c, http.StatusConflict, app.Message())
+			return Refusal{Status: http.StatusConflict, Detail: app.Message()}, true
 		case workflows.ErrInvalid:
-			problem(c, http.StatusUnprocessableEntity, app.Message())
+			return Refusal{Status: http.StatusUnprocessableEntity, Detail: app.Message()}, true
 		case workflows.ErrBlocked:
 			var blockers []string
 			_ = app.Details(&blockers)
-			writeProblem(c, Problem{Type: "about:blank", Title: "Conflict", Status: http.StatusConflict,
-				Detail: "the incident cannot close yet: " + app.Message(), Blockers: blockers})
-		default:
-			s.internal(c, "update", err)
+			if blockers == nil {
+				blockers = []string{}
+			}
+			return Refusal{Status: http.StatusConflict, Detail: "the incident cannot close yet: " + app.Message(), Blockers: blockers}, true
 		}
 	case errors.As(err, &nf):
-		problem(c, http.StatusNotFound, "no incident "+id)
+		return Refusal{Status: http.StatusNotFound, Detail: "no incident " + id}, true
 	case strings.Contains(err.Error(), "workflow execution already completed"):
-		problem(c, http.StatusConflict, "incident "+id+" is closed")
-	default:
+		return Refusal{Status: http.StatusConflict, Detail: "incident " + id + " is closed"}, true
+	}
+	return Refusal{}, false
+}
+
+// updateError turns a refused Update into the matching problem.
+func (s *Server) updateError(c *gin.Context, id string, err error) {
+	r, ok := refusal(id, err)
+	switch {
+	case !ok:
 		s.internal(c, "update", err)
+	case r.Blockers != nil:
+		writeProblem(c, Problem{Type: "about:blank", Title: "Conflict", Status: r.Status, Detail: r.Detail, Blockers: r.Blockers})
+	default:
+		problem(c, r.Status, r.Detail)
 	}
 }
 

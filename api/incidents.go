@@ -156,33 +156,61 @@ func (s *Server) launch(c *gin.Context) {
 			FieldError{Field: "Idempotency-Key", Message: "at most 200 characters"})
 		return
 	}
+	st, created, lerr := s.launchIncident(c.Request.Context(), req, idem, caller(c).Name)
+	if lerr != nil {
+		if lerr.Err != nil {
+			s.internal(c, lerr.Op, lerr.Err)
+			return
+		}
+		problem(c, lerr.Status, lerr.Detail, lerr.Fields...)
+		return
+	}
+	c.Header("Location", "/v1/incidents/"+st.ID)
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	c.JSON(status, st)
+}
+
+// launchError is why a launch failed: a refusal to show the caller
+// (Status, Detail, Fields) or an internal failure (Err, to be logged).
+type launchError struct {
+	Status int
+	Detail string
+	Fields []FieldError
+	Op     string
+	Err    error
+}
+
+// launchIncident validates and launches an incident for who; every
+// surface (REST, Slack's declare modal) launches through it, so the same
+// rules apply. created is false for a repeat (same idempotency key or
+// external_ref), which answers with the existing incident.
+func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, who string) (*workflows.Status, bool, *launchError) {
 	now := s.now()
 	facts, version, errs := req.validate(now, s.playbooks)
 	pb, _ := s.playbooks.Get(req.Playbook)
 	if len(errs) > 0 {
-		problem(c, http.StatusUnprocessableEntity, "the launch request has invalid fields", errs...)
-		return
+		return nil, false, &launchError{Status: http.StatusUnprocessableEntity, Detail: "the launch request has invalid fields", Fields: errs}
 	}
 	id, err := store.NewIncidentID()
 	if err != nil {
-		s.internal(c, "new incident id", err)
-		return
+		return nil, false, &launchError{Op: "new incident id", Err: err}
 	}
-	who := caller(c).Name
-	rec, created, err := s.store.CreateIncident(c.Request.Context(), store.Incident{
+	rec, created, err := s.store.CreateIncident(ctx, store.Incident{
 		ID: id, PlaybookID: req.Playbook, PlaybookVersion: version, Severity: req.Severity,
 		Status: workflows.StatusActive, ExternalRef: req.ExternalRef, IdempotencyKey: idem,
 		CreatedBy: who, CreatedAt: now.UTC(),
 	})
 	if err != nil {
-		s.internal(c, "create incident", err)
-		return
+		return nil, false, &launchError{Op: "create incident", Err: err}
 	}
 	in := &workflows.IncidentInput{
 		ID: rec.ID, Title: req.Title, Summary: req.Summary, Severity: rec.Severity,
 		PlaybookID: rec.PlaybookID, PlaybookVersion: rec.PlaybookVersion, ExternalRef: rec.ExternalRef,
 		Facts: facts, LaunchedBy: rec.CreatedBy, LaunchedAt: rec.CreatedAt,
-		Playbook: pb, Restricted: req.Restricted, Members: req.Members,
+		Playbook: pb, Restricted: req.Restricted, Members: req.Members, Room: s.room,
 	}
 	if in.Restricted && !slices.Contains(in.Members, who) {
 		in.Members = append(in.Members, who)
@@ -190,20 +218,18 @@ func (s *Server) launch(c *gin.Context) {
 	if !created {
 		// A repeat: answer with the existing incident. If an earlier launch
 		// stored the record but never reached Temporal, start it now.
-		if st, err := s.queryStatus(c.Request.Context(), rec.ID); err == nil {
-			c.JSON(http.StatusOK, st)
-			return
+		if st, err := s.queryStatus(ctx, rec.ID); err == nil {
+			return st, false, nil
 		}
 	}
-	if err := s.startIncident(c.Request.Context(), in); err != nil {
+	if err := s.startIncident(ctx, in); err != nil {
 		s.log.Error("start incident workflow", "incident", rec.ID, "error", err)
-		problem(c, http.StatusServiceUnavailable, "the incident is recorded but its workflow could not start; repeat the request with the same Idempotency-Key or external_ref")
-		return
+		return nil, false, &launchError{Status: http.StatusServiceUnavailable,
+			Detail: "the incident is recorded but its workflow could not start; repeat the request with the same Idempotency-Key or external_ref"}
 	}
-	evaluated, err := workflows.EvaluateObligations(c.Request.Context(), facts)
+	evaluated, err := workflows.EvaluateObligations(ctx, facts)
 	if err != nil {
-		s.internal(c, "evaluate obligations", err)
-		return
+		return nil, false, &launchError{Op: "evaluate obligations", Err: err}
 	}
 	var next *time.Time
 	obs := make([]workflows.Obligation, 0, len(evaluated))
@@ -217,18 +243,13 @@ func (s *Server) launch(c *gin.Context) {
 			next = o.DueAt
 		}
 	}
-	c.Header("Location", "/v1/incidents/"+rec.ID)
-	status := http.StatusCreated
-	if !created {
-		status = http.StatusOK
-	}
-	c.JSON(status, &workflows.Status{
+	return &workflows.Status{
 		ID: rec.ID, Title: in.Title, Summary: in.Summary, Severity: in.Severity, Status: workflows.StatusActive,
 		Phase: "triage", PlaybookID: in.PlaybookID, PlaybookVersion: in.PlaybookVersion, ExternalRef: in.ExternalRef,
 		LaunchedBy: in.LaunchedBy, LaunchedAt: in.LaunchedAt, Facts: facts, NextDeadline: next,
 		Obligations: obs, Steps: initialSteps(in), Remediations: []workflows.Remediation{},
 		Timeline: []workflows.TimelineEntry{}, Restricted: in.Restricted, Runs: 1,
-	})
+	}, created, nil
 }
 
 func (s *Server) startIncident(ctx context.Context, in *workflows.IncidentInput) error {
@@ -259,10 +280,21 @@ func (s *Server) queryStatus(ctx context.Context, id string) (*workflows.Status,
 }
 
 // getIncident handles GET /v1/incidents/{id}.
+// The status carries the customer-notice delivery counts from the store.
 func (s *Server) getIncident(c *gin.Context) {
-	if st, ok := s.loadStatus(c); ok {
-		c.JSON(http.StatusOK, st)
+	st, ok := s.loadStatus(c)
+	if !ok {
+		return
 	}
+	d, err := s.delivery(c, st.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.internal(c, "delivery counts", err)
+		return
+	}
+	c.JSON(http.StatusOK, struct {
+		*workflows.Status
+		Delivery *Delivery `json:"delivery,omitempty"`
+	}{st, d})
 }
 
 // loadStatus queries the status of the incident named in the path,
@@ -321,59 +353,73 @@ type IncidentSummary struct {
 	LaunchedAt   time.Time  `json:"launched_at"`
 }
 
-// listIncidents handles GET /v1/incidents through Temporal visibility.
-// Filter values are checked against closed vocabularies before they are
-// put in the query, so no caller text is ever formatted into it.
-func (s *Server) listIncidents(c *gin.Context) {
-	q := []string{"WorkflowType = 'Incident'"}
+// incidentQuery selects incidents from Temporal visibility.
+type incidentQuery struct {
+	Status, Severity, Playbook string
+	PageSize                   int
+	PageToken                  []byte
+}
+
+// parseIncidentQuery reads the list filters through get (a query-string
+// lookup), checking each against its closed vocabulary.
+func (s *Server) parseIncidentQuery(get func(string) string) (incidentQuery, []FieldError) {
+	q := incidentQuery{PageSize: 50}
 	var errs []FieldError
-	if v := c.Query("status"); v != "" {
+	if v := get("status"); v != "" {
 		if v != workflows.StatusActive && v != workflows.StatusClosed {
 			errs = append(errs, FieldError{Field: "status", Message: "active or closed"})
-		} else {
-			q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchStatus.GetName(), v))
 		}
+		q.Status = v
 	}
-	if v := c.Query("severity"); v != "" {
+	if v := get("severity"); v != "" {
 		if !slices.Contains(workflows.Severities, v) {
 			errs = append(errs, FieldError{Field: "severity", Message: "one of " + strings.Join(workflows.Severities, ", ")})
-		} else {
-			q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchSeverity.GetName(), v))
 		}
+		q.Severity = v
 	}
-	if v := c.Query("playbook"); v != "" {
+	if v := get("playbook"); v != "" {
 		if _, ok := s.playbooks.Get(v); !ok {
 			errs = append(errs, FieldError{Field: "playbook", Message: "unknown playbook"})
-		} else {
-			q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchPlaybook.GetName(), v))
 		}
+		q.Playbook = v
 	}
-	size := 50
-	if v := c.Query("page_size"); v != "" {
+	if v := get("page_size"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
 			errs = append(errs, FieldError{Field: "page_size", Message: "a number from 1 to 500"})
 		}
-		size = n
+		q.PageSize = n
 	}
-	var token []byte
-	if v := c.Query("page_token"); v != "" {
+	if v := get("page_token"); v != "" {
 		t, err := decodePageToken(v)
 		if err != nil {
 			errs = append(errs, FieldError{Field: "page_token", Message: "not a token this API issued"})
 		}
-		token = t
+		q.PageToken = t
 	}
-	if len(errs) > 0 {
-		problem(c, http.StatusBadRequest, "bad query parameters", errs...)
-		return
+	return q, errs
+}
+
+// findIncidents lists incidents through Temporal visibility, newest
+// first. Filter values must have passed parseIncidentQuery: they are
+// checked against closed vocabularies before they are put in the query,
+// so no caller text is ever formatted into it.
+func (s *Server) findIncidents(ctx context.Context, in incidentQuery) ([]IncidentSummary, []byte, error) {
+	q := []string{"WorkflowType = 'Incident'"}
+	if in.Status == workflows.StatusActive || in.Status == workflows.StatusClosed {
+		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchStatus.GetName(), in.Status))
 	}
-	resp, err := s.temporal.ListWorkflow(c.Request.Context(), &workflowservice.ListWorkflowExecutionsRequest{
-		Query: strings.Join(q, " AND "), PageSize: int32(size), NextPageToken: token,
+	if slices.Contains(workflows.Severities, in.Severity) {
+		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchSeverity.GetName(), in.Severity))
+	}
+	if _, ok := s.playbooks.Get(in.Playbook); ok && in.Playbook != "" {
+		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchPlaybook.GetName(), in.Playbook))
+	}
+	resp, err := s.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: strings.Join(q, " AND "), PageSize: int32(in.PageSize), NextPageToken: in.PageToken,
 	})
 	if err != nil {
-		s.internal(c, "list incidents", err)
-		return
+		return nil, nil, err
 	}
 	items := make([]IncidentSummary, 0, len(resp.GetExecutions()))
 	for _, ex := range resp.GetExecutions() {
@@ -395,9 +441,24 @@ func (s *Server) listIncidents(c *gin.Context) {
 		items = append(items, row)
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].LaunchedAt.After(items[j].LaunchedAt) })
+	return items, resp.GetNextPageToken(), nil
+}
+
+// listIncidents handles GET /v1/incidents through Temporal visibility.
+func (s *Server) listIncidents(c *gin.Context) {
+	q, errs := s.parseIncidentQuery(c.Query)
+	if len(errs) > 0 {
+		problem(c, http.StatusBadRequest, "bad query parameters", errs...)
+		return
+	}
+	items, next, err := s.findIncidents(c.Request.Context(), q)
+	if err != nil {
+		s.internal(c, "list incidents", err)
+		return
+	}
 	out := gin.H{"incidents": items}
-	if len(resp.GetNextPageToken()) > 0 {
-		out["next_page_token"] = encodePageToken(resp.GetNextPageToken())
+	if len(next) > 0 {
+		out["next_page_token"] = encodePageToken(next)
 	}
 	c.JSON(http.StatusOK, out)
 }

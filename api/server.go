@@ -53,6 +53,9 @@ type Deps struct {
 	// HMAC (32 bytes or more). Without them subject import is off.
 	Keys       store.Sealer
 	SubjectKey []byte
+	// Slack switches on the incident room: launches set Room "slack" and
+	// /slack/commands and /slack/interactions answer. Nil = Slack off.
+	Slack *Slack
 }
 
 // Server is the HTTP API.
@@ -69,6 +72,8 @@ type Server struct {
 	org        templates.Organisation
 	keys       store.Sealer
 	subjectKey []byte
+	slack      *Slack
+	room       string // IncidentInput.Room of new launches: "slack" or ""
 	registry   *prometheus.Registry
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
@@ -89,8 +94,11 @@ func New(d Deps) *Server {
 	s := &Server{
 		store: d.Store, temporal: d.Temporal, converter: d.Converter, playbooks: d.Playbooks,
 		log: d.Logger, outbox: d.Outbox, codec: d.Codec, devOrigin: d.DevCodecOrigin, now: d.Now, org: d.Org,
-		keys: d.Keys, subjectKey: d.SubjectKey,
+		keys: d.Keys, subjectKey: d.SubjectKey, slack: d.Slack,
 		registry: prometheus.NewRegistry(),
+	}
+	if d.Slack != nil {
+		s.room = "slack"
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "breachflow_http_requests_total", Help: "HTTP requests by route and status.",
@@ -145,6 +153,12 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/incidents/:id/obligations/:ob/report", require(store.RoleLegal), s.report)
 	v1.POST("/incidents/:id/subjects", require(store.RoleResponder), s.importSubjects)
 	v1.GET("/incidents/:id/notices/preview", require(store.RoleResponder, store.RoleLegal), s.noticePreview)
+	v1.GET("/incidents/:id/notices", require(store.RoleViewer), s.listNotices)
+	v1.GET("/incidents/:id/notices/report", require(store.RoleViewer), s.deliveryReport)
+	v1.POST("/incidents/:id/notices/send", require(store.RoleResponder), s.sendNotices)
+	v1.POST("/incidents/:id/notices/retry", require(store.RoleResponder), s.retryNotices)
+	v1.GET("/incidents/:id/outreach", require(store.RoleResponder, store.RoleLegal), s.listOutreach)
+	v1.POST("/incidents/:id/outreach/:task/done", require(store.RoleResponder), s.outreachDone)
 	v1.GET("/playbooks", require(store.RoleViewer), s.listPlaybooks)
 	v1.GET("/playbooks/:id", require(store.RoleViewer), s.getPlaybook)
 
@@ -169,6 +183,10 @@ func (s *Server) routes() *gin.Engine {
 		codec.POST("/encode", gin.WrapH(s.codec))
 		codec.POST("/decode", gin.WrapH(s.codec))
 	}
+	s.dashboard(r) // HTML pages outside /v1: api/dashboard.go
+	// Slack signs its requests; they carry no bearer token (api/slack.go).
+	r.POST("/slack/commands", s.slackVerify, s.slackCommand)
+	r.POST("/slack/interactions", s.slackVerify, s.slackInteraction)
 	return r
 }
 

@@ -113,7 +113,7 @@ func (s *Server) importSubjects(c *gin.Context) {
 	out := gin.H{"report": report, "inserted": inserted, "updated": updated,
 		"stored": gin.H{"per_jurisdiction": byJurisdiction, "per_tier": byTier}}
 	if len(affected) > 0 {
-		st, err := s.sendUpdate(c, id, workflows.UpdatePatchFacts, "subjects-"+strconv.FormatInt(s.now().UnixNano(), 36),
+		st, err := s.sendUpdate(c.Request.Context(), id, workflows.UpdatePatchFacts, "subjects-"+strconv.FormatInt(s.now().UnixNano(), 36),
 			workflows.PatchFacts{Actor: actor(c), Set: []string{"affected"}, Facts: workflows.Facts{Affected: affected}})
 		if err != nil {
 			s.updateError(c, id, err)

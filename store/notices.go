@@ -201,7 +201,17 @@ func (s *sqlStore) EnsureNotices(ctx context.Context, incidentID, kind string, s
 // suppressed, fresh claims, and subjects without a notice are left out.
 // ErrNotFound when the incident does not exist.
 func (s *sqlStore) ClaimNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64) ([]Notice, error) {
+	return s.ClaimNoticesWithLease(ctx, incidentID, kind, subjectIDs, NoticeClaimLease)
+}
+
+// ClaimNoticesWithLease is ClaimNotices with another lease: notices in
+// sending whose claim is older than lease are handed out again. A lease of
+// 0 takes back every claim on these subjects; a batch activity uses it on
+// a retry, once Temporal has declared the attempt that held them dead.
+func (s *sqlStore) ClaimNoticesWithLease(ctx context.Context, incidentID, kind string, subjectIDs []int64, lease time.Duration) ([]Notice, error) {
 	switch {
+	case lease < 0:
+		return nil, fmt.Errorf("store: claim notices: %w: negative lease", ErrInvalid)
 	case kind == "":
 		return nil, fmt.Errorf("store: claim notices: %w: kind is empty", ErrInvalid)
 	case len(subjectIDs) > MaxNoticeBatch:
@@ -209,7 +219,7 @@ func (s *sqlStore) ClaimNotices(ctx context.Context, incidentID, kind string, su
 	}
 	ids := sortedIDs(subjectIDs)
 	stamp := now()
-	cutoff := stamp.Add(-NoticeClaimLease)
+	cutoff := stamp.Add(-lease)
 	var out []Notice
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		out = nil
@@ -326,6 +336,45 @@ func (s *sqlStore) MarkNoticeSent(ctx context.Context, id int64, at time.Time) e
 		`status = ?, sent_at = ?, claimed_at = NULL, last_error = '', updated_at = ?`,
 		[]any{NoticeSent, s.timeArg(at), stamp},
 		`status = ?`, []any{NoticeSending}, NoticeSent)
+}
+
+// MarkNoticesSent records that the notices went out at at (now when
+// zero), in one statement: a batch marks what it sent together. Only
+// notices in sending move; the others (already sent, or taken back and
+// failed meanwhile) are left as they are. It returns how many moved.
+func (s *sqlStore) MarkNoticesSent(ctx context.Context, ids []int64, at time.Time) (int, error) {
+	if at.IsZero() {
+		at = now()
+	}
+	ids = sortedIDs(ids)
+	moved := 0
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		moved = 0
+		for start := 0; start < len(ids); start += noticeChunk {
+			chunk := ids[start:min(start+noticeChunk, len(ids))]
+			args := []any{NoticeSent, s.timeArg(at), s.timeArg(now())}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			args = append(args, NoticeSending)
+			marks := strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")
+			res, err := tx.ExecContext(ctx, s.q(`UPDATE notices SET status = ?, sent_at = ?, claimed_at = NULL,
+				last_error = '', updated_at = ? WHERE id IN (`+marks+`) AND status = ?`), args...)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			moved += int(n)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: mark notices sent: %w", err)
+	}
+	return moved, nil
 }
 
 // MarkNoticeFailed records a failed send of a notice in sending: a

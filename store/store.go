@@ -185,6 +185,12 @@ type Store interface {
 	// them; concurrent claimers never get the same notice. Sent, failed
 	// and suppressed notices are never returned.
 	ClaimNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64) ([]Notice, error)
+	// ClaimNoticesWithLease is ClaimNotices with another claim lease; 0
+	// takes back every claim on these subjects.
+	ClaimNoticesWithLease(ctx context.Context, incidentID, kind string, subjectIDs []int64, lease time.Duration) ([]Notice, error)
+	// MarkNoticesSent moves the notices in sending among ids to sent, in
+	// one statement, and returns how many moved.
+	MarkNoticesSent(ctx context.Context, ids []int64, at time.Time) (int, error)
 	// MarkNoticeSent moves a notice from sending to sent, which is final.
 	MarkNoticeSent(ctx context.Context, id int64, at time.Time) error
 	// MarkNoticeFailed moves a notice from sending to failed (permanent)
@@ -201,6 +207,32 @@ type Store interface {
 	// NoticeCounts counts an incident's notices of kind per jurisdiction
 	// and status.
 	NoticeCounts(ctx context.Context, incidentID, kind string) (map[string]map[string]int, error)
+
+	// CreateOutreachTasks opens a task for every high-tier subject without
+	// one; it returns how many it created and how many are open and done.
+	CreateOutreachTasks(ctx context.Context, incidentID string) (created, open, done int, err error)
+	// OutreachCounts counts an incident's open and done outreach tasks.
+	OutreachCounts(ctx context.Context, incidentID string) (open, done int, err error)
+	// ListOutreachTasks lists an incident's outreach tasks ("" = any status).
+	ListOutreachTasks(ctx context.Context, incidentID, status string) ([]OutreachTask, error)
+	// CompleteOutreachTask marks one task done.
+	CompleteOutreachTask(ctx context.Context, incidentID string, taskID int64, by, note string) error
+
+	// PutSlackRoom inserts or replaces the Slack channel of an incident;
+	// ErrNotFound for an unknown incident, ErrConflict for a channel that
+	// hosts another incident.
+	PutSlackRoom(ctx context.Context, r SlackRoom) error
+	// GetSlackRoom returns an incident's Slack room or ErrNotFound.
+	GetSlackRoom(ctx context.Context, incidentID string) (SlackRoom, error)
+	// SlackRoomByChannel returns the room a channel hosts or ErrNotFound.
+	SlackRoomByChannel(ctx context.Context, channelID string) (SlackRoom, error)
+	// PutSlackCard inserts or replaces where a room card is and what it shows.
+	PutSlackCard(ctx context.Context, c SlackCard) error
+	// GetSlackCard returns a room card's record or ErrNotFound.
+	GetSlackCard(ctx context.Context, incidentID, key string) (SlackCard, error)
+	// SlackRequestSeen records a Slack request signature's hash and reports
+	// whether it was already recorded within SlackRequestWindow (a replay).
+	SlackRequestSeen(ctx context.Context, signatureHash string, at time.Time) (bool, error)
 }
 
 // Compile-time proof that both implementations satisfy Store.

@@ -74,6 +74,9 @@ type IncidentInput struct {
 	// Restricted incidents accept actions only from Members (and admins).
 	Restricted bool     `json:"restricted,omitempty"`
 	Members    []string `json:"members,omitempty"`
+	// Room names the chat tool that hosts the incident room ("slack"), or
+	// is empty when the room is off; set at launch from the configuration.
+	Room string `json:"room,omitempty"`
 	// Carry is the state handed over by continue-as-new.
 	Carry *Carry `json:"carry,omitempty"`
 }
@@ -147,6 +150,11 @@ type StepState struct {
 	Reminded     int        `json:"reminded"`
 	Escalated    int        `json:"escalated"`
 	ActionResult string     `json:"action_result,omitempty"`
+	AckedBy      string     `json:"acked_by,omitempty"`
+	AckedAt      *time.Time `json:"acked_at,omitempty"`
+	// Outreach counts the personal calls of an outreach step, once its
+	// tasks are opened.
+	Outreach *OutreachTally `json:"outreach,omitempty"`
 }
 
 // Remediation is one tracked remediation item.
@@ -172,6 +180,7 @@ type Carry struct {
 	Timeline     []TimelineEntry `json:"timeline"`
 	AuditSeq     int             `json:"audit_seq"`
 	Runs         int             `json:"runs"`
+	Notices      []NoticeRun     `json:"notices,omitempty"`
 }
 
 // Update names of the Incident workflow.
@@ -184,6 +193,8 @@ const (
 	UpdateFileObligation      = "file_obligation"
 	UpdateWaiveObligation     = "waive_obligation"
 	UpdateClose               = "close"
+	UpdateAcknowledge         = "acknowledge"
+	UpdateSendNotices         = "send_notices"
 )
 
 // Actor is who asks for a change: a token's name and role.
@@ -198,6 +209,12 @@ type CompleteStep struct {
 	Step     string   `json:"step"`
 	Note     string   `json:"note,omitempty"`
 	Evidence []string `json:"evidence,omitempty"`
+}
+
+// Acknowledge records that someone has seen a ready step and is on it.
+type Acknowledge struct {
+	Actor Actor  `json:"actor"`
+	Step  string `json:"step"`
 }
 
 // Decide approves or rejects an approval step.
@@ -299,4 +316,6 @@ type Status struct {
 	Restricted      bool            `json:"restricted,omitempty"`
 	ClosedAt        *time.Time      `json:"closed_at,omitempty"`
 	Runs            int             `json:"runs"`
+	// Notices are the customer-notice send runs the workflow started.
+	Notices []NoticeRun `json:"notice_runs,omitempty"`
 }

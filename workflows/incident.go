@@ -59,6 +59,16 @@ type incident struct {
 	indexed string
 	// actions tracks containment webhooks in flight, by step.
 	actions map[string]bool
+	// notices are the customer-notice send runs; noticesStarted marks the
+	// steps whose automatic run has started, sendRequested asks for
+	// another run.
+	notices        []NoticeRun
+	noticesStarted map[string]bool
+	sendRequested  bool
+	// roomBusy is set while the incident room is being synced; roomShown
+	// is the picture it last accepted.
+	roomBusy  bool
+	roomShown string
 }
 
 func (w *incident) setup(ctx workflow.Context) error {
@@ -68,9 +78,14 @@ func (w *incident) setup(ctx workflow.Context) error {
 	w.pb = w.in.Playbook
 	w.status = StatusActive
 	w.actions = map[string]bool{}
+	w.noticesStarted = map[string]bool{}
 	if c := w.in.Carry; c != nil {
 		w.facts, w.severity, w.steps, w.obligations = c.Facts, c.Severity, c.Steps, c.Obligations
 		w.remediations, w.timeline, w.auditSeq, w.runs = c.Remediations, c.Timeline, c.AuditSeq, c.Runs
+		w.notices = c.Notices
+		for _, r := range c.Notices {
+			w.noticesStarted[r.Step] = true
+		}
 	} else {
 		w.facts, w.severity = w.in.Facts, w.in.Severity
 		for _, s := range w.pb.Steps {
@@ -95,6 +110,10 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 			fmt.Sprintf("%s v%d, severity %s", w.pb.ID, w.pb.Version, w.severity),
 			map[string]any{"playbook": w.pb.ID, "version": w.pb.Version, "digest": w.pb.Digest(), "severity": w.severity})
 		w.dirtyFacts = true
+		if w.in.Room == "" && workflow.GetVersion(ctx, "room-off-note", workflow.DefaultVersion, 1) == 1 {
+			w.record(ctx, w.in.LaunchedAt, "system", "room.off", "",
+				"Slack is off: work this incident through the API, CLI, dashboard and email", nil)
+		}
 	}
 	for {
 		gen := w.gen
@@ -106,10 +125,13 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 		}
 		w.advance(ctx)
 		w.startActions(ctx)
+		w.startNotices(ctx)
+		w.startOutreach(ctx)
 		w.settled = gen
 		w.flushAudit(actx)
 		w.index(actx)
 		w.upsertSearch(ctx)
+		w.syncRoom(ctx, 24*time.Hour)
 		if w.status == StatusClosed {
 			break
 		}
@@ -120,7 +142,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 			w.flushAudit(actx)
 			in := w.in
 			in.Carry = &Carry{Facts: w.facts, Severity: w.severity, Steps: w.steps, Obligations: w.obligations,
-				Remediations: w.remediations, Timeline: w.timeline, AuditSeq: w.auditSeq, Runs: w.runs}
+				Remediations: w.remediations, Timeline: w.timeline, AuditSeq: w.auditSeq, Runs: w.runs, Notices: w.notices}
 			return nil, workflow.NewContinueAsNewError(ctx, "Incident", &in)
 		}
 		wake := func() bool { return w.gen != gen || len(w.auditQueue) > 0 }
@@ -144,14 +166,23 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 	}
 	w.flushAudit(actx)
 	w.index(actx)
+	if w.in.Room != "" {
+		// Show the room the incident closed, within minutes or not at all.
+		if idle, _ := workflow.AwaitWithTimeout(ctx, 2*time.Minute, func() bool { return !w.roomBusy }); idle {
+			w.syncRoom(ctx, 2*time.Minute)
+			_ = workflow.Await(ctx, func() bool { return !w.roomBusy })
+		}
+	}
 	if err := workflow.ExecuteActivity(actx, a.SetIncidentStatus, w.in.ID, StatusClosed).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("mirror closed status", "error", err)
 	}
 	return &IncidentResult{ID: w.in.ID, ClosedAt: *w.closedAt}, nil
 }
 
+// shouldContinueAsNew is true when the server suggests it and no notice
+// run is waiting for its answer, which a new run could not receive.
 func (w *incident) shouldContinueAsNew(ctx workflow.Context) bool {
-	return workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+	return workflow.GetInfo(ctx).GetContinueAsNewSuggested() && !w.noticesRunning()
 }
 
 // evaluate recomputes obligations from facts, keeping the record of the
@@ -404,13 +435,19 @@ func (w *incident) nextClockEvent() (time.Time, func(workflow.Context)) {
 	}
 	for i := range w.steps {
 		st := &w.steps[i]
-		if st.State != StepReady || st.DueAt == nil {
+		id := st.ID
+		if st.State != StepReady {
+			continue
+		}
+		if hold := w.holdExpiry(st); hold != nil {
+			consider(*hold, func(ctx workflow.Context) { w.expireHold(ctx, id) })
+		}
+		if st.DueAt == nil {
 			continue
 		}
 		spec, _ := w.pb.Step(st.ID)
 		rems := w.pb.RemindersFor(spec)
 		sort.Slice(rems, func(i, j int) bool { return rems[i] > rems[j] })
-		id := st.ID
 		if st.Reminded < len(rems) {
 			consider(st.DueAt.Add(-rems[st.Reminded].D()), func(ctx workflow.Context) { w.remindStep(ctx, id, len(rems)) })
 		} else if esc := w.pb.EscalationFor(spec); esc != nil {
@@ -472,6 +509,76 @@ func (w *incident) notify(ctx workflow.Context, key, kind, subject string, due t
 			w.gen++
 		}
 	})
+	if w.in.Room == "" {
+		return
+	}
+	rfut := workflow.ExecuteActivity(mctx, activities.RoomNoticeName, activities.RoomNotice{
+		IncidentID: w.in.ID, Key: w.in.ID + "-" + key, Kind: kind, Subject: subject,
+		DueAt: due, Now: workflow.Now(ctx), Roles: roles,
+	})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if err := rfut.Get(gctx, nil); err != nil {
+			w.record(gctx, workflow.Now(gctx), "system", "room.failed", "room:"+key, kind+" not posted to Slack: "+err.Error(), nil)
+			w.gen++
+		}
+	})
+}
+
+// syncRoom brings the incident room up to date without holding up the
+// clocks: one sync at a time, and only when the picture changed. Slack
+// being down delays the room, never a deadline.
+func (w *incident) syncRoom(ctx workflow.Context, patience time.Duration) {
+	if w.in.Room == "" || w.roomBusy {
+		return
+	}
+	room := w.room()
+	raw, _ := json.Marshal(room)
+	sig := string(raw)
+	if sig == w.roomShown {
+		return
+	}
+	room.AsOf = workflow.Now(ctx)
+	w.roomBusy = true
+	rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: patience,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: 5 * time.Minute},
+	})
+	fut := workflow.ExecuteActivity(rctx, activities.SyncRoomName, room)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		err := fut.Get(gctx, nil)
+		w.roomBusy = false
+		w.roomShown = sig // on failure too: the next change tries again, not a loop
+		if err != nil {
+			w.record(gctx, workflow.Now(gctx), "system", "room.failed", "room", "Slack room not updated: "+err.Error(), nil)
+		}
+		w.gen++
+	})
+}
+
+// room is the incident room's picture: no customer data, counts only.
+func (w *incident) room() activities.Room {
+	r := activities.Room{IncidentID: w.in.ID, Title: w.in.Title, Severity: w.severity, Status: w.status,
+		Phase: w.phase(), PlaybookID: w.pb.ID, LaunchedBy: w.in.LaunchedBy, LaunchedAt: w.in.LaunchedAt,
+		Members: w.in.Members}
+	for _, o := range w.obligations {
+		if o.Status != ObligationPending && o.Status != ObligationOverdue {
+			continue
+		}
+		r.OpenObligations++
+		if o.Status == ObligationOverdue {
+			r.Overdue++
+		}
+		if o.DueAt != nil && (r.NextDeadline == nil || o.DueAt.Before(*r.NextDeadline)) {
+			t := *o.DueAt
+			r.NextDeadline, r.NextDeadlineName = &t, o.Regime+" to "+o.RecipientName
+		}
+	}
+	for _, st := range w.steps {
+		r.Steps = append(r.Steps, activities.RoomStep{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
+			State: st.State, DueAt: st.DueAt, DoneBy: st.DoneBy, AckedBy: st.AckedBy, Note: st.Note})
+	}
+	return r
 }
 
 func (w *incident) obligation(id string) *Obligation {
@@ -631,5 +738,6 @@ func (w *incident) snapshot() *Status {
 		Restricted:      w.in.Restricted,
 		ClosedAt:        w.closedAt,
 		Runs:            w.runs,
+		Notices:         append([]NoticeRun(nil), w.notices...),
 	}
 }

@@ -55,6 +55,7 @@ func newHarness(t *testing.T, hooks activities.Webhooks) *harness {
 	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
+	env.RegisterWorkflowWithOptions(NotifyCustomers, workflow.RegisterOptions{Name: "NotifyCustomers"})
 	env.RegisterActivity(&activities.Activities{Store: st})
 	env.RegisterActivity(&activities.Containment{Hooks: hooks})
 	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)

@@ -45,6 +45,7 @@ func TestReplaySavedHistories(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
+			r.RegisterWorkflowWithOptions(NotifyCustomers, workflow.RegisterOptions{Name: "NotifyCustomers"})
 			if err := r.ReplayWorkflowHistory(nil, hist); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

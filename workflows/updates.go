@@ -33,6 +33,8 @@ func (w *incident) registerUpdates(ctx workflow.Context) error {
 		{UpdateFileObligation, w.fileObligation, w.validateFileObligation},
 		{UpdateWaiveObligation, w.waiveObligation, w.validateWaiveObligation},
 		{UpdateClose, w.close, w.validateClose},
+		{UpdateAcknowledge, w.acknowledge, w.validateAcknowledge},
+		{UpdateSendNotices, w.sendNotices, w.validateSendNotices},
 	} {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, r.name, r.handler, workflow.UpdateHandlerOptions{Validator: r.validate}); err != nil {
 			return err
@@ -149,6 +151,25 @@ func (w *incident) completeStep(ctx workflow.Context, in CompleteStep) (*Status,
 		w.facts.AssessedAt = &now
 		w.dirtyFacts = true
 	}
+	return w.settle(ctx)
+}
+
+func (w *incident) validateAcknowledge(_ workflow.Context, in Acknowledge) error {
+	st, _, err := w.readyStep(in.Actor, in.Step)
+	if err != nil {
+		return err
+	}
+	if st.AckedBy != "" {
+		return reject(ErrConflict, "step %s is already acknowledged by %s", st.ID, st.AckedBy)
+	}
+	return nil
+}
+
+func (w *incident) acknowledge(ctx workflow.Context, in Acknowledge) (*Status, error) {
+	st := w.step(in.Step)
+	now := workflow.Now(ctx)
+	st.AckedBy, st.AckedAt = in.Actor.Name, &now
+	w.record(ctx, now, in.Actor.Name, "step.acknowledged", "step:"+st.ID, "", map[string]any{"role": in.Actor.Role})
 	return w.settle(ctx)
 }
 

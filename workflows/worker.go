@@ -8,6 +8,7 @@ import (
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/codec"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -59,6 +60,7 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 func NewWorker(c client.Client, acts *activities.Activities, containment *activities.Containment, register ...func(worker.Registry)) worker.Worker {
 	w := worker.New(c, TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
+	w.RegisterWorkflowWithOptions(NotifyCustomers, workflow.RegisterOptions{Name: "NotifyCustomers"})
 	w.RegisterActivity(acts)
 	w.RegisterActivity(containment)
 	for _, r := range register {
@@ -67,13 +69,15 @@ func NewWorker(c client.Client, acts *activities.Activities, containment *activi
 	return w
 }
 
-// RunWorker runs the worker until ctx is cancelled.
-func RunWorker(ctx context.Context, c client.Client, acts *activities.Activities, containment *activities.Containment, register ...func(worker.Registry)) error {
-	w := NewWorker(c, acts, containment, register...)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
-	}
-	<-ctx.Done()
-	w.Stop()
-	return nil
+// NewNoticesWorker returns the worker of the notices task queue: the
+// store side of the fan-out from acts, the batch sender through register
+// (activities/notify). Its own queue keeps a million-recipient send from
+// delaying any incident's clocks; maxBatches bounds the batches one
+// process runs at once (0 = the SDK default).
+func NewNoticesWorker(c client.Client, acts *activities.Activities, maxBatches int, register func(worker.Registry)) worker.Worker {
+	w := worker.New(c, NoticesTaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: maxBatches})
+	w.RegisterActivityWithOptions(acts.PrepareNotices, activity.RegisterOptions{Name: PrepareNoticesName})
+	w.RegisterActivityWithOptions(acts.CountNotices, activity.RegisterOptions{Name: CountNoticesName})
+	register(w)
+	return w
 }

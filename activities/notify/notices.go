@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/textproto"
 	"sync"
+	"time"
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/subjects"
@@ -15,11 +16,9 @@ import (
 	"github.com/jordan-wright/email"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
 	"golang.org/x/time/rate"
 )
-
-// NoticeKindCustomer is the kind of the customer notice.
-const NoticeKindCustomer = "customer"
 
 // Sender sends customer notices: it claims a batch of notices in the
 // store, opens each subject's sealed name and email only in memory,
@@ -34,38 +33,39 @@ type Sender struct {
 	Concurrency int           // parallel SMTP sends; 0 = 8
 }
 
-// NoticeBatch is one batch of recipients, by subject id (never by address).
-type NoticeBatch struct {
-	IncidentID string            `json:"incident_id"`
-	Kind       string            `json:"kind"`
-	SubjectIDs []int64           `json:"subject_ids"`
-	Incident   *workflows.Status `json:"incident"` // what the notice says; holds no customer data
-}
-
-// BatchResult counts what happened to a batch.
-type BatchResult struct {
-	Sent    int `json:"sent"`
-	Failed  int `json:"failed"`  // permanently (5xx, no address)
-	Retried int `json:"retried"` // left pending after a temporary failure
-}
-
-// SendNoticeBatch is the activity. A notice already sent is never claimed
-// again; one left "sending" by a crash is claimed again and resent with
-// the same Message-ID. Temporary SMTP failures (4xx, network) put the
-// notice back to pending and fail the activity so Temporal retries it
-// with backoff; permanent ones (5xx) are recorded with the reply.
-func (s *Sender) SendNoticeBatch(ctx context.Context, in NoticeBatch) (*BatchResult, error) {
+// SendNoticeBatch is the activity. It claims the pending notices of the
+// subjects in the batch's range; a notice already sent is never claimed
+// again. On a retry — Temporal has declared the previous attempt dead,
+// by heartbeat or timeout — it also takes back the range's notices that
+// attempt left in sending and resends them with the same Message-ID: the
+// only repeat a crash can cause, confined to the batch in flight.
+// Temporary SMTP failures (4xx, network) put the notice back to pending
+// and fail the activity so Temporal retries it with backoff; permanent
+// ones (5xx) are recorded with the reply. What was sent is marked sent
+// in one statement at the end, or as the batch goes on a heartbeat.
+func (s *Sender) SendNoticeBatch(ctx context.Context, in workflows.NoticeBatch) (*workflows.BatchResult, error) {
 	if in.Kind == "" {
-		in.Kind = NoticeKindCustomer
+		in.Kind = workflows.NoticeKindCustomer
 	}
-	claimed, err := s.Store.ClaimNotices(ctx, in.IncidentID, in.Kind, in.SubjectIDs)
+	if in.Incident == nil {
+		return nil, temporal.NewNonRetryableApplicationError("batch without the incident", workflows.ErrInvalid, nil)
+	}
+	ids, err := s.rangeIDs(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	lease := store.NoticeClaimLease
+	if activity.GetInfo(ctx).Attempt > 1 {
+		lease = 0
+	}
+	claimed, err := s.Store.ClaimNoticesWithLease(ctx, in.IncidentID, in.Kind, ids, lease)
 	if err != nil {
 		return nil, fmt.Errorf("claim notices: %w", err)
 	}
 	if len(claimed) == 0 {
-		return &BatchResult{}, nil
+		return &workflows.BatchResult{}, nil
 	}
-	ids := make([]int64, 0, len(claimed))
+	ids = ids[:0]
 	for _, n := range claimed {
 		ids = append(ids, n.SubjectID)
 	}
@@ -82,21 +82,37 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in NoticeBatch) (*BatchRes
 		workers = 8
 	}
 	var (
-		mu  sync.Mutex
-		res BatchResult
-		wg  sync.WaitGroup
+		mu      sync.Mutex
+		res     workflows.BatchResult
+		wg      sync.WaitGroup
+		wasSent []int64
 	)
+	at := time.Now().UTC()
+	cache := &templates.NoticeCache{}
 	jobs := make(chan store.Notice)
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := range jobs {
-				outcome := s.sendOne(ctx, in, n, bySubject[n.SubjectID])
+				outcome := s.sendOne(ctx, in, cache, n, bySubject[n.SubjectID])
 				mu.Lock()
 				switch outcome {
 				case sent:
 					res.Sent++
+					wasSent = append(wasSent, n.ID)
+					if len(wasSent) >= markEvery {
+						// Record as the batch goes, so a crash repeats
+						// at most the last few dozen notices.
+						done := wasSent
+						wasSent = nil
+						mu.Unlock()
+						markErr := s.mark(ctx, done, at)
+						mu.Lock()
+						if markErr != nil {
+							wasSent = append(wasSent, done...)
+						}
+					}
 				case failedForGood:
 					res.Failed++
 				default:
@@ -112,10 +128,51 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in NoticeBatch) (*BatchRes
 	}
 	close(jobs)
 	wg.Wait()
+	if err := s.mark(ctx, wasSent, at); err != nil {
+		// Sent but not recorded: the notices stay in sending and the retry
+		// resends them with the same Message-IDs, which receivers drop.
+		return &res, err
+	}
 	if res.Retried > 0 {
 		return &res, fmt.Errorf("%d notices hit a temporary failure; retrying the batch", res.Retried)
 	}
 	return &res, nil
+}
+
+// markEvery is how many sent notices a batch records at a time.
+const markEvery = 25
+
+func (s *Sender) mark(ctx context.Context, ids []int64, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.Store.MarkNoticesSent(ctx, ids, at); err != nil {
+		return fmt.Errorf("record %d sent notices: %w", len(ids), err)
+	}
+	return nil
+}
+
+// rangeIDs lists the subject ids of the batch's range.
+func (s *Sender) rangeIDs(ctx context.Context, in workflows.NoticeBatch) ([]int64, error) {
+	var out []int64
+	after := in.Range.After
+	for after < in.Range.Through {
+		page, err := s.Store.ListSubjectIDs(ctx, in.IncidentID, after, min(store.MaxNoticeBatch, store.MaxSubjectPage))
+		if err != nil {
+			return nil, fmt.Errorf("list subjects: %w", err)
+		}
+		for _, id := range page {
+			if id > in.Range.Through {
+				return out, nil
+			}
+			out = append(out, id)
+		}
+		if len(page) == 0 {
+			break
+		}
+		after = page[len(page)-1]
+	}
+	return out, nil
 }
 
 type outcome int
@@ -126,7 +183,7 @@ const (
 	retryLater
 )
 
-func (s *Sender) sendOne(ctx context.Context, in NoticeBatch, n store.Notice, rec store.SubjectRecord) outcome {
+func (s *Sender) sendOne(ctx context.Context, in workflows.NoticeBatch, cache *templates.NoticeCache, n store.Notice, rec store.SubjectRecord) outcome {
 	fail := func(reason string, permanent bool) outcome {
 		if err := s.Store.MarkNoticeFailed(ctx, n.ID, reason, permanent); err != nil {
 			activity.GetLogger(ctx).Error("mark notice failed", "notice", n.ID, "error", err)
@@ -146,7 +203,7 @@ func (s *Sender) sendOne(ctx context.Context, in NoticeBatch, n store.Notice, re
 	if addr == "" {
 		return fail("subject has no email address", true)
 	}
-	notice, err := templates.RenderNotice(templates.NoticeInput{Incident: in.Incident, Org: s.Org, Locale: rec.Locale,
+	notice, err := cache.Render(templates.NoticeInput{Incident: in.Incident, Org: s.Org, Locale: rec.Locale,
 		Name: name, DataElements: rec.DataElements, GeneratedAt: in.Incident.LaunchedAt})
 	if err != nil {
 		return fail("render: "+err.Error(), true)
@@ -172,16 +229,15 @@ func (s *Sender) sendOne(ctx context.Context, in NoticeBatch, n store.Notice, re
 		}
 		return fail("temporary: "+activities.RedactAddresses(err.Error()), false)
 	}
-	if err := s.Store.MarkNoticeSent(ctx, n.ID, activity.GetInfo(ctx).StartedTime); err != nil {
-		// Sent but not recorded: the notice stays "sending" and a retry
-		// resends it with the same Message-ID, which receivers de-duplicate.
-		activity.GetLogger(ctx).Error("mark notice sent", "notice", n.ID, "error", err)
-		return retryLater
-	}
 	return sent
 }
 
 // MessageID is the deterministic Message-ID of one notice.
 func MessageID(incidentID, kind string, subjectID int64) string {
-	return fmt.Sprintf("<%s.%s.%d@breachflow>", incidentID, kind, subjectID)
+	return activities.MessageID(incidentID, kind, subjectID)
+}
+
+// Register adds the batch sender to a worker of the notices task queue.
+func (s *Sender) Register(r worker.Registry) {
+	r.RegisterActivityWithOptions(s.SendNoticeBatch, activity.RegisterOptions{Name: workflows.SendNoticesName})
 }

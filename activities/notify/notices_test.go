@@ -16,6 +16,7 @@ import (
 	"github.com/breachflow/breachflow/templates"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/jordan-wright/email"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 )
 
@@ -59,7 +60,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	if err != nil || len(ids) != 3 {
 		t.Fatalf("subject ids %v, %v", ids, err)
 	}
-	if _, err := st.EnsureNotices(ctx, id, NoticeKindCustomer, ids, func(sid int64) string { return MessageID(id, NoticeKindCustomer, sid) }); err != nil {
+	if _, err := st.EnsureNotices(ctx, id, workflows.NoticeKindCustomer, ids, func(sid int64) string { return MessageID(id, workflows.NoticeKindCustomer, sid) }); err != nil {
 		t.Fatal(err)
 	}
 	catcher, err := mailcatcher.Start("127.0.0.1:0", 100)
@@ -73,19 +74,19 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	defer sender.Mailer.Close()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(sender)
-	batch := NoticeBatch{IncidentID: id, Kind: NoticeKindCustomer, SubjectIDs: ids, Incident: &workflows.Status{
+	env.RegisterActivityWithOptions(sender.SendNoticeBatch, activity.RegisterOptions{Name: workflows.SendNoticesName})
+	batch := workflows.NoticeBatch{IncidentID: id, Kind: workflows.NoticeKindCustomer, Range: workflows.NoticeRange{Through: ids[len(ids)-1]}, Incident: &workflows.Status{
 		ID: id, Title: "CRM export on a public bucket", Summary: "A storage bucket was public.",
 		LaunchedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
 		Facts:      workflows.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}},
 	}}
-	run := func() BatchResult {
+	run := func() workflows.BatchResult {
 		t.Helper()
-		v, err := env.ExecuteActivity(sender.SendNoticeBatch, batch)
+		v, err := env.ExecuteActivity(workflows.SendNoticesName, batch)
 		if err != nil {
 			t.Fatalf("batch: %v", err)
 		}
-		var res BatchResult
+		var res workflows.BatchResult
 		_ = v.Get(&res)
 		return res
 	}
@@ -100,7 +101,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 		byID[m.MessageID] = m
 	}
 	for _, sid := range ids {
-		if _, ok := byID[MessageID(id, NoticeKindCustomer, sid)]; !ok {
+		if _, ok := byID[MessageID(id, workflows.NoticeKindCustomer, sid)]; !ok {
 			t.Errorf("no message with the Message-ID of subject %d", sid)
 		}
 	}
@@ -142,24 +143,24 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	}
 	all, _ := st.ListSubjectIDs(ctx, id, 0, 100)
 	d := all[len(all)-1]
-	if _, err := st.EnsureNotices(ctx, id, NoticeKindCustomer, all, func(sid int64) string { return MessageID(id, NoticeKindCustomer, sid) }); err != nil {
+	if _, err := st.EnsureNotices(ctx, id, workflows.NoticeKindCustomer, all, func(sid int64) string { return MessageID(id, workflows.NoticeKindCustomer, sid) }); err != nil {
 		t.Fatal(err)
 	}
-	if claimed, err := st.ClaimNotices(ctx, id, NoticeKindCustomer, []int64{d}); err != nil || len(claimed) != 1 {
+	if claimed, err := st.ClaimNotices(ctx, id, workflows.NoticeKindCustomer, []int64{d}); err != nil || len(claimed) != 1 {
 		t.Fatalf("claim before the crash: %v %v", claimed, err)
 	}
 	// The crash happened longer ago than the claim lease.
 	if _, err := st.DB().Exec(`UPDATE notices SET claimed_at = ? WHERE subject_id = ?`, time.Now().Add(-2*store.NoticeClaimLease).UTC().Format(time.RFC3339Nano), d); err != nil {
 		t.Fatal(err)
 	}
-	batch.SubjectIDs = all
+	batch.Range.Through = all[len(all)-1]
 	if res := run(); res.Sent != 1 {
 		t.Fatalf("after the crash: %+v, want only the notice in flight resent", res)
 	}
 	if catcher.Total() != 4 {
 		t.Fatalf("catcher saw %d messages, want 4", catcher.Total())
 	}
-	if _, err := catcher.Wait(ctx, func(m mailcatcher.Message) bool { return m.MessageID == MessageID(id, NoticeKindCustomer, d) }); err != nil {
+	if _, err := catcher.Wait(ctx, func(m mailcatcher.Message) bool { return m.MessageID == MessageID(id, workflows.NoticeKindCustomer, d) }); err != nil {
 		t.Fatal(err)
 	}
 	sent, err := st.ListNotices(ctx, id, store.NoticeSent, 0, 10)

@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -43,6 +45,76 @@ type clientOptions struct {
 	now        func() time.Time
 }
 
+// subjectsCommand is `breachflow subjects`: the affected-customer list.
+func subjectsCommand() *cobra.Command {
+	o := &clientOptions{getenv: os.Getenv, now: time.Now}
+	cmd := &cobra.Command{Use: "subjects", Short: "Upload an incident's affected-customer list through the HTTP API"}
+	o.flags(cmd)
+	imp := &cobra.Command{
+		Use:   "import ID FILE",
+		Short: "Upload a CSV export (generic, Salesforce or HubSpot) and print the import report",
+		Long: "Upload a CSV of affected customers to an incident. The whole file is checked before anything\n" +
+			"is stored: a file with an error in its structure is refused whole; bad rows are listed by line\n" +
+			"number with the reason. A re-upload adds and updates customers, never duplicates them.",
+		Args: cobra.ExactArgs(2),
+	}
+	imp.RunE = func(cmd *cobra.Command, args []string) error {
+		f, err := os.Open(args[1])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		var rep importAnswer
+		return o.call(cmd, apiRequest{method: http.MethodPost, path: incidentPath(args[0], "subjects"), upload: f, contentType: "text/csv"},
+			&rep, func(w io.Writer) error {
+				r := rep.Report
+				fmt.Fprintf(w, "Format\t%s\n", cell(r.Format))
+				fmt.Fprintf(w, "Rows\t%d\nAccepted\t%d\nDuplicates merged\t%d\nRejected\t%d\nNew customers\t%d\nUpdated customers\t%d\n",
+					r.Rows, r.Accepted, r.Duplicates, len(r.Rejected), rep.Inserted, rep.Updated)
+				for _, j := range slices.Sorted(maps.Keys(rep.Stored.PerJurisdiction)) {
+					fmt.Fprintf(w, "  %s\t%d\n", cell(j), rep.Stored.PerJurisdiction[j])
+				}
+				if len(r.Rejected) > 0 {
+					fmt.Fprintln(w, "\nLINE\tREASON")
+					for _, x := range r.Rejected {
+						fmt.Fprintf(w, "%d\t%s\n", x.Line, printable(x.Reason, 200))
+					}
+				}
+				return nil
+			})
+	}
+	cmd.AddCommand(imp)
+	return cmd
+}
+
+// importAnswer is the API's answer to a subjects upload.
+type importAnswer struct {
+	Report struct {
+		Rows       int    `json:"rows"`
+		Accepted   int    `json:"accepted"`
+		Duplicates int    `json:"duplicates"`
+		Format     string `json:"format"`
+		Rejected   []struct {
+			Line   int    `json:"line"`
+			Reason string `json:"reason"`
+		} `json:"rejected"`
+	} `json:"report"`
+	Inserted int `json:"inserted"`
+	Updated  int `json:"updated"`
+	Stored   struct {
+		PerJurisdiction map[string]int `json:"per_jurisdiction"`
+	} `json:"stored"`
+}
+
+// flags adds the API flags every client command shares.
+func (o *clientOptions) flags(cmd *cobra.Command) {
+	pf := cmd.PersistentFlags()
+	// Defaults are resolved when a command runs, so --help never prints a token.
+	pf.StringVar(&o.api, "api", "", "API base URL (default $BREACHFLOW_API_URL or "+defaultAPIURL+")")
+	pf.StringVar(&o.token, "token", "", "API token (default $BREACHFLOW_TOKEN)")
+	pf.BoolVar(&o.json, "json", false, "print the API's raw JSON response")
+}
+
 func newIncidentCommand(getenv func(string) string, now func() time.Time) *cobra.Command {
 	o := &clientOptions{getenv: getenv, now: now}
 	cmd := &cobra.Command{
@@ -52,11 +124,7 @@ func newIncidentCommand(getenv func(string) string, now func() time.Time) *cobra
 			"The API is BREACHFLOW_API_URL (default " + defaultAPIURL + ") and the token\n" +
 			"BREACHFLOW_TOKEN; --api and --token override them.",
 	}
-	pf := cmd.PersistentFlags()
-	// Defaults are resolved when a command runs, so --help never prints a token.
-	pf.StringVar(&o.api, "api", "", "API base URL (default $BREACHFLOW_API_URL or "+defaultAPIURL+")")
-	pf.StringVar(&o.token, "token", "", "API token (default $BREACHFLOW_TOKEN)")
-	pf.BoolVar(&o.json, "json", false, "print the API's raw JSON response")
+	o.flags(cmd)
 	cmd.AddCommand(o.launchCommand(), o.listCommand(), o.showCommand(), o.completeCommand(),
 		o.decideCommand(), o.closeCommand(), o.auditCommand())
 	return cmd
@@ -133,6 +201,10 @@ type apiRequest struct {
 	body           any // JSON-encoded when not nil
 	idempotencyKey string
 	wantStatus     *int // receives the HTTP status of a success
+	// upload, when set, is sent as the body with contentType instead of
+	// JSON, without the client's overall timeout (a large file takes long).
+	upload      io.Reader
+	contentType string
 }
 
 // do sends req and returns the response body. A non-2xx answer is an
@@ -143,6 +215,9 @@ func (c *incidentAPI) do(ctx context.Context, req apiRequest) ([]byte, error) {
 		target += "?" + req.query.Encode()
 	}
 	var body io.Reader
+	if req.upload != nil {
+		body = req.upload
+	}
 	if req.body != nil {
 		b, err := json.Marshal(req.body)
 		if err != nil {
@@ -160,10 +235,15 @@ func (c *incidentAPI) do(ctx context.Context, req apiRequest) ([]byte, error) {
 	if req.body != nil {
 		hr.Header.Set("Content-Type", "application/json")
 	}
+	client := c.http
+	if req.upload != nil {
+		hr.Header.Set("Content-Type", req.contentType)
+		client = &http.Client{Transport: c.http.Transport} // the command's context bounds it
+	}
 	if req.idempotencyKey != "" {
 		hr.Header.Set("Idempotency-Key", req.idempotencyKey)
 	}
-	resp, err := c.http.Do(hr)
+	resp, err := client.Do(hr)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", req.method, req.path, unwrapURLError(err))
 	}

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
-	"github.com/breachflow/breachflow/activities/notify"
 	"github.com/breachflow/breachflow/api"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
@@ -26,7 +25,6 @@ import (
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
-	"github.com/breachflow/breachflow/templates"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -72,7 +70,7 @@ type devStack struct {
 	mail     *mailcatcher.Catcher
 	temporal *devserver.Server
 	client   client.Client
-	worker   worker.Worker
+	workers  []worker.Worker
 	mailer   *activities.Mailer
 	http     *http.Server
 	httpAddr string
@@ -165,17 +163,17 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		return nil, err
 	}
 	s.mailer = cfg.Mailer()
-	notifier := &notify.Notifier{Mailer: s.mailer, PublicURL: cfg.PublicURL}
-	s.worker = workflows.NewWorker(s.client, &activities.Activities{Store: s.store}, cfg.Containment(), notifier.Register)
-	if err := s.worker.Start(); err != nil {
+	s.workers = newWorkers(cfg, s.client, s.store, keys, s.mailer, slackRoom(cfg, s.store)...)
+	if err := startWorkers(s.workers); err != nil {
+		s.workers = nil
 		_ = ln.Close()
-		return nil, fmt.Errorf("worker: %w", err)
+		return nil, err
 	}
 	srv := api.New(api.Deps{
 		Store: s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
 		Logger: opts.Logger, Outbox: s.mail, Codec: codec.HTTPHandler(keys), DevCodecOrigin: uiOrigin,
-		Org:  templates.Organisation{Name: cfg.OrgName, Contact: cfg.OrgContact, Email: cfg.MailFrom},
-		Keys: keys, SubjectKey: cfg.SubjectKey(),
+		Org:  cfg.Org(),
+		Keys: keys, SubjectKey: cfg.SubjectKey(), Slack: apiSlack(cfg),
 	})
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -193,6 +191,11 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	if s.mail != nil {
 		fmt.Fprintf(opts.Out, "  SMTP catcher %s (GET /dev/outbox)\n", s.mail.Addr())
 	}
+	if cfg.SlackOn() {
+		fmt.Fprintf(opts.Out, "  Slack        %s (POST /slack/commands, /slack/interactions)\n", cfg.SlackAPIURL)
+	} else {
+		fmt.Fprintf(opts.Out, "  Slack        off (set BREACHFLOW_SLACK_TOKEN and _SIGNING_SECRET; see docs/slack.md)\n")
+	}
 	fmt.Fprintf(opts.Out, "  data         %s\n", cfg.DataDir)
 	fmt.Fprintf(opts.Out, "  admin token  %s\n", s.token)
 	fmt.Fprintf(opts.Out, "\n  export BREACHFLOW_TOKEN=%s\n  curl -H \"Authorization: Bearer $BREACHFLOW_TOKEN\" http://%s/v1/incidents\n", s.token, s.httpAddr)
@@ -207,9 +210,7 @@ func (s *devStack) Stop() error {
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
 	}
-	if s.worker != nil {
-		s.worker.Stop()
-	}
+	stopWorkers(s.workers)
 	if s.mailer != nil {
 		s.mailer.Close()
 	}

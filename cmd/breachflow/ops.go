@@ -9,14 +9,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/breachflow/breachflow/activities"
-	"github.com/breachflow/breachflow/activities/notify"
 	"github.com/breachflow/breachflow/api"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
-	"github.com/breachflow/breachflow/templates"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -91,8 +88,8 @@ func serverCommand() *cobra.Command {
 			Addr: cfg.HTTPAddr,
 			Handler: api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
 				Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
-				Org:  templates.Organisation{Name: cfg.OrgName, Contact: cfg.OrgContact, Email: cfg.MailFrom},
-				Keys: keys, SubjectKey: cfg.SubjectKey()}).Handler(),
+				Org:  cfg.Org(),
+				Keys: keys, SubjectKey: cfg.SubjectKey(), Slack: apiSlack(cfg)}).Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		g, gctx := errgroup.WithContext(ctx)
@@ -137,11 +134,16 @@ func workerCommand() *cobra.Command {
 			return err
 		}
 		defer c.Close()
-		log.Info("breachflow worker running", "task_queue", workflows.TaskQueue)
 		mailer := cfg.Mailer()
 		defer mailer.Close()
-		notifier := &notify.Notifier{Mailer: mailer, PublicURL: cfg.PublicURL}
-		return workflows.RunWorker(ctx, c, &activities.Activities{Store: st}, cfg.Containment(), notifier.Register)
+		ws := newWorkers(cfg, c, st, keys, mailer, slackRoom(cfg, st)...)
+		if err := startWorkers(ws); err != nil {
+			return err
+		}
+		log.Info("breachflow worker running", "queues", cfg.WorkerQueues)
+		<-ctx.Done()
+		stopWorkers(ws)
+		return nil
 	}
 	return cmd
 }

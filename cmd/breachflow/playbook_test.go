@@ -167,10 +167,96 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if code, _ := c.do("POST", base+"/steps/approve-notice/decide", legal, map[string]any{"decision": "approve"}, nil); code != 409 {
 		t.Fatalf("second decision: %d, want 409", code)
 	}
+	// One personal call per high-tier customer (Dora); the last one done
+	// completes the outreach step and releases the mass notice.
 	waitReady("high-tier-outreach")
-	complete(responder, "high-tier-outreach", 200)
-	waitReady("customer-notices")
-	complete(responder, "customer-notices", 200)
+	var tasks []any
+	eventually(t, 30*time.Second, "outreach tasks opened", func() bool {
+		_, out := c.do("GET", base+"/outreach", responder, nil, nil)
+		tasks, _ = out["tasks"].([]any)
+		return len(tasks) > 0
+	})
+	task := tasks[0].(map[string]any)
+	if len(tasks) != 1 || task["email"] != "dora@example.de" || task["status"] != "open" {
+		t.Fatalf("outreach tasks = %v, want one open call to Dora", tasks)
+	}
+	if code, _ := c.do("GET", base+"/outreach", viewer, nil, nil); code != 403 {
+		t.Fatalf("viewer reading the call list: %d, want 403", code)
+	}
+	taskPath := fmt.Sprintf("%s/outreach/%d/done", base, int64(task["id"].(float64)))
+	code, done := c.do("POST", taskPath, responder, map[string]any{"note": "called, talking points given"}, nil)
+	if code != 200 || done["step_completed"] != true || done["open"].(float64) != 0 {
+		t.Fatalf("outreach done: %d %v", code, done)
+	}
+	if stepState("high-tier-outreach") != "done" {
+		t.Fatal("the last call did not complete the outreach step")
+	}
+	// Approved and past outreach: the step sends every notice by itself,
+	// once each, and completes when all are out.
+	eventually(t, 90*time.Second, "customer-notices completed by the send run", func() bool { return stepState("customer-notices") == "done" })
+	_, sent := c.do("GET", base+"/notices?status=sent&limit=10000", viewer, nil, nil)
+	if n := len(sent["notices"].([]any)); n != 503 {
+		t.Fatalf("%d notices sent, want 503", n)
+	}
+	_, report := c.do("GET", base+"/notices/report", viewer, nil, nil)
+	rows := map[string]float64{}
+	for _, r := range report["delivery"].(map[string]any)["jurisdictions"].([]any) {
+		row := r.(map[string]any)
+		rows[row["jurisdiction"].(string)] = row["sent"].(float64)
+	}
+	if rows["US-CA"] != 501 || rows["DE"] != 2 {
+		t.Fatalf("delivery report per jurisdiction = %v", rows)
+	}
+	customerMail := func() map[string]int {
+		seen := map[string]int{}
+		for _, m := range stack.mail.All() {
+			if strings.HasPrefix(m.MessageID, "<"+id+".customer.") {
+				seen[m.MessageID]++
+			}
+		}
+		return seen
+	}
+	seen := customerMail()
+	if len(seen) != 503 {
+		t.Fatalf("the SMTP peer saw %d distinct customer Message-IDs, want 503", len(seen))
+	}
+	for mid, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s delivered %d times", mid, n)
+		}
+	}
+	var formula string
+	for _, m := range stack.mail.All() {
+		if len(m.To) == 1 && m.To[0] == "dirk@example.de" {
+			formula = string(m.Raw)
+		}
+	}
+	if formula == "" || strings.Contains(formula, `href="http://evil`) || strings.Contains(formula, `href=3D"http://evil`) {
+		t.Fatalf("the notice to the customer whose name is a formula is missing or carries a live link")
+	}
+	// Another run sends nothing new; with nothing failed there is nothing to retry.
+	if code, body := c.do("POST", base+"/notices/send", responder, nil, nil); code != 202 {
+		t.Fatalf("another send run: %d %v", code, body)
+	}
+	eventually(t, 60*time.Second, "second run finished", func() bool {
+		_, st := c.do("GET", base, viewer, nil, nil)
+		runs, _ := st["notice_runs"].([]any)
+		return len(runs) == 2 && runs[1].(map[string]any)["finished_at"] != nil
+	})
+	if again := customerMail(); len(again) != 503 || stack.mail.Total() < 503 {
+		t.Fatalf("after a second run the peer saw %d Message-IDs", len(again))
+	}
+	for _, n := range customerMail() {
+		if n != 1 {
+			t.Fatal("a second run sent a notice again")
+		}
+	}
+	if code, _ := c.do("POST", base+"/notices/retry", responder, nil, nil); code != 409 {
+		t.Fatalf("retry with nothing failed: %d, want 409", code)
+	}
+	if code, _ := c.do("GET", base+"/notices?status=bogus", viewer, nil, nil); code != 400 {
+		t.Fatalf("bad status filter: %d, want 400", code)
+	}
 	if code, _ := c.do("POST", base+"/remediations", responder, map[string]any{"title": "Rotate the support tool's API keys", "owner": "it-ops"}, nil); code != 201 {
 		t.Fatalf("add remediation: %d", code)
 	}

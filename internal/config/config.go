@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/templates"
 	"github.com/spf13/pflag"
 )
 
@@ -44,6 +45,11 @@ type Config struct {
 	OrgContact        string
 	Webhooks          string
 	WebhookSecret     string
+	NoticeRate        int
+	NoticeConcurrency int
+	NoticeBatches     int
+	SMTPPool          int
+	WorkerQueues      string
 	DevTemporalPort   int
 	DevUIPort         int
 	DevSMTPAddr       string
@@ -54,6 +60,7 @@ type setting struct {
 	env, flag, def, usage string
 	str                   *string
 	num                   *int
+	count                 bool // num is a count (0–1,000,000), not a port
 }
 
 func (c *Config) settings() []setting {
@@ -82,6 +89,11 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_NOTIFY", flag: "notify", usage: "who gets reminders and escalations: legal=a@x;b@x,responder=…,admin=… (dev: role@localhost)", str: &c.Notify},
 		{env: "BREACHFLOW_WEBHOOKS", flag: "webhooks", usage: "containment webhooks: disable-account=https://…,block-ip=https://…", str: &c.Webhooks},
 		{env: "BREACHFLOW_WEBHOOK_SECRET", flag: "webhook-secret", usage: "HMAC-SHA256 key that signs containment webhook calls", str: &c.WebhookSecret},
+		{env: "BREACHFLOW_NOTICE_RATE", flag: "notice-rate", def: "0", usage: "customer notices per second one worker process sends at most (0 = no limit)", num: &c.NoticeRate, count: true},
+		{env: "BREACHFLOW_NOTICE_CONCURRENCY", flag: "notice-concurrency", def: "8", usage: "SMTP sends one notice batch runs at once", num: &c.NoticeConcurrency, count: true},
+		{env: "BREACHFLOW_NOTICE_BATCHES", flag: "notice-batches", def: "4", usage: "notice batches one worker process runs at once", num: &c.NoticeBatches, count: true},
+		{env: "BREACHFLOW_SMTP_POOL", flag: "smtp-pool", def: "4", usage: "SMTP connections one process keeps open", num: &c.SMTPPool, count: true},
+		{env: "BREACHFLOW_WORKER_QUEUES", flag: "worker-queues", def: "all", usage: "task queues this worker serves: all, incidents or notices", str: &c.WorkerQueues},
 		{env: "BREACHFLOW_DEV_TEMPORAL_PORT", flag: "dev-temporal-port", def: "7233", usage: "dev: embedded Temporal frontend port", num: &c.DevTemporalPort},
 		{env: "BREACHFLOW_DEV_UI_PORT", flag: "dev-ui-port", def: "8233", usage: "dev: Temporal Web UI port (0 = off)", num: &c.DevUIPort},
 		{env: "BREACHFLOW_DEV_SMTP_ADDR", flag: "dev-smtp-addr", def: "127.0.0.1:1025", usage: "dev: embedded SMTP catcher address", str: &c.DevSMTPAddr},
@@ -113,6 +125,13 @@ func Flags(fs *pflag.FlagSet, getenv func(string) string) func() (*Config, error
 				continue
 			}
 			n, err := strconv.Atoi(val)
+			if s.count {
+				if err != nil || n < 0 || n > 1_000_000 {
+					return nil, fmt.Errorf("%s: %q is not a whole number from 0 to 1000000", s.env, val)
+				}
+				*s.num = n
+				continue
+			}
 			if err != nil || n < 0 || n > 65535 {
 				return nil, fmt.Errorf("%s: %q is not a port number (0–65535)", s.env, val)
 			}
@@ -172,6 +191,9 @@ func (c *Config) validate() error {
 	if c.SlackToken != "" && c.SlackSigningKey == "" {
 		return fmt.Errorf("BREACHFLOW_SLACK_SIGNING_SECRET: required when BREACHFLOW_SLACK_TOKEN is set")
 	}
+	if err := c.validateSlack(); err != nil {
+		return err
+	}
 	for name, v := range map[string]string{"BREACHFLOW_SLACK_API_URL": c.SlackAPIURL, "BREACHFLOW_PUBLIC_URL": c.PublicURL} {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -192,6 +214,19 @@ func (c *Config) validate() error {
 		}
 		if len(c.WebhookSecret) < 16 {
 			return fmt.Errorf("BREACHFLOW_WEBHOOK_SECRET: required with BREACHFLOW_WEBHOOKS, at least 16 characters")
+		}
+	}
+	switch c.WorkerQueues {
+	case "all", "incidents", "notices":
+	default:
+		return fmt.Errorf("BREACHFLOW_WORKER_QUEUES: %q is not one of all, incidents, notices", c.WorkerQueues)
+	}
+	for _, v := range []struct {
+		env string
+		n   int
+	}{{"BREACHFLOW_NOTICE_CONCURRENCY", c.NoticeConcurrency}, {"BREACHFLOW_NOTICE_BATCHES", c.NoticeBatches}, {"BREACHFLOW_SMTP_POOL", c.SMTPPool}} {
+		if v.n == 0 {
+			return fmt.Errorf("%s: must be at least 1", v.env)
 		}
 	}
 	if err := checkHostPort(c.DevSMTPAddr); err != nil {
@@ -245,7 +280,13 @@ func (c *Config) Containment() *activities.Containment {
 // Mailer builds the staff mailer (reminders, escalations) from the configuration.
 func (c *Config) Mailer() *activities.Mailer {
 	notify, _ := activities.ParseNotify(c.Notify) // validated at load
-	return &activities.Mailer{Addr: c.SMTPAddr, User: c.SMTPUser, Password: c.SMTPPassword, TLS: c.SMTPTLS, From: c.MailFrom, Notify: notify}
+	return &activities.Mailer{Addr: c.SMTPAddr, User: c.SMTPUser, Password: c.SMTPPassword, TLS: c.SMTPTLS, From: c.MailFrom,
+		Notify: notify, PoolSize: c.SMTPPool}
+}
+
+// Org is the organisation named in regulator reports and customer notices.
+func (c *Config) Org() templates.Organisation {
+	return templates.Organisation{Name: c.OrgName, Contact: c.OrgContact, Email: c.MailFrom}
 }
 
 // SubjectKey is the decoded BREACHFLOW_HMAC_KEY (nil when unset).

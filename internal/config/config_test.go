@@ -57,6 +57,11 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"BREACHFLOW_ADMIN_TOKEN", "short"},
 		{"BREACHFLOW_PLAYBOOK_DIR", "/does/not/exist"},
 		{"BREACHFLOW_TEMPORAL_ADDRESS", "nohost"},
+		{"BREACHFLOW_NOTICE_RATE", "-1"},
+		{"BREACHFLOW_NOTICE_CONCURRENCY", "0"},
+		{"BREACHFLOW_NOTICE_BATCHES", "0"},
+		{"BREACHFLOW_SMTP_POOL", "lots"},
+		{"BREACHFLOW_WORKER_QUEUES", "mail"},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			_, err := load(t, map[string]string{tc.env: tc.val})

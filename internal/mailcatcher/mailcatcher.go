@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"net"
 	"net/mail"
@@ -43,6 +44,16 @@ type Catcher struct {
 	next     int
 	total    int
 	notify   chan struct{}
+	refuse   func(rcpt string) error
+}
+
+// Refuse makes the catcher answer RCPT TO with refuse's error (an
+// *smtp.SMTPError carries its code: 4xx temporary, 5xx permanent), the
+// way a real relay refuses an address; nil accepts every recipient.
+func (c *Catcher) Refuse(refuse func(rcpt string) error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refuse = refuse
 }
 
 // maxMessageBytes bounds one message; notices are small.
@@ -63,6 +74,7 @@ func Start(addr string, keep int) (*Catcher, error) {
 	s.AllowInsecureAuth = true
 	s.ReadTimeout = time.Minute
 	s.WriteTimeout = time.Minute
+	s.ErrorLog = log.New(io.Discard, "", 0) // a sender hanging up mid-message is not news
 	c.server = s
 	go func() { _ = s.Serve(l) }()
 	return c, nil
@@ -172,6 +184,14 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.c.mu.Lock()
+	refuse := s.c.refuse
+	s.c.mu.Unlock()
+	if refuse != nil {
+		if err := refuse(to); err != nil {
+			return err
+		}
+	}
 	s.to = append(s.to, to)
 	return nil
 }

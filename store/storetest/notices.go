@@ -469,3 +469,54 @@ func testNoticesUnknownIncident(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testNoticesReclaimAndMarkMany: a zero lease takes back a fresh claim
+// (a retried batch whose first attempt is dead), and MarkNoticesSent moves
+// only notices in sending, all in one call.
+func testNoticesReclaimAndMarkMany(t *testing.T, s store.Store) {
+	id := newIncident(t, s)
+	sids := seedSubjects(t, s, id, "US-CA", "US-NY", "DE-BE", "")
+	ensure(t, s, id, sids)
+	first := claim(t, s, id, sids[:3])
+	if len(first) != 3 {
+		t.Fatalf("claimed %d, want 3", len(first))
+	}
+	if again := claim(t, s, id, sids); len(again) != 1 || again[0].SubjectID != sids[3] {
+		t.Fatalf("a fresh claim was handed out again under the normal lease: %+v", again)
+	}
+	taken, err := s.ClaimNoticesWithLease(ctx(t), id, kindCustomer, sids[:3], 0)
+	if err != nil || len(taken) != 3 {
+		t.Fatalf("reclaim with lease 0 = %d notices, %v; want 3", len(taken), err)
+	}
+	for i, n := range taken {
+		if n.Attempts != 2 || n.MessageID != first[i].MessageID {
+			t.Errorf("reclaimed notice %+v: want attempt 2 and Message-ID %s", n, first[i].MessageID)
+		}
+	}
+	if _, err := s.ClaimNoticesWithLease(ctx(t), id, kindCustomer, sids, -time.Second); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("negative lease: err = %v, want ErrInvalid", err)
+	}
+	// One of them fails for good first: MarkNoticesSent must leave it failed.
+	if err := s.MarkNoticeFailed(ctx(t), taken[2].ID, "550 no such user", true); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	ids := []int64{taken[0].ID, taken[1].ID, taken[2].ID, taken[0].ID}
+	moved, err := s.MarkNoticesSent(ctx(t), ids, at)
+	if err != nil || moved != 2 {
+		t.Fatalf("MarkNoticesSent = %d, %v; want 2 moved", moved, err)
+	}
+	if moved, err := s.MarkNoticesSent(ctx(t), ids, at); err != nil || moved != 0 {
+		t.Errorf("marking again = %d, %v; want 0", moved, err)
+	}
+	sent := allNotices(t, s, id, store.NoticeSent)
+	if len(sent) != 2 || sent[0].SentAt == nil || !sent[0].SentAt.Equal(at) {
+		t.Errorf("sent notices %+v, want two sent at %v", sent, at)
+	}
+	if failed := allNotices(t, s, id, store.NoticeFailed); len(failed) != 1 {
+		t.Errorf("failed notices %+v, want the one marked failed", failed)
+	}
+	if got := claim(t, s, id, sids[:3]); len(got) != 0 {
+		t.Errorf("sent or failed notices claimed again: %+v", got)
+	}
+}

@@ -94,9 +94,19 @@ func Run(t *testing.T, open Opener) {
 			{"PermanentFailure", testNoticesPermanentFailure},
 			{"Suppress", testNoticesSuppress},
 			{"ConcurrentClaims", testNoticesConcurrentClaims},
+			{"ReclaimAndMarkMany", testNoticesReclaimAndMarkMany},
 			{"Counts", testNoticesCounts},
 			{"List", testNoticesList},
 			{"UnknownIncident", testNoticesUnknownIncident},
+		}},
+		{"Outreach", []testCase{
+			{"Tasks", testOutreachTasks},
+		}},
+		{"Slack", []testCase{
+			{"RoomRoundTrip", testSlackRoomRoundTrip},
+			{"RoomRefusals", testSlackRoomRefusals},
+			{"Cards", testSlackCards},
+			{"RequestReplay", testSlackRequestReplay},
 		}},
 	}
 	for _, g := range groups {

@@ -1,0 +1,69 @@
+package activities
+
+import "time"
+
+// The incident room is where people work an incident in a chat tool
+// (Slack). The Incident workflow drives it through two activities, called
+// by name so that the chat package registers them only when it is
+// configured; a worker without it never receives them because the
+// workflow calls them only for incidents launched with the room on.
+const (
+	// SyncRoomName brings the room up to date with a Room: creates the
+	// channel on first call, then updates the header card and one card per
+	// step in place. Idempotent: the same Room twice changes nothing.
+	SyncRoomName = "SyncIncidentRoom"
+	// RoomNoticeName posts a reminder, escalation or overdue notice in the
+	// thread of the header card and by direct message to the roles named.
+	// Idempotent by Key.
+	RoomNoticeName = "PostRoomNotice"
+)
+
+// Room is what the incident room shows. It is built from the workflow's
+// state and holds no customer data: counts only.
+type Room struct {
+	IncidentID   string     `json:"incident_id"`
+	Title        string     `json:"title"`
+	Severity     string     `json:"severity"`
+	Status       string     `json:"status"` // active | closed
+	Phase        string     `json:"phase"`
+	PlaybookID   string     `json:"playbook_id"`
+	LaunchedBy   string     `json:"launched_by"`
+	LaunchedAt   time.Time  `json:"launched_at"`
+	NextDeadline *time.Time `json:"next_deadline,omitempty"`
+	// NextDeadlineName names the duty behind NextDeadline, e.g. "GDPR Art. 33 to the lead supervisory authority".
+	NextDeadlineName string     `json:"next_deadline_name,omitempty"`
+	Steps            []RoomStep `json:"steps"`
+	// OpenObligations counts the regulatory duties still pending or overdue.
+	OpenObligations int `json:"open_obligations"`
+	Overdue         int `json:"overdue"`
+	// Members are staff emails named at launch; the room invites them and
+	// everyone configured with a role.
+	Members []string `json:"members,omitempty"`
+	// AsOf is the workflow time of this picture; a card never goes back
+	// to an older picture than the one it shows.
+	AsOf time.Time `json:"as_of"`
+}
+
+// RoomStep is one playbook step as its card shows it.
+type RoomStep struct {
+	ID      string     `json:"id"`
+	Title   string     `json:"title"`
+	Kind    string     `json:"kind"`  // playbook step kind; approval steps get Approve/Reject
+	Owner   string     `json:"owner"` // role
+	State   string     `json:"state"` // pending | ready | done | skipped | rejected
+	DueAt   *time.Time `json:"due_at,omitempty"`
+	DoneBy  string     `json:"done_by,omitempty"`
+	AckedBy string     `json:"acked_by,omitempty"`
+	Note    string     `json:"note,omitempty"`
+}
+
+// RoomNotice is one reminder, escalation or overdue notice.
+type RoomNotice struct {
+	IncidentID string    `json:"incident_id"`
+	Key        string    `json:"key"`  // unique per notice; a retry with the same key posts nothing new
+	Kind       string    `json:"kind"` // reminder | escalation | overdue
+	Subject    string    `json:"subject"`
+	DueAt      time.Time `json:"due_at"`
+	Now        time.Time `json:"now"`
+	Roles      []string  `json:"roles"` // who is told by direct message
+}

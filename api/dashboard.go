@@ -1,0 +1,487 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/breachflow/breachflow/api/web"
+	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/templates"
+	"github.com/breachflow/breachflow/workflows"
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"go.temporal.io/api/serviceerror"
+)
+
+// dashboardPrefixes are the paths of the web dashboard: HTML pages and
+// their assets, not API, so docs/openapi.yaml leaves them out
+// (openapi_test.go skips them; "/" is the dashboard's root).
+var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/static/"}
+
+// isDashboardPath reports whether a router path belongs to the dashboard.
+func isDashboardPath(p string) bool {
+	if p == "/" {
+		return true
+	}
+	for _, pre := range dashboardPrefixes {
+		if p == pre || strings.HasPrefix(p, strings.TrimSuffix(pre, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// dash serves the server-rendered dashboard. Every action goes through
+// sendUpdate, so the workflow's validators judge it as they judge REST.
+type dash struct {
+	*Server
+	pages map[string]*template.Template
+}
+
+// contentSecurityPolicy allows only our own scripts and styles: no inline
+// script, no third-party origin, no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+// dashboard mounts the dashboard's pages on r.
+func (s *Server) dashboard(r *gin.Engine) {
+	d := &dash{Server: s, pages: parsePages()}
+	static, _ := fs.Sub(web.Static, "static")
+	r.GET("/static/*filepath", func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=300")
+		c.FileFromFS(c.Param("filepath"), http.FS(static))
+	})
+	pg := r.Group("/", d.headers)
+	pg.GET("/login", d.loginPage)
+	pg.POST("/login", d.login)
+
+	in := pg.Group("/", d.dashSession)
+	in.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/board") })
+	in.POST("/logout", d.checkCSRF, d.logout)
+	in.GET("/board", d.board)
+	in.GET("/incidents", d.incidents)
+	in.GET("/incidents/:id", d.incident)
+	in.GET("/incidents/:id/obligations/:ob/report", d.dashRequire(store.RoleLegal), d.report)
+	act := in.Group("/incidents/:id", d.checkCSRF)
+	act.POST("/steps/:step/complete", d.dashRequire(store.RoleResponder, store.RoleLegal), d.completeStep)
+	act.POST("/steps/:step/decide", d.dashRequire(store.RoleResponder, store.RoleLegal), d.decide)
+	act.POST("/obligations/:ob/file", d.dashRequire(store.RoleLegal), d.file)
+	act.POST("/obligations/:ob/waive", d.dashRequire(store.RoleLegal), d.waive)
+	act.POST("/remediations", d.dashRequire(store.RoleResponder), d.addRemediation)
+	act.POST("/remediations/:rid/done", d.dashRequire(store.RoleResponder), d.remediationDone)
+	act.POST("/close", d.dashRequire(store.RoleResponder), d.close)
+	if s.outbox != nil {
+		in.GET("/outbox", d.dashRequire(store.RoleResponder, store.RoleLegal), d.outboxPage)
+	}
+}
+
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"when":      fmtWhen,
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"idem":      randomToken,
+		"join":      strings.Join,
+		"remaining": fmtRemaining,
+		"pct":       func(a, b int) int { return percent(a, b) },
+	}
+	out := map[string]*template.Template{}
+	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "error"} {
+		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(web.Templates,
+			"templates/layout.html", "templates/"+name+".html"))
+	}
+	return out
+}
+
+// headers marks pages as uncacheable HTML under a strict CSP.
+func (d *dash) headers(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	c.Next()
+}
+
+// pageData is what every page's layout reads.
+type pageData struct {
+	Title  string
+	Nav    string
+	User   *store.Token
+	CSRF   string
+	Flash  *flash
+	Outbox bool
+	Now    time.Time
+	Page   any
+}
+
+// Can reports whether the signed-in role satisfies role.
+func (p pageData) Can(role string) bool {
+	return p.User != nil && store.RoleSatisfies(p.User.Role, role)
+}
+
+// Owns reports whether the signed-in role may act on a step owned by owner.
+func (p pageData) Owns(owner string) bool {
+	return p.User != nil && p.User.Role != store.RoleViewer && store.RoleSatisfies(p.User.Role, owner)
+}
+
+func (d *dash) render(c *gin.Context, status int, name, title, nav string, page any) {
+	data := pageData{Title: title, Nav: nav, Outbox: d.outbox != nil, Now: d.now().UTC(), Page: page, Flash: d.takeFlash(c)}
+	if v, ok := c.Get(tokenKey); ok {
+		tok := v.(store.Token)
+		data.User = &tok
+		data.CSRF = c.GetString(csrfKey)
+	}
+	var buf bytes.Buffer
+	if err := d.pages[name].Execute(&buf, data); err != nil {
+		d.log.Error("render page", "page", name, "error", err)
+		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("internal error; it has been logged"))
+		c.Abort()
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+type errorView struct {
+	Status  int
+	Heading string
+	Message string
+}
+
+// errorPage answers with a page that says what went wrong; nothing changed.
+func (d *dash) errorPage(c *gin.Context, status int, heading, msg string) {
+	c.Abort()
+	d.render(c, status, "error", heading, "", errorView{Status: status, Heading: heading, Message: msg})
+}
+
+func (d *dash) internalPage(c *gin.Context, op string, err error) {
+	d.log.Error(op, "route", c.FullPath(), "error", err)
+	d.errorPage(c, http.StatusInternalServerError, "Something went wrong", "An internal error occurred; it has been logged. Nothing was changed.")
+}
+
+// --- sign in / out ---
+
+type loginView struct {
+	Next    string
+	Error   string
+	NoKeys  bool
+	LoginID string
+}
+
+func (d *dash) loginPage(c *gin.Context) {
+	if _, _, err := d.readSession(c); err == nil {
+		c.Redirect(http.StatusSeeOther, localPath(c.Query("next"), "/board"))
+		return
+	}
+	d.showLogin(c, http.StatusOK, "")
+}
+
+func (d *dash) showLogin(c *gin.Context, status int, msg string) {
+	nonce := randomToken()
+	setCookie(c, loginCookie, nonce, 3600)
+	d.render(c, status, "login", "Sign in", "", loginView{
+		Next: localPath(c.Query("next"), localPath(c.PostForm("next"), "/board")), Error: msg,
+		NoKeys: d.keys == nil, LoginID: nonce,
+	})
+}
+
+func (d *dash) login(c *gin.Context) {
+	nonce, _ := c.Cookie(loginCookie)
+	if nonce == "" || c.PostForm(csrfField) != nonce {
+		d.showLogin(c, http.StatusForbidden, "The sign-in form had expired. Please try again.")
+		return
+	}
+	if d.keys == nil {
+		d.showLogin(c, http.StatusServiceUnavailable, "Sign-in is off: the server has no BREACHFLOW_ENCRYPTION_KEYS to seal sessions with.")
+		return
+	}
+	secret := strings.TrimSpace(c.PostForm("token"))
+	if secret == "" || len(secret) > 200 {
+		d.showLogin(c, http.StatusUnauthorized, "Enter your API token.")
+		return
+	}
+	if _, err := d.store.AuthenticateToken(c.Request.Context(), secret); errors.Is(err, store.ErrNotFound) {
+		d.showLogin(c, http.StatusUnauthorized, "That token is unknown, revoked or mistyped.")
+		return
+	} else if err != nil {
+		d.internalPage(c, "dashboard login", err)
+		return
+	}
+	if err := d.startSession(c, secret); err != nil {
+		d.internalPage(c, "dashboard session", err)
+		return
+	}
+	setCookie(c, loginCookie, "", -1)
+	c.Redirect(http.StatusSeeOther, localPath(c.PostForm("next"), "/board"))
+}
+
+func (d *dash) logout(c *gin.Context) {
+	setCookie(c, sessionCookie, "", -1)
+	c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// --- pages ---
+
+type boardView struct {
+	Rows   []deadlineView
+	Counts map[string]int
+}
+
+func (d *dash) board(c *gin.Context) {
+	rows, err := d.store.ListDeadlines(c.Request.Context(), store.DeadlineFilter{ActiveOnly: true})
+	if err != nil {
+		d.internalPage(c, "list deadlines", err)
+		return
+	}
+	now := d.now()
+	v := boardView{Counts: map[string]int{}}
+	for _, r := range rows {
+		dv := deadlineView{IncidentID: r.IncidentID, Severity: r.Severity, Obligation: r.ObligationID, Regime: r.Regime,
+			Jurisdiction: r.Jurisdiction, Recipient: r.Recipient, RecipientName: r.RecipientName, Deadline: r.Deadline,
+			Standard: r.Standard, DueAt: r.DueAt, Status: r.Status, MissingFacts: r.MissingFacts,
+			Urgency: urgency(r.DueAt, r.Status, now)}
+		v.Counts[dv.Urgency]++
+		v.Rows = append(v.Rows, dv)
+	}
+	d.render(c, http.StatusOK, "board", "Deadline board", "board", v)
+}
+
+type incidentsView struct {
+	Rows      []incidentRow
+	Filter    incidentQuery
+	Errors    []FieldError
+	Playbooks []string
+	Statuses  []string
+	Severity  []string
+	Next      string
+}
+
+type incidentRow struct {
+	IncidentSummary
+	Phase   string
+	Urgency string
+}
+
+func (d *dash) incidents(c *gin.Context) {
+	q, errs := d.parseIncidentQuery(c.Query)
+	v := incidentsView{Filter: q, Errors: errs, Statuses: []string{workflows.StatusActive, workflows.StatusClosed},
+		Severity: workflows.Severities}
+	for _, p := range d.playbooks.List() {
+		v.Playbooks = append(v.Playbooks, p.ID)
+	}
+	if len(errs) > 0 {
+		d.render(c, http.StatusBadRequest, "incidents", "Incidents", "incidents", v)
+		return
+	}
+	items, next, err := d.findIncidents(c.Request.Context(), q)
+	if err != nil {
+		d.internalPage(c, "list incidents", err)
+		return
+	}
+	if len(next) > 0 {
+		v.Next = encodePageToken(next)
+	}
+	now := d.now()
+	v.Rows = d.withPhases(c, items, now)
+	d.render(c, http.StatusOK, "incidents", "Incidents", "incidents", v)
+}
+
+func (d *dash) incident(c *gin.Context) {
+	id := c.Param("id")
+	if !incidentIDPattern.MatchString(id) {
+		d.notFound(c, id)
+		return
+	}
+	st, err := d.queryStatus(c.Request.Context(), id)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		d.notFound(c, id)
+		return
+	}
+	if err != nil {
+		d.internalPage(c, "query incident", err)
+		return
+	}
+	counts, err := d.store.NoticeCounts(c.Request.Context(), id, "customer")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		d.internalPage(c, "notice counts", err)
+		return
+	}
+	d.render(c, http.StatusOK, "incident", id+" · "+st.Title, "incidents", d.incidentView(st, counts, d.now()))
+}
+
+func (d *dash) notFound(c *gin.Context, id string) {
+	d.errorPage(c, http.StatusNotFound, "No such incident",
+		"There is no incident "+id+". Check the id, or pick one from the incident list.")
+}
+
+// report shows the draft regulator report for one obligation.
+func (d *dash) report(c *gin.Context) {
+	id, ob := c.Param("id"), c.Param("ob")
+	if !incidentIDPattern.MatchString(id) {
+		d.notFound(c, id)
+		return
+	}
+	st, err := d.queryStatus(c.Request.Context(), id)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		d.notFound(c, id)
+		return
+	} else if err != nil {
+		d.internalPage(c, "query incident", err)
+		return
+	}
+	for _, o := range st.Obligations {
+		if o.ID != ob {
+			continue
+		}
+		rep, err := templates.RenderReport(templates.ReportInput{Incident: st, Obligation: o, Org: d.org, GeneratedAt: d.now().UTC()})
+		if err != nil {
+			d.internalPage(c, "render report", err)
+			return
+		}
+		// The report is a standalone document with its own inline style
+		// sheet and no script.
+		c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'")
+		c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(rep.HTML))
+		return
+	}
+	d.errorPage(c, http.StatusNotFound, "No such obligation", "Incident "+id+" has no obligation "+ob+".")
+}
+
+// --- actions: post, then redirect to a page that shows the outcome ---
+
+// act sends one Update and redirects back with a flash message. The form's
+// idempotency key is the Update id, so a double submit is applied once.
+func (d *dash) act(c *gin.Context, name string, arg any, done string) {
+	id := c.Param("id")
+	if !incidentIDPattern.MatchString(id) {
+		d.notFound(c, id)
+		return
+	}
+	back := localPath(c.PostForm("back"), "/incidents/"+id)
+	key := c.PostForm("idem")
+	if key == "" || len(key) > 100 {
+		key = uuid.NewString()
+	}
+	_, err := d.sendUpdate(c.Request.Context(), id, name, "dash:"+key, arg)
+	var nf *serviceerror.NotFound
+	switch {
+	case err == nil:
+		d.setFlash(c, "ok", done)
+	case errors.As(err, &nf):
+		d.notFound(c, id)
+		return
+	default:
+		r, known := refusal(id, err)
+		if !known {
+			d.log.Error("dashboard update", "update", name, "incident", id, "error", err)
+			d.setFlash(c, "error", "An internal error occurred; it has been logged.")
+		} else {
+			d.setFlash(c, "error", r.Detail, r.Blockers...)
+		}
+	}
+	c.Redirect(http.StatusSeeOther, back)
+}
+
+// refuse redirects back with a message for input the page itself rejects.
+func (d *dash) refuse(c *gin.Context, msg string) {
+	d.setFlash(c, "error", msg+" Nothing was changed.")
+	c.Redirect(http.StatusSeeOther, localPath(c.PostForm("back"), "/incidents/"+c.Param("id")))
+}
+
+func (d *dash) completeStep(c *gin.Context) {
+	note := strings.TrimSpace(c.PostForm("note"))
+	if len(note) > 4000 {
+		d.refuse(c, "The note is limited to 4000 characters.")
+		return
+	}
+	var evidence []string
+	for _, e := range strings.FieldsFunc(c.PostForm("evidence"), func(r rune) bool { return r == ',' || r == '\n' }) {
+		if e = strings.TrimSpace(e); e != "" {
+			evidence = append(evidence, e)
+		}
+	}
+	step := c.Param("step")
+	d.act(c, workflows.UpdateCompleteStep, workflows.CompleteStep{Actor: actor(c), Step: step, Note: note, Evidence: evidence},
+		"Step "+step+" completed.")
+}
+
+func (d *dash) decide(c *gin.Context) {
+	dec := c.PostForm("decision")
+	if dec != "approve" && dec != "reject" {
+		d.refuse(c, "Choose approve or reject.")
+		return
+	}
+	step := c.Param("step")
+	d.act(c, workflows.UpdateDecide, workflows.Decide{Actor: actor(c), Step: step, Decision: dec,
+		Reason: strings.TrimSpace(c.PostForm("reason"))}, "Step "+step+": "+dec+"d.")
+}
+
+func (d *dash) file(c *gin.Context) {
+	ref, note, delay := strings.TrimSpace(c.PostForm("reference")), strings.TrimSpace(c.PostForm("note")), strings.TrimSpace(c.PostForm("delay_reason"))
+	if len(ref) > 200 || len(note) > 4000 || len(delay) > 4000 {
+		d.refuse(c, "The reference is limited to 200 characters, note and delay reason to 4000.")
+		return
+	}
+	ob := c.Param("ob")
+	d.act(c, workflows.UpdateFileObligation, workflows.FileObligation{Actor: actor(c), Obligation: ob, FiledAt: d.now().UTC(),
+		Reference: ref, Note: note, DelayReason: delay}, "Filing of "+ob+" recorded.")
+}
+
+func (d *dash) waive(c *gin.Context) {
+	reason := strings.TrimSpace(c.PostForm("reason"))
+	if reason == "" || len(reason) > 4000 {
+		d.refuse(c, "A waiver needs a reason (up to 4000 characters).")
+		return
+	}
+	ob := c.Param("ob")
+	d.act(c, workflows.UpdateWaiveObligation, workflows.WaiveObligation{Actor: actor(c), Obligation: ob, Reason: reason},
+		"Obligation "+ob+" waived.")
+}
+
+func (d *dash) addRemediation(c *gin.Context) {
+	title, owner := strings.TrimSpace(c.PostForm("title")), strings.TrimSpace(c.PostForm("owner"))
+	if title == "" || len(title) > 200 || len(owner) > 100 {
+		d.refuse(c, "A remediation item needs a title (up to 200 characters); the owner is limited to 100.")
+		return
+	}
+	in := workflows.AddRemediation{Actor: actor(c), Title: title, Owner: owner}
+	if v := c.PostForm("due"); v != "" {
+		t, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			d.refuse(c, "The due date must be a date such as 2026-12-01.")
+			return
+		}
+		t = t.Add(24*time.Hour - time.Second).UTC() // the end of that day
+		in.DueAt = &t
+	}
+	d.act(c, workflows.UpdateAddRemediation, in, "Remediation item added.")
+}
+
+func (d *dash) remediationDone(c *gin.Context) {
+	ev := strings.TrimSpace(c.PostForm("evidence"))
+	if len(ev) > 4000 {
+		d.refuse(c, "The evidence is limited to 4000 characters.")
+		return
+	}
+	d.act(c, workflows.UpdateCompleteRemediation, workflows.CompleteRemediation{Actor: actor(c), ID: c.Param("rid"), Evidence: ev},
+		"Remediation item done.")
+}
+
+func (d *dash) close(c *gin.Context) {
+	note := strings.TrimSpace(c.PostForm("note"))
+	if len(note) > 4000 {
+		d.refuse(c, "The note is limited to 4000 characters.")
+		return
+	}
+	d.act(c, workflows.UpdateClose, workflows.CloseIncident{Actor: actor(c), Note: note}, "Incident closed.")
+}
+
+func (d *dash) outboxPage(c *gin.Context) {
+	d.render(c, http.StatusOK, "outbox", "Outbox", "outbox", outboxRows(d.outbox.Messages()))
+}

@@ -1,0 +1,232 @@
+package api
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/breachflow/breachflow/store"
+	"github.com/gin-gonic/gin"
+)
+
+// The dashboard's session is stateless, so replicas share nothing: the
+// API token and an expiry are sealed (AES-256-GCM, the payload keys) into
+// an HttpOnly cookie, and every request re-authenticates the token against
+// the store, so a revoked token ends its sessions at once. The CSRF secret
+// travels sealed in the same cookie; forms carry it in a hidden field
+// (synchronizer token) and every POST is checked against it.
+const (
+	sessionCookie = "bf_session"
+	loginCookie   = "bf_login" // double-submit CSRF for the sign-in form
+	flashCookie   = "bf_flash"
+	sessionTTL    = 12 * time.Hour
+	csrfField     = "csrf"
+	csrfKey       = "breachflow.csrf"
+
+	sessionAAD = "breachflow/dashboard/session/v1"
+	flashAAD   = "breachflow/dashboard/flash/v1"
+)
+
+// session is what the cookie holds, sealed.
+type session struct {
+	Token   string `json:"t"`
+	Expires int64  `json:"e"` // unix seconds
+	CSRF    string `json:"c"`
+}
+
+var errNoSession = errors.New("no valid session")
+
+func randomToken() string {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand: " + err.Error()) // the platform is broken; nothing safe to do
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// seal encrypts v under the current key with aad bound in, as
+// base64url(keyID) "." base64url(ciphertext).
+func (s *Server) seal(v any, aad string) (string, error) {
+	if s.keys == nil {
+		return "", errors.New("dashboard: no encryption keys configured")
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	kid, sealed, err := s.keys.Seal(raw, []byte(aad))
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(kid)) + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+// open reverses seal; any tampering, a wrong aad or an unknown key fails.
+func (s *Server) open(value, aad string, v any) error {
+	if s.keys == nil {
+		return errNoSession
+	}
+	k, c, ok := strings.Cut(value, ".")
+	if !ok {
+		return errNoSession
+	}
+	kid, err1 := base64.RawURLEncoding.DecodeString(k)
+	sealed, err2 := base64.RawURLEncoding.DecodeString(c)
+	if err1 != nil || err2 != nil {
+		return errNoSession
+	}
+	raw, err := s.keys.Open(string(kid), sealed, []byte(aad))
+	if err != nil {
+		return errNoSession
+	}
+	if json.Unmarshal(raw, v) != nil {
+		return errNoSession
+	}
+	return nil
+}
+
+// secureRequest reports whether the browser reached us over HTTPS,
+// directly or through a proxy that says so.
+func secureRequest(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func setCookie(c *gin.Context, name, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: secureRequest(c.Request), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// startSession sets the session cookie for an authenticated secret.
+func (s *Server) startSession(c *gin.Context, secret string) error {
+	v, err := s.seal(session{Token: secret, Expires: s.now().Add(sessionTTL).Unix(), CSRF: randomToken()}, sessionAAD)
+	if err != nil {
+		return err
+	}
+	setCookie(c, sessionCookie, v, int(sessionTTL/time.Second))
+	return nil
+}
+
+// readSession opens the session cookie and re-authenticates its token.
+func (s *Server) readSession(c *gin.Context) (store.Token, session, error) {
+	v, err := c.Cookie(sessionCookie)
+	if err != nil || v == "" {
+		return store.Token{}, session{}, errNoSession
+	}
+	var sess session
+	if err := s.open(v, sessionAAD, &sess); err != nil {
+		return store.Token{}, session{}, err
+	}
+	if sess.Token == "" || sess.CSRF == "" || s.now().Unix() >= sess.Expires {
+		return store.Token{}, session{}, errNoSession
+	}
+	tok, err := s.store.AuthenticateToken(c.Request.Context(), sess.Token)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Token{}, session{}, errNoSession
+	}
+	if err != nil {
+		return store.Token{}, session{}, err
+	}
+	return tok, sess, nil
+}
+
+// dashSession puts the signed-in token in the context, or sends the
+// browser to the sign-in page (a POST gets the same, nothing is applied).
+func (d *dash) dashSession(c *gin.Context) {
+	s := d.Server
+	tok, sess, err := s.readSession(c)
+	if errors.Is(err, errNoSession) {
+		if _, had := c.Cookie(sessionCookie); had == nil {
+			setCookie(c, sessionCookie, "", -1)
+			s.setFlash(c, "error", "Your session has expired or is no longer valid. Sign in again.")
+		}
+		next := ""
+		if c.Request.Method == http.MethodGet {
+			next = "?next=" + url.QueryEscape(c.Request.URL.RequestURI())
+		}
+		c.Redirect(http.StatusSeeOther, "/login"+next)
+		c.Abort()
+		return
+	}
+	if err != nil {
+		s.log.Error("dashboard session", "error", err)
+		d.errorPage(c, http.StatusInternalServerError, "Something went wrong", "An internal error occurred; it has been logged.")
+		return
+	}
+	c.Set(tokenKey, tok)
+	c.Set(csrfKey, sess.CSRF)
+	c.Next()
+}
+
+// checkCSRF refuses a POST whose form lacks the session's CSRF token.
+func (d *dash) checkCSRF(c *gin.Context) {
+	want, _ := c.Get(csrfKey)
+	w, _ := want.(string)
+	got := c.PostForm(csrfField)
+	if w == "" || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(w)) != 1 {
+		d.errorPage(c, http.StatusForbidden, "Form refused",
+			"This form did not carry a valid security token (it may be stale, or sent from another site). Nothing was changed. Go back, reload the page and try again.")
+		return
+	}
+	c.Next()
+}
+
+// dashRequire is require for pages: a 403 page instead of a problem.
+func (d *dash) dashRequire(roles ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		tok := caller(c)
+		for _, r := range roles {
+			if store.RoleSatisfies(tok.Role, r) {
+				c.Next()
+				return
+			}
+		}
+		d.errorPage(c, http.StatusForbidden, "Not allowed",
+			"Your role ("+tok.Role+") may not do this; it needs "+strings.Join(roles, " or ")+". Nothing was changed.")
+	}
+}
+
+// flash is a one-shot message shown on the page a POST redirects to.
+type flash struct {
+	Kind     string   `json:"k"` // ok | error
+	Message  string   `json:"m"`
+	Blockers []string `json:"b,omitempty"`
+}
+
+func (s *Server) setFlash(c *gin.Context, kind, msg string, blockers ...string) {
+	if len(msg) > 600 {
+		msg = msg[:600] + "…"
+	}
+	if v, err := s.seal(flash{Kind: kind, Message: msg, Blockers: blockers}, flashAAD); err == nil {
+		setCookie(c, flashCookie, v, 60)
+	}
+}
+
+// takeFlash reads and clears the flash cookie.
+func (s *Server) takeFlash(c *gin.Context) *flash {
+	v, err := c.Cookie(flashCookie)
+	if err != nil || v == "" {
+		return nil
+	}
+	setCookie(c, flashCookie, "", -1)
+	var f flash
+	if s.open(v, flashAAD, &f) != nil {
+		return nil
+	}
+	return &f
+}
+
+// localPath keeps a redirect target on this site.
+func localPath(p, fallback string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return fallback
+	}
+	return p
+}

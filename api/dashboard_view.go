@@ -1,0 +1,362 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/breachflow/breachflow/regulations"
+	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/workflows"
+	"github.com/gin-gonic/gin"
+)
+
+// Urgency classes of a deadline, as the pages colour them.
+const (
+	urgOverdue = "overdue" // past due
+	urgUrgent  = "urgent"  // under 6 hours
+	urgSoon    = "soon"    // under 24 hours
+	urgLater   = "later"
+	urgOpen    = "open" // no fixed due time
+)
+
+func urgency(due *time.Time, status string, now time.Time) string {
+	if status == workflows.ObligationOverdue {
+		return urgOverdue
+	}
+	if due == nil {
+		return urgOpen
+	}
+	switch left := due.Sub(now); {
+	case left <= 0:
+		return urgOverdue
+	case left < 6*time.Hour:
+		return urgUrgent
+	case left < 24*time.Hour:
+		return urgSoon
+	}
+	return urgLater
+}
+
+// deadlineView is one row of the deadline board.
+type deadlineView struct {
+	IncidentID, Severity, Obligation, Regime, Jurisdiction string
+	Recipient, RecipientName, Deadline, Standard, Status   string
+	DueAt                                                  *time.Time
+	MissingFacts                                           []string
+	Urgency                                                string
+}
+
+// fmtWhen is a compact absolute UTC time.
+func fmtWhen(t any) string {
+	var tt time.Time
+	switch v := t.(type) {
+	case time.Time:
+		tt = v
+	case *time.Time:
+		if v == nil {
+			return "—"
+		}
+		tt = *v
+	default:
+		return ""
+	}
+	if tt.IsZero() {
+		return "—"
+	}
+	return tt.UTC().Format("Mon 2 Jan 15:04 UTC")
+}
+
+// fmtRemaining says how long until due, or how long overdue; the page's
+// script keeps it ticking.
+func fmtRemaining(due *time.Time, now time.Time) string {
+	if due == nil {
+		return "no fixed deadline"
+	}
+	d := due.Sub(now)
+	if d < 0 {
+		return "overdue by " + fmtDuration(-d)
+	}
+	return fmtDuration(d) + " left"
+}
+
+func fmtDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, hours, mins := int(d/(24*time.Hour)), int(d/time.Hour)%24, int(d/time.Minute)%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%dh %02dm", hours, mins)
+	}
+	return fmt.Sprintf("%dm", mins)
+}
+
+func percent(a, b int) int {
+	if b <= 0 {
+		return 0
+	}
+	return a * 100 / b
+}
+
+// withPhases adds each incident's phase (a status query each, a few at a
+// time) and the urgency of its next deadline; a failed query shows "—".
+func (d *dash) withPhases(c *gin.Context, items []IncidentSummary, now time.Time) []incidentRow {
+	rows := make([]incidentRow, len(items))
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, it := range items {
+		rows[i] = incidentRow{IncidentSummary: it, Phase: "—", Urgency: urgency(it.NextDeadline, "", now)}
+		if it.Status == workflows.StatusClosed {
+			rows[i].Phase, rows[i].Urgency = "closed", ""
+			continue
+		}
+		wg.Add(1)
+		go func(i int, id string) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if st, err := d.queryStatus(ctx, id); err == nil {
+				rows[i].Phase = st.Phase
+			}
+		}(i, it.ID)
+	}
+	wg.Wait()
+	return rows
+}
+
+// incidentView is the incident page.
+type incidentView struct {
+	St           *workflows.Status
+	Steps        []stepView
+	Done, Total  int
+	Late         int
+	Obligations  []obligationView
+	Notices      []noticeBar
+	NoticeTotal  noticeBar
+	NoticeRows   []noticeBar // per jurisdiction, then the total
+	Timeline     []workflows.TimelineEntry
+	Remediations []workflows.Remediation
+	OpenRemedies int
+	Closed       bool
+	Affected     []string
+}
+
+type stepView struct {
+	workflows.StepState
+	Class    string // done | waiting | late | blocked | skipped | rejected
+	Label    string
+	Approval bool
+}
+
+type obligationView struct {
+	workflows.Obligation
+	Urgency string
+	Open    bool
+	Clock   *clockView
+}
+
+// clockView draws one obligation's window, anchor to deadline, on a
+// 1000-wide SVG: the elapsed part, reminder ticks and "now".
+type clockView struct {
+	NowX      float64
+	NowInside bool
+	Elapsed   float64
+	Reminders []clockTick
+	Anchor    time.Time
+	Due       time.Time
+	Length    string
+	Label     string
+}
+
+type clockTick struct {
+	X      float64
+	At     time.Time
+	Label  string
+	Passed bool
+}
+
+type noticeBar struct {
+	Jurisdiction                        string
+	Sent, Pending, Failed, Suppressed   int
+	Total                               int
+	SentW, PendingW, FailedW, SuppressW float64
+	PendingX, FailedX, SuppressX        float64
+}
+
+func (d *dash) incidentView(st *workflows.Status, counts map[string]map[string]int, now time.Time) incidentView {
+	v := incidentView{St: st, Closed: st.Status == workflows.StatusClosed, Remediations: st.Remediations}
+	for _, s := range st.Steps {
+		sv := stepView{StepState: s, Approval: s.Kind == "approval"}
+		switch s.State {
+		case workflows.StepDone:
+			sv.Class, sv.Label = "done", "done"
+			v.Done++
+		case workflows.StepSkipped:
+			sv.Class, sv.Label = "skipped", "skipped"
+			v.Done++
+		case workflows.StepRejected:
+			sv.Class, sv.Label = "rejected", "rejected"
+		case workflows.StepReady:
+			sv.Class, sv.Label = "waiting", "waiting for "+s.Owner
+			if s.DueAt != nil && s.DueAt.Before(now) {
+				sv.Class, sv.Label = "late", "late — was due "+fmtWhen(s.DueAt)
+				v.Late++
+			}
+		default:
+			sv.Class, sv.Label = "blocked", "not started"
+			if len(s.After) > 0 {
+				sv.Label = "after " + strings.Join(s.After, ", ")
+			}
+		}
+		v.Steps = append(v.Steps, sv)
+	}
+	v.Total = len(st.Steps)
+	var offsets func(time.Duration) []time.Duration
+	if pb, ok := d.playbooks.Get(st.PlaybookID); ok && pb.Version == st.PlaybookVersion {
+		offsets = pb.ClockReminderOffsets
+	}
+	for _, o := range st.Obligations {
+		ov := obligationView{Obligation: o, Urgency: urgency(o.DueAt, o.Status, now),
+			Open: o.Status == workflows.ObligationPending || o.Status == workflows.ObligationOverdue}
+		if !ov.Open {
+			ov.Urgency = o.Status
+		}
+		ov.Clock = clock(o.AnchorAt, o.DueAt, now, offsets)
+		v.Obligations = append(v.Obligations, ov)
+	}
+	sort.SliceStable(v.Obligations, func(i, j int) bool {
+		a, b := v.Obligations[i], v.Obligations[j]
+		if a.Open != b.Open {
+			return a.Open
+		}
+		if a.DueAt == nil || b.DueAt == nil {
+			return b.DueAt == nil && a.DueAt != nil
+		}
+		return a.DueAt.Before(*b.DueAt)
+	})
+	jurs := make([]string, 0, len(counts))
+	for j := range counts {
+		jurs = append(jurs, j)
+	}
+	sort.Strings(jurs)
+	v.NoticeTotal.Jurisdiction = "all"
+	for _, j := range jurs {
+		m := counts[j]
+		b := noticeBar{Jurisdiction: j, Sent: m[store.NoticeSent], Pending: m[store.NoticePending] + m[store.NoticeSending],
+			Failed: m[store.NoticeFailed], Suppressed: m[store.NoticeSuppressed]}
+		if b.Jurisdiction == "" {
+			b.Jurisdiction = "unknown"
+		}
+		v.NoticeTotal.Sent += b.Sent
+		v.NoticeTotal.Pending += b.Pending
+		v.NoticeTotal.Failed += b.Failed
+		v.NoticeTotal.Suppressed += b.Suppressed
+		v.Notices = append(v.Notices, b.widths())
+	}
+	v.NoticeTotal = v.NoticeTotal.widths()
+	v.NoticeRows = append(slices.Clone(v.Notices), v.NoticeTotal)
+	v.Timeline = slices.Clone(st.Timeline)
+	slices.Reverse(v.Timeline) // newest first
+	for _, r := range st.Remediations {
+		if r.Status != "done" {
+			v.OpenRemedies++
+		}
+	}
+	for j, n := range st.Facts.Affected {
+		v.Affected = append(v.Affected, fmt.Sprintf("%s %d", j, n))
+	}
+	sort.Strings(v.Affected)
+	return v
+}
+
+func (b noticeBar) widths() noticeBar {
+	b.Total = b.Sent + b.Pending + b.Failed + b.Suppressed
+	if b.Total == 0 {
+		return b
+	}
+	w := func(n int) float64 { return float64(n) * 1000 / float64(b.Total) }
+	b.SentW, b.PendingW, b.FailedW, b.SuppressW = w(b.Sent), w(b.Pending), w(b.Failed), w(b.Suppressed)
+	b.PendingX, b.FailedX, b.SuppressX = b.SentW, b.SentW+b.PendingW, b.SentW+b.PendingW+b.FailedW
+	return b
+}
+
+// clock lays out the window from anchor to due with the reminders the
+// workflow sends (the playbook's clock_reminders, else the default
+// 24/48/60/68/71 h of 72 h scaled to the clock's length).
+func clock(anchor, due *time.Time, now time.Time, playbookOffsets func(time.Duration) []time.Duration) *clockView {
+	if anchor == nil || due == nil || !due.After(*anchor) {
+		return nil
+	}
+	total := due.Sub(*anchor)
+	x := func(t time.Time) float64 {
+		f := float64(t.Sub(*anchor)) / float64(total)
+		return min(max(f, 0), 1) * 1000
+	}
+	var offs []time.Duration
+	if playbookOffsets != nil {
+		offs = playbookOffsets(total)
+	}
+	if offs == nil {
+		offs = regulations.ReminderOffsets(total)
+	}
+	cv := &clockView{Anchor: anchor.UTC(), Due: due.UTC(), NowX: x(now), Elapsed: x(now),
+		NowInside: now.After(*anchor) && now.Before(*due), Length: fmtDuration(total)}
+	var marks []string
+	for _, off := range offs {
+		at := anchor.Add(off)
+		cv.Reminders = append(cv.Reminders, clockTick{X: x(at), At: at.UTC(), Label: fmtDuration(off), Passed: !at.After(now)})
+		marks = append(marks, fmtDuration(off))
+	}
+	elapsed := now.Sub(*anchor)
+	state := fmtDuration(max(elapsed, 0)) + " elapsed, " + fmtRemaining(due, now)
+	cv.Label = fmt.Sprintf("%s clock from %s to %s: %s; reminders at %s", cv.Length, fmtWhen(cv.Anchor), fmtWhen(cv.Due),
+		state, strings.Join(marks, ", "))
+	return cv
+}
+
+// outboxRow is one caught message, with recipients masked: customer
+// notices go to customers, whose addresses stay off the pages.
+type outboxRow struct {
+	ID         int       `json:"id"`
+	ReceivedAt time.Time `json:"received_at"`
+	From       string    `json:"from"`
+	To         []string  `json:"to"`
+	Subject    string    `json:"subject"`
+	MessageID  string    `json:"message_id"`
+	Size       int       `json:"size"`
+}
+
+func outboxRows(msgs any) []outboxRow {
+	raw, err := json.Marshal(msgs)
+	if err != nil {
+		return nil
+	}
+	var rows []outboxRow
+	if json.Unmarshal(raw, &rows) != nil {
+		return nil
+	}
+	for i := range rows {
+		for j, a := range rows[i].To {
+			rows[i].To[j] = maskAddress(a)
+		}
+	}
+	return rows
+}
+
+// maskAddress keeps the first character and the domain: "c…@example.com".
+func maskAddress(a string) string {
+	local, domain, ok := strings.Cut(a, "@")
+	if !ok || local == "" {
+		return "…"
+	}
+	r := []rune(local)
+	return string(r[0]) + "…@" + domain
+}

@@ -1,0 +1,162 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/workflows"
+	"github.com/gin-gonic/gin"
+)
+
+// noticeView is one notice as the API shows it: delivery state only. The
+// recipient is named by subject id; the address stays sealed in the store.
+type noticeView struct {
+	ID           int64      `json:"id"`
+	SubjectID    int64      `json:"subject_id"`
+	Kind         string     `json:"kind"`
+	Status       string     `json:"status"`
+	Attempts     int        `json:"attempts"`
+	MessageID    string     `json:"message_id"`
+	Jurisdiction string     `json:"jurisdiction"`
+	LastError    string     `json:"last_error,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	SentAt       *time.Time `json:"sent_at,omitempty"`
+}
+
+// listNotices handles GET /v1/incidents/{id}/notices: per-recipient
+// delivery state, paged by id (?after=, ?limit=), filtered by ?status=.
+func (s *Server) listNotices(c *gin.Context) {
+	id := c.Param("id")
+	if !incidentIDPattern.MatchString(id) {
+		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+		return
+	}
+	var bad []FieldError
+	status := c.Query("status")
+	switch status {
+	case "", store.NoticePending, store.NoticeSending, store.NoticeSent, store.NoticeFailed, store.NoticeSuppressed:
+	default:
+		bad = append(bad, FieldError{Field: "status", Message: "one of pending, sending, sent, failed, suppressed"})
+	}
+	after, err := strconv.ParseInt(c.DefaultQuery("after", "0"), 10, 64)
+	if err != nil || after < 0 {
+		bad = append(bad, FieldError{Field: "after", Message: "a notice id (a whole number ≥ 0)"})
+	}
+	limit, err := strconv.Atoi(c.DefaultQuery("limit", strconv.Itoa(store.DefaultNoticePage)))
+	if err != nil || limit < 1 || limit > store.MaxNoticePage {
+		bad = append(bad, FieldError{Field: "limit", Message: "a whole number from 1 to " + strconv.Itoa(store.MaxNoticePage)})
+	}
+	if len(bad) > 0 {
+		problem(c, http.StatusBadRequest, "bad query", bad...)
+		return
+	}
+	ns, err := s.store.ListNotices(c.Request.Context(), id, status, after, limit)
+	if errors.Is(err, store.ErrNotFound) {
+		problem(c, http.StatusNotFound, "no incident "+id)
+		return
+	}
+	if err != nil {
+		s.internal(c, "list notices", err)
+		return
+	}
+	out := gin.H{"notices": views(ns)}
+	if len(ns) == limit {
+		out["next_after"] = ns[len(ns)-1].ID
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func views(ns []store.Notice) []noticeView {
+	out := make([]noticeView, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, noticeView{ID: n.ID, SubjectID: n.SubjectID, Kind: n.Kind, Status: n.Status, Attempts: n.Attempts,
+			MessageID: n.MessageID, Jurisdiction: n.Jurisdiction, LastError: n.LastError,
+			CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt, SentAt: n.SentAt})
+	}
+	return out
+}
+
+// deliveryRow is one jurisdiction of the delivery report.
+type deliveryRow struct {
+	Jurisdiction string `json:"jurisdiction"`
+	Sent         int    `json:"sent"`
+	Failed       int    `json:"failed"`
+	Suppressed   int    `json:"suppressed"`
+	Pending      int    `json:"pending"` // pending and sending: not yet out
+	Total        int    `json:"total"`
+}
+
+// Delivery is the customer-notice delivery report: per jurisdiction, for
+// regulators, and in total.
+type Delivery struct {
+	Jurisdictions []deliveryRow `json:"jurisdictions"`
+	Total         deliveryRow   `json:"total"`
+}
+
+func (s *Server) delivery(c *gin.Context, id string) (*Delivery, error) {
+	counts, err := s.store.NoticeCounts(c.Request.Context(), id, workflows.NoticeKindCustomer)
+	if err != nil {
+		return nil, err
+	}
+	d := &Delivery{Jurisdictions: []deliveryRow{}, Total: deliveryRow{Jurisdiction: "all"}}
+	for j, by := range counts {
+		r := deliveryRow{Jurisdiction: j, Sent: by[store.NoticeSent], Failed: by[store.NoticeFailed],
+			Suppressed: by[store.NoticeSuppressed], Pending: by[store.NoticePending] + by[store.NoticeSending]}
+		r.Total = r.Sent + r.Failed + r.Suppressed + r.Pending
+		d.Jurisdictions = append(d.Jurisdictions, r)
+		d.Total.Sent, d.Total.Failed, d.Total.Suppressed = d.Total.Sent+r.Sent, d.Total.Failed+r.Failed, d.Total.Suppressed+r.Suppressed
+		d.Total.Pending, d.Total.Total = d.Total.Pending+r.Pending, d.Total.Total+r.Total
+	}
+	sort.Slice(d.Jurisdictions, func(i, j int) bool { return d.Jurisdictions[i].Jurisdiction < d.Jurisdictions[j].Jurisdiction })
+	return d, nil
+}
+
+// deliveryReport handles GET /v1/incidents/{id}/notices/report.
+func (s *Server) deliveryReport(c *gin.Context) {
+	st, ok := s.loadStatus(c)
+	if !ok {
+		return
+	}
+	d, err := s.delivery(c, st.ID)
+	if err != nil {
+		s.internal(c, "delivery report", err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"incident": st.ID, "generated_at": s.now().UTC(), "delivery": d, "runs": st.Notices})
+}
+
+// sendNotices handles POST /v1/incidents/{id}/notices/send: another send
+// run, for customers imported after the first one. What is sent already
+// is never sent again.
+func (s *Server) sendNotices(c *gin.Context) {
+	s.update(c, workflows.UpdateSendNotices, workflows.SendNotices{Actor: actor(c)}, http.StatusAccepted)
+}
+
+// retryNotices handles POST /v1/incidents/{id}/notices/retry: failed
+// notices go back to pending and a send run takes them.
+func (s *Server) retryNotices(c *gin.Context) {
+	id := c.Param("id")
+	if !incidentIDPattern.MatchString(id) {
+		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+		return
+	}
+	moved, err := s.store.RetryFailedNotices(c.Request.Context(), id, workflows.NoticeKindCustomer)
+	if errors.Is(err, store.ErrNotFound) {
+		problem(c, http.StatusNotFound, "no incident "+id)
+		return
+	}
+	if err != nil {
+		s.internal(c, "retry notices", err)
+		return
+	}
+	if moved == 0 {
+		problem(c, http.StatusConflict, "incident "+id+" has no failed notices to retry")
+		return
+	}
+	s.update(c, workflows.UpdateSendNotices, workflows.SendNotices{Actor: actor(c)}, http.StatusAccepted)
+}

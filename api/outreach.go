@@ -1,0 +1,146 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/breachflow/breachflow/internal/subjects"
+	"github.com/breachflow/breachflow/playbooks"
+	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/workflows"
+	"github.com/gin-gonic/gin"
+)
+
+// outreachTask is one call an account manager makes. It carries the
+// customer's name and email because the caller must reach that person:
+// it is served only to responders and legal, and never logged.
+type outreachTask struct {
+	ID             int64      `json:"id"`
+	SubjectID      int64      `json:"subject_id"`
+	ExternalID     string     `json:"external_id,omitempty"`
+	Name           string     `json:"name,omitempty"`
+	Email          string     `json:"email,omitempty"`
+	Locale         string     `json:"locale"`
+	Jurisdiction   string     `json:"jurisdiction"`
+	AccountManager string     `json:"account_manager"`
+	Status         string     `json:"status"`
+	Note           string     `json:"note,omitempty"`
+	DoneBy         string     `json:"done_by,omitempty"`
+	DoneAt         *time.Time `json:"done_at,omitempty"`
+}
+
+// listOutreach handles GET /v1/incidents/{id}/outreach[?status=open|done].
+func (s *Server) listOutreach(c *gin.Context) {
+	id := c.Param("id")
+	if !incidentIDPattern.MatchString(id) {
+		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+		return
+	}
+	status := c.Query("status")
+	if status != "" && status != store.OutreachOpen && status != store.OutreachDone {
+		problem(c, http.StatusBadRequest, "bad query", FieldError{Field: "status", Message: "open or done"})
+		return
+	}
+	ctx := c.Request.Context()
+	tasks, err := s.store.ListOutreachTasks(ctx, id, status)
+	if err != nil {
+		s.internal(c, "list outreach", err)
+		return
+	}
+	ids := make([]int64, 0, len(tasks))
+	for _, t := range tasks {
+		ids = append(ids, t.SubjectID)
+	}
+	recs, err := s.store.GetSubjects(ctx, ids)
+	if err != nil {
+		s.internal(c, "load outreach subjects", err)
+		return
+	}
+	bySubject := map[int64]store.SubjectRecord{}
+	for _, r := range recs {
+		bySubject[r.ID] = r
+	}
+	out := make([]outreachTask, 0, len(tasks))
+	for _, t := range tasks {
+		v := outreachTask{ID: t.ID, SubjectID: t.SubjectID, AccountManager: t.AccountManager, Status: t.Status,
+			Note: t.Note, DoneBy: t.DoneBy, DoneAt: t.DoneAt}
+		if r, ok := bySubject[t.SubjectID]; ok {
+			v.ExternalID, v.Locale, v.Jurisdiction = r.ExternalID, r.Locale, r.Country
+			if r.Subdivision != "" {
+				v.Jurisdiction = r.Subdivision
+			}
+			if s.keys != nil {
+				if name, email, err := subjects.Open(r, s.keys); err == nil {
+					v.Name, v.Email = name, email
+				}
+			}
+		}
+		out = append(out, v)
+	}
+	c.JSON(http.StatusOK, gin.H{"tasks": out})
+}
+
+type outreachDoneRequest struct {
+	Note string `json:"note"`
+}
+
+// outreachDone handles POST /v1/incidents/{id}/outreach/{task}/done. The
+// last call done completes the outreach step, releasing the mass notice.
+func (s *Server) outreachDone(c *gin.Context) {
+	id := c.Param("id")
+	task, err := strconv.ParseInt(c.Param("task"), 10, 64)
+	if !incidentIDPattern.MatchString(id) || err != nil || task < 1 {
+		problem(c, http.StatusNotFound, "no such outreach task")
+		return
+	}
+	var req outreachDoneRequest
+	if !decodeStrict(c, &req) {
+		return
+	}
+	if len(req.Note) > 2000 {
+		problem(c, http.StatusUnprocessableEntity, "note is limited to 2000 characters", FieldError{Field: "note", Message: "at most 2000 characters"})
+		return
+	}
+	ctx := c.Request.Context()
+	who := caller(c)
+	if err := s.store.CompleteOutreachTask(ctx, id, task, who.Name, req.Note); errors.Is(err, store.ErrNotFound) {
+		problem(c, http.StatusNotFound, fmt.Sprintf("incident %s has no outreach task %d", id, task))
+		return
+	} else if err != nil {
+		s.internal(c, "complete outreach task", err)
+		return
+	}
+	open, done, err := s.store.OutreachCounts(ctx, id)
+	if err != nil {
+		s.internal(c, "count outreach", err)
+		return
+	}
+	out := gin.H{"task": task, "open": open, "done": done, "step_completed": false}
+	if open == 0 {
+		st, err := s.queryStatus(ctx, id)
+		if err != nil {
+			s.internal(c, "query incident", err)
+			return
+		}
+		for _, step := range st.Steps {
+			if step.Kind != playbooks.KindOutreach || step.State != workflows.StepReady {
+				continue
+			}
+			_, err := s.sendUpdate(ctx, id, workflows.UpdateCompleteStep, fmt.Sprintf("outreach-%s-%d", step.ID, task),
+				workflows.CompleteStep{Actor: actor(c), Step: step.ID, Note: fmt.Sprintf("all %d personal calls made", done)})
+			if err != nil {
+				if r, ok := refusal(id, err); ok {
+					out["step_refused"] = r.Detail
+					continue
+				}
+				s.internal(c, "complete outreach step", err)
+				return
+			}
+			out["step_completed"] = true
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breachflow/breachflow/internal/mailcatcher"
+	"github.com/breachflow/breachflow/workflows"
+	"go.temporal.io/sdk/client"
+)
+
+// TestMain lets the test binary stand in for `breachflow worker` in a
+// child process, so a test can kill a worker for real.
+func TestMain(m *testing.M) {
+	if os.Getenv("BREACHFLOW_TEST_SUBPROCESS") == "worker" {
+		root := rootCommand()
+		root.SetArgs([]string{"worker"})
+		if err := root.Execute(); err != nil {
+			fmt.Fprintln(os.Stderr, "worker:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestNoticeWorkerKilledMidSend kills the worker process that sends the
+// notices (SIGKILL, no goodbye) a quarter of the way through, and starts
+// another. Every customer ends with exactly one sent notice; the SMTP peer
+// saw every Message-ID; a repeat is possible only for the notices of the
+// batches in flight at the kill, and carries the same Message-ID.
+// BREACHFLOW_CRASH_SUBJECTS sets N (default 5,000; the issue's figure is 20,000).
+func TestNoticeWorkerKilledMidSend(t *testing.T) {
+	n := 5000
+	if v := os.Getenv("BREACHFLOW_CRASH_SUBJECTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 100 {
+			t.Fatalf("BREACHFLOW_CRASH_SUBJECTS=%q", v)
+		}
+	}
+	const batches, batchSize = 4, workflows.DefaultNoticeBatch
+	dir := t.TempDir()
+	sink, err := mailcatcher.Start("127.0.0.1:0", 3*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close(context.Background())
+	cfg := devConfig(t, dir)
+	cfg.SMTPAddr = sink.Addr()
+	cfg.WorkerQueues = "incidents" // the notices queue is the child process's
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	stack, err := startDev(ctx, cfg, devOptions{TemporalLogLevel: "fatal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Stop()
+	c := apiClient{t: t, base: "http://" + stack.httpAddr}
+	admin := stack.token
+
+	code, inc := c.do("POST", "/v1/incidents", admin, map[string]any{"playbook": "customer-data-breach", "title": "Crash test",
+		"severity": "high", "aware_at": time.Now().UTC().Add(-time.Hour).Format(time.RFC3339),
+		"data_categories": []string{"contact"}, "jurisdictions": []string{"US-CA"}}, nil)
+	if code != 201 {
+		t.Fatalf("launch: %d %v", code, inc)
+	}
+	id := inc["id"].(string)
+	var csv strings.Builder
+	csv.WriteString("external_id,name,email,locale,country,subdivision\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "C%d,Customer %d,c%d@example.com,en,US,US-CA\n", i, i, i)
+	}
+	if code, body := c.do("POST", "/v1/incidents/"+id+"/subjects", admin, csv.String(), map[string]string{"Content-Type": "text/csv"}); code != 200 {
+		t.Fatalf("import: %d %v", code, body)
+	}
+	st, err := stack.client.QueryWorkflow(ctx, workflows.IncidentWorkflowID(id), "", workflows.QueryStatus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status workflows.Status
+	if err := st.Get(&status); err != nil {
+		t.Fatal(err)
+	}
+	status.Timeline, status.Steps, status.Obligations = nil, nil, nil
+
+	keys, err := os.ReadFile(filepath.Join(dir, "encryption-keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startWorker := func(name string) (*exec.Cmd, *bytes.Buffer) {
+		cmd := exec.Command(os.Args[0])
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		cmd.Env = append(os.Environ(),
+			"BREACHFLOW_TEST_SUBPROCESS=worker",
+			"BREACHFLOW_WORKER_QUEUES=notices",
+			"BREACHFLOW_TEMPORAL_ADDRESS="+stack.temporal.FrontendHostPort(),
+			"BREACHFLOW_DATABASE_URL="+cfg.DevDatabaseURL(),
+			"BREACHFLOW_ENCRYPTION_KEYS="+strings.TrimSpace(string(keys)),
+			"BREACHFLOW_HMAC_KEY="+cfg.HMACKey,
+			"BREACHFLOW_SMTP_ADDR="+sink.Addr(),
+			"BREACHFLOW_NOTICE_BATCHES="+strconv.Itoa(batches),
+			"BREACHFLOW_NOTICE_RATE=2000", // slow enough to be caught mid-send
+		)
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start %s worker: %v", name, err)
+		}
+		return cmd, &out
+	}
+	first, firstOut := startWorker("first")
+	run, err := stack.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.NoticesWorkflowID(id, "crash-test"), TaskQueue: workflows.TaskQueue},
+		workflows.NotifyCustomers, &workflows.NotifyInput{IncidentID: id, Incident: &status})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := func(m mailcatcher.Message) bool { return strings.HasPrefix(m.MessageID, "<"+id+".customer.") }
+	deadline := time.Now().Add(3 * time.Minute)
+	for count(sink, mine) < n/4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d notices sent in 3 minutes; worker said:\n%s", count(sink, mine), firstOut)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	atKill := count(sink, mine)
+	killedAt := time.Now()
+	second, secondOut := startWorker("second")
+	defer func() {
+		_ = second.Process.Kill()
+		_ = second.Wait()
+	}()
+	var res workflows.NotifyResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("notice run: %v\nsecond worker said:\n%s", err, secondOut)
+	}
+	if res.Tally.Sent != n || res.Tally.Total != n {
+		t.Fatalf("tally %+v, want all %d sent", res.Tally, n)
+	}
+	seen := map[string]int{}
+	for _, m := range sink.All() {
+		if mine(m) {
+			seen[m.MessageID]++
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("the SMTP peer saw %d distinct Message-IDs, want %d", len(seen), n)
+	}
+	// Attempts per notice, from the API: a repeat must be a notice whose
+	// batch was in flight, i.e. claimed twice.
+	attempts := map[string]float64{}
+	sent := 0
+	for after := 0.0; ; {
+		_, page := c.do("GET", fmt.Sprintf("/v1/incidents/%s/notices?status=sent&limit=10000&after=%d", id, int64(after)), admin, nil, nil)
+		for _, x := range page["notices"].([]any) {
+			nt := x.(map[string]any)
+			attempts[nt["message_id"].(string)] = nt["attempts"].(float64)
+			sent++
+		}
+		next, ok := page["next_after"].(float64)
+		if !ok {
+			break
+		}
+		after = next
+	}
+	if sent != n {
+		t.Fatalf("the store has %d sent notices, want %d", sent, n)
+	}
+	repeats := 0
+	for mid, k := range seen {
+		if k > 1 {
+			repeats += k - 1
+			if attempts[mid] < 2 {
+				t.Errorf("%s was delivered %d times but claimed only once", mid, k)
+			}
+		}
+	}
+	if repeats > batches*batchSize {
+		t.Errorf("%d repeats; the batches in flight hold at most %d notices", repeats, batches*batchSize)
+	}
+	t.Logf("%d notices: killed the worker after %d were sent; all sent %s after the kill, with %d repeats (same Message-IDs) and %d runs",
+		n, atKill, time.Since(killedAt).Round(time.Millisecond), repeats, res.Runs)
+}
+
+func count(c *mailcatcher.Catcher, match func(mailcatcher.Message) bool) int {
+	k := 0
+	for _, m := range c.All() {
+		if match(m) {
+			k++
+		}
+	}
+	return k
+}

@@ -1,0 +1,45 @@
+package templates
+
+import (
+	"testing"
+	"time"
+
+	"github.com/breachflow/breachflow/workflows"
+)
+
+// TestNoticeCacheMatchesRenderNotice: for names that need escaping, that
+// are empty, long, Chinese or a spreadsheet formula, in both locales and
+// with per-customer data elements, the cache gives exactly what
+// RenderNotice gives.
+func TestNoticeCacheMatchesRenderNotice(t *testing.T) {
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	inc := &workflows.Status{ID: "BR-CACHE1", Title: "CRM export on a public bucket", Summary: "A bucket was public.", LaunchedAt: at,
+		Facts: workflows.Facts{AwareAt: at, DataCategories: []string{"contact", "financial"}}}
+	org := Organisation{Name: "Example Org", Email: "dpo@example.org"}
+	names := []string{"Ann <b>Lee</b>", `O'Brien & "Sons" + co`, "李雷", `=HYPERLINK("http://evil")`, "", "  two\nlines  ",
+		"<script>alert(1)</script>", "Zoë"}
+	var cache NoticeCache
+	for round := range 2 { // the second round is served from the cache
+		for _, loc := range []string{"en", "zh-CN", "fr"} {
+			for _, elems := range [][]string{nil, {"email address", "card number"}} {
+				for _, name := range names {
+					in := NoticeInput{Incident: inc, Org: org, Locale: loc, Name: name, DataElements: elems, GeneratedAt: at}
+					want, err := RenderNotice(in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := cache.Render(in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if *got != *want {
+						t.Fatalf("round %d, %s, %v, name %q: cached notice differs\n--- cached HTML\n%s\n--- rendered HTML\n%s", round, loc, elems, name, got.HTML, want.HTML)
+					}
+				}
+			}
+		}
+	}
+	if len(cache.protos) != 2*2*2 { // fr falls back to en
+		t.Errorf("%d prototypes, want one per locale × data elements × named/unnamed (8)", len(cache.protos))
+	}
+}
