@@ -146,11 +146,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	id := launch("CRM export on a public bucket", "high", 2*time.Hour, "DE", "US-CA")
 	other := launch("Ransom note on the file server", "critical", 67*time.Hour, "FR")
+	// Aware 74 hours ago: overdue at once, so the clock escalates by mail.
+	late := launch("Payroll export mailed to the wrong client", "medium", 74*time.Hour, "IE")
 	onBoard := func(id, ob string) bool {
 		_, body := api.do("GET", "/v1/deadlines?incident="+id, viewer, nil, nil)
 		return strings.Contains(fmt.Sprint(body["deadlines"]), "obligation:"+ob+" ")
 	}
-	eventually(t, 30*time.Second, "gdpr-art33 on the deadline index", func() bool { return onBoard(id, "gdpr-art33") && onBoard(other, "gdpr-art33") })
+	eventually(t, 30*time.Second, "gdpr-art33 on the deadline index", func() bool {
+		return onBoard(id, "gdpr-art33") && onBoard(other, "gdpr-art33") && onBoard(late, "gdpr-art33")
+	})
 	stepStateOf := func(id, step string) string {
 		_, st := api.do("GET", "/v1/incidents/"+id, viewer, nil, nil)
 		for _, s := range st["steps"].([]any) {
@@ -197,6 +201,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	p.run("urgency class", chromedp.AttributeValue("#ob-"+other+"-gdpr-art33", "class", &cls, nil, chromedp.ByQuery))
 	if cls != "u-urgent" {
 		t.Errorf("a duty due in 5 h has class %q, want u-urgent", cls)
+	}
+	p.run("overdue class", chromedp.AttributeValue("#ob-"+late+"-gdpr-art33", "class", &cls, nil, chromedp.ByQuery))
+	if cls != "u-overdue" || !strings.HasPrefix(p.text("#ob-"+late+"-gdpr-art33 .countdown"), "overdue by 2h") {
+		t.Errorf("a duty 2 h past its deadline has class %q and countdown %q", cls, p.text("#ob-"+late+"-gdpr-art33 .countdown"))
+	}
+	if p.count("table.board tbody tr:first-child#ob-"+late+"-gdpr-art33") != 1 {
+		t.Error("the overdue duty is not first on the board")
 	}
 	countdown := p.text("#ob-" + id + "-gdpr-art33 .countdown")
 	if !strings.HasPrefix(countdown, "2d 2") || !strings.HasSuffix(countdown, "left") {
