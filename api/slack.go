@@ -420,6 +420,10 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 		}
 		octx, cancel := context.WithTimeout(ctx, slackAnswerWithin)
 		defer cancel()
+		if why := s.slackCannotDecide(octx, id, step, actor); why != "" {
+			msg = why
+			break
+		}
 		if _, err := s.slack.API.OpenViewContext(octx, cb.TriggerID, slack.RejectModal(id, step, channel)); err != nil {
 			s.log.Warn("slack views.open", "error", err)
 			msg = "The reason form could not be opened; try again."
@@ -441,6 +445,39 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 		s.ephemeral(ctx, channel, cb.User.ID, msg)
 	}
 	c.Status(http.StatusOK)
+}
+
+// slackCannotDecide says why actor could not decide step, before a reason
+// form is opened that could only be refused on submission: the incident
+// is closed, the step is not ready, or it is not the actor's to decide.
+// The workflow still judges the submission; when the status cannot be
+// read the form opens and it does.
+func (s *Server) slackCannotDecide(ctx context.Context, id, step string, actor workflows.Actor) string {
+	st, err := s.queryStatus(ctx, id)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return "Refused: no incident " + id + "."
+	}
+	if err != nil {
+		s.log.Warn("slack reject: query incident", "incident", id, "error", err)
+		return ""
+	}
+	if st.Status == workflows.StatusClosed {
+		return fmt.Sprintf("Refused: incident %s is closed.", id)
+	}
+	for _, x := range st.Steps {
+		if x.ID != step {
+			continue
+		}
+		switch {
+		case !store.RoleSatisfies(actor.Role, x.Owner):
+			return fmt.Sprintf("Refused: step %s belongs to %s; %s has %s.", step, x.Owner, actor.Name, actor.Role)
+		case x.State != workflows.StepReady:
+			return fmt.Sprintf("Refused: step %s is %s, not ready for a decision.", step, x.State)
+		}
+		return ""
+	}
+	return fmt.Sprintf("Refused: incident %s has no step %q.", id, step)
 }
 
 // viewErrors answers a modal submission with errors shown under its fields.

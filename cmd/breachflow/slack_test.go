@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -26,22 +27,8 @@ func TestSlackIncidentRoom(t *testing.T) {
 	}
 	fake := slacktest.New(t)
 	fake.AddUser("U0000ANN", "ann@example.com")
-	cfg := devConfig(t, t.TempDir())
-	cfg.SlackToken, cfg.SlackSigningKey, cfg.SlackAPIURL = "xoxb-test", slackSecret, fake.URL()
-	cfg.SlackUsers = "URESP001=responder,ULEGAL01=legal,UVIEW001=viewer,ann@example.com=responder"
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var out bytes.Buffer
-	stack, err := startDev(ctx, cfg, devOptions{Out: &out, TemporalLogLevel: "fatal"})
-	if err != nil {
-		t.Fatalf("start dev: %v", err)
-	}
-	t.Cleanup(func() { _ = stack.Stop() })
-	if !strings.Contains(out.String(), "Slack        "+fake.URL()) {
-		t.Fatalf("banner does not say Slack is on:\n%s", out.String())
-	}
-	c := apiClient{t: t, base: "http://" + stack.httpAddr}
-	admin := stack.token
+	h := startSlackDev(t, fake, "URESP001=responder,ULEGAL01=legal,UVIEW001=viewer,ann@example.com=responder", "")
+	c, admin := h.api, h.admin
 
 	launch := func(title string) string {
 		t.Helper()
@@ -52,42 +39,8 @@ func TestSlackIncidentRoom(t *testing.T) {
 		}
 		return body["id"].(string)
 	}
-	stepState := func(id, step string) string {
-		_, st := c.do("GET", "/v1/incidents/"+id, admin, nil, nil)
-		steps, _ := st["steps"].([]any)
-		for _, s := range steps {
-			m := s.(map[string]any)
-			if m["id"] == step {
-				return fmt.Sprint(m["state"])
-			}
-		}
-		return ""
-	}
-	// card is the message of the room of id under key, found by its metadata.
-	card := func(channel, id, key string) []slacktest.Message {
-		var out []slacktest.Message
-		for _, m := range fake.Messages(channel) {
-			if strings.Contains(m.Metadata, `"incident":"`+id+`"`) && strings.Contains(m.Metadata, `"card":"`+key+`"`) {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
-	post := func(path string, req *http.Request) int {
-		t.Helper()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	interactions := c.base + "/slack/interactions"
-	click := func(user, channel, action, id, step string) int {
-		t.Helper()
-		return post("click", slacktest.SignedRequest(interactions, slackSecret, time.Now(),
-			slacktest.BlockAction(user, channel, "1.1", action, slack.StepValue(id, step))))
-	}
+	stepState, card, post, click := h.stepState, h.card, h.post, h.click
+	interactions := h.interactions
 
 	// 1. A launch opens the room: private channel, people invited, header
 	// pinned, the ready step's card with its buttons.
@@ -235,6 +188,100 @@ func TestSlackIncidentRoom(t *testing.T) {
 	if n := len(fake.Channels()); n != 2+countIMs(fake) {
 		t.Fatalf("%d channels, want 2 rooms", n)
 	}
+}
+
+// slackDev is the dev stack with Slack pointed at a slacktest server,
+// with the calls the Slack tests make on it.
+type slackDev struct {
+	t            *testing.T
+	fake         *slacktest.Server
+	api          apiClient
+	admin        string
+	interactions string // the /slack/interactions URL
+}
+
+// startSlackDev starts the dev stack with Slack on: users is
+// BREACHFLOW_SLACK_USERS, playbookDir BREACHFLOW_PLAYBOOK_DIR ("" for
+// the shipped playbooks only). The banner must say Slack is on.
+func startSlackDev(t *testing.T, fake *slacktest.Server, users, playbookDir string) *slackDev {
+	t.Helper()
+	cfg := devConfig(t, t.TempDir())
+	cfg.SlackToken, cfg.SlackSigningKey, cfg.SlackAPIURL = "xoxb-test", slackSecret, fake.URL()
+	cfg.SlackUsers = users
+	cfg.PlaybookDir = playbookDir
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	stack, err := startDev(ctx, cfg, devOptions{Out: &out, TemporalLogLevel: "fatal"})
+	if err != nil {
+		t.Fatalf("start dev: %v", err)
+	}
+	t.Cleanup(func() { _ = stack.Stop() })
+	if !strings.Contains(out.String(), "Slack        "+fake.URL()) {
+		t.Fatalf("banner does not say Slack is on:\n%s", out.String())
+	}
+	base := "http://" + stack.httpAddr
+	return &slackDev{t: t, fake: fake, api: apiClient{t: t, base: base}, admin: stack.token, interactions: base + "/slack/interactions"}
+}
+
+// status is GET /v1/incidents/{id} as the admin.
+func (h *slackDev) status(id string) map[string]any {
+	h.t.Helper()
+	code, st := h.api.do("GET", "/v1/incidents/"+id, h.admin, nil, nil)
+	if code != 200 {
+		h.t.Fatalf("GET incident %s: %d %v", id, code, st)
+	}
+	return st
+}
+
+// stepState is the state of step of incident id over the API.
+func (h *slackDev) stepState(id, step string) string {
+	_, st := h.api.do("GET", "/v1/incidents/"+id, h.admin, nil, nil)
+	steps, _ := st["steps"].([]any)
+	for _, s := range steps {
+		m := s.(map[string]any)
+		if m["id"] == step {
+			return fmt.Sprint(m["state"])
+		}
+	}
+	return ""
+}
+
+// card is the message of the room of id under key, found by its metadata.
+func (h *slackDev) card(channel, id, key string) []slacktest.Message {
+	var out []slacktest.Message
+	for _, m := range h.fake.Messages(channel) {
+		if strings.Contains(m.Metadata, `"incident":"`+id+`"`) && strings.Contains(m.Metadata, `"card":"`+key+`"`) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// post sends req and answers its status code.
+func (h *slackDev) post(what string, req *http.Request) int {
+	h.t.Helper()
+	code, _ := h.send(what, req)
+	return code
+}
+
+// send sends req and answers its status code and body.
+func (h *slackDev) send(what string, req *http.Request) (int, string) {
+	h.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("%s: %v", what, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
+// click is user clicking the button action of step of incident id, signed now.
+func (h *slackDev) click(user, channel, action, id, step string) int {
+	h.t.Helper()
+	return h.post("click", slacktest.SignedRequest(h.interactions, slackSecret, time.Now(),
+		slacktest.BlockAction(user, channel, "1.1", action, slack.StepValue(id, step))))
 }
 
 func countIMs(s *slacktest.Server) int {
