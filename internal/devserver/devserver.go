@@ -126,6 +126,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		// A human's Update must be answered even when the worker is busy
 		// with a long history replay after a restart.
 		dynamicconfig.FrontendEnableUpdateWorkflowExecution.Key(): true,
+		// One host, one partition per task queue: with the default four, a
+		// poller can wait on an empty partition while tasks queue in
+		// another until matching forwards them, which left notice batches
+		// idle between activities.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
