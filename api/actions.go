@@ -104,10 +104,13 @@ func refusal(id string, err error) (r Refusal, ok bool) {
 			}
 			return Refusal{Status: http.StatusConflict, Detail: "the incident cannot close yet: " + app.Message(), Blockers: blockers}, true
 		}
+	case strings.Contains(err.Error(), "workflow execution already completed"),
+		strings.Contains(err.Error(), "workflow update was aborted by closing workflow"):
+		// Temporal answers NotFound once a closed incident's workflow has
+		// ended or while it ends; the incident exists, it is closed.
+		return Refusal{Status: http.StatusConflict, Detail: "incident " + id + " is closed"}, true
 	case errors.As(err, &nf):
 		return Refusal{Status: http.StatusNotFound, Detail: "no incident " + id}, true
-	case strings.Contains(err.Error(), "workflow execution already completed"):
-		return Refusal{Status: http.StatusConflict, Detail: "incident " + id + " is closed"}, true
 	}
 	return Refusal{}, false
 }

@@ -453,6 +453,9 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 // The workflow still judges the submission; when the status cannot be
 // read the form opens and it does.
 func (s *Server) slackCannotDecide(ctx context.Context, id, step string, actor workflows.Actor) string {
+	if s.temporal == nil {
+		return ""
+	}
 	st, err := s.queryStatus(ctx, id)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {

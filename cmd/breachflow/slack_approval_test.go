@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/breachflow/breachflow/activities/slack"
 	"github.com/breachflow/breachflow/internal/slacktest"
+	"github.com/breachflow/breachflow/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
 )
 
 // approvalPlaybooks are two short playbooks with a legal approval: one
@@ -239,8 +242,19 @@ func TestSlackApproval(t *testing.T) {
 	if got := ephemerals("URESP001"); len(got) != 1 || !strings.HasPrefix(got[0], "Refused:") || !strings.Contains(got[0], "belongs to legal") {
 		t.Fatalf("responder was told %q", got)
 	}
+	// Nor does the responder get a reason form that could only be refused.
+	opens := len(fake.Requests("views.open"))
+	if code := h.click("URESP001", room.ID, slack.ActionReject, id, "approve"); code != 200 {
+		t.Fatalf("responder reject: %d", code)
+	}
+	if got := ephemerals("URESP001"); len(got) != 2 || !strings.HasPrefix(got[1], "Refused:") || !strings.Contains(got[1], "belongs to legal") {
+		t.Fatalf("responder's Reject: told %q", got)
+	}
+	if n := len(fake.Requests("views.open")); n != opens {
+		t.Fatal("a responder's Reject opened the reason form")
+	}
 	if s := h.stepState(id, "approve"); s != "ready" {
-		t.Fatalf("after the responder's Approve approve is %q, want ready", s)
+		t.Fatalf("after the responder's clicks approve is %q, want ready", s)
 	}
 	if n := len(timeline(id, "step.approved")); n != 0 {
 		t.Fatalf("%d step.approved events after a refused Approve", n)
@@ -284,20 +298,31 @@ func TestSlackApproval(t *testing.T) {
 	}
 	eventsBefore := len(h.status(id)["timeline"].([]any))
 	opensBefore := len(fake.Requests("views.open"))
-	for _, a := range []struct{ user, action, step string }{
-		{"ULEGAL01", slack.ActionApprove, "approve"},
-		{"ULEGAL01", slack.ActionReject, "approve"},
-		{"URESP001", slack.ActionComplete, "after"},
-	} {
-		n := len(ephemerals(a.user))
-		if code := h.click(a.user, room.ID, a.action, id, a.step); code != 200 {
-			t.Fatalf("%s on the closed incident: %d", a.action, code)
-		}
-		got := ephemerals(a.user)
-		if len(got) != n+1 || !strings.Contains(got[n], "closed") {
-			t.Fatalf("%s on the closed incident: told %q", a.action, got[n:])
+	clickClosed := func(when string) {
+		t.Helper()
+		for _, a := range []struct{ user, action, step string }{
+			{"ULEGAL01", slack.ActionApprove, "approve"},
+			{"ULEGAL01", slack.ActionReject, "approve"},
+			{"URESP001", slack.ActionComplete, "after"},
+		} {
+			n := len(ephemerals(a.user))
+			if code := h.click(a.user, room.ID, a.action, id, a.step); code != 200 {
+				t.Fatalf("%s on the closed incident (%s): %d", a.action, when, code)
+			}
+			got := ephemerals(a.user)
+			if len(got) != n+1 || !strings.Contains(got[n], "incident "+id+" is closed") {
+				t.Fatalf("%s on the closed incident (%s): told %q", a.action, when, got[n:])
+			}
 		}
 	}
+	clickClosed("just closed")
+	// Once the workflow has ended Temporal answers NotFound; the clicks
+	// must still read "closed", not "no incident".
+	eventually(t, 30*time.Second, "the incident's workflow to end", func() bool {
+		d, err := h.stack.client.DescribeWorkflowExecution(context.Background(), workflows.IncidentWorkflowID(id), "")
+		return err == nil && d.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	})
+	clickClosed("workflow ended")
 	if n := len(fake.Requests("views.open")); n != opensBefore {
 		t.Fatalf("Reject on a closed incident opened a modal")
 	}

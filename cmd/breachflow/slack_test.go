@@ -195,6 +195,7 @@ func TestSlackIncidentRoom(t *testing.T) {
 type slackDev struct {
 	t            *testing.T
 	fake         *slacktest.Server
+	stack        *devStack
 	api          apiClient
 	admin        string
 	interactions string // the /slack/interactions URL
@@ -221,7 +222,7 @@ func startSlackDev(t *testing.T, fake *slacktest.Server, users, playbookDir stri
 		t.Fatalf("banner does not say Slack is on:\n%s", out.String())
 	}
 	base := "http://" + stack.httpAddr
-	return &slackDev{t: t, fake: fake, api: apiClient{t: t, base: base}, admin: stack.token, interactions: base + "/slack/interactions"}
+	return &slackDev{t: t, fake: fake, stack: stack, api: apiClient{t: t, base: base}, admin: stack.token, interactions: base + "/slack/interactions"}
 }
 
 // status is GET /v1/incidents/{id} as the admin.
