@@ -20,10 +20,12 @@ type NoticePage struct {
 	Batch      int    `json:"batch"` // subjects per range
 }
 
-// NoticeRange is the subjects after After up to and including Through.
+// NoticeRange is the subjects after After up to and including Through;
+// Count is how many there were when the range was cut.
 type NoticeRange struct {
 	After   int64 `json:"after"`
 	Through int64 `json:"through"`
+	Count   int   `json:"count,omitempty"`
 }
 
 // PreparedPage is a page of subjects whose notices exist, cut into ranges.
@@ -74,8 +76,9 @@ func (a *Activities) PrepareNotices(ctx context.Context, in NoticePage) (*Prepar
 	batch := max(in.Batch, 1)
 	after := in.After
 	for start := 0; start < len(ids); start += batch {
-		through := ids[min(start+batch, len(ids))-1]
-		out.Ranges = append(out.Ranges, NoticeRange{After: after, Through: through})
+		end := min(start+batch, len(ids))
+		through := ids[end-1]
+		out.Ranges = append(out.Ranges, NoticeRange{After: after, Through: through, Count: end - start})
 		after = through
 	}
 	out.Next = after

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,9 +27,8 @@ func actor(c *gin.Context) workflows.Actor {
 // answers with the incident's new status. The Idempotency-Key header is
 // the Update id, so a retried request is answered, not applied twice.
 func (s *Server) update(c *gin.Context, name string, arg any, okStatus int) {
-	id := c.Param("id")
-	if !incidentIDPattern.MatchString(id) {
-		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+	id, ok := incidentParam(c)
+	if !ok {
 		return
 	}
 	key := c.GetHeader("Idempotency-Key")
@@ -394,9 +392,8 @@ type AuditEventView struct {
 }
 
 func (s *Server) audit(c *gin.Context) {
-	id := c.Param("id")
-	if !incidentIDPattern.MatchString(id) {
-		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+	id, ok := incidentParam(c)
+	if !ok {
 		return
 	}
 	ctx := c.Request.Context()

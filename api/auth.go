@@ -38,14 +38,22 @@ func (s *Server) authenticate(c *gin.Context) {
 func require(roles ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		tok := caller(c)
-		for _, r := range roles {
-			if store.RoleSatisfies(tok.Role, r) {
-				c.Next()
-				return
-			}
+		if allowed(tok.Role, roles) {
+			c.Next()
+			return
 		}
 		problem(c, http.StatusForbidden, "role "+tok.Role+" may not do this; it needs "+strings.Join(roles, " or "))
 	}
+}
+
+// allowed reports whether role satisfies any of roles.
+func allowed(role string, roles []string) bool {
+	for _, r := range roles {
+		if store.RoleSatisfies(role, r) {
+			return true
+		}
+	}
+	return false
 }
 
 func caller(c *gin.Context) store.Token {

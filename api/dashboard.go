@@ -291,27 +291,38 @@ func (d *dash) incidents(c *gin.Context) {
 }
 
 func (d *dash) incident(c *gin.Context) {
-	id := c.Param("id")
-	if !incidentIDPattern.MatchString(id) {
-		d.notFound(c, id)
+	st, ok := d.loadIncident(c)
+	if !ok {
 		return
 	}
-	st, err := d.queryStatus(c.Request.Context(), id)
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		d.notFound(c, id)
-		return
-	}
-	if err != nil {
-		d.internalPage(c, "query incident", err)
-		return
-	}
+	id := st.ID
 	counts, err := d.store.NoticeCounts(c.Request.Context(), id, "customer")
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		d.internalPage(c, "notice counts", err)
 		return
 	}
 	d.render(c, http.StatusOK, "incident", id+" · "+st.Title, "incidents", d.incidentView(st, counts, d.now()))
+}
+
+// loadIncident queries the status of the incident in the path, answering
+// a page itself when there is none or the query fails.
+func (d *dash) loadIncident(c *gin.Context) (*workflows.Status, bool) {
+	id := c.Param("id")
+	if !incidentIDPattern.MatchString(id) {
+		d.notFound(c, id)
+		return nil, false
+	}
+	st, err := d.queryStatus(c.Request.Context(), id)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		d.notFound(c, id)
+		return nil, false
+	}
+	if err != nil {
+		d.internalPage(c, "query incident", err)
+		return nil, false
+	}
+	return st, true
 }
 
 func (d *dash) notFound(c *gin.Context, id string) {
@@ -321,20 +332,12 @@ func (d *dash) notFound(c *gin.Context, id string) {
 
 // report shows the draft regulator report for one obligation.
 func (d *dash) report(c *gin.Context) {
-	id, ob := c.Param("id"), c.Param("ob")
-	if !incidentIDPattern.MatchString(id) {
-		d.notFound(c, id)
+	ob := c.Param("ob")
+	st, ok := d.loadIncident(c)
+	if !ok {
 		return
 	}
-	st, err := d.queryStatus(c.Request.Context(), id)
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		d.notFound(c, id)
-		return
-	} else if err != nil {
-		d.internalPage(c, "query incident", err)
-		return
-	}
+	id := st.ID
 	for _, o := range st.Obligations {
 		if o.ID != ob {
 			continue

@@ -182,11 +182,9 @@ func (d *dash) checkCSRF(c *gin.Context) {
 func (d *dash) dashRequire(roles ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		tok := caller(c)
-		for _, r := range roles {
-			if store.RoleSatisfies(tok.Role, r) {
-				c.Next()
-				return
-			}
+		if allowed(tok.Role, roles) {
+			c.Next()
+			return
 		}
 		d.errorPage(c, http.StatusForbidden, "Not allowed",
 			"Your role ("+tok.Role+") may not do this; it needs "+strings.Join(roles, " or ")+". Nothing was changed.")

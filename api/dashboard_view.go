@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/regulations"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
@@ -322,33 +322,17 @@ func clock(anchor, due *time.Time, now time.Time, playbookOffsets func(time.Dura
 	return cv
 }
 
-// outboxRow is one caught message, with recipients masked: customer
+// outboxRows are the caught messages with recipients masked: customer
 // notices go to customers, whose addresses stay off the pages.
-type outboxRow struct {
-	ID         int       `json:"id"`
-	ReceivedAt time.Time `json:"received_at"`
-	From       string    `json:"from"`
-	To         []string  `json:"to"`
-	Subject    string    `json:"subject"`
-	MessageID  string    `json:"message_id"`
-	Size       int       `json:"size"`
-}
-
-func outboxRows(msgs any) []outboxRow {
-	raw, err := json.Marshal(msgs)
-	if err != nil {
-		return nil
-	}
-	var rows []outboxRow
-	if json.Unmarshal(raw, &rows) != nil {
-		return nil
-	}
-	for i := range rows {
-		for j, a := range rows[i].To {
-			rows[i].To[j] = maskAddress(a)
+func outboxRows(msgs []mailcatcher.Message) []mailcatcher.Message {
+	for i := range msgs {
+		to := make([]string, len(msgs[i].To))
+		for j, a := range msgs[i].To {
+			to[j] = maskAddress(a)
 		}
+		msgs[i].To, msgs[i].Raw = to, nil
 	}
-	return rows
+	return msgs
 }
 
 // maskAddress keeps the first character and the domain: "c…@example.com".

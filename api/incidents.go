@@ -297,12 +297,22 @@ func (s *Server) getIncident(c *gin.Context) {
 	}{st, d})
 }
 
-// loadStatus queries the status of the incident named in the path,
-// answering 404 itself when there is none.
-func (s *Server) loadStatus(c *gin.Context) (*workflows.Status, bool) {
+// incidentParam is the incident id in the path; a malformed one is
+// answered 404 here, before it reaches Temporal or the store.
+func incidentParam(c *gin.Context) (string, bool) {
 	id := c.Param("id")
 	if !incidentIDPattern.MatchString(id) {
 		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+		return "", false
+	}
+	return id, true
+}
+
+// loadStatus queries the status of the incident named in the path,
+// answering 404 itself when there is none.
+func (s *Server) loadStatus(c *gin.Context) (*workflows.Status, bool) {
+	id, ok := incidentParam(c)
+	if !ok {
 		return nil, false
 	}
 	st, err := s.queryStatus(c.Request.Context(), id)

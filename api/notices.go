@@ -10,6 +10,7 @@ import (
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 )
 
 // noticeView is one notice as the API shows it: delivery state only. The
@@ -31,9 +32,8 @@ type noticeView struct {
 // listNotices handles GET /v1/incidents/{id}/notices: per-recipient
 // delivery state, paged by id (?after=, ?limit=), filtered by ?status=.
 func (s *Server) listNotices(c *gin.Context) {
-	id := c.Param("id")
-	if !incidentIDPattern.MatchString(id) {
-		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+	id, ok := incidentParam(c)
+	if !ok {
 		return
 	}
 	var bad []FieldError
@@ -140,9 +140,8 @@ func (s *Server) sendNotices(c *gin.Context) {
 // retryNotices handles POST /v1/incidents/{id}/notices/retry: failed
 // notices go back to pending and a send run takes them.
 func (s *Server) retryNotices(c *gin.Context) {
-	id := c.Param("id")
-	if !incidentIDPattern.MatchString(id) {
-		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+	id, ok := incidentParam(c)
+	if !ok {
 		return
 	}
 	moved, err := s.store.RetryFailedNotices(c.Request.Context(), id, workflows.NoticeKindCustomer)
@@ -158,5 +157,16 @@ func (s *Server) retryNotices(c *gin.Context) {
 		problem(c, http.StatusConflict, "incident "+id+" has no failed notices to retry")
 		return
 	}
-	s.update(c, workflows.UpdateSendNotices, workflows.SendNotices{Actor: actor(c)}, http.StatusAccepted)
+	// The notices are pending now whatever the workflow answers: a run in
+	// progress sweeps them up at its end, so that is no failure.
+	st, err := s.sendUpdate(c.Request.Context(), id, workflows.UpdateSendNotices, "retry-"+uuid.NewString(), workflows.SendNotices{Actor: actor(c)})
+	if err != nil {
+		if r, ok := refusal(id, err); ok && r.Status == http.StatusConflict && r.Detail == workflows.NoticeRunInProgress {
+			c.JSON(http.StatusAccepted, gin.H{"moved": moved, "detail": "a notice run is in progress; it sends these before it ends"})
+			return
+		}
+		s.updateError(c, id, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"moved": moved, "incident": st})
 }

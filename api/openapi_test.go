@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"gopkg.in/yaml.v3"
 )
 
@@ -72,4 +73,4 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 
 type outboxStub struct{}
 
-func (outboxStub) Messages() any { return nil }
+func (outboxStub) Messages() []mailcatcher.Message { return nil }

@@ -34,9 +34,8 @@ type outreachTask struct {
 
 // listOutreach handles GET /v1/incidents/{id}/outreach[?status=open|done].
 func (s *Server) listOutreach(c *gin.Context) {
-	id := c.Param("id")
-	if !incidentIDPattern.MatchString(id) {
-		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+	id, ok := incidentParam(c)
+	if !ok {
 		return
 	}
 	status := c.Query("status")

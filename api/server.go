@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
@@ -30,7 +31,7 @@ type Playbooks interface {
 
 // Outbox lists what the dev SMTP catcher received.
 type Outbox interface {
-	Messages() any
+	Messages() []mailcatcher.Message // newest first
 }
 
 // Deps are the API's collaborators.

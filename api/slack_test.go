@@ -21,7 +21,12 @@ const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 // slackAPI is the API with Slack on, no Temporal: every case here must be
 // refused or answered before a workflow is touched (a nil client would
 // panic into a 500).
-func slackAPI(t *testing.T) (*httptest.Server, *slacktest.Server, store.Store) {
+func slackAPI(t testing.TB) (*httptest.Server, *slacktest.Server, store.Store) {
+	return slackAPIFor(t, "URESP001=responder,UVIEW001=viewer,ann@example.com=legal")
+}
+
+// slackAPIFor is slackAPI with the given BREACHFLOW_SLACK_USERS.
+func slackAPIFor(t testing.TB, userSpec string) (*httptest.Server, *slacktest.Server, store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite://"+t.TempDir()+"/app.db")
@@ -38,7 +43,7 @@ func slackAPI(t *testing.T) (*httptest.Server, *slacktest.Server, store.Store) {
 	}
 	fake := slacktest.New(t)
 	fake.AddUser("U0000ANN", "ann@example.com")
-	users, err := slack.ParseUsers("URESP001=responder,UVIEW001=viewer,ann@example.com=legal")
+	users, err := slack.ParseUsers(userSpec)
 	if err != nil {
 		t.Fatal(err)
 	}

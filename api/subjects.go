@@ -27,9 +27,8 @@ const importBatch = 1000
 // de-duplication) and upserted in batches. The counts per jurisdiction
 // become the incident's `affected` fact, so the clocks follow the import.
 func (s *Server) importSubjects(c *gin.Context) {
-	id := c.Param("id")
-	if !incidentIDPattern.MatchString(id) {
-		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+	id, ok := incidentParam(c)
+	if !ok {
 		return
 	}
 	if s.keys == nil || len(s.subjectKey) < 32 {

@@ -92,6 +92,9 @@ type NotifyResult struct {
 	Tally   NoticeTally `json:"tally"`
 	Batches int         `json:"batches"`
 	Runs    int         `json:"runs"`
+	// Sweeps counts the passes over every subject made for notices a
+	// crashed batch left behind that no retry of that batch took back.
+	Sweeps int `json:"sweeps"`
 }
 
 // NoticeRun is one send run as the incident records it.
@@ -203,7 +206,7 @@ func NotifyCustomers(ctx workflow.Context, in *NotifyInput) (*NotifyResult, erro
 	if tally.Pending+tally.Sending > 0 && lastErr != nil {
 		workflow.GetLogger(ctx).Error("notices left unsent", "pending", tally.Pending, "sending", tally.Sending, "error", lastErr)
 	}
-	return &NotifyResult{Tally: tally, Batches: in.Batches, Runs: in.Runs}, nil
+	return &NotifyResult{Tally: tally, Batches: in.Batches, Runs: in.Runs, Sweeps: in.Sweep}, nil
 }
 
 func positive(v, def int) int {
@@ -326,6 +329,9 @@ func (w *incident) finishNotices(ctx workflow.Context, id, stepID string, res *N
 	}
 }
 
+// NoticeRunInProgress is send_notices' refusal while a run is going.
+const NoticeRunInProgress = "a notice run is already in progress"
+
 // SendNotices asks for another send run: after more customers were
 // imported, or after failed notices were put back to pending.
 type SendNotices struct {
@@ -341,7 +347,7 @@ func (w *incident) validateSendNotices(_ workflow.Context, in SendNotices) error
 		return reject(ErrConflict, "no customer-notice step is ready: the notice must be approved first")
 	}
 	if w.noticesRunning() {
-		return reject(ErrConflict, "a notice run is already in progress")
+		return reject(ErrConflict, NoticeRunInProgress)
 	}
 	return nil
 }

@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
-	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
-	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
 	"github.com/breachflow/breachflow/workflows"
@@ -33,20 +30,9 @@ import (
 // server's reply and no address; the temporary one is sent on a retry.
 func TestFanOutSendsEachNoticeOnce(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "bf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	key, _ := codec.NewKey("k1")
-	kr, _ := codec.ParseKeys(key)
 	const id, n = "BR-FANOUT", 1000
-	if _, _, err := st.CreateIncident(ctx, store.Incident{ID: id, PlaybookID: "customer-data-breach", PlaybookVersion: 1, Severity: "high", CreatedBy: "rita"}); err != nil {
-		t.Fatal(err)
-	}
+	f := newFixture(t, id)
+	st, kr := f.st, f.kr
 	var csv strings.Builder
 	csv.WriteString("external_id,name,email,locale,country,subdivision\n")
 	for i := range n {
@@ -59,17 +45,7 @@ func TestFanOutSendsEachNoticeOnce(t *testing.T) {
 		}
 		fmt.Fprintf(&csv, "C%d,Customer %d,%s,%s,US,US-CA\n", i, i, addr, []string{"en", "zh-CN"}[i%2])
 	}
-	var recs []store.SubjectRecord
-	if _, err := subjects.Import(strings.NewReader(csv.String()), subjects.Options{}, func(s subjects.Subject) error {
-		r, err := subjects.Seal(id, s, kr, []byte("0123456789abcdef0123456789abcdef"))
-		recs = append(recs, r)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := st.UpsertSubjects(ctx, id, recs); err != nil {
-		t.Fatal(err)
-	}
+	f.importCSV(t, csv.String())
 
 	catcher, err := mailcatcher.Start("127.0.0.1:0", 2*n)
 	if err != nil {

@@ -156,8 +156,12 @@ func (s *Sender) mark(ctx context.Context, ids []int64, at time.Time) error {
 func (s *Sender) rangeIDs(ctx context.Context, in workflows.NoticeBatch) ([]int64, error) {
 	var out []int64
 	after := in.Range.After
+	limit := min(store.MaxNoticeBatch, store.MaxSubjectPage)
+	if in.Range.Count > 0 {
+		limit = min(limit, in.Range.Count) // usually one query: ids are only ever added after Through
+	}
 	for after < in.Range.Through {
-		page, err := s.Store.ListSubjectIDs(ctx, in.IncidentID, after, min(store.MaxNoticeBatch, store.MaxSubjectPage))
+		page, err := s.Store.ListSubjectIDs(ctx, in.IncidentID, after, limit)
 		if err != nil {
 			return nil, fmt.Errorf("list subjects: %w", err)
 		}

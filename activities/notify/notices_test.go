@@ -3,15 +3,12 @@ package notify
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
-	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
-	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
 	"github.com/breachflow/breachflow/workflows"
@@ -26,36 +23,13 @@ import (
 // "sending" by a crash is resent with the same Message-ID.
 func TestSendNoticeBatchOnceEach(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "bf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	key, _ := codec.NewKey("k1")
-	kr, _ := codec.ParseKeys(key)
-	hmacKey := []byte("0123456789abcdef0123456789abcdef")
 	const id = "BR-NOTICE"
-	if _, _, err := st.CreateIncident(ctx, store.Incident{ID: id, PlaybookID: "customer-data-breach", PlaybookVersion: 1, Severity: "high", CreatedBy: "rita"}); err != nil {
-		t.Fatal(err)
-	}
-	csv := "external_id,name,email,locale,country,subdivision,tier\n" +
-		"A,Ann <b>Lee</b>,ann@example.com,en,US,US-CA,low\n" +
-		"B,李雷,lilei@example.cn,zh-CN,CN,,high\n" +
-		"C,Carl,carl@example.de,de,DE,,medium\n"
-	var recs []store.SubjectRecord
-	if _, err := subjects.Import(strings.NewReader(csv), subjects.Options{}, func(s subjects.Subject) error {
-		r, err := subjects.Seal(id, s, kr, hmacKey)
-		recs = append(recs, r)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := st.UpsertSubjects(ctx, id, recs); err != nil {
-		t.Fatal(err)
-	}
+	f := newFixture(t, id)
+	st, kr := f.st, f.kr
+	f.importCSV(t, "external_id,name,email,locale,country,subdivision,tier\n"+
+		"A,Ann <b>Lee</b>,ann@example.com,en,US,US-CA,low\n"+
+		"B,李雷,lilei@example.cn,zh-CN,CN,,high\n"+
+		"C,Carl,carl@example.de,de,DE,,medium\n")
 	ids, err := st.ListSubjectIDs(ctx, id, 0, 100)
 	if err != nil || len(ids) != 3 {
 		t.Fatalf("subject ids %v, %v", ids, err)
@@ -130,17 +104,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 
 	// A crash mid-batch leaves a notice "sending": the next run resends it
 	// with the same Message-ID, and nothing already sent goes again.
-	var late []store.SubjectRecord
-	if _, err := subjects.Import(strings.NewReader("external_id,email,locale,country\nD,dee@example.com,en,FR\n"), subjects.Options{}, func(s subjects.Subject) error {
-		r, err := subjects.Seal(id, s, kr, hmacKey)
-		late = append(late, r)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := st.UpsertSubjects(ctx, id, late); err != nil {
-		t.Fatal(err)
-	}
+	f.importCSV(t, "external_id,email,locale,country\nD,dee@example.com,en,FR\n")
 	all, _ := st.ListSubjectIDs(ctx, id, 0, 100)
 	d := all[len(all)-1]
 	if _, err := st.EnsureNotices(ctx, id, workflows.NoticeKindCustomer, all, func(sid int64) string { return MessageID(id, workflows.NoticeKindCustomer, sid) }); err != nil {

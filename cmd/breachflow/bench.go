@@ -266,16 +266,23 @@ func pipeline(ctx context.Context, sink *mailcatcher.Catcher, o benchOptions) (*
 		return nil, err
 	}
 	defer stack.Stop()
-	api := benchAPI{base: "http://" + stack.httpAddr, token: stack.token}
+	api := &incidentAPI{base: "http://" + stack.httpAddr, token: stack.token, http: &http.Client{Timeout: time.Minute}}
+	call := func(req apiRequest, out any) error {
+		raw, err := api.do(ctx, req)
+		if err != nil || out == nil {
+			return err
+		}
+		return json.Unmarshal(raw, out)
+	}
 
 	var inc struct {
 		ID string `json:"id"`
 	}
-	if err := api.call("POST", "/v1/incidents", "application/json", map[string]any{
+	if err := call(apiRequest{method: "POST", path: "/v1/incidents", body: map[string]any{
 		"playbook": "bench-notices", "title": "Notice benchmark", "severity": "high",
 		"aware_at": time.Now().UTC().Add(-time.Hour).Format(time.RFC3339), "data_categories": []string{"contact"},
 		"jurisdictions": []string{"US-CA"},
-	}, &inc); err != nil {
+	}}, &inc); err != nil {
 		return nil, fmt.Errorf("launch: %w", err)
 	}
 	var csv bytes.Buffer
@@ -286,18 +293,18 @@ func pipeline(ctx context.Context, sink *mailcatcher.Catcher, o benchOptions) (*
 	before := sink.Total()
 	run := &pipelineRun{}
 	start := time.Now()
-	if err := api.call("POST", "/v1/incidents/"+inc.ID+"/subjects", "text/csv", csv.Bytes(), nil); err != nil {
+	if err := call(apiRequest{method: "POST", path: "/v1/incidents/" + inc.ID + "/subjects", upload: &csv, contentType: "text/csv"}, nil); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	run.imported = time.Since(start)
 	start = time.Now()
-	if err := api.call("POST", "/v1/incidents/"+inc.ID+"/steps/approve-notice/decide", "application/json",
-		map[string]any{"decision": "approve"}, nil); err != nil {
+	if err := call(apiRequest{method: "POST", path: "/v1/incidents/" + inc.ID + "/steps/approve-notice/decide",
+		body: map[string]any{"decision": "approve"}}, nil); err != nil {
 		return nil, fmt.Errorf("approve: %w", err)
 	}
 	for {
 		var st workflows.Status
-		if err := api.call("GET", "/v1/incidents/"+inc.ID, "", nil, &st); err != nil {
+		if err := call(apiRequest{method: "GET", path: "/v1/incidents/" + inc.ID}, &st); err != nil {
 			return nil, err
 		}
 		if len(st.Notices) > 0 && st.Notices[0].FinishedAt != nil {
@@ -322,42 +329,4 @@ func pipeline(ctx context.Context, sink *mailcatcher.Catcher, o benchOptions) (*
 		run.runs, run.batches = res.Runs, res.Batches
 	}
 	return run, nil
-}
-
-type benchAPI struct{ base, token string }
-
-func (a benchAPI) call(method, path, contentType string, body, out any) error {
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, a.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
-	}
-	if out != nil {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
 }

@@ -155,16 +155,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	eventually(t, 30*time.Second, "gdpr-art33 on the deadline index", func() bool {
 		return onBoard(id, "gdpr-art33") && onBoard(other, "gdpr-art33") && onBoard(late, "gdpr-art33")
 	})
-	stepStateOf := func(id, step string) string {
-		_, st := api.do("GET", "/v1/incidents/"+id, viewer, nil, nil)
-		for _, s := range st["steps"].([]any) {
-			if m := s.(map[string]any); m["id"] == step {
-				return fmt.Sprint(m["state"])
-			}
-		}
-		return ""
-	}
-	stepState := func(step string) string { return stepStateOf(id, step) }
+	stepState := func(step string) string { return api.stepState(viewer, id, step) }
 	eventually(t, 30*time.Second, "triage ready", func() bool { return stepState("triage") == "ready" })
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
@@ -315,7 +306,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if os.Getenv("BREACHFLOW_WRITE_SCREENSHOTS") == "1" {
 		// The picture is of the other incident: its 72-hour clock is still
 		// running, five hours from the deadline.
-		eventually(t, 30*time.Second, "triage ready on "+other, func() bool { return stepStateOf(other, "triage") == "ready" })
+		eventually(t, 30*time.Second, "triage ready on "+other, func() bool { return api.stepState(viewer, other, "triage") == "ready" })
 		base := "/v1/incidents/" + other
 		if code, body := api.do("POST", base+"/steps/triage/complete", responder, map[string]any{"note": "Ransom note confirmed; servers isolated"}, nil); code != 200 {
 			t.Fatalf("complete triage on %s: %d %v", other, code, body)

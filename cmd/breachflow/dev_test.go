@@ -58,6 +58,19 @@ type apiClient struct {
 	base string
 }
 
+// stepState is the state of a step of an incident, as the API shows it.
+func (c apiClient) stepState(token, id, step string) string {
+	c.t.Helper()
+	_, st := c.do("GET", "/v1/incidents/"+id, token, nil, nil)
+	steps, _ := st["steps"].([]any)
+	for _, s := range steps {
+		if m := s.(map[string]any); m["id"] == step {
+			return fmt.Sprint(m["state"])
+		}
+	}
+	return ""
+}
+
 func (c apiClient) do(method, path, token string, body any, hdr map[string]string) (int, map[string]any) {
 	c.t.Helper()
 	var rd io.Reader

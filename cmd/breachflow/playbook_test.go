@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/store"
+	"github.com/emersion/go-smtp"
+	"github.com/jordan-wright/email"
 )
 
 // TestCustomerDataBreachThroughAPI drives the customer-data-breach playbook
@@ -42,17 +45,7 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	id := inc["id"].(string)
 	base := "/v1/incidents/" + id
 
-	stepState := func(step string) string {
-		_, st := c.do("GET", base, viewer, nil, nil)
-		steps, _ := st["steps"].([]any)
-		for _, s := range steps {
-			m := s.(map[string]any)
-			if m["id"] == step {
-				return fmt.Sprint(m["state"])
-			}
-		}
-		return ""
-	}
+	stepState := func(step string) string { return c.stepState(viewer, id, step) }
 	waitReady := func(step string) {
 		t.Helper()
 		eventually(t, 30*time.Second, step+" ready", func() bool { return stepState(step) == "ready" })
@@ -183,6 +176,13 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if code, _ := c.do("GET", base+"/outreach", viewer, nil, nil); code != 403 {
 		t.Fatalf("viewer reading the call list: %d, want 403", code)
 	}
+	// One mailbox is full for good (550) during the send.
+	stack.mail.Refuse(func(rcpt string) error {
+		if rcpt == "c42@example.com" {
+			return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 2, 2}, Message: "mailbox " + rcpt + " full"}
+		}
+		return nil
+	})
 	taskPath := fmt.Sprintf("%s/outreach/%d/done", base, int64(task["id"].(float64)))
 	code, done := c.do("POST", taskPath, responder, map[string]any{"note": "called, talking points given"}, nil)
 	if code != 200 || done["step_completed"] != true || done["open"].(float64) != 0 {
@@ -192,19 +192,30 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 		t.Fatal("the last call did not complete the outreach step")
 	}
 	// Approved and past outreach: the step sends every notice by itself,
-	// once each, and completes when all are out.
+	// once each, and completes when every notice is settled.
 	eventually(t, 90*time.Second, "customer-notices completed by the send run", func() bool { return stepState("customer-notices") == "done" })
-	_, sent := c.do("GET", base+"/notices?status=sent&limit=10000", viewer, nil, nil)
-	if n := len(sent["notices"].([]any)); n != 503 {
-		t.Fatalf("%d notices sent, want 503", n)
+	countSent := func() int {
+		_, sent := c.do("GET", base+"/notices?status=sent&limit=10000", viewer, nil, nil)
+		return len(sent["notices"].([]any))
 	}
-	_, report := c.do("GET", base+"/notices/report", viewer, nil, nil)
-	rows := map[string]float64{}
-	for _, r := range report["delivery"].(map[string]any)["jurisdictions"].([]any) {
-		row := r.(map[string]any)
-		rows[row["jurisdiction"].(string)] = row["sent"].(float64)
+	if n := countSent(); n != 502 {
+		t.Fatalf("%d notices sent, want 502 (one bounced)", n)
 	}
-	if rows["US-CA"] != 501 || rows["DE"] != 2 {
+	_, failed := c.do("GET", base+"/notices?status=failed", viewer, nil, nil)
+	fl := failed["notices"].([]any)
+	if len(fl) != 1 || !strings.Contains(fl[0].(map[string]any)["last_error"].(string), "552") || strings.Contains(fl[0].(map[string]any)["last_error"].(string), "@") {
+		t.Fatalf("failed notices = %v, want one with the 552 reply and no address", fl)
+	}
+	report := func() map[string]map[string]any {
+		_, rep := c.do("GET", base+"/notices/report", viewer, nil, nil)
+		rows := map[string]map[string]any{}
+		for _, r := range rep["delivery"].(map[string]any)["jurisdictions"].([]any) {
+			row := r.(map[string]any)
+			rows[row["jurisdiction"].(string)] = row
+		}
+		return rows
+	}
+	if rows := report(); rows["US-CA"]["sent"] != 500.0 || rows["US-CA"]["failed"] != 1.0 || rows["DE"]["sent"] != 2.0 {
 		t.Fatalf("delivery report per jurisdiction = %v", rows)
 	}
 	customerMail := func() map[string]int {
@@ -216,40 +227,55 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 		}
 		return seen
 	}
-	seen := customerMail()
-	if len(seen) != 503 {
-		t.Fatalf("the SMTP peer saw %d distinct customer Message-IDs, want 503", len(seen))
-	}
-	for mid, n := range seen {
-		if n != 1 {
-			t.Fatalf("%s delivered %d times", mid, n)
+	onceEach := func(want int) {
+		t.Helper()
+		seen := customerMail()
+		if len(seen) != want {
+			t.Fatalf("the SMTP peer saw %d distinct customer Message-IDs, want %d", len(seen), want)
+		}
+		for mid, n := range seen {
+			if n != 1 {
+				t.Fatalf("%s delivered %d times", mid, n)
+			}
 		}
 	}
-	var formula string
+	onceEach(502)
+	// The customer whose name is a spreadsheet formula gets it as text:
+	// escaped in the HTML part, as written in the plain-text part.
+	var formula *email.Email
 	for _, m := range stack.mail.All() {
 		if len(m.To) == 1 && m.To[0] == "dirk@example.de" {
-			formula = string(m.Raw)
+			if formula, err = email.NewEmailFromReader(bytes.NewReader(m.Raw)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	if formula == "" || strings.Contains(formula, `href="http://evil`) || strings.Contains(formula, `href=3D"http://evil`) {
-		t.Fatalf("the notice to the customer whose name is a formula is missing or carries a live link")
+	if formula == nil || !strings.Contains(string(formula.HTML), "=HYPERLINK(&#34;http://evil&#34;)") ||
+		!strings.Contains(string(formula.Text), `=HYPERLINK("http://evil")`) {
+		t.Fatalf("the notice to the customer named by a formula is missing or does not carry the name as escaped text")
 	}
-	// Another run sends nothing new; with nothing failed there is nothing to retry.
+	// Another run sends nothing new.
 	if code, body := c.do("POST", base+"/notices/send", responder, nil, nil); code != 202 {
 		t.Fatalf("another send run: %d %v", code, body)
 	}
-	eventually(t, 60*time.Second, "second run finished", func() bool {
-		_, st := c.do("GET", base, viewer, nil, nil)
-		runs, _ := st["notice_runs"].([]any)
-		return len(runs) == 2 && runs[1].(map[string]any)["finished_at"] != nil
-	})
-	if again := customerMail(); len(again) != 503 || stack.mail.Total() < 503 {
-		t.Fatalf("after a second run the peer saw %d Message-IDs", len(again))
-	}
-	for _, n := range customerMail() {
-		if n != 1 {
-			t.Fatal("a second run sent a notice again")
+	runFinished := func(n int) func() bool {
+		return func() bool {
+			_, st := c.do("GET", base, viewer, nil, nil)
+			runs, _ := st["notice_runs"].([]any)
+			return len(runs) == n && runs[n-1].(map[string]any)["finished_at"] != nil
 		}
+	}
+	eventually(t, 60*time.Second, "second run finished", runFinished(2))
+	onceEach(502)
+	// The mailbox is emptied: a retry sends the one failed notice, once.
+	stack.mail.Refuse(nil)
+	if code, body := c.do("POST", base+"/notices/retry", responder, nil, nil); code != 202 || body["moved"] != 1.0 {
+		t.Fatalf("retry: %d %v", code, body)
+	}
+	eventually(t, 60*time.Second, "retry run finished", runFinished(3))
+	onceEach(503)
+	if n := countSent(); n != 503 {
+		t.Fatalf("%d notices sent after the retry, want 503", n)
 	}
 	if code, _ := c.do("POST", base+"/notices/retry", responder, nil, nil); code != 409 {
 		t.Fatalf("retry with nothing failed: %d, want 409", code)

@@ -236,17 +236,7 @@ func (h *slackDev) status(id string) map[string]any {
 }
 
 // stepState is the state of step of incident id over the API.
-func (h *slackDev) stepState(id, step string) string {
-	_, st := h.api.do("GET", "/v1/incidents/"+id, h.admin, nil, nil)
-	steps, _ := st["steps"].([]any)
-	for _, s := range steps {
-		m := s.(map[string]any)
-		if m["id"] == step {
-			return fmt.Sprint(m["state"])
-		}
-	}
-	return ""
-}
+func (h *slackDev) stepState(id, step string) string { return h.api.stepState(h.admin, id, step) }
 
 // card is the message of the room of id under key, found by its metadata.
 func (h *slackDev) card(channel, id, key string) []slacktest.Message {

@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net"
 	"net/mail"
+	"slices"
 	"sync"
 	"time"
 
@@ -99,12 +100,11 @@ func (c *Catcher) All() []Message {
 	return append([]Message(nil), c.messages...)
 }
 
-// Messages implements the API's outbox listing: headers only, newest first.
-func (c *Catcher) Messages() any {
+// Messages implements the API's outbox listing: newest first (Raw is
+// never encoded).
+func (c *Catcher) Messages() []Message {
 	all := c.All()
-	for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
-		all[i], all[j] = all[j], all[i]
-	}
+	slices.Reverse(all)
 	return all
 }
 
