@@ -266,5 +266,7 @@ func (s *Server) readyz(c *gin.Context) {
 }
 
 func (s *Server) devOutbox(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"messages": s.outbox.Messages()})
+	// Customer notices land here too: recipients are masked as on the
+	// dashboard's outbox, and bodies are never served.
+	c.JSON(http.StatusOK, gin.H{"messages": outboxRows(s.outbox.Messages())})
 }

@@ -277,6 +277,11 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if n := countSent(); n != 503 {
 		t.Fatalf("%d notices sent after the retry, want 503", n)
 	}
+	// The dev outbox lists the notices without giving out the addresses.
+	if code, out := c.do("GET", "/dev/outbox", responder, nil, nil); code != 200 || strings.Contains(fmt.Sprint(out), "dora@example.de") ||
+		!strings.Contains(fmt.Sprint(out), "d…@example.de") {
+		t.Fatalf("dev outbox: %d, want the customers' addresses masked", code)
+	}
 	if code, _ := c.do("POST", base+"/notices/retry", responder, nil, nil); code != 409 {
 		t.Fatalf("retry with nothing failed: %d, want 409", code)
 	}
