@@ -4,47 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 )
 
 // The store side of the customer-notice fan-out. The batch activity that
 // renders and sends lives in activities/notify (it needs the templates);
 // these two need only the store.
-
-// NoticePage asks PrepareNotices for the next page of subjects.
-type NoticePage struct {
-	IncidentID string `json:"incident_id"`
-	Kind       string `json:"kind"`
-	After      int64  `json:"after"` // subject id cursor
-	Limit      int    `json:"limit"` // subjects in the page
-	Batch      int    `json:"batch"` // subjects per range
-}
-
-// NoticeRange is the subjects after After up to and including Through;
-// Count is how many there were when the range was cut.
-type NoticeRange struct {
-	After   int64 `json:"after"`
-	Through int64 `json:"through"`
-	Count   int   `json:"count,omitempty"`
-}
-
-// PreparedPage is a page of subjects whose notices exist, cut into ranges.
-type PreparedPage struct {
-	Ranges  []NoticeRange `json:"ranges"`
-	Next    int64         `json:"next"`    // the cursor for the next page
-	Done    bool          `json:"done"`    // no subject after this page
-	Created int           `json:"created"` // notices created for this page
-}
-
-// NoticeTally counts an incident's notices of one kind by status.
-type NoticeTally struct {
-	Pending    int `json:"pending"`
-	Sending    int `json:"sending"`
-	Sent       int `json:"sent"`
-	Failed     int `json:"failed"`
-	Suppressed int `json:"suppressed"`
-	Total      int `json:"total"`
-}
 
 // MessageID is the deterministic Message-ID of one notice: the same for
 // every attempt, so a receiver can drop a repeat.
@@ -56,13 +22,13 @@ func MessageID(incidentID, kind string, subjectID int64) string {
 // the cursor, makes sure each has a pending notice of the kind (existing
 // ones, sent or not, are left alone), and cuts the page into ranges of
 // in.Batch subjects. Only ids cross into the workflow.
-func (a *Activities) PrepareNotices(ctx context.Context, in NoticePage) (*PreparedPage, error) {
+func (a *Activities) PrepareNotices(ctx context.Context, in breach.NoticePage) (*breach.PreparedPage, error) {
 	limit := min(max(in.Limit, 1), store.MaxNoticeBatch, store.MaxSubjectPage)
 	ids, err := a.Store.ListSubjectIDs(ctx, in.IncidentID, in.After, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list subjects: %w", err)
 	}
-	out := &PreparedPage{Next: in.After, Done: len(ids) < limit}
+	out := &breach.PreparedPage{Next: in.After, Done: len(ids) < limit}
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -78,7 +44,7 @@ func (a *Activities) PrepareNotices(ctx context.Context, in NoticePage) (*Prepar
 	for start := 0; start < len(ids); start += batch {
 		end := min(start+batch, len(ids))
 		through := ids[end-1]
-		out.Ranges = append(out.Ranges, NoticeRange{After: after, Through: through, Count: end - start})
+		out.Ranges = append(out.Ranges, breach.NoticeRange{After: after, Through: through, Count: end - start})
 		after = through
 	}
 	out.Next = after
@@ -86,12 +52,12 @@ func (a *Activities) PrepareNotices(ctx context.Context, in NoticePage) (*Prepar
 }
 
 // CountNotices counts the incident's notices of kind by status.
-func (a *Activities) CountNotices(ctx context.Context, incidentID, kind string) (*NoticeTally, error) {
+func (a *Activities) CountNotices(ctx context.Context, incidentID, kind string) (*breach.NoticeTally, error) {
 	counts, err := a.Store.NoticeCounts(ctx, incidentID, kind)
 	if err != nil {
 		return nil, fmt.Errorf("count notices: %w", err)
 	}
-	var t NoticeTally
+	var t breach.NoticeTally
 	for _, byStatus := range counts {
 		t.Pending += byStatus[store.NoticePending]
 		t.Sending += byStatus[store.NoticeSending]
@@ -103,28 +69,21 @@ func (a *Activities) CountNotices(ctx context.Context, incidentID, kind string) 
 	return &t, nil
 }
 
-// OutreachTally counts an incident's outreach tasks.
-type OutreachTally struct {
-	Created int `json:"created"`
-	Open    int `json:"open"`
-	Done    int `json:"done"`
-}
-
 // CreateOutreachTasks opens one task per high-tier customer without one,
 // for their account manager; it answers counts only.
-func (a *Activities) CreateOutreachTasks(ctx context.Context, incidentID string) (*OutreachTally, error) {
+func (a *Activities) CreateOutreachTasks(ctx context.Context, incidentID string) (*breach.OutreachTally, error) {
 	created, open, done, err := a.Store.CreateOutreachTasks(ctx, incidentID)
 	if err != nil {
 		return nil, fmt.Errorf("create outreach tasks: %w", err)
 	}
-	return &OutreachTally{Created: created, Open: open, Done: done}, nil
+	return &breach.OutreachTally{Created: created, Open: open, Done: done}, nil
 }
 
 // CountOutreach counts an incident's open and done outreach tasks.
-func (a *Activities) CountOutreach(ctx context.Context, incidentID string) (*OutreachTally, error) {
+func (a *Activities) CountOutreach(ctx context.Context, incidentID string) (*breach.OutreachTally, error) {
 	open, done, err := a.Store.OutreachCounts(ctx, incidentID)
 	if err != nil {
 		return nil, fmt.Errorf("count outreach tasks: %w", err)
 	}
-	return &OutreachTally{Open: open, Done: done}, nil
+	return &breach.OutreachTally{Open: open, Done: done}, nil
 }

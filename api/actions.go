@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
@@ -18,9 +19,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 )
 
-func actor(c *gin.Context) workflows.Actor {
+func actor(c *gin.Context) breach.Actor {
 	t := caller(c)
-	return workflows.Actor{Name: t.Name, Role: t.Role}
+	return breach.Actor{Name: t.Name, Role: t.Role}
 }
 
 // update sends a human action to the incident's workflow as an Update and
@@ -50,7 +51,7 @@ func (s *Server) update(c *gin.Context, name string, arg any, okStatus int) {
 // sendUpdate sends one Update and waits for its answer. Every surface
 // (REST, dashboard, Slack) acts through it, so the workflow's validators
 // judge every human action the same way.
-func (s *Server) sendUpdate(ctx context.Context, id, name, key string, arg any) (*workflows.Status, error) {
+func (s *Server) sendUpdate(ctx context.Context, id, name, key string, arg any) (*breach.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
@@ -63,7 +64,7 @@ func (s *Server) sendUpdate(ctx context.Context, id, name, key string, arg any) 
 	if err != nil {
 		return nil, err
 	}
-	var st workflows.Status
+	var st breach.Status
 	if err := h.Get(ctx, &st); err != nil {
 		return nil, err
 	}
@@ -86,15 +87,15 @@ func refusal(id string, err error) (r Refusal, ok bool) {
 	switch {
 	case errors.As(err, &app):
 		switch app.Type() {
-		case workflows.ErrForbidden:
+		case breach.ErrForbidden:
 			return Refusal{Status: http.StatusForbidden, Detail: app.Message()}, true
-		case workflows.ErrNotFound:
+		case breach.ErrNotFound:
 			return Refusal{Status: http.StatusNotFound, Detail: app.Message()}, true
-		case workflows.ErrConflict:
+		case breach.ErrConflict:
 			return Refusal{Status: http.StatusConflict, Detail: app.Message()}, true
-		case workflows.ErrInvalid:
+		case breach.ErrInvalid:
 			return Refusal{Status: http.StatusUnprocessableEntity, Detail: app.Message()}, true
-		case workflows.ErrBlocked:
+		case breach.ErrBlocked:
 			var blockers []string
 			_ = app.Details(&blockers)
 			if blockers == nil {
@@ -136,7 +137,7 @@ func (s *Server) completeStep(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
-	s.update(c, workflows.UpdateCompleteStep, workflows.CompleteStep{Actor: actor(c), Step: c.Param("step"),
+	s.update(c, workflows.UpdateCompleteStep, breach.CompleteStep{Actor: actor(c), Step: c.Param("step"),
 		Note: req.Note, Evidence: req.Evidence}, http.StatusOK)
 }
 
@@ -155,7 +156,7 @@ func (s *Server) decideStep(c *gin.Context) {
 			FieldError{Field: "decision", Message: "approve or reject"})
 		return
 	}
-	s.update(c, workflows.UpdateDecide, workflows.Decide{Actor: actor(c), Step: c.Param("step"),
+	s.update(c, workflows.UpdateDecide, breach.Decide{Actor: actor(c), Step: c.Param("step"),
 		Decision: req.Decision, Reason: req.Reason}, http.StatusOK)
 }
 
@@ -186,7 +187,7 @@ func (s *Server) patchIncident(c *gin.Context) {
 	now := s.now()
 	var errs []FieldError
 	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
-	out := workflows.PatchFacts{Actor: actor(c)}
+	out := breach.PatchFacts{Actor: actor(c)}
 	set := func(name string) { out.Set = append(out.Set, name) }
 	times := []struct {
 		name string
@@ -223,8 +224,8 @@ func (s *Server) patchIncident(c *gin.Context) {
 	}
 	if req.Severity != nil {
 		set("severity")
-		if !slices.Contains(workflows.Severities, *req.Severity) {
-			bad("severity", "one of "+strings.Join(workflows.Severities, ", "))
+		if !slices.Contains(breach.Severities, *req.Severity) {
+			bad("severity", "one of "+strings.Join(breach.Severities, ", "))
 		}
 		out.Severity = *req.Severity
 	}
@@ -262,7 +263,7 @@ func (s *Server) patchIncident(c *gin.Context) {
 		problem(c, http.StatusUnprocessableEntity, "nothing to change: send at least one fact")
 		return
 	}
-	if req.Risk != nil && !store.RoleSatisfies(caller(c).Role, store.RoleLegal) {
+	if req.Risk != nil && !breach.RoleSatisfies(caller(c).Role, breach.RoleLegal) {
 		problem(c, http.StatusForbidden, "the risk level is legal's decision: it needs the legal role")
 		return
 	}
@@ -291,7 +292,7 @@ func (s *Server) addRemediation(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
-	in := workflows.AddRemediation{Actor: actor(c), Title: req.Title, Owner: req.Owner}
+	in := breach.AddRemediation{Actor: actor(c), Title: req.Title, Owner: req.Owner}
 	if strings.TrimSpace(req.Title) == "" {
 		problem(c, http.StatusUnprocessableEntity, "title is required", FieldError{Field: "title", Message: "required"})
 		return
@@ -317,7 +318,7 @@ func (s *Server) completeRemediation(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
-	s.update(c, workflows.UpdateCompleteRemediation, workflows.CompleteRemediation{Actor: actor(c), ID: c.Param("rid"), Evidence: req.Evidence}, http.StatusOK)
+	s.update(c, workflows.UpdateCompleteRemediation, breach.CompleteRemediation{Actor: actor(c), ID: c.Param("rid"), Evidence: req.Evidence}, http.StatusOK)
 }
 
 type fileRequest struct {
@@ -346,7 +347,7 @@ func (s *Server) fileObligation(c *gin.Context) {
 		problem(c, http.StatusUnprocessableEntity, "reference is limited to 200 characters, note and delay_reason to 4000")
 		return
 	}
-	s.update(c, workflows.UpdateFileObligation, workflows.FileObligation{Actor: actor(c), Obligation: c.Param("ob"),
+	s.update(c, workflows.UpdateFileObligation, breach.FileObligation{Actor: actor(c), Obligation: c.Param("ob"),
 		FiledAt: at, Reference: req.Reference, Note: req.Note, DelayReason: req.DelayReason, Supplement: req.Supplement}, http.StatusOK)
 }
 
@@ -363,7 +364,7 @@ func (s *Server) waiveObligation(c *gin.Context) {
 		problem(c, http.StatusUnprocessableEntity, "a waiver needs a reason", FieldError{Field: "reason", Message: "required"})
 		return
 	}
-	s.update(c, workflows.UpdateWaiveObligation, workflows.WaiveObligation{Actor: actor(c), Obligation: c.Param("ob"), Reason: req.Reason}, http.StatusOK)
+	s.update(c, workflows.UpdateWaiveObligation, breach.WaiveObligation{Actor: actor(c), Obligation: c.Param("ob"), Reason: req.Reason}, http.StatusOK)
 }
 
 type closeRequest struct {
@@ -375,7 +376,7 @@ func (s *Server) closeIncident(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
-	s.update(c, workflows.UpdateClose, workflows.CloseIncident{Actor: actor(c), Note: req.Note}, http.StatusOK)
+	s.update(c, workflows.UpdateClose, breach.CloseIncident{Actor: actor(c), Note: req.Note}, http.StatusOK)
 }
 
 // AuditEventView is one audit event as the API shows it.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 	"github.com/gin-gonic/gin"
 )
@@ -49,7 +50,7 @@ func require(roles ...string) gin.HandlerFunc {
 // allowed reports whether role satisfies any of roles.
 func allowed(role string, roles []string) bool {
 	for _, r := range roles {
-		if store.RoleSatisfies(role, r) {
+		if breach.RoleSatisfies(role, r) {
 			return true
 		}
 	}

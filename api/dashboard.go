@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/api/web"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
 	"github.com/breachflow/breachflow/workflows"
@@ -66,17 +67,17 @@ func (s *Server) dashboard(r *gin.Engine) {
 	in.GET("/board", d.board)
 	in.GET("/incidents", d.incidents)
 	in.GET("/incidents/:id", d.incident)
-	in.GET("/incidents/:id/obligations/:ob/report", d.dashRequire(store.RoleLegal), d.report)
+	in.GET("/incidents/:id/obligations/:ob/report", d.dashRequire(breach.RoleLegal), d.report)
 	act := in.Group("/incidents/:id", d.checkCSRF)
-	act.POST("/steps/:step/complete", d.dashRequire(store.RoleResponder, store.RoleLegal), d.completeStep)
-	act.POST("/steps/:step/decide", d.dashRequire(store.RoleResponder, store.RoleLegal), d.decide)
-	act.POST("/obligations/:ob/file", d.dashRequire(store.RoleLegal), d.file)
-	act.POST("/obligations/:ob/waive", d.dashRequire(store.RoleLegal), d.waive)
-	act.POST("/remediations", d.dashRequire(store.RoleResponder), d.addRemediation)
-	act.POST("/remediations/:rid/done", d.dashRequire(store.RoleResponder), d.remediationDone)
-	act.POST("/close", d.dashRequire(store.RoleResponder), d.close)
+	act.POST("/steps/:step/complete", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.completeStep)
+	act.POST("/steps/:step/decide", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.decide)
+	act.POST("/obligations/:ob/file", d.dashRequire(breach.RoleLegal), d.file)
+	act.POST("/obligations/:ob/waive", d.dashRequire(breach.RoleLegal), d.waive)
+	act.POST("/remediations", d.dashRequire(breach.RoleResponder), d.addRemediation)
+	act.POST("/remediations/:rid/done", d.dashRequire(breach.RoleResponder), d.remediationDone)
+	act.POST("/close", d.dashRequire(breach.RoleResponder), d.close)
 	if s.outbox != nil {
-		in.GET("/outbox", d.dashRequire(store.RoleResponder, store.RoleLegal), d.outboxPage)
+		in.GET("/outbox", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.outboxPage)
 	}
 }
 
@@ -121,12 +122,12 @@ type pageData struct {
 
 // Can reports whether the signed-in role satisfies role.
 func (p pageData) Can(role string) bool {
-	return p.User != nil && store.RoleSatisfies(p.User.Role, role)
+	return p.User != nil && breach.RoleSatisfies(p.User.Role, role)
 }
 
 // Owns reports whether the signed-in role may act on a step owned by owner.
 func (p pageData) Owns(owner string) bool {
-	return p.User != nil && p.User.Role != store.RoleViewer && store.RoleSatisfies(p.User.Role, owner)
+	return p.User != nil && p.User.Role != breach.RoleViewer && breach.RoleSatisfies(p.User.Role, owner)
 }
 
 func (d *dash) render(c *gin.Context, status int, name, title, nav string, page any) {
@@ -268,8 +269,8 @@ type incidentRow struct {
 
 func (d *dash) incidents(c *gin.Context) {
 	q, errs := d.parseIncidentQuery(c.Query)
-	v := incidentsView{Filter: q, Errors: errs, Statuses: []string{workflows.StatusActive, workflows.StatusClosed},
-		Severity: workflows.Severities}
+	v := incidentsView{Filter: q, Errors: errs, Statuses: []string{breach.StatusActive, breach.StatusClosed},
+		Severity: breach.Severities}
 	for _, p := range d.playbooks.List() {
 		v.Playbooks = append(v.Playbooks, p.ID)
 	}
@@ -306,7 +307,7 @@ func (d *dash) incident(c *gin.Context) {
 
 // loadIncident queries the status of the incident in the path, answering
 // a page itself when there is none or the query fails.
-func (d *dash) loadIncident(c *gin.Context) (*workflows.Status, bool) {
+func (d *dash) loadIncident(c *gin.Context) (*breach.Status, bool) {
 	id := c.Param("id")
 	if !incidentIDPattern.MatchString(id) {
 		d.notFound(c, id)
@@ -410,7 +411,7 @@ func (d *dash) completeStep(c *gin.Context) {
 		}
 	}
 	step := c.Param("step")
-	d.act(c, workflows.UpdateCompleteStep, workflows.CompleteStep{Actor: actor(c), Step: step, Note: note, Evidence: evidence},
+	d.act(c, workflows.UpdateCompleteStep, breach.CompleteStep{Actor: actor(c), Step: step, Note: note, Evidence: evidence},
 		"Step "+step+" completed.")
 }
 
@@ -421,7 +422,7 @@ func (d *dash) decide(c *gin.Context) {
 		return
 	}
 	step := c.Param("step")
-	d.act(c, workflows.UpdateDecide, workflows.Decide{Actor: actor(c), Step: step, Decision: dec,
+	d.act(c, workflows.UpdateDecide, breach.Decide{Actor: actor(c), Step: step, Decision: dec,
 		Reason: strings.TrimSpace(c.PostForm("reason"))}, "Step "+step+": "+dec+"d.")
 }
 
@@ -432,7 +433,7 @@ func (d *dash) file(c *gin.Context) {
 		return
 	}
 	ob := c.Param("ob")
-	d.act(c, workflows.UpdateFileObligation, workflows.FileObligation{Actor: actor(c), Obligation: ob, FiledAt: d.now().UTC(),
+	d.act(c, workflows.UpdateFileObligation, breach.FileObligation{Actor: actor(c), Obligation: ob, FiledAt: d.now().UTC(),
 		Reference: ref, Note: note, DelayReason: delay}, "Filing of "+ob+" recorded.")
 }
 
@@ -443,7 +444,7 @@ func (d *dash) waive(c *gin.Context) {
 		return
 	}
 	ob := c.Param("ob")
-	d.act(c, workflows.UpdateWaiveObligation, workflows.WaiveObligation{Actor: actor(c), Obligation: ob, Reason: reason},
+	d.act(c, workflows.UpdateWaiveObligation, breach.WaiveObligation{Actor: actor(c), Obligation: ob, Reason: reason},
 		"Obligation "+ob+" waived.")
 }
 
@@ -453,7 +454,7 @@ func (d *dash) addRemediation(c *gin.Context) {
 		d.refuse(c, "A remediation item needs a title (up to 200 characters); the owner is limited to 100.")
 		return
 	}
-	in := workflows.AddRemediation{Actor: actor(c), Title: title, Owner: owner}
+	in := breach.AddRemediation{Actor: actor(c), Title: title, Owner: owner}
 	if v := c.PostForm("due"); v != "" {
 		t, err := time.Parse("2006-01-02", v)
 		if err != nil {
@@ -472,7 +473,7 @@ func (d *dash) remediationDone(c *gin.Context) {
 		d.refuse(c, "The evidence is limited to 4000 characters.")
 		return
 	}
-	d.act(c, workflows.UpdateCompleteRemediation, workflows.CompleteRemediation{Actor: actor(c), ID: c.Param("rid"), Evidence: ev},
+	d.act(c, workflows.UpdateCompleteRemediation, breach.CompleteRemediation{Actor: actor(c), ID: c.Param("rid"), Evidence: ev},
 		"Remediation item done.")
 }
 
@@ -482,7 +483,7 @@ func (d *dash) close(c *gin.Context) {
 		d.refuse(c, "The note is limited to 4000 characters.")
 		return
 	}
-	d.act(c, workflows.UpdateClose, workflows.CloseIncident{Actor: actor(c), Note: note}, "Incident closed.")
+	d.act(c, workflows.UpdateClose, breach.CloseIncident{Actor: actor(c), Note: note}, "Incident closed.")
 }
 
 func (d *dash) outboxPage(c *gin.Context) {

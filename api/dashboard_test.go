@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
@@ -57,12 +58,12 @@ func newDashEnv(t *testing.T) *dashEnv {
 		t.Fatal(err)
 	}
 	e := &dashEnv{t: t, store: st, now: time.Now().UTC()}
-	e.admin, _, err = st.CreateToken(ctx, "ada-admin", store.RoleAdmin)
+	e.admin, _, err = st.CreateToken(ctx, "ada-admin", breach.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var vic store.Token
-	e.viewer, vic, err = st.CreateToken(ctx, "vic-viewer", store.RoleViewer)
+	e.viewer, vic, err = st.CreateToken(ctx, "vic-viewer", breach.RoleViewer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func TestDashboardSessionRefusals(t *testing.T) {
 
 	t.Run("revoked token", func(t *testing.T) {
 		ctx := context.Background()
-		secret, tok, err := e.store.CreateToken(ctx, "soon-gone", store.RoleLegal)
+		secret, tok, err := e.store.CreateToken(ctx, "soon-gone", breach.RoleLegal)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,10 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/regulations"
 	"github.com/breachflow/breachflow/store"
-	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
 )
 
@@ -26,7 +26,7 @@ const (
 )
 
 func urgency(due *time.Time, status string, now time.Time) string {
-	if status == workflows.ObligationOverdue {
+	if status == breach.ObligationOverdue {
 		return urgOverdue
 	}
 	if due == nil {
@@ -114,7 +114,7 @@ func (d *dash) withPhases(c *gin.Context, items []IncidentSummary, now time.Time
 	sem := make(chan struct{}, 8)
 	for i, it := range items {
 		rows[i] = incidentRow{IncidentSummary: it, Phase: "—", Urgency: urgency(it.NextDeadline, "", now)}
-		if it.Status == workflows.StatusClosed {
+		if it.Status == breach.StatusClosed {
 			rows[i].Phase, rows[i].Urgency = "closed", ""
 			continue
 		}
@@ -134,7 +134,7 @@ func (d *dash) withPhases(c *gin.Context, items []IncidentSummary, now time.Time
 
 // incidentView is the incident page.
 type incidentView struct {
-	St           *workflows.Status
+	St           *breach.Status
 	Steps        []stepView
 	Done, Total  int
 	Late         int
@@ -142,22 +142,22 @@ type incidentView struct {
 	Notices      []noticeBar
 	NoticeTotal  noticeBar
 	NoticeRows   []noticeBar // per jurisdiction, then the total
-	Timeline     []workflows.TimelineEntry
-	Remediations []workflows.Remediation
+	Timeline     []breach.TimelineEntry
+	Remediations []breach.Remediation
 	OpenRemedies int
 	Closed       bool
 	Affected     []string
 }
 
 type stepView struct {
-	workflows.StepState
+	breach.StepState
 	Class    string // done | waiting | late | blocked | skipped | rejected
 	Label    string
 	Approval bool
 }
 
 type obligationView struct {
-	workflows.Obligation
+	breach.Obligation
 	Urgency string
 	Open    bool
 	Clock   *clockView
@@ -191,20 +191,20 @@ type noticeBar struct {
 	PendingX, FailedX, SuppressX        float64
 }
 
-func (d *dash) incidentView(st *workflows.Status, counts map[string]map[string]int, now time.Time) incidentView {
-	v := incidentView{St: st, Closed: st.Status == workflows.StatusClosed, Remediations: st.Remediations}
+func (d *dash) incidentView(st *breach.Status, counts map[string]map[string]int, now time.Time) incidentView {
+	v := incidentView{St: st, Closed: st.Status == breach.StatusClosed, Remediations: st.Remediations}
 	for _, s := range st.Steps {
 		sv := stepView{StepState: s, Approval: s.Kind == "approval"}
 		switch s.State {
-		case workflows.StepDone:
+		case breach.StepDone:
 			sv.Class, sv.Label = "done", "done"
 			v.Done++
-		case workflows.StepSkipped:
+		case breach.StepSkipped:
 			sv.Class, sv.Label = "skipped", "skipped"
 			v.Done++
-		case workflows.StepRejected:
+		case breach.StepRejected:
 			sv.Class, sv.Label = "rejected", "rejected"
-		case workflows.StepReady:
+		case breach.StepReady:
 			sv.Class, sv.Label = "waiting", "waiting for "+s.Owner
 			if s.DueAt != nil && s.DueAt.Before(now) {
 				sv.Class, sv.Label = "late", "late — was due "+fmtWhen(s.DueAt)
@@ -225,7 +225,7 @@ func (d *dash) incidentView(st *workflows.Status, counts map[string]map[string]i
 	}
 	for _, o := range st.Obligations {
 		ov := obligationView{Obligation: o, Urgency: urgency(o.DueAt, o.Status, now),
-			Open: o.Status == workflows.ObligationPending || o.Status == workflows.ObligationOverdue}
+			Open: o.Status == breach.ObligationPending || o.Status == breach.ObligationOverdue}
 		if !ov.Open {
 			ov.Urgency = o.Status
 		}

@@ -9,9 +9,8 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
-	"github.com/breachflow/breachflow/regulations"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
-	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
 )
 
@@ -33,7 +32,7 @@ type Deadline struct {
 	NeedsLegalConfirmation bool       `json:"needs_legal_confirmation,omitempty"`
 }
 
-var obligationStatuses = []string{workflows.ObligationPending, workflows.ObligationOverdue, workflows.ObligationFiled, workflows.ObligationWaived}
+var obligationStatuses = []string{breach.ObligationPending, breach.ObligationOverdue, breach.ObligationFiled, breach.ObligationWaived}
 
 // deadlineFilter reads the query of GET /v1/deadlines(.ics).
 func (s *Server) deadlineFilter(c *gin.Context) (store.DeadlineFilter, []FieldError) {
@@ -58,7 +57,7 @@ func (s *Server) deadlineFilter(c *gin.Context) (store.DeadlineFilter, []FieldEr
 		}
 	}
 	if v := c.Query("jurisdiction"); v != "" {
-		if !regulations.ValidJurisdiction(v) && v != "EU" && v != "US" {
+		if !breach.ValidJurisdiction(v) && v != "EU" && v != "US" {
 			errs = append(errs, FieldError{Field: "jurisdiction", Message: "an ISO 3166 code such as DE or US-CA, or EU"})
 		}
 		f.Jurisdiction = v
@@ -155,7 +154,7 @@ func (s *Server) deadlinesICS(c *gin.Context) {
 		ev.SetStartAt(r.DueAt.UTC())
 		ev.SetEndAt(r.DueAt.UTC().Add(30 * time.Minute))
 		summary := fmt.Sprintf("%s: %s to %s due", r.IncidentID, r.Regime, r.RecipientName)
-		if r.Status == workflows.ObligationOverdue {
+		if r.Status == breach.ObligationOverdue {
 			summary = "OVERDUE " + summary
 		}
 		ev.SetSummary(summary)

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/breachflow/breachflow/regulations"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
@@ -49,9 +49,9 @@ type launchRequest struct {
 
 // Vocabularies of DESIGN §6.
 var (
-	dataCategories     = regulations.DataCategories()
-	riskLevels         = regulations.RiskLevels()
-	flagNames          = regulations.FlagNames()
+	dataCategories     = breach.DataCategories()
+	riskLevels         = breach.RiskLevels()
+	flagNames          = breach.FlagNames()
 	externalRefPattern = regexp.MustCompile(`^[A-Za-z0-9._:/#-]{1,100}$`)
 	incidentIDPattern  = regexp.MustCompile(`^BR-[0-9A-HJKMNP-TV-Z]{6}$`)
 )
@@ -60,7 +60,7 @@ var (
 const clockSkew = 2 * time.Minute
 
 // validate checks the request, filling facts; it returns every problem.
-func (r *launchRequest) validate(now time.Time, pbs Playbooks) (workflows.Facts, int, []FieldError) {
+func (r *launchRequest) validate(now time.Time, pbs Playbooks) (breach.Facts, int, []FieldError) {
 	var errs []FieldError
 	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
 	version := 0
@@ -95,13 +95,13 @@ func (r *launchRequest) validate(now time.Time, pbs Playbooks) (workflows.Facts,
 	if len(r.Members) > 0 && !r.Restricted {
 		bad("members", "only a restricted incident has members; set restricted: true")
 	}
-	if !slices.Contains(workflows.Severities, r.Severity) {
-		bad("severity", "one of "+strings.Join(workflows.Severities, ", "))
+	if !slices.Contains(breach.Severities, r.Severity) {
+		bad("severity", "one of "+strings.Join(breach.Severities, ", "))
 	}
 	if r.ExternalRef != "" && !externalRefPattern.MatchString(r.ExternalRef) {
 		bad("external_ref", "1–100 characters of letters, digits and . _ : / # -")
 	}
-	f := workflows.Facts{DataCategories: r.DataCategories, Jurisdictions: r.Jurisdictions, Affected: r.Affected, Risk: r.Risk, Flags: r.Flags}
+	f := breach.Facts{DataCategories: r.DataCategories, Jurisdictions: r.Jurisdictions, Affected: r.Affected, Risk: r.Risk, Flags: r.Flags}
 	parse := func(field, v string) *time.Time {
 		if v == "" {
 			return nil
@@ -187,7 +187,7 @@ type launchError struct {
 // surface (REST, Slack's declare modal) launches through it, so the same
 // rules apply. created is false for a repeat (same idempotency key or
 // external_ref), which answers with the existing incident.
-func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, who string) (*workflows.Status, bool, *launchError) {
+func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, who string) (*breach.Status, bool, *launchError) {
 	now := s.now()
 	facts, version, errs := req.validate(now, s.playbooks)
 	pb, _ := s.playbooks.Get(req.Playbook)
@@ -200,7 +200,7 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 	}
 	rec, created, err := s.store.CreateIncident(ctx, store.Incident{
 		ID: id, PlaybookID: req.Playbook, PlaybookVersion: version, Severity: req.Severity,
-		Status: workflows.StatusActive, ExternalRef: req.ExternalRef, IdempotencyKey: idem,
+		Status: breach.StatusActive, ExternalRef: req.ExternalRef, IdempotencyKey: idem,
 		CreatedBy: who, CreatedAt: now.UTC(),
 	})
 	if err != nil {
@@ -232,23 +232,23 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 		return nil, false, &launchError{Op: "evaluate obligations", Err: err}
 	}
 	var next *time.Time
-	obs := make([]workflows.Obligation, 0, len(evaluated))
+	obs := make([]breach.Obligation, 0, len(evaluated))
 	for _, o := range evaluated {
-		ob := workflows.Obligation{Obligation: o, Status: workflows.ObligationPending}
+		ob := breach.Obligation{Duty: o, Status: breach.ObligationPending}
 		if o.DueAt != nil && !o.DueAt.After(now) {
-			ob.Status = workflows.ObligationOverdue
+			ob.Status = breach.ObligationOverdue
 		}
 		obs = append(obs, ob)
 		if o.DueAt != nil && (next == nil || o.DueAt.Before(*next)) {
 			next = o.DueAt
 		}
 	}
-	return &workflows.Status{
-		ID: rec.ID, Title: in.Title, Summary: in.Summary, Severity: in.Severity, Status: workflows.StatusActive,
+	return &breach.Status{
+		ID: rec.ID, Title: in.Title, Summary: in.Summary, Severity: in.Severity, Status: breach.StatusActive,
 		Phase: "triage", PlaybookID: in.PlaybookID, PlaybookVersion: in.PlaybookVersion, ExternalRef: in.ExternalRef,
 		LaunchedBy: in.LaunchedBy, LaunchedAt: in.LaunchedAt, Facts: facts, NextDeadline: next,
-		Obligations: obs, Steps: initialSteps(in), Remediations: []workflows.Remediation{},
-		Timeline: []workflows.TimelineEntry{}, Restricted: in.Restricted, Runs: 1,
+		Obligations: obs, Steps: initialSteps(in), Remediations: []breach.Remediation{},
+		Timeline: []breach.TimelineEntry{}, Restricted: in.Restricted, Runs: 1,
 	}, created, nil
 }
 
@@ -267,12 +267,12 @@ func (s *Server) startIncident(ctx context.Context, in *workflows.IncidentInput)
 	return err
 }
 
-func (s *Server) queryStatus(ctx context.Context, id string) (*workflows.Status, error) {
+func (s *Server) queryStatus(ctx context.Context, id string) (*breach.Status, error) {
 	v, err := s.temporal.QueryWorkflow(ctx, workflows.IncidentWorkflowID(id), "", workflows.QueryStatus)
 	if err != nil {
 		return nil, err
 	}
-	var st workflows.Status
+	var st breach.Status
 	if err := v.Get(&st); err != nil {
 		return nil, err
 	}
@@ -292,7 +292,7 @@ func (s *Server) getIncident(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, struct {
-		*workflows.Status
+		*breach.Status
 		Delivery *Delivery `json:"delivery,omitempty"`
 	}{st, d})
 }
@@ -310,7 +310,7 @@ func incidentParam(c *gin.Context) (string, bool) {
 
 // loadStatus queries the status of the incident named in the path,
 // answering 404 itself when there is none.
-func (s *Server) loadStatus(c *gin.Context) (*workflows.Status, bool) {
+func (s *Server) loadStatus(c *gin.Context) (*breach.Status, bool) {
 	id, ok := incidentParam(c)
 	if !ok {
 		return nil, false
@@ -336,12 +336,12 @@ func checkFactLists(bad func(field, msg string), categories, jurisdictions []str
 		}
 	}
 	for i, v := range jurisdictions {
-		if !regulations.ValidJurisdiction(v) {
+		if !breach.ValidJurisdiction(v) {
 			bad(fmt.Sprintf("jurisdictions[%d]", i), "an ISO 3166-1 alpha-2 or ISO 3166-2 code such as DE or US-CA")
 		}
 	}
 	for j, n := range affected {
-		if !regulations.ValidJurisdiction(j) || n < 0 {
+		if !breach.ValidJurisdiction(j) || n < 0 {
 			bad("affected."+j, "an ISO 3166 code with a count of zero or more")
 		}
 	}
@@ -376,14 +376,14 @@ func (s *Server) parseIncidentQuery(get func(string) string) (incidentQuery, []F
 	q := incidentQuery{PageSize: 50}
 	var errs []FieldError
 	if v := get("status"); v != "" {
-		if v != workflows.StatusActive && v != workflows.StatusClosed {
+		if v != breach.StatusActive && v != breach.StatusClosed {
 			errs = append(errs, FieldError{Field: "status", Message: "active or closed"})
 		}
 		q.Status = v
 	}
 	if v := get("severity"); v != "" {
-		if !slices.Contains(workflows.Severities, v) {
-			errs = append(errs, FieldError{Field: "severity", Message: "one of " + strings.Join(workflows.Severities, ", ")})
+		if !slices.Contains(breach.Severities, v) {
+			errs = append(errs, FieldError{Field: "severity", Message: "one of " + strings.Join(breach.Severities, ", ")})
 		}
 		q.Severity = v
 	}
@@ -416,10 +416,10 @@ func (s *Server) parseIncidentQuery(get func(string) string) (incidentQuery, []F
 // so no caller text is ever formatted into it.
 func (s *Server) findIncidents(ctx context.Context, in incidentQuery) ([]IncidentSummary, []byte, error) {
 	q := []string{"WorkflowType = 'Incident'"}
-	if in.Status == workflows.StatusActive || in.Status == workflows.StatusClosed {
+	if in.Status == breach.StatusActive || in.Status == breach.StatusClosed {
 		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchStatus.GetName(), in.Status))
 	}
-	if slices.Contains(workflows.Severities, in.Severity) {
+	if slices.Contains(breach.Severities, in.Severity) {
 		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchSeverity.GetName(), in.Severity))
 	}
 	if _, ok := s.playbooks.Get(in.Playbook); ok && in.Playbook != "" {
@@ -499,11 +499,11 @@ func (s *Server) getPlaybook(c *gin.Context) {
 
 // initialSteps is the step list of a just-launched incident, before its
 // workflow has run: the first steps become ready on its first task.
-func initialSteps(in *workflows.IncidentInput) []workflows.StepState {
-	out := make([]workflows.StepState, 0, len(in.Playbook.Steps))
+func initialSteps(in *workflows.IncidentInput) []breach.StepState {
+	out := make([]breach.StepState, 0, len(in.Playbook.Steps))
 	for _, st := range in.Playbook.Steps {
-		out = append(out, workflows.StepState{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
-			State: workflows.StepPending, After: st.After, Optional: st.Optional})
+		out = append(out, breach.StepState{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
+			State: breach.StepPending, After: st.After, Optional: st.Optional})
 	}
 	return out
 }

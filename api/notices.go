@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
@@ -99,7 +100,7 @@ type Delivery struct {
 }
 
 func (s *Server) delivery(c *gin.Context, id string) (*Delivery, error) {
-	counts, err := s.store.NoticeCounts(c.Request.Context(), id, workflows.NoticeKindCustomer)
+	counts, err := s.store.NoticeCounts(c.Request.Context(), id, breach.NoticeKindCustomer)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +135,7 @@ func (s *Server) deliveryReport(c *gin.Context) {
 // run, for customers imported after the first one. What is sent already
 // is never sent again.
 func (s *Server) sendNotices(c *gin.Context) {
-	s.update(c, workflows.UpdateSendNotices, workflows.SendNotices{Actor: actor(c)}, http.StatusAccepted)
+	s.update(c, workflows.UpdateSendNotices, breach.SendNotices{Actor: actor(c)}, http.StatusAccepted)
 }
 
 // retryNotices handles POST /v1/incidents/{id}/notices/retry: failed
@@ -144,7 +145,7 @@ func (s *Server) retryNotices(c *gin.Context) {
 	if !ok {
 		return
 	}
-	moved, err := s.store.RetryFailedNotices(c.Request.Context(), id, workflows.NoticeKindCustomer)
+	moved, err := s.store.RetryFailedNotices(c.Request.Context(), id, breach.NoticeKindCustomer)
 	if errors.Is(err, store.ErrNotFound) {
 		problem(c, http.StatusNotFound, "no incident "+id)
 		return
@@ -159,9 +160,9 @@ func (s *Server) retryNotices(c *gin.Context) {
 	}
 	// The notices are pending now whatever the workflow answers: a run in
 	// progress sweeps them up at its end, so that is no failure.
-	st, err := s.sendUpdate(c.Request.Context(), id, workflows.UpdateSendNotices, "retry-"+uuid.NewString(), workflows.SendNotices{Actor: actor(c)})
+	st, err := s.sendUpdate(c.Request.Context(), id, workflows.UpdateSendNotices, "retry-"+uuid.NewString(), breach.SendNotices{Actor: actor(c)})
 	if err != nil {
-		if r, ok := refusal(id, err); ok && r.Status == http.StatusConflict && r.Detail == workflows.NoticeRunInProgress {
+		if r, ok := refusal(id, err); ok && r.Status == http.StatusConflict && r.Detail == breach.NoticeRunInProgress {
 			c.JSON(http.StatusAccepted, gin.H{"moved": moved, "detail": "a notice run is in progress; it sends these before it ends"})
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
@@ -125,11 +126,11 @@ func (s *Server) outreachDone(c *gin.Context) {
 			return
 		}
 		for _, step := range st.Steps {
-			if step.Kind != playbooks.KindOutreach || step.State != workflows.StepReady {
+			if step.Kind != playbooks.KindOutreach || step.State != breach.StepReady {
 				continue
 			}
 			_, err := s.sendUpdate(ctx, id, workflows.UpdateCompleteStep, fmt.Sprintf("outreach-%s-%d", step.ID, task),
-				workflows.CompleteStep{Actor: actor(c), Step: step.ID, Note: fmt.Sprintf("all %d personal calls made", done)})
+				breach.CompleteStep{Actor: actor(c), Step: step.ID, Note: fmt.Sprintf("all %d personal calls made", done)})
 			if err != nil {
 				if r, ok := refusal(id, err); ok {
 					out["step_refused"] = r.Detail

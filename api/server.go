@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
@@ -136,36 +137,36 @@ func (s *Server) routes() *gin.Engine {
 	// The calendar feed authenticates itself: calendar apps send a token in the query.
 	r.GET("/v1/deadlines.ics", s.deadlinesICS)
 	v1 := r.Group("/v1", s.authenticate)
-	v1.POST("/incidents", require(store.RoleResponder), s.launch)
-	v1.GET("/incidents", require(store.RoleViewer), s.listIncidents)
-	v1.GET("/incidents/:id", require(store.RoleViewer), s.getIncident)
-	v1.PATCH("/incidents/:id", require(store.RoleResponder, store.RoleLegal), s.patchIncident)
+	v1.POST("/incidents", require(breach.RoleResponder), s.launch)
+	v1.GET("/incidents", require(breach.RoleViewer), s.listIncidents)
+	v1.GET("/incidents/:id", require(breach.RoleViewer), s.getIncident)
+	v1.PATCH("/incidents/:id", require(breach.RoleResponder, breach.RoleLegal), s.patchIncident)
 	// Step owners are checked by the workflow's validator: it knows the playbook.
-	v1.POST("/incidents/:id/steps/:step/complete", require(store.RoleResponder, store.RoleLegal), s.completeStep)
-	v1.POST("/incidents/:id/steps/:step/decide", require(store.RoleResponder, store.RoleLegal), s.decideStep)
-	v1.POST("/incidents/:id/remediations", require(store.RoleResponder), s.addRemediation)
-	v1.POST("/incidents/:id/remediations/:rid/done", require(store.RoleResponder), s.completeRemediation)
-	v1.POST("/incidents/:id/obligations/:ob/file", require(store.RoleLegal), s.fileObligation)
-	v1.POST("/incidents/:id/obligations/:ob/waive", require(store.RoleLegal), s.waiveObligation)
-	v1.POST("/incidents/:id/close", require(store.RoleResponder), s.closeIncident)
-	v1.GET("/incidents/:id/audit", require(store.RoleViewer), s.audit)
-	v1.GET("/deadlines", require(store.RoleViewer), s.deadlines)
-	v1.POST("/calendar-tokens", require(store.RoleViewer), s.calendarToken)
-	v1.GET("/incidents/:id/obligations/:ob/report", require(store.RoleLegal), s.report)
-	v1.POST("/incidents/:id/subjects", require(store.RoleResponder), s.importSubjects)
-	v1.GET("/incidents/:id/notices/preview", require(store.RoleResponder, store.RoleLegal), s.noticePreview)
-	v1.GET("/incidents/:id/notices", require(store.RoleViewer), s.listNotices)
-	v1.GET("/incidents/:id/notices/report", require(store.RoleViewer), s.deliveryReport)
-	v1.POST("/incidents/:id/notices/send", require(store.RoleResponder), s.sendNotices)
-	v1.POST("/incidents/:id/notices/retry", require(store.RoleResponder), s.retryNotices)
-	v1.GET("/incidents/:id/outreach", require(store.RoleResponder, store.RoleLegal), s.listOutreach)
-	v1.POST("/incidents/:id/outreach/:task/done", require(store.RoleResponder), s.outreachDone)
-	v1.GET("/playbooks", require(store.RoleViewer), s.listPlaybooks)
-	v1.GET("/playbooks/:id", require(store.RoleViewer), s.getPlaybook)
+	v1.POST("/incidents/:id/steps/:step/complete", require(breach.RoleResponder, breach.RoleLegal), s.completeStep)
+	v1.POST("/incidents/:id/steps/:step/decide", require(breach.RoleResponder, breach.RoleLegal), s.decideStep)
+	v1.POST("/incidents/:id/remediations", require(breach.RoleResponder), s.addRemediation)
+	v1.POST("/incidents/:id/remediations/:rid/done", require(breach.RoleResponder), s.completeRemediation)
+	v1.POST("/incidents/:id/obligations/:ob/file", require(breach.RoleLegal), s.fileObligation)
+	v1.POST("/incidents/:id/obligations/:ob/waive", require(breach.RoleLegal), s.waiveObligation)
+	v1.POST("/incidents/:id/close", require(breach.RoleResponder), s.closeIncident)
+	v1.GET("/incidents/:id/audit", require(breach.RoleViewer), s.audit)
+	v1.GET("/deadlines", require(breach.RoleViewer), s.deadlines)
+	v1.POST("/calendar-tokens", require(breach.RoleViewer), s.calendarToken)
+	v1.GET("/incidents/:id/obligations/:ob/report", require(breach.RoleLegal), s.report)
+	v1.POST("/incidents/:id/subjects", require(breach.RoleResponder), s.importSubjects)
+	v1.GET("/incidents/:id/notices/preview", require(breach.RoleResponder, breach.RoleLegal), s.noticePreview)
+	v1.GET("/incidents/:id/notices", require(breach.RoleViewer), s.listNotices)
+	v1.GET("/incidents/:id/notices/report", require(breach.RoleViewer), s.deliveryReport)
+	v1.POST("/incidents/:id/notices/send", require(breach.RoleResponder), s.sendNotices)
+	v1.POST("/incidents/:id/notices/retry", require(breach.RoleResponder), s.retryNotices)
+	v1.GET("/incidents/:id/outreach", require(breach.RoleResponder, breach.RoleLegal), s.listOutreach)
+	v1.POST("/incidents/:id/outreach/:task/done", require(breach.RoleResponder), s.outreachDone)
+	v1.GET("/playbooks", require(breach.RoleViewer), s.listPlaybooks)
+	v1.GET("/playbooks/:id", require(breach.RoleViewer), s.getPlaybook)
 
 	if s.outbox != nil {
 		dev := r.Group("/dev", s.authenticate)
-		dev.GET("/outbox", require(store.RoleResponder, store.RoleLegal), s.devOutbox)
+		dev.GET("/outbox", require(breach.RoleResponder, breach.RoleLegal), s.devOutbox)
 	}
 	if s.codec != nil && s.devOrigin != "" {
 		dev := r.Group("/dev/codec", s.devCORS)
@@ -180,7 +181,7 @@ func (s *Server) routes() *gin.Engine {
 	}
 	if s.codec != nil {
 		// The Temporal UI's codec calls; the browser sends the same bearer token.
-		codec := r.Group("/codec", s.authenticate, require(store.RoleAdmin))
+		codec := r.Group("/codec", s.authenticate, require(breach.RoleAdmin))
 		codec.POST("/encode", gin.WrapH(s.codec))
 		codec.POST("/decode", gin.WrapH(s.codec))
 	}

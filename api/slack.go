@@ -17,6 +17,7 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/activities/slack"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
@@ -112,12 +113,12 @@ func slackForm(c *gin.Context) url.Values {
 
 // slackActor maps a Slack user to the actor the workflow judges: by user
 // id, else by the email on their Slack profile.
-func (s *Server) slackActor(ctx context.Context, userID string) (workflows.Actor, bool) {
+func (s *Server) slackActor(ctx context.Context, userID string) (breach.Actor, bool) {
 	if name, role, ok := s.slack.Users.Lookup(userID, ""); ok {
-		return workflows.Actor{Name: name, Role: role}, true
+		return breach.Actor{Name: name, Role: role}, true
 	}
 	if userID == "" || !s.slack.Users.NeedsEmail() || s.slack.API == nil {
-		return workflows.Actor{}, false
+		return breach.Actor{}, false
 	}
 	s.slack.mu.Lock()
 	email, known := s.slack.emails[userID]
@@ -126,7 +127,7 @@ func (s *Server) slackActor(ctx context.Context, userID string) (workflows.Actor
 		u, err := s.slack.API.GetUserInfoContext(ctx, userID)
 		if err != nil {
 			s.log.Warn("slack users.info", "error", err)
-			return workflows.Actor{}, false
+			return breach.Actor{}, false
 		}
 		email = u.Profile.Email
 		s.slack.mu.Lock()
@@ -137,9 +138,9 @@ func (s *Server) slackActor(ctx context.Context, userID string) (workflows.Actor
 		s.slack.mu.Unlock()
 	}
 	if name, role, ok := s.slack.Users.Lookup(userID, email); ok {
-		return workflows.Actor{Name: name, Role: role}, true
+		return breach.Actor{Name: name, Role: role}, true
 	}
-	return workflows.Actor{}, false
+	return breach.Actor{}, false
 }
 
 const slackUnmapped = "You are not set up to act on breachflow from Slack. Ask an admin to add your Slack user id or email to BREACHFLOW_SLACK_USERS."
@@ -196,7 +197,7 @@ func (s *Server) slackCommand(c *gin.Context) {
 	case "", "help":
 		slackReply(c, false, slackHelp)
 	case "declare":
-		if !store.RoleSatisfies(actor.Role, store.RoleResponder) {
+		if !breach.RoleSatisfies(actor.Role, breach.RoleResponder) {
 			slackReply(c, false, "Declaring a breach needs the responder role; you have "+actor.Role+".")
 			return
 		}
@@ -264,15 +265,15 @@ func (s *Server) slackStatus(c *gin.Context, channel string, args []string) {
 
 // roomOf is the room's picture of an incident's status: no customer
 // data, counts only.
-func roomOf(st *workflows.Status, now time.Time) activities.Room {
+func roomOf(st *breach.Status, now time.Time) activities.Room {
 	r := activities.Room{IncidentID: st.ID, Title: st.Title, Severity: st.Severity, Status: st.Status, Phase: st.Phase,
 		PlaybookID: st.PlaybookID, LaunchedBy: st.LaunchedBy, LaunchedAt: st.LaunchedAt, AsOf: now}
 	for _, o := range st.Obligations {
-		if o.Status != workflows.ObligationPending && o.Status != workflows.ObligationOverdue {
+		if o.Status != breach.ObligationPending && o.Status != breach.ObligationOverdue {
 			continue
 		}
 		r.OpenObligations++
-		if o.Status == workflows.ObligationOverdue {
+		if o.Status == breach.ObligationOverdue {
 			r.Overdue++
 		}
 		if o.DueAt != nil && (r.NextDeadline == nil || o.DueAt.Before(*r.NextDeadline)) {
@@ -296,7 +297,7 @@ func (s *Server) slackDeadlines(c *gin.Context) {
 	now := s.now()
 	var lines []string
 	for _, r := range rows {
-		if r.Status != workflows.ObligationPending && r.Status != workflows.ObligationOverdue {
+		if r.Status != breach.ObligationPending && r.Status != breach.ObligationOverdue {
 			continue
 		}
 		due := r.Deadline
@@ -429,15 +430,15 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 			msg = "The reason form could not be opened; try again."
 		}
 	case slack.ActionAcknowledge:
-		if why, ok := s.slackUpdate(ctx, id, workflows.UpdateAcknowledge, slackKey(cb), workflows.Acknowledge{Actor: actor, Step: step}); !ok {
+		if why, ok := s.slackUpdate(ctx, id, workflows.UpdateAcknowledge, slackKey(cb), breach.Acknowledge{Actor: actor, Step: step}); !ok {
 			msg = why
 		}
 	case slack.ActionComplete:
-		if why, ok := s.slackUpdate(ctx, id, workflows.UpdateCompleteStep, slackKey(cb), workflows.CompleteStep{Actor: actor, Step: step, Note: "completed from Slack"}); !ok {
+		if why, ok := s.slackUpdate(ctx, id, workflows.UpdateCompleteStep, slackKey(cb), breach.CompleteStep{Actor: actor, Step: step, Note: "completed from Slack"}); !ok {
 			msg = why
 		}
 	case slack.ActionApprove:
-		if why, ok := s.slackUpdate(ctx, id, workflows.UpdateDecide, slackKey(cb), workflows.Decide{Actor: actor, Step: step, Decision: "approve"}); !ok {
+		if why, ok := s.slackUpdate(ctx, id, workflows.UpdateDecide, slackKey(cb), breach.Decide{Actor: actor, Step: step, Decision: "approve"}); !ok {
 			msg = why
 		}
 	}
@@ -452,7 +453,7 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 // is closed, the step is not ready, or it is not the actor's to decide.
 // The workflow still judges the submission; when the status cannot be
 // read the form opens and it does.
-func (s *Server) slackCannotDecide(ctx context.Context, id, step string, actor workflows.Actor) string {
+func (s *Server) slackCannotDecide(ctx context.Context, id, step string, actor breach.Actor) string {
 	if s.temporal == nil {
 		return ""
 	}
@@ -465,7 +466,7 @@ func (s *Server) slackCannotDecide(ctx context.Context, id, step string, actor w
 		s.log.Warn("slack reject: query incident", "incident", id, "error", err)
 		return ""
 	}
-	if st.Status == workflows.StatusClosed {
+	if st.Status == breach.StatusClosed {
 		return fmt.Sprintf("Refused: incident %s is closed.", id)
 	}
 	for _, x := range st.Steps {
@@ -473,9 +474,9 @@ func (s *Server) slackCannotDecide(ctx context.Context, id, step string, actor w
 			continue
 		}
 		switch {
-		case !store.RoleSatisfies(actor.Role, x.Owner):
+		case !breach.RoleSatisfies(actor.Role, x.Owner):
 			return fmt.Sprintf("Refused: step %s belongs to %s; %s has %s.", step, x.Owner, actor.Name, actor.Role)
-		case x.State != workflows.StepReady:
+		case x.State != breach.StepReady:
 			return fmt.Sprintf("Refused: step %s is %s, not ready for a decision.", step, x.State)
 		}
 		return ""
@@ -509,7 +510,7 @@ func (s *Server) slackRejectSubmit(c *gin.Context, cb *slackapi.InteractionCallb
 		viewErrors(c, map[string]string{slack.ReasonBlock: slackUnmapped})
 		return
 	}
-	if why, ok := s.slackUpdate(ctx, id, workflows.UpdateDecide, slackKey(cb), workflows.Decide{Actor: actor, Step: step, Decision: "reject", Reason: reason}); !ok {
+	if why, ok := s.slackUpdate(ctx, id, workflows.UpdateDecide, slackKey(cb), breach.Decide{Actor: actor, Step: step, Decision: "reject", Reason: reason}); !ok {
 		viewErrors(c, map[string]string{slack.ReasonBlock: why})
 		return
 	}
@@ -528,7 +529,7 @@ func (s *Server) slackDeclareSubmit(c *gin.Context, cb *slackapi.InteractionCall
 		viewErrors(c, map[string]string{slack.DeclareTitle: slackUnmapped})
 		return
 	}
-	if !store.RoleSatisfies(actor.Role, store.RoleResponder) {
+	if !breach.RoleSatisfies(actor.Role, breach.RoleResponder) {
 		viewErrors(c, map[string]string{slack.DeclareTitle: "Declaring a breach needs the responder role; you have " + actor.Role + "."})
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
@@ -113,7 +114,7 @@ func (s *Server) importSubjects(c *gin.Context) {
 		"stored": gin.H{"per_jurisdiction": byJurisdiction, "per_tier": byTier}}
 	if len(affected) > 0 {
 		st, err := s.sendUpdate(c.Request.Context(), id, workflows.UpdatePatchFacts, "subjects-"+strconv.FormatInt(s.now().UnixNano(), 36),
-			workflows.PatchFacts{Actor: actor(c), Set: []string{"affected"}, Facts: workflows.Facts{Affected: affected}})
+			breach.PatchFacts{Actor: actor(c), Set: []string{"affected"}, Facts: breach.Facts{Affected: affected}})
 		if err != nil {
 			s.updateError(c, id, err)
 			return

@@ -5,31 +5,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-)
 
-// Obligation is one notification duty computed from the rules and an incident's facts.
-type Obligation struct {
-	ID                     string     `json:"id"`      // stable per incident, e.g. "gdpr-art33", "us-ca-ag", "hipaa-media-us-tx"
-	RuleID                 string     `json:"rule_id"` // the rule (version) that produced it
-	Regime                 string     `json:"regime"`
-	Jurisdiction           string     `json:"jurisdiction"`
-	Recipient              string     `json:"recipient"` // regulator|subjects|media|credit_bureaus|other
-	RecipientName          string     `json:"recipient_name"`
-	Anchor                 string     `json:"anchor"` // fact name, or "filed.<obligation id>" for phased reports
-	AnchorAt               *time.Time `json:"anchor_at,omitempty"`
-	DueAt                  *time.Time `json:"due_at,omitempty"` // nil: a needed fact is missing, the duty is exempt, or there is no fixed limit
-	Standard               string     `json:"standard,omitempty"`
-	Deadline               string     `json:"deadline"`
-	Phase                  string     `json:"phase,omitempty"`
-	After                  string     `json:"after,omitempty"`
-	RestsOn                []string   `json:"rests_on"`
-	MissingFacts           []string   `json:"missing_facts,omitempty"`
-	ContentFields          []string   `json:"content_fields,omitempty"`
-	NeedsLegalConfirmation bool       `json:"needs_legal_confirmation,omitempty"`
-	Exempt                 bool       `json:"exempt,omitempty"` // an exemption applies (reason in Note); kept for the record
-	Source                 string     `json:"source"`           // space-separated URLs
-	Note                   string     `json:"note,omitempty"`
-}
+	"github.com/breachflow/breachflow/internal/breach"
+)
 
 // tri is a three-valued truth: a condition may hinge on a fact not known yet.
 type tri int
@@ -61,7 +39,7 @@ func (a *verdict) and(b verdict) {
 // evalCtx is what a condition is judged against: the facts and, for per-subdivision
 // rules, the subdivision being considered ("" when none is present).
 type evalCtx struct {
-	f   Facts
+	f   breach.Facts
 	sub string
 }
 
@@ -70,12 +48,12 @@ func (c Condition) eval(x evalCtx) verdict {
 	if len(c.Flags) > 0 || len(c.NotFlags) > 0 {
 		v := verdict{v: yes, uses: []string{"flags"}}
 		for _, fl := range c.Flags {
-			if !x.f.hasFlag(fl) {
+			if !x.f.HasFlag(fl) {
 				v.v = no
 			}
 		}
 		for _, fl := range c.NotFlags {
-			if x.f.hasFlag(fl) {
+			if x.f.HasFlag(fl) {
 				v.v = no
 			}
 		}
@@ -95,10 +73,10 @@ func (c Condition) eval(x evalCtx) verdict {
 	}
 	if len(c.RiskIn) > 0 {
 		v := verdict{v: no, uses: []string{"risk"}}
-		switch r := x.f.risk(); {
+		switch r := x.f.RiskLevel(); {
 		case slices.Contains(c.RiskIn, r):
 			v.v = yes
-		case r == RiskUnassessed:
+		case r == breach.RiskUnassessed:
 			v.v, v.missing = unknown, []string{"risk"}
 		}
 		out.and(v)
@@ -152,7 +130,7 @@ func (t Threshold) count(x evalCtx) (n int, complete bool, uses, missing []strin
 	// not counted twice.
 	for _, code := range sortedKeys(x.f.Affected) {
 		if strings.Contains(code, "-") {
-			if _, ok := x.f.Affected[countryOf(code)]; ok {
+			if _, ok := x.f.Affected[breach.Country(code)]; ok {
 				continue
 			}
 		}
@@ -164,7 +142,7 @@ func (t Threshold) count(x evalCtx) (n int, complete bool, uses, missing []strin
 	for _, j := range x.f.Jurisdictions {
 		covered := false
 		for code := range x.f.Affected {
-			if code == j || code == countryOf(j) || countryOf(code) == j {
+			if code == j || code == breach.Country(j) || breach.Country(code) == j {
 				covered = true
 				break
 			}
@@ -208,7 +186,7 @@ func (t Threshold) eval(x evalCtx) verdict {
 
 // present returns the jurisdictions of the incident: those listed plus any with a
 // positive affected count, sorted.
-func present(f Facts) []string {
+func present(f breach.Facts) []string {
 	out := slices.Clone(f.Jurisdictions)
 	for code, n := range f.Affected {
 		if n > 0 {
@@ -236,11 +214,11 @@ func (r *Rule) inEffect(aware time.Time) bool {
 // Evaluate computes every obligation the facts give rise to, ordered soonest DueAt
 // first, obligations without DueAt last, ties by ID. It does not validate facts;
 // call ValidateFacts first.
-func (rs *RuleSet) Evaluate(f Facts) []Obligation {
+func (rs *RuleSet) Evaluate(f breach.Facts) []breach.Duty {
 	where := present(f)
 	byID := map[string]int{}
-	var out []Obligation
-	add := func(ob Obligation) {
+	var out []breach.Duty
+	add := func(ob breach.Duty) {
 		i, ok := byID[ob.ID]
 		if !ok {
 			byID[ob.ID] = len(out)
@@ -283,7 +261,7 @@ func (rs *RuleSet) Evaluate(f Facts) []Obligation {
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b Obligation) int {
+	slices.SortFunc(out, func(a, b breach.Duty) int {
 		switch {
 		case a.DueAt != nil && b.DueAt != nil:
 			if c := a.DueAt.Compare(*b.DueAt); c != 0 {
@@ -301,13 +279,13 @@ func (rs *RuleSet) Evaluate(f Facts) []Obligation {
 
 // obligation builds the obligation of rule r, or reports false when the rule's
 // conditions are known not to hold.
-func (rs *RuleSet) obligation(r *Rule, x evalCtx) (Obligation, bool) {
+func (rs *RuleSet) obligation(r *Rule, x evalCtx) (breach.Duty, bool) {
 	v := r.When.eval(x)
 	if v.v == no {
-		return Obligation{}, false
+		return breach.Duty{}, false
 	}
 	f := x.f
-	ob := Obligation{
+	ob := breach.Duty{
 		ID:                     r.Obligation,
 		RuleID:                 r.ID,
 		Regime:                 r.Regime,
@@ -335,7 +313,7 @@ func (rs *RuleSet) obligation(r *Rule, x evalCtx) (Obligation, bool) {
 			anchorAt = &t
 		}
 	} else {
-		anchorAt = f.anchor(r.Anchor)
+		anchorAt = anchorTime(f, r.Anchor)
 	}
 	uses := []string{ob.Anchor}
 	if len(r.AppliesIn) > 0 {
@@ -352,7 +330,7 @@ func (rs *RuleSet) obligation(r *Rule, x evalCtx) (Obligation, bool) {
 	var notes []string
 	for _, e := range r.Exemptions {
 		uses = append(uses, "flags")
-		if f.hasFlag(e.Flag) {
+		if f.HasFlag(e.Flag) {
 			ob.Exempt = true
 			notes = append(notes, "Exempt: "+e.Note)
 		}
@@ -367,7 +345,7 @@ func (rs *RuleSet) obligation(r *Rule, x evalCtx) (Obligation, bool) {
 		if due, err := rs.due(r.Deadline, r.zone, *anchorAt); err == nil {
 			if r.AlsoWithin != nil {
 				uses = append(uses, r.AlsoWithin.Anchor)
-				if capAt := f.anchor(r.AlsoWithin.Anchor); capAt == nil {
+				if capAt := anchorTime(f, r.AlsoWithin.Anchor); capAt == nil {
 					missing = append(missing, r.AlsoWithin.Anchor)
 				} else if cap, err := rs.due(*r.AlsoWithin, r.capZone, *capAt); err == nil && cap.Before(due) {
 					due = cap
@@ -380,6 +358,30 @@ func (rs *RuleSet) obligation(r *Rule, x evalCtx) (Obligation, bool) {
 	ob.MissingFacts = dedupe(missing)
 	ob.Note = strings.Join(notes, " ")
 	return ob, true
+}
+
+// anchorFiled is the pseudo-anchor "the earlier obligation named in after was filed".
+const anchorFiled = "filed"
+
+// anchorNames are the time facts a rule may start its clock from.
+func anchorNames() []string { return breach.FactNames(breach.KindTime, true) }
+
+// anchorTime is the value of the named time fact, or nil when it is not known.
+func anchorTime(f breach.Facts, name string) *time.Time {
+	d, ok := breach.LookupFact(name)
+	if !ok {
+		return nil
+	}
+	return d.Time(f)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // dedupe drops repeated names, keeping first occurrences in order.

@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // dueCase is one row of a deadline table: facts in, exact due times out.
 type dueCase struct {
 	name    string
-	facts   Facts
+	facts   breach.Facts
 	due     map[string]string   // obligation id → RFC 3339 due ("" = present without DueAt)
 	absent  []string            // obligation ids that must not be produced
 	missing map[string][]string // obligation id → exact MissingFacts
@@ -46,51 +48,51 @@ func TestGDPR(t *testing.T) {
 			// GDPR Art. 33 (gdprlearninghub.com/article-33-gdpr; odo24.pl: 72 continuous hours).
 			// Across the end of summer time the wall clock shows 09:00 CET, not 10:00.
 			name:    "art33 72h across EU DST end",
-			facts:   Facts{AwareAt: aware, Jurisdictions: []string{"DE"}},
+			facts:   breach.Facts{AwareAt: aware, Jurisdictions: []string{"DE"}},
 			due:     map[string]string{"gdpr-art33": "2026-10-26T09:00:00+01:00"},
 			absent:  []string{"uk-gdpr-art33", "nis2-early-warning"},
 			missing: map[string][]string{"gdpr-art33": nil},
 		},
 		{
 			name:   "art33 applies for an EEA-only state (Norway)",
-			facts:  Facts{AwareAt: aware, Jurisdictions: []string{"NO"}, Risk: "risk"},
+			facts:  breach.Facts{AwareAt: aware, Jurisdictions: []string{"NO"}, Risk: "risk"},
 			due:    map[string]string{"gdpr-art33": "2026-10-26T08:00:00Z"},
 			absent: []string{"nis2-early-warning"},
 		},
 		{
 			name:   "art33 not when unlikely to result in a risk",
-			facts:  Facts{AwareAt: aware, Jurisdictions: []string{"FR"}, Risk: "none"},
+			facts:  breach.Facts{AwareAt: aware, Jurisdictions: []string{"FR"}, Risk: "none"},
 			absent: []string{"gdpr-art33", "gdpr-art34"},
 		},
 		{
 			// GDPR Art. 34 (overview.legal/laws/gdpr/art-34): high risk → subjects, no fixed limit.
 			name:    "art34 high risk",
-			facts:   Facts{AwareAt: aware, AssessedAt: ptr(aware.Add(5 * time.Hour)), Jurisdictions: []string{"IT"}, Risk: "high"},
+			facts:   breach.Facts{AwareAt: aware, AssessedAt: ptr(aware.Add(5 * time.Hour)), Jurisdictions: []string{"IT"}, Risk: "high"},
 			due:     map[string]string{"gdpr-art34": "", "gdpr-art33": "2026-10-26T08:00:00Z"},
 			missing: map[string][]string{"gdpr-art34": nil},
 		},
 		{
 			name:    "art34 unassessed risk is shown as missing",
-			facts:   Facts{AwareAt: aware, Jurisdictions: []string{"IT"}},
+			facts:   breach.Facts{AwareAt: aware, Jurisdictions: []string{"IT"}},
 			due:     map[string]string{"gdpr-art34": ""},
 			missing: map[string][]string{"gdpr-art34": {"assessed_at", "risk"}},
 		},
 		{
 			name:   "art34 not for ordinary risk",
-			facts:  Facts{AwareAt: aware, Jurisdictions: []string{"IT"}, Risk: "risk"},
+			facts:  breach.Facts{AwareAt: aware, Jurisdictions: []string{"IT"}, Risk: "risk"},
 			absent: []string{"gdpr-art34"},
 		},
 		{
 			// UK GDPR Art. 33 (legislation.gov.uk/ukpga/2018/12/section/67): ICO, 72 h; BST ends the same Sunday.
 			name:   "uk gdpr 72h",
-			facts:  Facts{AwareAt: aware, Jurisdictions: []string{"GB-SCT"}},
+			facts:  breach.Facts{AwareAt: aware, Jurisdictions: []string{"GB-SCT"}},
 			due:    map[string]string{"uk-gdpr-art33": "2026-10-26T08:00:00Z"},
 			absent: []string{"gdpr-art33", "uk-pecr-reg5a"},
 		},
 		{
 			// PECR reg. 5A, 72 h per the ICO's Aug 2025 update [verify] (threatcluster.io guide).
 			name:  "uk pecr 72h for service providers",
-			facts: Facts{AwareAt: aware, Jurisdictions: []string{"GB"}, Flags: []string{"pecr_service_provider"}},
+			facts: breach.Facts{AwareAt: aware, Jurisdictions: []string{"GB"}, Flags: []string{"pecr_service_provider"}},
 			due:   map[string]string{"uk-pecr-reg5a": "2026-10-26T08:00:00Z"},
 		},
 	})
@@ -100,7 +102,7 @@ func TestGDPRArt34EncryptionExemption(t *testing.T) {
 	// Art. 34(3)(a) (overview.legal/laws/gdpr/art-34): kept for the record, marked exempt.
 	rs := defaultRules(t)
 	aware := at(t, "2026-03-02T09:00:00Z")
-	obs := rs.Evaluate(Facts{AwareAt: aware, AssessedAt: ptr(aware), Jurisdictions: []string{"ES"}, Risk: "high",
+	obs := rs.Evaluate(breach.Facts{AwareAt: aware, AssessedAt: ptr(aware), Jurisdictions: []string{"ES"}, Risk: "high",
 		Flags: []string{"data_encrypted"}})
 	o := find(t, obs, "gdpr-art34")
 	if !o.Exempt || o.DueAt != nil || !strings.Contains(o.Note, "34(3)(a)") {
@@ -117,8 +119,8 @@ func TestGDPRArt34EncryptionExemption(t *testing.T) {
 func TestGDPRArt33Fields(t *testing.T) {
 	rs := defaultRules(t)
 	aware := at(t, "2026-11-23T08:00:00Z")
-	o := find(t, rs.Evaluate(Facts{AwareAt: aware, Jurisdictions: []string{"DE", "US-CA"}}), "gdpr-art33")
-	want := Obligation{ID: "gdpr-art33", RuleID: "gdpr-art33", Regime: "GDPR Art. 33", Jurisdiction: "EU",
+	o := find(t, rs.Evaluate(breach.Facts{AwareAt: aware, Jurisdictions: []string{"DE", "US-CA"}}), "gdpr-art33")
+	want := breach.Duty{ID: "gdpr-art33", RuleID: "gdpr-art33", Regime: "GDPR Art. 33", Jurisdiction: "EU",
 		Recipient: "regulator", Anchor: "aware_at", Standard: "without undue delay", Deadline: "72 hours"}
 	if o.ID != want.ID || o.RuleID != want.RuleID || o.Regime != want.Regime || o.Jurisdiction != want.Jurisdiction ||
 		o.Recipient != want.Recipient || o.Anchor != want.Anchor || o.Standard != want.Standard || o.Deadline != want.Deadline {
@@ -140,8 +142,8 @@ func TestGDPRArt33Fields(t *testing.T) {
 
 func TestChina(t *testing.T) {
 	disc := at(t, "2026-03-10T09:30:00+08:00")
-	base := func(n int, flags ...string) Facts {
-		return Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Jurisdictions: []string{"CN"},
+	base := func(n int, flags ...string) breach.Facts {
+		return breach.Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Jurisdictions: []string{"CN"},
 			Affected: map[string]int{"CN": n}, Flags: flags}
 	}
 	runDueCases(t, []dueCase{
@@ -165,14 +167,14 @@ func TestChina(t *testing.T) {
 		},
 		{
 			name:    "cac count unknown kept with missing count",
-			facts:   Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Jurisdictions: []string{"CN"}},
+			facts:   breach.Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Jurisdictions: []string{"CN"}},
 			due:     map[string]string{"cn-cac-report": "2026-03-10T05:30:00Z"},
 			missing: map[string][]string{"cn-cac-report": {"affected.CN"}},
 		},
 		{
 			// In force 1 Nov 2025: an incident known before then is not under the measures.
 			name:   "cac not before 2025-11-01",
-			facts:  Facts{AwareAt: at(t, "2025-10-30T10:00:00+08:00"), DiscoveredAt: ptr(at(t, "2025-10-30T10:00:00+08:00")), Jurisdictions: []string{"CN"}, Affected: map[string]int{"CN": 5_000_000}},
+			facts:  breach.Facts{AwareAt: at(t, "2025-10-30T10:00:00+08:00"), DiscoveredAt: ptr(at(t, "2025-10-30T10:00:00+08:00")), Jurisdictions: []string{"CN"}, Affected: map[string]int{"CN": 5_000_000}},
 			absent: []string{"cn-cac-report"},
 			due:    map[string]string{"pipl-art57-regulator": ""},
 		},
@@ -188,8 +190,8 @@ func TestHIPAA(t *testing.T) {
 	// 164.404/164.406/164.408 (brickergraydon.com, getpocketlaw.com): 60 calendar days from discovery,
 	// HHS with individuals when ≥500 in total, else the annual log; media above 500 residents of a state.
 	disc := at(t, "2026-10-20T11:00:00-04:00") // EDT; due day is in EST
-	hipaa := func(affected map[string]int, cats ...string) Facts {
-		return Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Flags: []string{"hipaa_covered_entity"},
+	hipaa := func(affected map[string]int, cats ...string) breach.Facts {
+		return breach.Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Flags: []string{"hipaa_covered_entity"},
 			DataCategories: cats, Jurisdictions: []string{"US"}, Affected: affected}
 	}
 	const due60 = "2026-12-19T23:59:59-05:00"
@@ -213,7 +215,7 @@ func TestHIPAA(t *testing.T) {
 		},
 		{
 			name:    "unknown counts: HHS kept (not the annual log), media per state listed as missing",
-			facts:   Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Flags: []string{"hipaa_covered_entity"}, DataCategories: []string{"health"}, Jurisdictions: []string{"US-NY"}},
+			facts:   breach.Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Flags: []string{"hipaa_covered_entity"}, DataCategories: []string{"health"}, Jurisdictions: []string{"US-NY"}},
 			due:     map[string]string{"hipaa-hhs": due60, "hipaa-media-us-ny": due60},
 			missing: map[string][]string{"hipaa-hhs": {"affected.US-NY"}, "hipaa-media-us-ny": {"affected.US-NY"}},
 		},
@@ -224,12 +226,12 @@ func TestHIPAA(t *testing.T) {
 		},
 		{
 			name:   "not a covered entity, no HIPAA",
-			facts:  Facts{AwareAt: disc, DiscoveredAt: ptr(disc), DataCategories: []string{"health"}, Affected: map[string]int{"US-CA": 900}},
+			facts:  breach.Facts{AwareAt: disc, DiscoveredAt: ptr(disc), DataCategories: []string{"health"}, Affected: map[string]int{"US-CA": 900}},
 			absent: []string{"hipaa-individuals", "hipaa-hhs", "hipaa-media-us-ca"},
 		},
 		{
 			name:    "discovery date missing",
-			facts:   Facts{AwareAt: disc, Flags: []string{"hipaa_covered_entity"}, DataCategories: []string{"health"}, Affected: map[string]int{"US-CA": 10}},
+			facts:   breach.Facts{AwareAt: disc, Flags: []string{"hipaa_covered_entity"}, DataCategories: []string{"health"}, Affected: map[string]int{"US-CA": 10}},
 			due:     map[string]string{"hipaa-individuals": "", "hipaa-hhs": ""},
 			missing: map[string][]string{"hipaa-individuals": {"discovered_at"}, "hipaa-hhs": {"discovered_at"}},
 		},
@@ -253,30 +255,30 @@ func TestSEC8K(t *testing.T) {
 		{
 			// Wed 25 Nov 2026; Thu 26 Thanksgiving; Fri 27 (1), Mon 30 (2), Tue 1 Dec (3), Wed 2 Dec (4).
 			name:  "across Thanksgiving",
-			facts: Facts{AwareAt: at(t, "2026-11-20T10:00:00Z"), MaterialityAt: ptr(at(t, "2026-11-25T15:00:00-05:00")), Flags: pub},
+			facts: breach.Facts{AwareAt: at(t, "2026-11-20T10:00:00Z"), MaterialityAt: ptr(at(t, "2026-11-25T15:00:00-05:00")), Flags: pub},
 			due:   map[string]string{"sec-8k-item105": "2026-12-02T23:59:59-05:00"},
 		},
 		{
 			// Thu 3 Sep 2026; Fri 4 (1); Sat, Sun, Mon 7 Labor Day skipped; Tue 8 (2), Wed 9 (3), Thu 10 (4).
 			name:  "across the Labor Day weekend",
-			facts: Facts{AwareAt: at(t, "2026-09-01T10:00:00Z"), MaterialityAt: ptr(at(t, "2026-09-03T09:00:00-04:00")), Flags: pub},
+			facts: breach.Facts{AwareAt: at(t, "2026-09-01T10:00:00Z"), MaterialityAt: ptr(at(t, "2026-09-03T09:00:00-04:00")), Flags: pub},
 			due:   map[string]string{"sec-8k-item105": "2026-09-10T23:59:59-04:00"},
 		},
 		{
 			// Determined late on Friday New York time (already Saturday UTC): the New York day counts.
 			name:  "anchor day read in New York",
-			facts: Facts{AwareAt: at(t, "2026-06-01T10:00:00Z"), MaterialityAt: ptr(at(t, "2026-06-05T22:30:00-04:00")), Flags: pub},
+			facts: breach.Facts{AwareAt: at(t, "2026-06-01T10:00:00Z"), MaterialityAt: ptr(at(t, "2026-06-05T22:30:00-04:00")), Flags: pub},
 			due:   map[string]string{"sec-8k-item105": "2026-06-11T23:59:59-04:00"},
 		},
 		{
 			name:    "materiality not yet determined",
-			facts:   Facts{AwareAt: at(t, "2026-11-20T10:00:00Z"), Flags: pub},
+			facts:   breach.Facts{AwareAt: at(t, "2026-11-20T10:00:00Z"), Flags: pub},
 			due:     map[string]string{"sec-8k-item105": ""},
 			missing: map[string][]string{"sec-8k-item105": {"materiality_at"}},
 		},
 		{
 			name:   "private company",
-			facts:  Facts{AwareAt: at(t, "2026-11-20T10:00:00Z"), MaterialityAt: ptr(at(t, "2026-11-25T15:00:00Z"))},
+			facts:  breach.Facts{AwareAt: at(t, "2026-11-20T10:00:00Z"), MaterialityAt: ptr(at(t, "2026-11-25T15:00:00Z"))},
 			absent: []string{"sec-8k-item105"},
 		},
 	})
@@ -289,26 +291,26 @@ func TestNYDFS(t *testing.T) {
 	runDueCases(t, []dueCase{
 		{
 			name:   "72 hours from determination",
-			facts:  Facts{AwareAt: det, DeterminedAt: ptr(det), Flags: []string{"nydfs_regulated"}},
+			facts:  breach.Facts{AwareAt: det, DeterminedAt: ptr(det), Flags: []string{"nydfs_regulated"}},
 			due:    map[string]string{"nydfs-500-17": "2026-03-09T12:00:00Z"},
 			absent: []string{"nydfs-extortion", "nydfs-extortion-explanation"},
 		},
 		{
 			name: "extortion payment 24 hours, explanation 30 days",
-			facts: Facts{AwareAt: det, DeterminedAt: ptr(det), ExtortionPaidAt: ptr(paid),
+			facts: breach.Facts{AwareAt: det, DeterminedAt: ptr(det), ExtortionPaidAt: ptr(paid),
 				Flags: []string{"nydfs_regulated", "extortion_payment"}},
 			due: map[string]string{"nydfs-extortion": "2026-03-08T10:00:00Z",
 				"nydfs-extortion-explanation": "2026-04-06T23:59:59-04:00"},
 		},
 		{
 			name:    "payment flagged but time unknown",
-			facts:   Facts{AwareAt: det, DeterminedAt: ptr(det), Flags: []string{"nydfs_regulated", "extortion_payment"}},
+			facts:   breach.Facts{AwareAt: det, DeterminedAt: ptr(det), Flags: []string{"nydfs_regulated", "extortion_payment"}},
 			due:     map[string]string{"nydfs-extortion": ""},
 			missing: map[string][]string{"nydfs-extortion": {"extortion_paid_at"}},
 		},
 		{
 			name:   "not regulated by DFS",
-			facts:  Facts{AwareAt: det, DeterminedAt: ptr(det), Jurisdictions: []string{"US-NY"}},
+			facts:  breach.Facts{AwareAt: det, DeterminedAt: ptr(det), Jurisdictions: []string{"US-NY"}},
 			absent: []string{"nydfs-500-17"},
 		},
 	})
@@ -319,8 +321,8 @@ func TestCalifornia(t *testing.T) {
 	// residents within 30 calendar days from 2026; AG sample within 15 days after residents are notified, >500.
 	disc := at(t, "2026-10-20T10:00:00-07:00") // PDT; day 30 falls after the 1 Nov change to PST
 	notified := at(t, "2026-11-10T18:00:00-08:00")
-	ca := func(n int, notifiedAt *time.Time) Facts {
-		return Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Jurisdictions: []string{"US-CA"},
+	ca := func(n int, notifiedAt *time.Time) breach.Facts {
+		return breach.Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Jurisdictions: []string{"US-CA"},
 			Affected: map[string]int{"US-CA": n}, SubjectsNotifiedAt: notifiedAt}
 	}
 	runDueCases(t, []dueCase{
@@ -348,7 +350,7 @@ func TestCalifornia(t *testing.T) {
 		},
 		{
 			name:    "AG with unknown count is kept",
-			facts:   Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Jurisdictions: []string{"US-CA"}},
+			facts:   breach.Facts{AwareAt: disc, DiscoveredAt: ptr(disc), Jurisdictions: []string{"US-CA"}},
 			due:     map[string]string{"us-ca-ag": ""},
 			missing: map[string][]string{"us-ca-ag": {"subjects_notified_at", "affected.US-CA"}},
 		},
@@ -360,7 +362,7 @@ func TestCalifornia(t *testing.T) {
 	}
 	// Before SB 446 (aware in 2025) there is no fixed day limit.
 	old := at(t, "2025-12-15T10:00:00-08:00")
-	o := find(t, rs.Evaluate(Facts{AwareAt: old, DiscoveredAt: ptr(old), Jurisdictions: []string{"US-CA"}}), "us-ca-residents")
+	o := find(t, rs.Evaluate(breach.Facts{AwareAt: old, DiscoveredAt: ptr(old), Jurisdictions: []string{"US-CA"}}), "us-ca-residents")
 	if o.RuleID != "us-ca-residents-2025" || o.DueAt != nil || o.Standard == "" {
 		t.Errorf("2025 CA residents = rule %q due %v standard %q", o.RuleID, o.DueAt, o.Standard)
 	}
@@ -368,8 +370,8 @@ func TestCalifornia(t *testing.T) {
 
 func TestUSStateThresholds(t *testing.T) {
 	det := at(t, "2026-02-02T09:00:00-06:00")
-	state := func(code string, n int) Facts {
-		return Facts{AwareAt: det, DeterminedAt: ptr(det), DiscoveredAt: ptr(det), Jurisdictions: []string{code},
+	state := func(code string, n int) breach.Facts {
+		return breach.Facts{AwareAt: det, DeterminedAt: ptr(det), DiscoveredAt: ptr(det), Jurisdictions: []string{code},
 			Affected: map[string]int{code: n}}
 	}
 	runDueCases(t, []dueCase{
@@ -379,10 +381,10 @@ func TestUSStateThresholds(t *testing.T) {
 		{name: "TX 250: AG 30 days", facts: state("US-TX", 250), due: map[string]string{"us-tx-ag": "2026-03-04T23:59:59-06:00"}},
 		{name: "TX 10000: no CRAs", facts: state("US-TX", 10000), absent: []string{"us-tx-cra"}},
 		{name: "TX 10001: CRAs", facts: state("US-TX", 10001), due: map[string]string{"us-tx-cra": ""}},
-		{name: "TX unknown count kept", facts: Facts{AwareAt: det, DeterminedAt: ptr(det), Jurisdictions: []string{"US-TX"}},
+		{name: "TX unknown count kept", facts: breach.Facts{AwareAt: det, DeterminedAt: ptr(det), Jurisdictions: []string{"US-TX"}},
 			due:     map[string]string{"us-tx-ag": "2026-03-04T23:59:59-06:00"},
 			missing: map[string][]string{"us-tx-ag": {"affected.US-TX"}}},
-		{name: "TX determination missing", facts: Facts{AwareAt: det, Jurisdictions: []string{"US-TX"}, Affected: map[string]int{"US-TX": 300}},
+		{name: "TX determination missing", facts: breach.Facts{AwareAt: det, Jurisdictions: []string{"US-TX"}, Affected: map[string]int{"US-TX": 300}},
 			due:     map[string]string{"us-tx-ag": ""},
 			missing: map[string][]string{"us-tx-ag": {"determined_at"}}},
 		// Florida 501.171 (dwt.com/gcp/states/florida; swlaw.com …/fl): Department ≥500, CRAs >1,000, 30 days.
@@ -403,24 +405,24 @@ func TestUSStateThresholds(t *testing.T) {
 func TestCanadaAustraliaSingapore(t *testing.T) {
 	aware := at(t, "2026-03-20T13:00:00+11:00") // Sydney AEDT; AEST from 5 April
 	assessed := at(t, "2026-05-04T10:00:00+08:00")
-	sg := func(n int, risk string) Facts {
-		return Facts{AwareAt: assessed.Add(-48 * time.Hour), AssessedAt: ptr(assessed), Jurisdictions: []string{"SG"},
+	sg := func(n int, risk string) breach.Facts {
+		return breach.Facts{AwareAt: assessed.Add(-48 * time.Hour), AssessedAt: ptr(assessed), Jurisdictions: []string{"SG"},
 			Affected: map[string]int{"SG": n}, Risk: risk}
 	}
 	runDueCases(t, []dueCase{
 		// PIPEDA 10.1 (gazette.gc.ca SOR/2018-64; thinsky.com): as soon as feasible, real risk of significant harm.
-		{name: "PIPEDA high risk", facts: Facts{AwareAt: aware, DeterminedAt: ptr(aware), Jurisdictions: []string{"CA-ON"}, Risk: "high"},
+		{name: "PIPEDA high risk", facts: breach.Facts{AwareAt: aware, DeterminedAt: ptr(aware), Jurisdictions: []string{"CA-ON"}, Risk: "high"},
 			due: map[string]string{"pipeda-opc": "", "pipeda-individuals": "", "pipeda-organisations": ""}},
-		{name: "California is not Canada", facts: Facts{AwareAt: aware, Jurisdictions: []string{"US-CA"}, Risk: "high"},
+		{name: "California is not Canada", facts: breach.Facts{AwareAt: aware, Jurisdictions: []string{"US-CA"}, Risk: "high"},
 			absent: []string{"pipeda-opc", "pipeda-individuals"}},
-		{name: "PIPEDA no risk", facts: Facts{AwareAt: aware, Jurisdictions: []string{"CA"}, Risk: "none"},
+		{name: "PIPEDA no risk", facts: breach.Facts{AwareAt: aware, Jurisdictions: []string{"CA"}, Risk: "none"},
 			absent: []string{"pipeda-opc", "pipeda-individuals"}},
-		{name: "PIPEDA unassessed", facts: Facts{AwareAt: aware, Jurisdictions: []string{"CA"}},
+		{name: "PIPEDA unassessed", facts: breach.Facts{AwareAt: aware, Jurisdictions: []string{"CA"}},
 			due: map[string]string{"pipeda-opc": ""}, missing: map[string][]string{"pipeda-opc": {"determined_at", "risk"}}},
 		// Australia s.26WH (zoelaw.ai): 30-day assessment, Sydney time, across the end of AEDT.
-		{name: "AU assessment 30 days", facts: Facts{AwareAt: aware, Jurisdictions: []string{"AU"}, Risk: "none"},
+		{name: "AU assessment 30 days", facts: breach.Facts{AwareAt: aware, Jurisdictions: []string{"AU"}, Risk: "none"},
 			due: map[string]string{"au-ndb-assessment": "2026-04-19T23:59:59+10:00"}, absent: []string{"au-ndb-oaic"}},
-		{name: "AU serious harm", facts: Facts{AwareAt: aware, AssessedAt: ptr(aware), Jurisdictions: []string{"AU-NSW"}, Risk: "risk"},
+		{name: "AU serious harm", facts: breach.Facts{AwareAt: aware, AssessedAt: ptr(aware), Jurisdictions: []string{"AU-NSW"}, Risk: "risk"},
 			due: map[string]string{"au-ndb-oaic": "", "au-ndb-individuals": ""}},
 		// Singapore PDPA 26D (laws.sg; legal-wires.com): PDPC within 3 calendar days; ≥500 people or significant harm.
 		{name: "SG 499 ordinary risk", facts: sg(499, "risk"), absent: []string{"sg-pdpc", "sg-individuals"},
@@ -435,8 +437,8 @@ func TestCanadaAustraliaSingapore(t *testing.T) {
 func TestBrazil(t *testing.T) {
 	// LGPD Art. 48 + ANPD Res. 15/2024 (lhlaw.com.br/?p=10881; bastilhocoelho.com.br/?p=5679):
 	// 3 business days; Brazilian national holidays skipped (rickar/cal/v2/br).
-	br := func(aware string, risk string) Facts {
-		return Facts{AwareAt: at(t, aware), Jurisdictions: []string{"BR-SP"}, Risk: risk}
+	br := func(aware string, risk string) breach.Facts {
+		return breach.Facts{AwareAt: at(t, aware), Jurisdictions: []string{"BR-SP"}, Risk: risk}
 	}
 	runDueCases(t, []dueCase{
 		// Fri 17 Apr 2026; Mon 20 (1); Tue 21 Tiradentes skipped; Wed 22 (2); Thu 23 (3).
@@ -465,7 +467,7 @@ func TestIndiaDPDP(t *testing.T) {
 		{"2027-06-01T10:00:00+05:30", false},
 	} {
 		aware := at(t, tc.aware)
-		obs := rs.Evaluate(Facts{AwareAt: aware, Jurisdictions: []string{"IN"}, Risk: "none"})
+		obs := rs.Evaluate(breach.Facts{AwareAt: aware, Jurisdictions: []string{"IN"}, Risk: "none"})
 		o := find(t, obs, "in-dpdp-board-report")
 		wantDue(t, o, aware.Add(72*time.Hour).Format(time.RFC3339))
 		if got := strings.Contains(o.Note, "Not enforceable before 2027-05-13"); got != tc.wantNote {
@@ -481,11 +483,11 @@ func TestIndiaDPDP(t *testing.T) {
 
 func TestNIS2AndDORA(t *testing.T) {
 	aware := at(t, "2026-06-01T08:00:00Z")
-	nis2 := Facts{AwareAt: aware, Jurisdictions: []string{"DE"}, Flags: []string{"essential_entity"}}
+	nis2 := breach.Facts{AwareAt: aware, Jurisdictions: []string{"DE"}, Flags: []string{"essential_entity"}}
 	filed := nis2
 	filed.Filed = map[string]time.Time{"nis2-notification": at(t, "2026-01-31T10:00:00Z")}
-	dora := func(classified *time.Time) Facts {
-		return Facts{AwareAt: aware, ClassifiedAt: classified, Jurisdictions: []string{"FR"}, Flags: []string{"financial_entity"}}
+	dora := func(classified *time.Time) breach.Facts {
+		return breach.Facts{AwareAt: aware, ClassifiedAt: classified, Jurisdictions: []string{"FR"}, Flags: []string{"financial_entity"}}
 	}
 	runDueCases(t, []dueCase{
 		// NIS2 Art. 23 (powerquant.eu/nis2-incident-report-template): 24 h, 72 h, final 1 month after the notification.
@@ -495,7 +497,7 @@ func TestNIS2AndDORA(t *testing.T) {
 		// One month after 31 Jan is the end of 28 Feb (Brussels time).
 		{name: "NIS2 final one month after filing, clamped to month end", facts: filed,
 			due: map[string]string{"nis2-final": "2026-02-28T23:59:59+01:00"}},
-		{name: "NIS2 only for essential entities", facts: Facts{AwareAt: aware, Jurisdictions: []string{"DE"}},
+		{name: "NIS2 only for essential entities", facts: breach.Facts{AwareAt: aware, Jurisdictions: []string{"DE"}},
 			absent: []string{"nis2-early-warning", "dora-initial"}},
 		// DORA Art. 19 / RTS 2025/301 (dora-info.eu/rts-mir/article-6/): 4 h after classification, ≤24 h after awareness.
 		{name: "DORA needs classification", facts: dora(nil), due: map[string]string{"dora-initial": ""},
@@ -510,7 +512,7 @@ func TestNIS2AndDORA(t *testing.T) {
 func TestEvaluateOrder(t *testing.T) {
 	rs := defaultRules(t)
 	aware := at(t, "2026-11-23T08:00:00Z")
-	obs := rs.Evaluate(Facts{AwareAt: aware, DiscoveredAt: ptr(aware), Jurisdictions: []string{"DE", "US-CA", "CN", "BR"},
+	obs := rs.Evaluate(breach.Facts{AwareAt: aware, DiscoveredAt: ptr(aware), Jurisdictions: []string{"DE", "US-CA", "CN", "BR"},
 		Affected: map[string]int{"DE": 1200, "US-CA": 700, "CN": 2_000_000, "BR": 40}, Risk: "high",
 		Flags: []string{"essential_entity"}})
 	seenNil := false
@@ -534,7 +536,7 @@ func TestEvaluateOrder(t *testing.T) {
 		t.Errorf("first obligations = %v, want %v", got, wantFirst)
 	}
 	// Same facts, same answer: deterministic.
-	again := rs.Evaluate(Facts{AwareAt: aware, DiscoveredAt: ptr(aware), Jurisdictions: []string{"BR", "CN", "US-CA", "DE"},
+	again := rs.Evaluate(breach.Facts{AwareAt: aware, DiscoveredAt: ptr(aware), Jurisdictions: []string{"BR", "CN", "US-CA", "DE"},
 		Affected: map[string]int{"DE": 1200, "US-CA": 700, "CN": 2_000_000, "BR": 40}, Risk: "high",
 		Flags: []string{"essential_entity"}})
 	if !slices.Equal(ids(obs), ids(again)) {
@@ -546,7 +548,7 @@ func TestRecomputeOnFactChange(t *testing.T) {
 	// The issue: duties are recomputed when facts change. Texas AG appears when the count crosses 250.
 	rs := defaultRules(t)
 	det := at(t, "2026-02-02T09:00:00-06:00")
-	f := Facts{AwareAt: det, DeterminedAt: ptr(det), Jurisdictions: []string{"US-TX"}, Affected: map[string]int{"US-TX": 100}}
+	f := breach.Facts{AwareAt: det, DeterminedAt: ptr(det), Jurisdictions: []string{"US-TX"}, Affected: map[string]int{"US-TX": 100}}
 	if has(rs.Evaluate(f), "us-tx-ag") {
 		t.Fatal("us-tx-ag at 100 residents")
 	}

@@ -3,6 +3,8 @@ package regulations
 import (
 	"testing"
 	"time"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // FuzzParse feeds arbitrary documents to the rules parser: it must never panic, and
@@ -15,13 +17,13 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("rules: [{id: c}]"))
 	f.Add([]byte("\x00\xff: ["))
 	aware := time.Date(2026, 12, 23, 10, 0, 0, 0, time.UTC)
-	facts := []Facts{
+	facts := []breach.Facts{
 		{AwareAt: aware},
 		{AwareAt: aware, DiscoveredAt: &aware, DeterminedAt: &aware, AssessedAt: &aware, MaterialityAt: &aware,
 			ClassifiedAt: &aware, SubjectsNotifiedAt: &aware, ExtortionPaidAt: &aware,
 			Jurisdictions:  []string{"DE", "US-CA", "US-TX", "BR", "CN", "SG", "IN", "GB", "AU", "CA"},
 			Affected:       map[string]int{"US-CA": 600, "US-TX": 300, "CN": 2_000_000},
-			DataCategories: []string{"health"}, Risk: "high", Flags: FlagNames(),
+			DataCategories: []string{"health"}, Risk: "high", Flags: breach.FlagNames(),
 			Filed: map[string]time.Time{"a": aware}},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

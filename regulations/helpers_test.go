@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 func defaultRules(t *testing.T) *RuleSet {
@@ -28,7 +30,7 @@ func at(t *testing.T, s string) time.Time {
 func ptr(t time.Time) *time.Time { return &t }
 
 // find returns the obligation with id, failing the test when it is absent.
-func find(t *testing.T, obs []Obligation, id string) Obligation {
+func find(t *testing.T, obs []breach.Duty, id string) breach.Duty {
 	t.Helper()
 	for _, o := range obs {
 		if o.ID == id {
@@ -36,14 +38,14 @@ func find(t *testing.T, obs []Obligation, id string) Obligation {
 		}
 	}
 	t.Fatalf("obligation %q missing; have %v", id, ids(obs))
-	return Obligation{}
+	return breach.Duty{}
 }
 
-func has(obs []Obligation, id string) bool {
-	return slices.ContainsFunc(obs, func(o Obligation) bool { return o.ID == id })
+func has(obs []breach.Duty, id string) bool {
+	return slices.ContainsFunc(obs, func(o breach.Duty) bool { return o.ID == id })
 }
 
-func ids(obs []Obligation) []string {
+func ids(obs []breach.Duty) []string {
 	out := make([]string, len(obs))
 	for i, o := range obs {
 		out[i] = o.ID
@@ -52,7 +54,7 @@ func ids(obs []Obligation) []string {
 }
 
 // wantDue checks an obligation's due instant; want "" means no due time.
-func wantDue(t *testing.T, o Obligation, want string) {
+func wantDue(t *testing.T, o breach.Duty, want string) {
 	t.Helper()
 	if want == "" {
 		if o.DueAt != nil {

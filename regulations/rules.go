@@ -13,20 +13,12 @@ import (
 	"time"
 	_ "time/tzdata" // rules name IANA zones; embed the database so evaluation works on minimal hosts
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"gopkg.in/yaml.v3"
 )
 
 //go:embed rules.yaml
 var embeddedRules []byte
-
-// Recipients an obligation can be addressed to.
-const (
-	RecipientRegulator    = "regulator"
-	RecipientSubjects     = "subjects"
-	RecipientMedia        = "media"
-	RecipientCreditBureau = "credit_bureaus"
-	RecipientOther        = "other"
-)
 
 // Counting units of a Deadline.
 const (
@@ -220,7 +212,7 @@ func (r *Rule) validate(obligations map[string]bool) error {
 		return errors.New("regime: required")
 	case !validRuleJurisdiction(r.Jurisdiction):
 		return fmt.Errorf("jurisdiction: %q is not a jurisdiction code, EU or EEA", r.Jurisdiction)
-	case !slices.Contains([]string{RecipientRegulator, RecipientSubjects, RecipientMedia, RecipientCreditBureau, RecipientOther}, r.Recipient):
+	case !slices.Contains([]string{breach.RecipientRegulator, breach.RecipientSubjects, breach.RecipientMedia, breach.RecipientCreditBureau, breach.RecipientOther}, r.Recipient):
 		return fmt.Errorf("recipient: %q (want regulator, subjects, media, credit_bureaus or other)", r.Recipient)
 	case strings.TrimSpace(r.RecipientName) == "":
 		return errors.New("recipient_name: required")
@@ -271,7 +263,7 @@ func (r *Rule) validate(obligations map[string]bool) error {
 		return err
 	}
 	for i, e := range r.Exemptions {
-		if !slices.Contains(FlagNames(), e.Flag) {
+		if !slices.Contains(breach.FlagNames(), e.Flag) {
 			return fmt.Errorf("exemptions[%d].flag: unknown flag %q", i, e.Flag)
 		}
 		if strings.TrimSpace(e.Note) == "" {
@@ -361,17 +353,17 @@ func (d *Deadline) validate(field string, needAnchor bool) (*time.Location, erro
 
 func (c *Condition) validate(field string, perSubdivision bool) error {
 	for i, f := range append(slices.Clone(c.Flags), c.NotFlags...) {
-		if !slices.Contains(FlagNames(), f) {
+		if !slices.Contains(breach.FlagNames(), f) {
 			return fmt.Errorf("%s.flags[%d]: unknown flag %q", field, i, f)
 		}
 	}
 	for i, cat := range c.CategoriesAny {
-		if !slices.Contains(DataCategories(), cat) {
+		if !slices.Contains(breach.DataCategories(), cat) {
 			return fmt.Errorf("%s.categories_any[%d]: unknown category %q", field, i, cat)
 		}
 	}
 	for i, r := range c.RiskIn {
-		if !slices.Contains(RiskLevels(), r) {
+		if !slices.Contains(breach.RiskLevels(), r) {
 			return fmt.Errorf("%s.risk_in[%d]: unknown risk level %q", field, i, r)
 		}
 	}
@@ -385,7 +377,7 @@ func (c *Condition) validate(field string, perSubdivision bool) error {
 			return fmt.Errorf("%s.threshold.if_unknown: %q (want keep or skip)", field, t.IfUnknown)
 		case t.Scope == "each" && !perSubdivision:
 			return fmt.Errorf("%s.threshold.scope: each needs per_subdivision", field)
-		case t.Scope != "each" && t.Scope != "total" && !ValidJurisdiction(t.Scope):
+		case t.Scope != "each" && t.Scope != "total" && !breach.ValidJurisdiction(t.Scope):
 			return fmt.Errorf("%s.threshold.scope: %q (want a jurisdiction code, total or each)", field, t.Scope)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 func TestDefaultRulesHaveSources(t *testing.T) {
@@ -185,7 +187,7 @@ func TestParsedRuleEvaluates(t *testing.T) {
 		t.Fatal(err)
 	}
 	det := at(t, "2026-02-02T09:00:00-06:00")
-	obs := rs.Evaluate(Facts{AwareAt: det, DeterminedAt: ptr(det), Jurisdictions: []string{"US-TX"}, Affected: map[string]int{"US-TX": 250}})
+	obs := rs.Evaluate(breach.Facts{AwareAt: det, DeterminedAt: ptr(det), Jurisdictions: []string{"US-TX"}, Affected: map[string]int{"US-TX": 250}})
 	if len(obs) != 1 {
 		t.Fatalf("got %v", ids(obs))
 	}

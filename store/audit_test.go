@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // TestHashEventPinned pins the canonical encoding: outside verifiers of an
@@ -176,20 +178,20 @@ func TestRoleSatisfies(t *testing.T) {
 		have, need string
 		want       bool
 	}{
-		{RoleAdmin, RoleAdmin, true},
-		{RoleAdmin, RoleLegal, true},
-		{RoleAdmin, RoleViewer, true},
-		{RoleResponder, RoleResponder, true},
-		{RoleResponder, RoleLegal, false},
-		{RoleLegal, RoleResponder, false},
-		{RoleLegal, RoleViewer, true},
-		{RoleResponder, RoleAdmin, false},
-		{RoleViewer, RoleViewer, true},
-		{RoleViewer, RoleResponder, false},
-		{"root", RoleViewer, false},
-		{RoleAdmin, "root", false},
+		{breach.RoleAdmin, breach.RoleAdmin, true},
+		{breach.RoleAdmin, breach.RoleLegal, true},
+		{breach.RoleAdmin, breach.RoleViewer, true},
+		{breach.RoleResponder, breach.RoleResponder, true},
+		{breach.RoleResponder, breach.RoleLegal, false},
+		{breach.RoleLegal, breach.RoleResponder, false},
+		{breach.RoleLegal, breach.RoleViewer, true},
+		{breach.RoleResponder, breach.RoleAdmin, false},
+		{breach.RoleViewer, breach.RoleViewer, true},
+		{breach.RoleViewer, breach.RoleResponder, false},
+		{"root", breach.RoleViewer, false},
+		{breach.RoleAdmin, "root", false},
 	} {
-		if got := RoleSatisfies(tc.have, tc.need); got != tc.want {
+		if got := breach.RoleSatisfies(tc.have, tc.need); got != tc.want {
 			t.Errorf("RoleSatisfies(%q, %q) = %v, want %v", tc.have, tc.need, got, tc.want)
 		}
 	}

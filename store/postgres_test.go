@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/store/storetest"
 )
@@ -130,7 +131,7 @@ func TestPostgresConcurrentMigrate(t *testing.T) {
 			t.Errorf("Migrate from replica %d: %v", i, err)
 		}
 	}
-	if _, _, err := replicas[1].CreateToken(context.Background(), "after", store.RoleViewer); err != nil {
+	if _, _, err := replicas[1].CreateToken(context.Background(), "after", breach.RoleViewer); err != nil {
 		t.Errorf("schema unusable after concurrent Migrate: %v", err)
 	}
 }

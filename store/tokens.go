@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // TokenPrefix starts every generated token secret, so a leaked one is easy
@@ -44,7 +46,7 @@ func validateTokenInput(name, role string) error {
 	if strings.TrimSpace(name) == "" {
 		return fmt.Errorf("%w: token name is empty", ErrInvalid)
 	}
-	if !ValidRole(role) {
+	if !breach.ValidRole(role) {
 		return fmt.Errorf("%w: unknown role %q", ErrInvalid, role)
 	}
 	return nil

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/breachflow/breachflow/regulations"
-	"github.com/breachflow/breachflow/workflows"
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // builder fills the section of one content field from the incident.
@@ -89,10 +88,10 @@ func causeSteps() []string { return []string{"triage", "preserve-evidence"} }
 func reviewSteps() []string { return []string{"post-incident-review"} }
 
 // doneSteps returns the completed steps matching ids or kinds, in playbook order.
-func (c *reportCtx) doneSteps(ids []string, kinds ...string) []workflows.StepState {
-	var out []workflows.StepState
+func (c *reportCtx) doneSteps(ids []string, kinds ...string) []breach.StepState {
+	var out []breach.StepState
 	for _, st := range c.inc.Steps {
-		if st.State != workflows.StepDone {
+		if st.State != breach.StepDone {
 			continue
 		}
 		if slices.Contains(ids, st.ID) || slices.Contains(kinds, st.Kind) {
@@ -104,7 +103,7 @@ func (c *reportCtx) doneSteps(ids []string, kinds ...string) []workflows.StepSta
 
 // stepNotes turns the notes of steps into report notes labelled with the step,
 // its completion time and who completed it.
-func stepNotes(steps []workflows.StepState) []note {
+func stepNotes(steps []breach.StepState) []note {
 	var out []note
 	for _, st := range steps {
 		text := strings.TrimSpace(st.Note)
@@ -175,13 +174,13 @@ func (c *reportCtx) reportPhase() section {
 	default:
 		s.Rows = append(s.Rows, row{"Phase", "Notification; further information may follow in phases where the law allows (e.g. GDPR Art. 33(4))"})
 	}
-	if c.ob.Status == workflows.ObligationFiled {
+	if c.ob.Status == breach.ObligationFiled {
 		s.Rows = append(s.Rows, row{"This report", "already filed (" + c.statusText() + "); this draft would be a supplement"})
 	}
 	if c.ob.After == "" {
 		return s
 	}
-	var earlier *workflows.Obligation
+	var earlier *breach.Obligation
 	for i := range c.inc.Obligations {
 		if c.inc.Obligations[i].ID == c.ob.After {
 			earlier = &c.inc.Obligations[i]
@@ -274,7 +273,7 @@ func (c *reportCtx) natureAndCause() section {
 // countJurisdictions returns the affected counts in code order, the total (a
 // country's entry already includes its subdivisions', as in regulations) and
 // the listed jurisdictions that have no count.
-func countJurisdictions(f regulations.Facts) (rows []row, total int, uncounted []string) {
+func countJurisdictions(f breach.Facts) (rows []row, total int, uncounted []string) {
 	codes := make([]string, 0, len(f.Affected))
 	for code := range f.Affected {
 		codes = append(codes, code)
@@ -386,7 +385,7 @@ func (c *reportCtx) dataCategories(title string) section {
 		s.Missing, s.Need = true, "The categories of personal data involved (facts.data_categories)."
 		return s
 	}
-	if slices.Contains(f.Flags, regulations.FlagDataEncrypted) {
+	if slices.Contains(f.Flags, breach.FlagDataEncrypted) {
 		s.Remark = "The data were encrypted (flag data_encrypted); state whether the key was also compromised."
 	}
 	return s
@@ -416,11 +415,11 @@ func categoryConsequence(cat string) string {
 
 func riskText(r string) string {
 	switch r {
-	case regulations.RiskNone:
+	case breach.RiskNone:
 		return "none: unlikely to result in a risk to the rights and freedoms of individuals"
-	case regulations.RiskRisk:
+	case breach.RiskRisk:
 		return "risk to the rights and freedoms of individuals"
-	case regulations.RiskHigh:
+	case breach.RiskHigh:
 		return "high risk to the rights and freedoms of individuals"
 	}
 	return "not assessed yet"
@@ -483,7 +482,7 @@ func (c *reportCtx) individualNotice() section {
 		s.Rows = append(s.Rows, row{"Individuals notified", stamp(*f.SubjectsNotifiedAt)})
 	}
 	for _, o := range c.inc.Obligations {
-		if o.Recipient != regulations.RecipientSubjects {
+		if o.Recipient != breach.RecipientSubjects {
 			continue
 		}
 		item := fmt.Sprintf("%s to %s (%s): %s", o.Regime, o.RecipientName, o.Jurisdiction, orUnknown(o.Status))
@@ -504,7 +503,7 @@ func (c *reportCtx) individualNotice() section {
 		}
 		s.Items = append(s.Items, item)
 	}
-	if f.Risk == regulations.RiskNone {
+	if f.Risk == breach.RiskNone {
 		s.Rows = append(s.Rows, row{"Plan", "Risk assessed as none: individuals are not notified"})
 	}
 	if len(s.Rows) == 0 && len(s.Items) == 0 {
@@ -537,7 +536,7 @@ func (c *reportCtx) delayReasons() section {
 func (c *reportCtx) regimeQuestions() []string {
 	reg := c.ob.Regime
 	f := c.inc.Facts
-	extortion := slices.Contains(f.Flags, regulations.FlagExtortionPayment)
+	extortion := slices.Contains(f.Flags, breach.FlagExtortionPayment)
 	var qs []string
 	switch {
 	case strings.HasPrefix(reg, "NIS2"):
@@ -570,7 +569,7 @@ func (c *reportCtx) regimeFlags() section {
 	if len(f.Flags) > 0 {
 		s.Rows = append(s.Rows, row{"Flags", strings.Join(f.Flags, ", ")})
 	}
-	if slices.Contains(f.Flags, regulations.FlagExtortionPayment) {
+	if slices.Contains(f.Flags, breach.FlagExtortionPayment) {
 		paid := "yes"
 		if f.ExtortionPaidAt != nil {
 			paid += ", " + stamp(*f.ExtortionPaidAt)

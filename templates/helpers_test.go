@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/regulations"
-	"github.com/breachflow/breachflow/workflows"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -45,20 +45,20 @@ func ptr[T any](v T) *T { return &v }
 
 // obligations evaluates the embedded rules for f, so the fixtures carry real
 // obligations (regime, recipient, due time, content fields, sources).
-func obligations(t *testing.T, f regulations.Facts) []workflows.Obligation {
+func obligations(t *testing.T, f breach.Facts) []breach.Obligation {
 	t.Helper()
 	rs, err := regulations.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []workflows.Obligation
+	var out []breach.Obligation
 	for _, ob := range rs.Evaluate(f) {
-		out = append(out, workflows.Obligation{Obligation: ob, Status: workflows.ObligationPending})
+		out = append(out, breach.Obligation{Duty: ob, Status: breach.ObligationPending})
 	}
 	return out
 }
 
-func find(t *testing.T, obs []workflows.Obligation, id string) workflows.Obligation {
+func find(t *testing.T, obs []breach.Obligation, id string) breach.Obligation {
 	t.Helper()
 	for _, ob := range obs {
 		if ob.ID == id {
@@ -66,7 +66,7 @@ func find(t *testing.T, obs []workflows.Obligation, id string) workflows.Obligat
 		}
 	}
 	t.Fatalf("no obligation %q among %d", id, len(obs))
-	return workflows.Obligation{}
+	return breach.Obligation{}
 }
 
 func testOrg() Organisation {
@@ -82,7 +82,7 @@ func testOrg() Organisation {
 // fullInput is a GDPR Art. 33 report whose every content field the incident can fill.
 func fullInput(t *testing.T) ReportInput {
 	t.Helper()
-	facts := regulations.Facts{
+	facts := breach.Facts{
 		AwareAt:        at(t, "2026-11-23T08:00:00Z"),
 		OccurredAt:     ptr(at(t, "2026-11-22T23:10:00Z")),
 		DiscoveredAt:   ptr(at(t, "2026-11-23T07:30:00Z")),
@@ -90,16 +90,16 @@ func fullInput(t *testing.T) ReportInput {
 		Jurisdictions:  []string{"DE", "FR"},
 		Affected:       map[string]int{"DE": 1200, "FR": 300},
 		DataCategories: []string{"contact", "financial"},
-		Risk:           regulations.RiskHigh,
+		Risk:           breach.RiskHigh,
 	}
 	obs := obligations(t, facts)
 	done := func(s string) *time.Time { return ptr(at(t, s)) }
-	inc := &workflows.Status{
+	inc := &breach.Status{
 		ID:              "BR-7K3F9Q",
 		Title:           "CRM export on a public bucket",
 		Summary:         "A CRM export with customer contact and payment details was stored in a publicly readable object-storage bucket.\nAccess logs show downloads from two unknown addresses.",
 		Severity:        "high",
-		Status:          workflows.StatusActive,
+		Status:          breach.StatusActive,
 		Phase:           "notify",
 		PlaybookID:      "customer-data-breach",
 		PlaybookVersion: 1,
@@ -107,16 +107,16 @@ func fullInput(t *testing.T) ReportInput {
 		LaunchedAt:      at(t, "2026-11-23T08:05:00Z"),
 		Facts:           facts,
 		Obligations:     obs,
-		Steps: []workflows.StepState{
-			{ID: "triage", Title: "Triage and declare", Kind: "task", Owner: "responder", State: workflows.StepDone,
+		Steps: []breach.StepState{
+			{ID: "triage", Title: "Triage and declare", Kind: "task", Owner: "responder", State: breach.StepDone,
 				DoneAt: done("2026-11-23T09:00:00Z"), DoneBy: "ic-on-call", Note: "Bucket made public by a misapplied storage policy on 22 Nov."},
-			{ID: "contain-source", Title: "Contain the source", Kind: "task", Owner: "responder", State: workflows.StepDone,
+			{ID: "contain-source", Title: "Contain the source", Kind: "task", Owner: "responder", State: breach.StepDone,
 				DoneAt: done("2026-11-23T10:30:00Z"), DoneBy: "ic-on-call", Note: "Bucket made private at 10:12 UTC; public links revoked.\nThe two downloading addresses are blocked."},
-			{ID: "assess-risk", Title: "Legal risk assessment", Kind: "task", Owner: "legal", State: workflows.StepDone,
+			{ID: "assess-risk", Title: "Legal risk assessment", Kind: "task", Owner: "legal", State: breach.StepDone,
 				DoneAt: done("2026-11-24T09:00:00Z"), DoneBy: "legal-team", Note: "High risk: payment data was downloaded by unknown parties; fraud and phishing are likely."},
-			{ID: "customer-notices", Title: "Send customer notices", Kind: "customer_notices", Owner: "responder", State: workflows.StepPending},
+			{ID: "customer-notices", Title: "Send customer notices", Kind: "customer_notices", Owner: "responder", State: breach.StepPending},
 		},
-		Remediations: []workflows.Remediation{
+		Remediations: []breach.Remediation{
 			{ID: "r1", Title: "Block public buckets by organisation policy", Owner: "platform", Status: "open",
 				DueAt: done("2026-12-01T00:00:00Z"), AddedBy: "ic-on-call"},
 		},
@@ -133,20 +133,20 @@ func fullInput(t *testing.T) ReportInput {
 // knows almost nothing yet.
 func sparseInput(t *testing.T) ReportInput {
 	t.Helper()
-	facts := regulations.Facts{AwareAt: at(t, "2026-11-23T08:00:00Z"), Jurisdictions: []string{"DE"}}
+	facts := breach.Facts{AwareAt: at(t, "2026-11-23T08:00:00Z"), Jurisdictions: []string{"DE"}}
 	obs := obligations(t, facts)
-	inc := &workflows.Status{
+	inc := &breach.Status{
 		ID:          "BR-2M4P8R",
 		Title:       "Suspicious database export",
 		Severity:    "medium",
-		Status:      workflows.StatusActive,
+		Status:      breach.StatusActive,
 		Phase:       "triage",
 		PlaybookID:  "customer-data-breach",
 		LaunchedAt:  at(t, "2026-11-23T08:05:00Z"),
 		Facts:       facts,
 		Obligations: obs,
-		Steps: []workflows.StepState{
-			{ID: "triage", Title: "Triage and declare", Kind: "task", Owner: "responder", State: workflows.StepReady},
+		Steps: []breach.StepState{
+			{ID: "triage", Title: "Triage and declare", Kind: "task", Owner: "responder", State: breach.StepReady},
 		},
 	}
 	return ReportInput{

@@ -11,8 +11,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
-	"github.com/breachflow/breachflow/regulations"
-	"github.com/breachflow/breachflow/workflows"
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 //go:embed notice/*.tmpl
@@ -27,7 +26,7 @@ const (
 // NoticeInput is what one customer's notice is rendered from. Name and Email are the only personal data;
 // they are used for the greeting and the envelope only.
 type NoticeInput struct {
-	Incident               *workflows.Status // title, summary, facts (occurred_at, discovered_at/aware_at, data_categories)
+	Incident               *breach.Status // title, summary, facts (occurred_at, discovered_at/aware_at, data_categories)
 	Org                    Organisation
 	Locale                 string   // "en", "zh-CN" (also "zh", "zh-Hans", "zh_CN" → zh-CN); unknown → "en"
 	Name                   string   // may be empty → neutral greeting
@@ -225,7 +224,7 @@ func noticeElements(in NoticeInput) (elements, cats []string) {
 func categoryKey(e string) string {
 	k := strings.ToLower(oneLine(e))
 	k = strings.NewReplacer(" ", "_", "-", "_").Replace(k)
-	if slices.Contains(regulations.DataCategories(), k) {
+	if slices.Contains(breach.DataCategories(), k) {
 		return k
 	}
 	return ""
@@ -320,9 +319,9 @@ func noticeContacts(l noticeText, in NoticeInput) []string {
 }
 
 // containedAt is when a containment step completed, if one did.
-func containedAt(inc *workflows.Status) *time.Time {
+func containedAt(inc *breach.Status) *time.Time {
 	for _, st := range inc.Steps {
-		if st.State == workflows.StepDone && st.DoneAt != nil &&
+		if st.State == breach.StepDone && st.DoneAt != nil &&
 			slices.Contains([]string{"contain-source", "isolate-hosts", "revoke-access"}, st.ID) {
 			t := *st.DoneAt
 			return &t
@@ -333,9 +332,9 @@ func containedAt(inc *workflows.Status) *time.Time {
 
 // reportedToRegulator says whether a regulator notification was filed, so the
 // notice claims it only when it is true.
-func reportedToRegulator(inc *workflows.Status) bool {
+func reportedToRegulator(inc *breach.Status) bool {
 	for _, ob := range inc.Obligations {
-		if ob.Recipient == regulations.RecipientRegulator && ob.Status == workflows.ObligationFiled {
+		if ob.Recipient == breach.RecipientRegulator && ob.Status == breach.ObligationFiled {
 			return true
 		}
 	}

@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/breachflow/breachflow/regulations"
-	"github.com/breachflow/breachflow/workflows"
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // noticeInput is the notice for one person of the incident in fullInput, with
@@ -18,7 +17,7 @@ func noticeInput(t *testing.T, locale, name string) NoticeInput {
 	inc := fullInput(t).Incident
 	for i := range inc.Obligations {
 		if inc.Obligations[i].ID == "gdpr-art33" {
-			inc.Obligations[i].Status = workflows.ObligationFiled
+			inc.Obligations[i].Status = breach.ObligationFiled
 		}
 	}
 	return NoticeInput{
@@ -147,7 +146,7 @@ func TestNoticeEveryCategory(t *testing.T) {
 	for _, locale := range NoticeLocales() {
 		l := noticeLang(locale)
 		seen := map[string]string{}
-		for _, cat := range regulations.DataCategories() {
+		for _, cat := range breach.DataCategories() {
 			c := l.category(cat)
 			if c.what == "" || c.risk == "" || c.step == "" {
 				t.Errorf("%s/%s: incomplete wording %+v", locale, cat, c)
@@ -167,7 +166,7 @@ func TestNoticeEveryCategory(t *testing.T) {
 			}
 		}
 	}
-	for _, cat := range regulations.DataCategories() {
+	for _, cat := range breach.DataCategories() {
 		if en, zh := enCategory(cat), zhCNCategory(cat); en.what == zh.what || en.step == zh.step {
 			t.Errorf("%s: zh-CN wording is not translated", cat)
 		}
@@ -324,7 +323,7 @@ func FuzzRenderNotice(f *testing.F) {
 		t.Helper()
 		// A bare incident: the full fixture evaluates the rules, too slow to fuzz.
 		n, err := RenderNotice(NoticeInput{
-			Incident:     &workflows.Status{ID: "BR-FUZZ", Title: title},
+			Incident:     &breach.Status{ID: "BR-FUZZ", Title: title},
 			Org:          Organisation{Name: "Shop " + title, Email: "privacy@shop.example"},
 			Locale:       locale,
 			Name:         name,

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/breachflow/breachflow/workflows"
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // TestNoticeCacheMatchesRenderNotice: for names that need escaping, that
@@ -13,8 +13,8 @@ import (
 // RenderNotice gives.
 func TestNoticeCacheMatchesRenderNotice(t *testing.T) {
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	inc := &workflows.Status{ID: "BR-CACHE1", Title: "CRM export on a public bucket", Summary: "A bucket was public.", LaunchedAt: at,
-		Facts: workflows.Facts{AwareAt: at, DataCategories: []string{"contact", "financial"}}}
+	inc := &breach.Status{ID: "BR-CACHE1", Title: "CRM export on a public bucket", Summary: "A bucket was public.", LaunchedAt: at,
+		Facts: breach.Facts{AwareAt: at, DataCategories: []string{"contact", "financial"}}}
 	org := Organisation{Name: "Example Org", Email: "dpo@example.org"}
 	names := []string{"Ann <b>Lee</b>", `O'Brien & "Sons" + co`, "李雷", `=HYPERLINK("http://evil")`, "", "  two\nlines  ",
 		"<script>alert(1)</script>", "Zoë"}

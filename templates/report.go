@@ -10,8 +10,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
-	"github.com/breachflow/breachflow/regulations"
-	"github.com/breachflow/breachflow/workflows"
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 //go:embed report/*.tmpl mail/*.tmpl
@@ -28,8 +27,8 @@ type Organisation struct {
 
 // ReportInput is everything a draft regulator notification is rendered from.
 type ReportInput struct {
-	Incident    *workflows.Status
-	Obligation  workflows.Obligation
+	Incident    *breach.Status
+	Obligation  breach.Obligation
 	Org         Organisation
 	GeneratedAt time.Time // "now": deadlines and delays are judged against it
 }
@@ -126,8 +125,8 @@ func autolink(u string) string {
 // reportCtx carries the input through the section builders.
 type reportCtx struct {
 	in  ReportInput
-	inc *workflows.Status
-	ob  workflows.Obligation
+	inc *breach.Status
+	ob  breach.Obligation
 	now time.Time
 }
 
@@ -197,7 +196,7 @@ func (c *reportCtx) header() []row {
 	rows := []row{
 		{"Incident", c.inc.ID + " — " + c.inc.Title},
 		{"Regime", ob.Regime},
-		{"Recipient", recipientText(ob.Obligation)},
+		{"Recipient", recipientText(ob.Duty)},
 		{"Jurisdiction", ob.Jurisdiction},
 		{"Obligation", ob.ID + " (rule " + ob.RuleID + ")"},
 		{"Status", c.statusText()},
@@ -208,7 +207,7 @@ func (c *reportCtx) header() []row {
 	} else {
 		rows = append(rows, row{"Clock", fmt.Sprintf("%s from %s (not recorded yet)", ob.Deadline, ob.Anchor)})
 	}
-	if ob.DueAt != nil && ob.Status != workflows.ObligationFiled && ob.Status != workflows.ObligationWaived {
+	if ob.DueAt != nil && ob.Status != breach.ObligationFiled && ob.Status != breach.ObligationWaived {
 		if c.late() {
 			rows = append(rows, row{"Time left", "OVERDUE by " + span(c.lateBy())})
 		} else {
@@ -221,7 +220,7 @@ func (c *reportCtx) header() []row {
 	return rows
 }
 
-func recipientText(ob regulations.Obligation) string {
+func recipientText(ob breach.Duty) string {
 	switch {
 	case ob.RecipientName == "":
 		return ob.Recipient
@@ -235,15 +234,15 @@ func (c *reportCtx) statusText() string {
 	ob := c.ob
 	s := ob.Status
 	if s == "" {
-		s = workflows.ObligationPending
+		s = breach.ObligationPending
 	}
 	switch {
-	case ob.Status == workflows.ObligationFiled && ob.FiledAt != nil:
+	case ob.Status == breach.ObligationFiled && ob.FiledAt != nil:
 		s += " at " + stamp(*ob.FiledAt)
 		if ob.Reference != "" {
 			s += ", reference " + ob.Reference
 		}
-	case ob.Status == workflows.ObligationWaived && ob.WaiveReason != "":
+	case ob.Status == breach.ObligationWaived && ob.WaiveReason != "":
 		s += ": " + ob.WaiveReason
 	}
 	return s
@@ -272,7 +271,7 @@ func (c *reportCtx) deadlineText() string {
 
 // late reports whether the deadline passed before the filing or, unfiled, before now.
 func (c *reportCtx) late() bool {
-	return c.ob.DueAt != nil && c.ob.Status != workflows.ObligationWaived && c.lateBy() > 0
+	return c.ob.DueAt != nil && c.ob.Status != breach.ObligationWaived && c.lateBy() > 0
 }
 
 func (c *reportCtx) lateBy() time.Duration {

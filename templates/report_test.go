@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/regulations"
-	"github.com/breachflow/breachflow/workflows"
 )
 
 func TestRenderReportGDPRArt33Complete(t *testing.T) {
@@ -210,7 +210,7 @@ func TestRenderReportDelayReasons(t *testing.T) {
 			in.GeneratedAt = at(t, tt.now)
 			in.Obligation.DelayReason = tt.reason
 			if tt.filedAt != "" {
-				in.Obligation.Status = workflows.ObligationFiled
+				in.Obligation.Status = breach.ObligationFiled
 				in.Obligation.FiledAt = ptr(at(t, tt.filedAt))
 			}
 			r, err := RenderReport(in)
@@ -229,10 +229,10 @@ func TestRenderReportDelayReasons(t *testing.T) {
 }
 
 func TestRenderReportPhasedLink(t *testing.T) {
-	facts := regulations.Facts{
+	facts := breach.Facts{
 		AwareAt:       at(t, "2026-11-23T08:00:00Z"),
 		Jurisdictions: []string{"DE"},
-		Flags:         []string{regulations.FlagEssentialEntity},
+		Flags:         []string{breach.FlagEssentialEntity},
 		Filed:         map[string]time.Time{},
 	}
 	tests := []struct {
@@ -251,12 +251,12 @@ func TestRenderReportPhasedLink(t *testing.T) {
 			obs := obligations(t, facts)
 			for i := range obs {
 				if obs[i].ID == "nis2-early-warning" && tt.filed {
-					obs[i].Status = workflows.ObligationFiled
+					obs[i].Status = breach.ObligationFiled
 					obs[i].FiledAt = ptr(at(t, "2026-11-23T20:00:00Z"))
 					obs[i].Reference = tt.reference
 				}
 			}
-			inc := &workflows.Status{ID: "BR-9X", Title: "Ransomware", Facts: facts, Obligations: obs}
+			inc := &breach.Status{ID: "BR-9X", Title: "Ransomware", Facts: facts, Obligations: obs}
 			r, err := RenderReport(ReportInput{Incident: inc, Obligation: find(t, obs, "nis2-notification"), Org: testOrg(), GeneratedAt: at(t, "2026-11-24T00:00:00Z")})
 			if err != nil {
 				t.Fatal(err)
@@ -337,14 +337,14 @@ func TestRenderReportErrors(t *testing.T) {
 func TestCountJurisdictions(t *testing.T) {
 	tests := []struct {
 		name          string
-		facts         regulations.Facts
+		facts         breach.Facts
 		wantTotal     int
 		wantUncounted []string
 	}{
-		{name: "countries", facts: regulations.Facts{Jurisdictions: []string{"DE", "FR"}, Affected: map[string]int{"DE": 1200, "FR": 300}}, wantTotal: 1500},
-		{name: "subdivision inside its country", facts: regulations.Facts{Affected: map[string]int{"US": 500, "US-CA": 200}}, wantTotal: 500},
-		{name: "subdivisions only", facts: regulations.Facts{Jurisdictions: []string{"US"}, Affected: map[string]int{"US-CA": 200, "US-TX": 1000}}, wantTotal: 1200},
-		{name: "uncounted jurisdiction", facts: regulations.Facts{Jurisdictions: []string{"DE", "FR", "US-CA"}, Affected: map[string]int{"DE": 10}}, wantTotal: 10, wantUncounted: []string{"FR", "US-CA"}},
+		{name: "countries", facts: breach.Facts{Jurisdictions: []string{"DE", "FR"}, Affected: map[string]int{"DE": 1200, "FR": 300}}, wantTotal: 1500},
+		{name: "subdivision inside its country", facts: breach.Facts{Affected: map[string]int{"US": 500, "US-CA": 200}}, wantTotal: 500},
+		{name: "subdivisions only", facts: breach.Facts{Jurisdictions: []string{"US"}, Affected: map[string]int{"US-CA": 200, "US-TX": 1000}}, wantTotal: 1200},
+		{name: "uncounted jurisdiction", facts: breach.Facts{Jurisdictions: []string{"DE", "FR", "US-CA"}, Affected: map[string]int{"DE": 10}}, wantTotal: 10, wantUncounted: []string{"FR", "US-CA"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/regulations"
 	"github.com/breachflow/breachflow/store"
@@ -35,13 +36,13 @@ func Incident(ctx workflow.Context, in *IncidentInput) (*IncidentResult, error) 
 type incident struct {
 	in           IncidentInput
 	pb           *playbooks.Playbook
-	facts        Facts
+	facts        breach.Facts
 	severity     string
 	status       string
-	steps        []StepState
-	obligations  []Obligation
-	remediations []Remediation
-	timeline     []TimelineEntry
+	steps        []breach.StepState
+	obligations  []breach.Obligation
+	remediations []breach.Remediation
+	timeline     []breach.TimelineEntry
 	closedAt     *time.Time
 	runs         int
 
@@ -62,7 +63,7 @@ type incident struct {
 	// notices are the customer-notice send runs; noticesStarted marks the
 	// steps whose automatic run has started, sendRequested asks for
 	// another run.
-	notices        []NoticeRun
+	notices        []breach.NoticeRun
 	noticesStarted map[string]bool
 	sendRequested  bool
 	// roomBusy is set while the incident room is being synced; roomShown
@@ -73,10 +74,10 @@ type incident struct {
 
 func (w *incident) setup(ctx workflow.Context) error {
 	if w.in.ID == "" || w.in.Playbook == nil {
-		return temporal.NewNonRetryableApplicationError("incident id and playbook are required", ErrInvalid, nil)
+		return temporal.NewNonRetryableApplicationError("incident id and playbook are required", breach.ErrInvalid, nil)
 	}
 	w.pb = w.in.Playbook
-	w.status = StatusActive
+	w.status = breach.StatusActive
 	w.actions = map[string]bool{}
 	w.noticesStarted = map[string]bool{}
 	if c := w.in.Carry; c != nil {
@@ -89,12 +90,12 @@ func (w *incident) setup(ctx workflow.Context) error {
 	} else {
 		w.facts, w.severity = w.in.Facts, w.in.Severity
 		for _, s := range w.pb.Steps {
-			w.steps = append(w.steps, StepState{ID: s.ID, Title: s.Title, Kind: s.Kind, Owner: s.Owner,
-				State: StepPending, After: s.After, Optional: s.Optional})
+			w.steps = append(w.steps, breach.StepState{ID: s.ID, Title: s.Title, Kind: s.Kind, Owner: s.Owner,
+				State: breach.StepPending, After: s.After, Optional: s.Optional})
 		}
 	}
 	w.runs++
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (*Status, error) { return w.snapshot(), nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (*breach.Status, error) { return w.snapshot(), nil }); err != nil {
 		return err
 	}
 	return w.registerUpdates(ctx)
@@ -132,7 +133,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 		w.index(actx)
 		w.upsertSearch(ctx)
 		w.syncRoom(ctx, 24*time.Hour)
-		if w.status == StatusClosed {
+		if w.status == breach.StatusClosed {
 			break
 		}
 		if w.shouldContinueAsNew(ctx) {
@@ -173,7 +174,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 			_ = workflow.Await(ctx, func() bool { return !w.roomBusy })
 		}
 	}
-	if err := workflow.ExecuteActivity(actx, a.SetIncidentStatus, w.in.ID, StatusClosed).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(actx, a.SetIncidentStatus, w.in.ID, breach.StatusClosed).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("mirror closed status", "error", err)
 	}
 	return &IncidentResult{ID: w.in.ID, ClosedAt: *w.closedAt}, nil
@@ -192,44 +193,44 @@ func (w *incident) evaluate(ctx workflow.Context) error {
 	facts := w.facts
 	facts.Filed = map[string]time.Time{}
 	for _, o := range w.obligations {
-		if o.Status == ObligationFiled && o.FiledAt != nil {
+		if o.Status == breach.ObligationFiled && o.FiledAt != nil {
 			facts.Filed[o.ID] = *o.FiledAt
 		}
 	}
-	var fresh []regulations.Obligation
+	var fresh []breach.Duty
 	if err := workflow.ExecuteLocalActivity(lctx, EvaluateObligations, facts).Get(ctx, &fresh); err != nil {
 		return fmt.Errorf("evaluate obligations: %w", err)
 	}
-	old := map[string]Obligation{}
+	old := map[string]breach.Obligation{}
 	for _, o := range w.obligations {
 		old[o.ID] = o
 	}
 	now := workflow.Now(ctx)
-	next := make([]Obligation, 0, len(fresh))
+	next := make([]breach.Obligation, 0, len(fresh))
 	for _, r := range fresh {
-		o := Obligation{Obligation: r, Status: ObligationPending}
+		o := breach.Obligation{Duty: r, Status: breach.ObligationPending}
 		if prev, ok := old[r.ID]; ok {
 			o.Status, o.FiledAt, o.FiledBy, o.Reference = prev.Status, prev.FiledAt, prev.FiledBy, prev.Reference
 			o.FilingNote, o.DelayReason, o.WaivedBy, o.WaiveReason = prev.FilingNote, prev.DelayReason, prev.WaivedBy, prev.WaiveReason
 			o.Supplements = prev.Supplements
 			if sameDue(prev.DueAt, r.DueAt) {
 				o.Reminded, o.Escalated = prev.Reminded, prev.Escalated
-			} else if o.Status == ObligationOverdue {
-				o.Status = ObligationPending // re-armed on a new deadline
+			} else if o.Status == breach.ObligationOverdue {
+				o.Status = breach.ObligationPending // re-armed on a new deadline
 			}
 		} else {
 			w.record(ctx, now, "system", "obligation.added", "obligation:"+r.ID, r.Regime+" to "+r.RecipientName, map[string]any{"due_at": r.DueAt})
 		}
-		if o.Status == ObligationPending && o.DueAt != nil && !o.DueAt.After(now) {
-			o.Status = ObligationOverdue
+		if o.Status == breach.ObligationPending && o.DueAt != nil && !o.DueAt.After(now) {
+			o.Status = breach.ObligationOverdue
 		}
-		if o.Status == ObligationPending && o.DueAt != nil {
+		if o.Status == breach.ObligationPending && o.DueAt != nil {
 			o.Reminded = max(o.Reminded, w.passedReminders(o.AnchorAt, o.DueAt, now))
 		}
 		next = append(next, o)
 	}
 	for id, prev := range old {
-		if !containsObligation(next, id) && prev.Status != ObligationFiled && prev.Status != ObligationWaived {
+		if !containsObligation(next, id) && prev.Status != breach.ObligationFiled && prev.Status != breach.ObligationWaived {
 			w.record(ctx, now, "system", "obligation.dropped", "obligation:"+id, "no longer required by the facts", nil)
 		}
 	}
@@ -244,7 +245,7 @@ func sameDue(a, b *time.Time) bool {
 	return a.Equal(*b)
 }
 
-func containsObligation(obs []Obligation, id string) bool {
+func containsObligation(obs []breach.Obligation, id string) bool {
 	for _, o := range obs {
 		if o.ID == id {
 			return true
@@ -297,7 +298,7 @@ func (w *incident) stepFacts() playbooks.Facts {
 	return f
 }
 
-func (w *incident) step(id string) *StepState {
+func (w *incident) step(id string) *breach.StepState {
 	for i := range w.steps {
 		if w.steps[i].ID == id {
 			return &w.steps[i]
@@ -314,18 +315,18 @@ func (w *incident) advance(ctx workflow.Context) {
 		moved = false
 		for i := range w.steps {
 			st := &w.steps[i]
-			if st.State != StepPending || !w.predecessorsFinished(st) {
+			if st.State != breach.StepPending || !w.predecessorsFinished(st) {
 				continue
 			}
 			spec, _ := w.pb.Step(st.ID)
 			moved = true
 			if !spec.Applies(w.stepFacts()) {
-				st.State = StepSkipped
+				st.State = breach.StepSkipped
 				st.DoneAt = &now
 				w.record(ctx, now, "system", "step.skipped", "step:"+st.ID, "its condition does not hold", nil)
 				continue
 			}
-			st.State = StepReady
+			st.State = breach.StepReady
 			st.ReadyAt = &now
 			if spec.Due != nil {
 				due := spec.Due.Deadline(w.in.LaunchedAt, w.facts.AwareAt, now)
@@ -351,7 +352,7 @@ func (w *incident) autoCompleteRegulatorNotices(ctx workflow.Context) bool {
 	changed := false
 	for i := range w.steps {
 		st := &w.steps[i]
-		if st.Kind != playbooks.KindRegulatorNotices || st.State != StepReady {
+		if st.Kind != playbooks.KindRegulatorNotices || st.State != breach.StepReady {
 			continue
 		}
 		open, any := 0, false
@@ -360,13 +361,13 @@ func (w *incident) autoCompleteRegulatorNotices(ctx workflow.Context) bool {
 				continue
 			}
 			any = true
-			if o.Status != ObligationFiled && o.Status != ObligationWaived {
+			if o.Status != breach.ObligationFiled && o.Status != breach.ObligationWaived {
 				open++
 			}
 		}
 		if any && open == 0 {
 			now := workflow.Now(ctx)
-			st.State, st.DoneAt, st.DoneBy, st.Note = StepDone, &now, "system", "every regulator notification is filed or waived"
+			st.State, st.DoneAt, st.DoneBy, st.Note = breach.StepDone, &now, "system", "every regulator notification is filed or waived"
 			w.record(ctx, now, "system", "step.completed", "step:"+st.ID, st.Note, nil)
 			changed = true
 		}
@@ -374,10 +375,10 @@ func (w *incident) autoCompleteRegulatorNotices(ctx workflow.Context) bool {
 	return changed
 }
 
-func (w *incident) predecessorsFinished(st *StepState) bool {
+func (w *incident) predecessorsFinished(st *breach.StepState) bool {
 	for _, id := range st.After {
 		p := w.step(id)
-		if p == nil || (p.State != StepDone && p.State != StepSkipped) {
+		if p == nil || (p.State != breach.StepDone && p.State != breach.StepSkipped) {
 			return false
 		}
 	}
@@ -389,7 +390,7 @@ func (w *incident) predecessorsFinished(st *StepState) bool {
 func (w *incident) startActions(ctx workflow.Context) {
 	for i := range w.steps {
 		st := &w.steps[i]
-		if st.Kind != playbooks.KindAction || st.State != StepReady || st.ActionResult != "" || w.actions[st.ID] {
+		if st.Kind != playbooks.KindAction || st.State != breach.StepReady || st.ActionResult != "" || w.actions[st.ID] {
 			continue
 		}
 		spec, _ := w.pb.Step(st.ID)
@@ -407,7 +408,7 @@ func (w *incident) startActions(ctx workflow.Context) {
 			err := fut.Get(gctx, &res)
 			now := workflow.Now(gctx)
 			st := w.step(id)
-			if st == nil || st.State != StepReady {
+			if st == nil || st.State != breach.StepReady {
 				return
 			}
 			if err != nil {
@@ -415,7 +416,7 @@ func (w *incident) startActions(ctx workflow.Context) {
 				w.record(gctx, now, "system", "action.failed", "step:"+id, spec.Action+" webhook failed; complete the step by hand once contained", map[string]any{"error": err.Error()})
 			} else {
 				st.ActionResult = fmt.Sprintf("ok: HTTP %d from %s", res.Status, res.URL)
-				st.State, st.DoneAt, st.DoneBy, st.Note = StepDone, &now, "system", "containment webhook "+spec.Action+" succeeded"
+				st.State, st.DoneAt, st.DoneBy, st.Note = breach.StepDone, &now, "system", "containment webhook "+spec.Action+" succeeded"
 				w.record(gctx, now, "system", "action.succeeded", "step:"+id, st.ActionResult, map[string]any{"status": res.Status, "delivery": res.DeliveryID})
 			}
 			w.gen++
@@ -436,7 +437,7 @@ func (w *incident) nextClockEvent() (time.Time, func(workflow.Context)) {
 	for i := range w.steps {
 		st := &w.steps[i]
 		id := st.ID
-		if st.State != StepReady {
+		if st.State != breach.StepReady {
 			continue
 		}
 		if hold := w.holdExpiry(st); hold != nil {
@@ -456,15 +457,15 @@ func (w *incident) nextClockEvent() (time.Time, func(workflow.Context)) {
 	}
 	for i := range w.obligations {
 		o := &w.obligations[i]
-		if o.DueAt == nil || (o.Status != ObligationPending && o.Status != ObligationOverdue) {
+		if o.DueAt == nil || (o.Status != breach.ObligationPending && o.Status != breach.ObligationOverdue) {
 			continue
 		}
 		id := o.ID
 		rems := w.obligationReminders(o.AnchorAt, o.DueAt)
 		switch {
-		case o.Status == ObligationPending && o.Reminded < len(rems):
+		case o.Status == breach.ObligationPending && o.Reminded < len(rems):
 			consider(rems[o.Reminded], func(ctx workflow.Context) { w.remindObligation(ctx, id) })
-		case o.Status == ObligationPending:
+		case o.Status == breach.ObligationPending:
 			consider(*o.DueAt, func(ctx workflow.Context) { w.markOverdue(ctx, id) })
 		default:
 			consider(o.DueAt.Add(time.Duration(o.Escalated)*overdueEscalation), func(ctx workflow.Context) { w.escalateObligation(ctx, id) })
@@ -562,11 +563,11 @@ func (w *incident) room() activities.Room {
 		Phase: w.phase(), PlaybookID: w.pb.ID, LaunchedBy: w.in.LaunchedBy, LaunchedAt: w.in.LaunchedAt,
 		Members: w.in.Members}
 	for _, o := range w.obligations {
-		if o.Status != ObligationPending && o.Status != ObligationOverdue {
+		if o.Status != breach.ObligationPending && o.Status != breach.ObligationOverdue {
 			continue
 		}
 		r.OpenObligations++
-		if o.Status == ObligationOverdue {
+		if o.Status == breach.ObligationOverdue {
 			r.Overdue++
 		}
 		if o.DueAt != nil && (r.NextDeadline == nil || o.DueAt.Before(*r.NextDeadline)) {
@@ -581,7 +582,7 @@ func (w *incident) room() activities.Room {
 	return r
 }
 
-func (w *incident) obligation(id string) *Obligation {
+func (w *incident) obligation(id string) *breach.Obligation {
 	for i := range w.obligations {
 		if w.obligations[i].ID == id {
 			return &w.obligations[i]
@@ -601,7 +602,7 @@ func (w *incident) remindObligation(ctx workflow.Context, id string) {
 
 func (w *incident) markOverdue(ctx workflow.Context, id string) {
 	o := w.obligation(id)
-	o.Status = ObligationOverdue
+	o.Status = breach.ObligationOverdue
 	w.record(ctx, workflow.Now(ctx), "system", "obligation.overdue", "obligation:"+id,
 		o.Regime+" deadline passed", map[string]any{"due_at": o.DueAt})
 	w.notify(ctx, "ob-"+id+"-overdue", "overdue", o.Regime+" to "+o.RecipientName, *o.DueAt, "legal", "admin")
@@ -619,7 +620,7 @@ func (w *incident) escalateObligation(ctx workflow.Context, id string) {
 func (w *incident) nextDeadline() *time.Time {
 	var next *time.Time
 	for _, o := range w.obligations {
-		if (o.Status == ObligationPending || o.Status == ObligationOverdue) && o.DueAt != nil {
+		if (o.Status == breach.ObligationPending || o.Status == breach.ObligationOverdue) && o.DueAt != nil {
 			if next == nil || o.DueAt.Before(*next) {
 				t := *o.DueAt
 				next = &t
@@ -630,11 +631,11 @@ func (w *incident) nextDeadline() *time.Time {
 }
 
 func (w *incident) phase() string {
-	if w.status == StatusClosed {
-		return StatusClosed
+	if w.status == breach.StatusClosed {
+		return breach.StatusClosed
 	}
 	for _, st := range w.steps {
-		if st.State == StepReady {
+		if st.State == breach.StepReady {
 			return st.ID
 		}
 	}
@@ -659,7 +660,7 @@ func (w *incident) upsertSearch(ctx workflow.Context) {
 
 // record adds a timeline entry and queues the matching audit event.
 func (w *incident) record(_ workflow.Context, at time.Time, actor, action, target, note string, details map[string]any) {
-	w.timeline = append(w.timeline, TimelineEntry{At: at, Actor: actor, Action: action, Target: target, Note: note})
+	w.timeline = append(w.timeline, breach.TimelineEntry{At: at, Actor: actor, Action: action, Target: target, Note: note})
 	w.auditSeq++
 	if details == nil {
 		details = map[string]any{}
@@ -709,15 +710,15 @@ func (w *incident) index(actx workflow.Context) {
 	w.indexed = sig
 }
 
-func (w *incident) snapshot() *Status {
-	obs := append([]Obligation(nil), w.obligations...)
+func (w *incident) snapshot() *breach.Status {
+	obs := append([]breach.Obligation(nil), w.obligations...)
 	sort.SliceStable(obs, func(i, j int) bool {
 		if obs[i].DueAt == nil || obs[j].DueAt == nil {
 			return obs[j].DueAt == nil && obs[i].DueAt != nil
 		}
 		return obs[i].DueAt.Before(*obs[j].DueAt)
 	})
-	return &Status{
+	return &breach.Status{
 		ID:              w.in.ID,
 		Title:           w.in.Title,
 		Summary:         w.in.Summary,
@@ -732,12 +733,12 @@ func (w *incident) snapshot() *Status {
 		Facts:           w.facts,
 		NextDeadline:    w.nextDeadline(),
 		Obligations:     obs,
-		Steps:           append([]StepState(nil), w.steps...),
-		Remediations:    append([]Remediation{}, w.remediations...),
-		Timeline:        append([]TimelineEntry(nil), w.timeline...),
+		Steps:           append([]breach.StepState(nil), w.steps...),
+		Remediations:    append([]breach.Remediation{}, w.remediations...),
+		Timeline:        append([]breach.TimelineEntry(nil), w.timeline...),
 		Restricted:      w.in.Restricted,
 		ClosedAt:        w.closedAt,
 		Runs:            w.runs,
-		Notices:         append([]NoticeRun(nil), w.notices...),
+		Notices:         append([]breach.NoticeRun(nil), w.notices...),
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
 	"go.temporal.io/sdk/activity"
@@ -25,9 +26,9 @@ import (
 )
 
 var (
-	responder = Actor{Name: "rita", Role: store.RoleResponder}
-	legal     = Actor{Name: "lena", Role: store.RoleLegal}
-	viewer    = Actor{Name: "vic", Role: store.RoleViewer}
+	responder = breach.Actor{Name: "rita", Role: breach.RoleResponder}
+	legal     = breach.Actor{Name: "lena", Role: breach.RoleLegal}
+	viewer    = breach.Actor{Name: "vic", Role: breach.RoleViewer}
 )
 
 // harness runs an Incident in the time-skipping test environment with the
@@ -70,7 +71,7 @@ func newHarness(t *testing.T, hooks activities.Webhooks) *harness {
 	return h
 }
 
-func (h *harness) input(pbID string, facts Facts) *IncidentInput {
+func (h *harness) input(pbID string, facts breach.Facts) *IncidentInput {
 	h.t.Helper()
 	cat, err := playbooks.Embedded()
 	if err != nil {
@@ -115,14 +116,14 @@ func (h *harness) act(d time.Duration, name string, arg any, wantErr string) {
 }
 
 // check queries the status at offset d.
-func (h *harness) check(d time.Duration, f func(*Status)) {
+func (h *harness) check(d time.Duration, f func(*breach.Status)) {
 	h.env.RegisterDelayedCallback(func() {
 		v, err := h.env.QueryWorkflow(QueryStatus)
 		if err != nil {
 			h.t.Errorf("query at %s: %v", d, err)
 			return
 		}
-		var st Status
+		var st breach.Status
 		if err := v.Get(&st); err != nil {
 			h.t.Fatal(err)
 		}
@@ -130,16 +131,16 @@ func (h *harness) check(d time.Duration, f func(*Status)) {
 	}, d)
 }
 
-func stepState(st *Status, id string) StepState {
+func stepState(st *breach.Status, id string) breach.StepState {
 	for _, s := range st.Steps {
 		if s.ID == id {
 			return s
 		}
 	}
-	return StepState{}
+	return breach.StepState{}
 }
 
-func timelineHas(st *Status, action, target string) int {
+func timelineHas(st *breach.Status, action, target string) int {
 	n := 0
 	for _, e := range st.Timeline {
 		if e.Action == action && e.Target == target {
@@ -164,54 +165,54 @@ func TestCustomerDataBreachEndToEnd(t *testing.T) {
 	// step must wait for a human.
 	h := newHarness(t, activities.Webhooks{URLs: map[string]string{"rotate-credentials": receiver.URL}, Secret: []byte("0123456789abcdef")})
 	aware := h.start.Add(-time.Hour)
-	in := h.input("customer-data-breach", Facts{AwareAt: aware, Jurisdictions: []string{"DE", "US-CA"},
+	in := h.input("customer-data-breach", breach.Facts{AwareAt: aware, Jurisdictions: []string{"DE", "US-CA"},
 		DataCategories: []string{"contact", "financial"}, Risk: "unassessed"})
 	m := time.Minute
 
-	h.check(1*m, func(st *Status) {
-		if s := stepState(st, "triage"); s.State != StepReady || !s.DueAt.Equal(h.start.Add(2*time.Hour)) {
+	h.check(1*m, func(st *breach.Status) {
+		if s := stepState(st, "triage"); s.State != breach.StepReady || !s.DueAt.Equal(h.start.Add(2*time.Hour)) {
 			t.Errorf("triage = %+v, want ready and due at launch+2h", s)
 		}
-		if s := stepState(st, "contain-source"); s.State != StepPending {
+		if s := stepState(st, "contain-source"); s.State != breach.StepPending {
 			t.Errorf("contain-source = %s before triage is done", s.State)
 		}
 		if st.NextDeadline == nil || !st.NextDeadline.Equal(aware.Add(72*time.Hour)) {
 			t.Errorf("next deadline = %v, want the GDPR 72 h clock %v", st.NextDeadline, aware.Add(72*time.Hour))
 		}
 	})
-	h.act(2*m, UpdateCompleteStep, CompleteStep{Actor: viewer, Step: "triage"}, "belongs to responder")
-	h.act(3*m, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "contain-source"}, "not ready: waiting for triage")
-	h.act(4*m, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "no-such-step"}, "has no step")
-	h.act(10*m, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "triage", Note: "confirmed public bucket"}, "")
-	h.act(11*m, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "triage"}, "already done")
-	h.check(12*m, func(st *Status) {
-		if s := stepState(st, "rotate-credentials"); s.State != StepDone || !strings.HasPrefix(s.ActionResult, "ok: HTTP 200") {
+	h.act(2*m, UpdateCompleteStep, breach.CompleteStep{Actor: viewer, Step: "triage"}, "belongs to responder")
+	h.act(3*m, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "contain-source"}, "not ready: waiting for triage")
+	h.act(4*m, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "no-such-step"}, "has no step")
+	h.act(10*m, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "triage", Note: "confirmed public bucket"}, "")
+	h.act(11*m, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "triage"}, "already done")
+	h.check(12*m, func(st *breach.Status) {
+		if s := stepState(st, "rotate-credentials"); s.State != breach.StepDone || !strings.HasPrefix(s.ActionResult, "ok: HTTP 200") {
 			t.Errorf("rotate-credentials = %+v, want done by its webhook", s)
 		}
-		if s := stepState(st, "disable-accounts"); s.State != StepReady || !strings.HasPrefix(s.ActionResult, "failed") {
+		if s := stepState(st, "disable-accounts"); s.State != breach.StepReady || !strings.HasPrefix(s.ActionResult, "failed") {
 			t.Errorf("disable-accounts = %+v, want ready with a failed webhook", s)
 		}
 		for _, id := range []string{"contain-source", "preserve-evidence"} {
-			if s := stepState(st, id); s.State != StepReady {
+			if s := stepState(st, id); s.State != breach.StepReady {
 				t.Errorf("%s = %s, want ready in parallel after triage", id, s.State)
 			}
 		}
 	})
-	h.act(30*m, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "disable-accounts", Note: "disabled by hand"}, "")
-	h.act(31*m, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "contain-source", Evidence: []string{"s3 policy diff"}}, "")
-	h.act(32*m, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "preserve-evidence"}, "")
+	h.act(30*m, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "disable-accounts", Note: "disabled by hand"}, "")
+	h.act(31*m, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "contain-source", Evidence: []string{"s3 policy diff"}}, "")
+	h.act(32*m, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "preserve-evidence"}, "")
 	// Scope needs the affected counts: refused, then a facts change mid-run.
-	h.act(40*m, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "scope-impact"}, "needs affected")
-	h.act(41*m, UpdatePatchFacts, PatchFacts{Actor: responder, Set: []string{"affected"}, Facts: Facts{Affected: map[string]int{"DE": 1200, "US-CA": 600}}}, "")
-	h.act(42*m, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "scope-impact"}, "")
+	h.act(40*m, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "scope-impact"}, "needs affected")
+	h.act(41*m, UpdatePatchFacts, breach.PatchFacts{Actor: responder, Set: []string{"affected"}, Facts: breach.Facts{Affected: map[string]int{"DE": 1200, "US-CA": 600}}}, "")
+	h.act(42*m, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "scope-impact"}, "")
 	// Risk is legal's call.
-	h.act(50*m, UpdatePatchFacts, PatchFacts{Actor: responder, Set: []string{"risk"}, Facts: Facts{Risk: "high"}}, "legal's decision")
-	h.act(51*m, UpdateCompleteStep, CompleteStep{Actor: legal, Step: "assess-risk"}, "needs risk")
-	h.act(52*m, UpdatePatchFacts, PatchFacts{Actor: legal, Set: []string{"risk"}, Facts: Facts{Risk: "high"}}, "")
-	h.act(53*m, UpdateCompleteStep, CompleteStep{Actor: legal, Step: "assess-risk", Note: "financial data, high risk"}, "")
-	h.check(54*m, func(st *Status) {
+	h.act(50*m, UpdatePatchFacts, breach.PatchFacts{Actor: responder, Set: []string{"risk"}, Facts: breach.Facts{Risk: "high"}}, "legal's decision")
+	h.act(51*m, UpdateCompleteStep, breach.CompleteStep{Actor: legal, Step: "assess-risk"}, "needs risk")
+	h.act(52*m, UpdatePatchFacts, breach.PatchFacts{Actor: legal, Set: []string{"risk"}, Facts: breach.Facts{Risk: "high"}}, "")
+	h.act(53*m, UpdateCompleteStep, breach.CompleteStep{Actor: legal, Step: "assess-risk", Note: "financial data, high risk"}, "")
+	h.check(54*m, func(st *breach.Status) {
 		for _, id := range []string{"regulator-notices", "high-tier-outreach", "draft-notice"} {
-			if s := stepState(st, id); s.State != StepReady {
+			if s := stepState(st, id); s.State != breach.StepReady {
 				t.Errorf("%s = %s after a high-risk assessment, want ready", id, s.State)
 			}
 		}
@@ -221,7 +222,7 @@ func TestCustomerDataBreachEndToEnd(t *testing.T) {
 	})
 	// draft-notice is due 24 h after it became ready (53 m); leave it late.
 	draftDue := h.start.Add(53*m + 24*time.Hour)
-	h.check(53*m+30*time.Hour, func(st *Status) {
+	h.check(53*m+30*time.Hour, func(st *breach.Status) {
 		s := stepState(st, "draft-notice")
 		spec, _ := in.Playbook.Step("draft-notice")
 		want := len(in.Playbook.RemindersFor(spec))
@@ -232,52 +233,52 @@ func TestCustomerDataBreachEndToEnd(t *testing.T) {
 			t.Errorf("draft-notice escalated %d times by 6 h late, want at least 2 (every 4h from due)", s.Escalated)
 		}
 	})
-	h.act(53*m+31*time.Hour, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "draft-notice"}, "")
-	h.act(53*m+32*time.Hour, UpdateDecide, Decide{Actor: legal, Step: "approve-notice", Decision: "reject"}, "needs a reason")
-	h.act(53*m+33*time.Hour, UpdateDecide, Decide{Actor: legal, Step: "approve-notice", Decision: "reject", Reason: "missing the DPO contact"}, "")
-	h.act(53*m+34*time.Hour, UpdateDecide, Decide{Actor: legal, Step: "approve-notice", Decision: "approve"}, "not ready")
-	h.check(53*m+34*time.Hour+m, func(st *Status) {
-		if s := stepState(st, "draft-notice"); s.State != StepReady {
+	h.act(53*m+31*time.Hour, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "draft-notice"}, "")
+	h.act(53*m+32*time.Hour, UpdateDecide, breach.Decide{Actor: legal, Step: "approve-notice", Decision: "reject"}, "needs a reason")
+	h.act(53*m+33*time.Hour, UpdateDecide, breach.Decide{Actor: legal, Step: "approve-notice", Decision: "reject", Reason: "missing the DPO contact"}, "")
+	h.act(53*m+34*time.Hour, UpdateDecide, breach.Decide{Actor: legal, Step: "approve-notice", Decision: "approve"}, "not ready")
+	h.check(53*m+34*time.Hour+m, func(st *breach.Status) {
+		if s := stepState(st, "draft-notice"); s.State != breach.StepReady {
 			t.Errorf("draft-notice = %s after the rejection, want reopened", s.State)
 		}
 	})
-	h.act(53*m+35*time.Hour, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "draft-notice", Note: "added DPO contact"}, "")
-	h.act(53*m+36*time.Hour, UpdateDecide, Decide{Actor: legal, Step: "approve-notice", Decision: "approve"}, "")
-	h.act(53*m+36*time.Hour+m, UpdateDecide, Decide{Actor: legal, Step: "approve-notice", Decision: "reject", Reason: "changed my mind"}, "already done")
-	h.act(53*m+37*time.Hour, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "high-tier-outreach"}, "")
-	h.act(53*m+38*time.Hour, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "customer-notices"}, "")
-	h.act(53*m+39*time.Hour, UpdateAddRemediation, AddRemediation{Actor: responder, Title: "Block public ACLs org-wide", Owner: "platform"}, "")
-	h.act(53*m+40*time.Hour, UpdateClose, CloseIncident{Actor: responder}, "still open")
+	h.act(53*m+35*time.Hour, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "draft-notice", Note: "added DPO contact"}, "")
+	h.act(53*m+36*time.Hour, UpdateDecide, breach.Decide{Actor: legal, Step: "approve-notice", Decision: "approve"}, "")
+	h.act(53*m+36*time.Hour+m, UpdateDecide, breach.Decide{Actor: legal, Step: "approve-notice", Decision: "reject", Reason: "changed my mind"}, "already done")
+	h.act(53*m+37*time.Hour, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "high-tier-outreach"}, "")
+	h.act(53*m+38*time.Hour, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "customer-notices"}, "")
+	h.act(53*m+39*time.Hour, UpdateAddRemediation, breach.AddRemediation{Actor: responder, Title: "Block public ACLs org-wide", Owner: "platform"}, "")
+	h.act(53*m+40*time.Hour, UpdateClose, breach.CloseIncident{Actor: responder}, "still open")
 	// Legal files or waives every duty; filing the regulator ones
 	// completes the regulator_notices step by itself.
 	h.env.RegisterDelayedCallback(func() {
 		v, _ := h.env.QueryWorkflow(QueryStatus)
-		var st Status
+		var st breach.Status
 		_ = v.Get(&st)
 		for _, o := range st.Obligations {
-			if o.Status == ObligationFiled || o.Status == ObligationWaived || o.Exempt {
+			if o.Status == breach.ObligationFiled || o.Status == breach.ObligationWaived || o.Exempt {
 				continue
 			}
 			if o.Recipient == "regulator" {
 				h.env.UpdateWorkflow(UpdateFileObligation, "file-"+o.ID, &testsuite.TestUpdateCallback{
 					OnAccept: func() {}, OnReject: func(err error) { t.Errorf("file %s: %v", o.ID, err) }, OnComplete: func(any, error) {},
-				}, FileObligation{Actor: legal, Obligation: o.ID, FiledAt: h.env.Now(), Reference: "REF-" + o.ID, DelayReason: "scoping took longer"})
+				}, breach.FileObligation{Actor: legal, Obligation: o.ID, FiledAt: h.env.Now(), Reference: "REF-" + o.ID, DelayReason: "scoping took longer"})
 			} else {
 				h.env.UpdateWorkflow(UpdateWaiveObligation, "waive-"+o.ID, &testsuite.TestUpdateCallback{
 					OnAccept: func() {}, OnReject: func(err error) { t.Errorf("waive %s: %v", o.ID, err) }, OnComplete: func(any, error) {},
-				}, WaiveObligation{Actor: legal, Obligation: o.ID, Reason: "covered by the customer notice"})
+				}, breach.WaiveObligation{Actor: legal, Obligation: o.ID, Reason: "covered by the customer notice"})
 			}
 		}
 	}, 53*m+41*time.Hour)
-	h.check(53*m+41*time.Hour+m, func(st *Status) {
-		if s := stepState(st, "regulator-notices"); s.State != StepDone || s.DoneBy != "system" {
+	h.check(53*m+41*time.Hour+m, func(st *breach.Status) {
+		if s := stepState(st, "regulator-notices"); s.State != breach.StepDone || s.DoneBy != "system" {
 			t.Errorf("regulator-notices = %+v, want done by the system once every regulator duty is filed", s)
 		}
 	})
-	h.act(53*m+42*time.Hour, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "remediation"}, "")
-	h.act(53*m+43*time.Hour, UpdateCompleteRemediation, CompleteRemediation{Actor: responder, ID: "R1", Evidence: "SCP applied"}, "")
-	h.act(53*m+44*time.Hour, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "post-incident-review"}, "")
-	h.act(53*m+45*time.Hour, UpdateClose, CloseIncident{Actor: responder, Note: "all done"}, "")
+	h.act(53*m+42*time.Hour, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "remediation"}, "")
+	h.act(53*m+43*time.Hour, UpdateCompleteRemediation, breach.CompleteRemediation{Actor: responder, ID: "R1", Evidence: "SCP applied"}, "")
+	h.act(53*m+44*time.Hour, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "post-incident-review"}, "")
+	h.act(53*m+45*time.Hour, UpdateClose, breach.CloseIncident{Actor: responder, Note: "all done"}, "")
 
 	h.env.ExecuteWorkflow(Incident, in)
 	if !h.env.IsWorkflowCompleted() {
@@ -309,20 +310,20 @@ func TestCustomerDataBreachEndToEnd(t *testing.T) {
 func TestObligationClockRemindsEscalatesAndRearms(t *testing.T) {
 	h := newHarness(t, activities.Webhooks{})
 	aware := h.start
-	in := h.input("customer-data-breach", Facts{AwareAt: aware, Jurisdictions: []string{"FR"}, Risk: "unassessed"})
-	h.check(23*time.Hour, func(st *Status) {
+	in := h.input("customer-data-breach", breach.Facts{AwareAt: aware, Jurisdictions: []string{"FR"}, Risk: "unassessed"})
+	h.check(23*time.Hour, func(st *breach.Status) {
 		if o := find(st, "gdpr-art33"); o.Reminded != 0 {
 			t.Errorf("reminded %d before 24 h", o.Reminded)
 		}
 	})
-	h.check(24*time.Hour+time.Second, func(st *Status) {
+	h.check(24*time.Hour+time.Second, func(st *breach.Status) {
 		if o := find(st, "gdpr-art33"); o.Reminded != 1 {
 			t.Errorf("reminded %d at 24 h, want 1", o.Reminded)
 		}
 	})
 	// At 30 h legal learns awareness was really 10 h earlier: the clock re-arms.
-	h.act(30*time.Hour, UpdatePatchFacts, PatchFacts{Actor: legal, Set: []string{"aware_at"}, Facts: Facts{AwareAt: aware.Add(-10 * time.Hour)}}, "")
-	h.check(30*time.Hour+time.Second, func(st *Status) {
+	h.act(30*time.Hour, UpdatePatchFacts, breach.PatchFacts{Actor: legal, Set: []string{"aware_at"}, Facts: breach.Facts{AwareAt: aware.Add(-10 * time.Hour)}}, "")
+	h.check(30*time.Hour+time.Second, func(st *breach.Status) {
 		o := find(st, "gdpr-art33")
 		if !o.DueAt.Equal(aware.Add(62 * time.Hour)) {
 			t.Errorf("due = %v after aware_at moved (facts aware %v, timeline %+v), want %v", o.DueAt, st.Facts.AwareAt, st.Timeline[len(st.Timeline)-1], aware.Add(62*time.Hour))
@@ -331,24 +332,24 @@ func TestObligationClockRemindsEscalatesAndRearms(t *testing.T) {
 			t.Errorf("reminded = %d, want 1 (40 h have elapsed on the new clock: only the 24 h point is past)", o.Reminded)
 		}
 	})
-	h.check(62*time.Hour+time.Second, func(st *Status) {
-		if o := find(st, "gdpr-art33"); o.Status != ObligationOverdue || o.Reminded != 5 {
+	h.check(62*time.Hour+time.Second, func(st *breach.Status) {
+		if o := find(st, "gdpr-art33"); o.Status != breach.ObligationOverdue || o.Reminded != 5 {
 			t.Errorf("at the deadline: %+v, want overdue after 5 reminders", o)
 		}
 	})
-	h.check(70*time.Hour+time.Second, func(st *Status) {
+	h.check(70*time.Hour+time.Second, func(st *breach.Status) {
 		if o := find(st, "gdpr-art33"); o.Escalated != 3 {
 			t.Errorf("escalated %d times by 8 h overdue, want 3 (at 0, 4 and 8 h)", o.Escalated)
 		}
 	})
-	h.act(71*time.Hour, UpdateFileObligation, FileObligation{Actor: legal, Obligation: "gdpr-art33", FiledAt: aware.Add(71 * time.Hour)}, "delay_reason is required")
-	h.act(72*time.Hour, UpdateFileObligation, FileObligation{Actor: legal, Obligation: "gdpr-art33", FiledAt: aware.Add(72 * time.Hour), Reference: "CNIL-1", DelayReason: "awareness was backdated"}, "")
+	h.act(71*time.Hour, UpdateFileObligation, breach.FileObligation{Actor: legal, Obligation: "gdpr-art33", FiledAt: aware.Add(71 * time.Hour)}, "delay_reason is required")
+	h.act(72*time.Hour, UpdateFileObligation, breach.FileObligation{Actor: legal, Obligation: "gdpr-art33", FiledAt: aware.Add(72 * time.Hour), Reference: "CNIL-1", DelayReason: "awareness was backdated"}, "")
 	// Phased reporting (Art. 33(4)): a supplement links to the initial filing.
-	h.act(73*time.Hour, UpdateFileObligation, FileObligation{Actor: legal, Obligation: "gdpr-art34", FiledAt: aware.Add(73 * time.Hour), Supplement: true}, "file the initial report before a supplement")
-	h.act(74*time.Hour, UpdateFileObligation, FileObligation{Actor: legal, Obligation: "gdpr-art33", FiledAt: aware.Add(74 * time.Hour), Reference: "CNIL-1-a", Note: "root cause", Supplement: true}, "")
-	h.check(100*time.Hour, func(st *Status) {
+	h.act(73*time.Hour, UpdateFileObligation, breach.FileObligation{Actor: legal, Obligation: "gdpr-art34", FiledAt: aware.Add(73 * time.Hour), Supplement: true}, "file the initial report before a supplement")
+	h.act(74*time.Hour, UpdateFileObligation, breach.FileObligation{Actor: legal, Obligation: "gdpr-art33", FiledAt: aware.Add(74 * time.Hour), Reference: "CNIL-1-a", Note: "root cause", Supplement: true}, "")
+	h.check(100*time.Hour, func(st *breach.Status) {
 		o := find(st, "gdpr-art33")
-		if o.Status != ObligationFiled || o.Escalated != 3 || o.Reference != "CNIL-1" {
+		if o.Status != breach.ObligationFiled || o.Escalated != 3 || o.Reference != "CNIL-1" {
 			t.Errorf("after filing: %+v, want filed and no more escalations", o)
 		}
 		if len(o.Supplements) != 1 || o.Supplements[0].Reference != "CNIL-1-a" {
@@ -374,23 +375,23 @@ func TestObligationClockRemindsEscalatesAndRearms(t *testing.T) {
 	}
 }
 
-func find(st *Status, id string) Obligation {
+func find(st *breach.Status, id string) breach.Obligation {
 	for _, o := range st.Obligations {
 		if o.ID == id {
 			return o
 		}
 	}
-	return Obligation{}
+	return breach.Obligation{}
 }
 
 func TestContinueAsNewCarriesState(t *testing.T) {
 	h := newHarness(t, activities.Webhooks{})
-	in := h.input("insider-exfiltration", Facts{AwareAt: h.start, Jurisdictions: []string{"DE"}, Risk: "unassessed"})
-	h.act(time.Minute, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "triage", Note: "badge logs"}, "")
-	h.act(2*time.Minute, UpdateAddRemediation, AddRemediation{Actor: responder, Title: "Offboarding checklist"}, "")
+	in := h.input("insider-exfiltration", breach.Facts{AwareAt: h.start, Jurisdictions: []string{"DE"}, Risk: "unassessed"})
+	h.act(time.Minute, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "triage", Note: "badge logs"}, "")
+	h.act(2*time.Minute, UpdateAddRemediation, breach.AddRemediation{Actor: responder, Title: "Offboarding checklist"}, "")
 	h.env.RegisterDelayedCallback(func() { h.env.SetContinueAsNewSuggested(true) }, 3*time.Minute)
 	// The server's suggestion only counts at the next workflow task: wake it.
-	h.act(4*time.Minute, UpdateAddRemediation, AddRemediation{Actor: responder, Title: "Review DLP rules"}, "")
+	h.act(4*time.Minute, UpdateAddRemediation, breach.AddRemediation{Actor: responder, Title: "Review DLP rules"}, "")
 	h.env.ExecuteWorkflow(Incident, in)
 	err := h.env.GetWorkflowError()
 	var can *workflow.ContinueAsNewError
@@ -407,8 +408,8 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 	// The next run picks up where the last left off.
 	h2 := newHarness(t, activities.Webhooks{})
 	h2.store = h.store
-	h2.check(time.Minute, func(st *Status) {
-		if st.Runs != 2 || stepState(st, "triage").State != StepDone || stepState(st, "triage").Note != "badge logs" ||
+	h2.check(time.Minute, func(st *breach.Status) {
+		if st.Runs != 2 || stepState(st, "triage").State != breach.StepDone || stepState(st, "triage").Note != "badge logs" ||
 			len(st.Remediations) != 2 || timelineHas(st, "step.completed", "step:triage") != 1 {
 			t.Errorf("after continue-as-new: runs=%d triage=%+v remediations=%d", st.Runs, stepState(st, "triage"), len(st.Remediations))
 		}
@@ -423,21 +424,21 @@ func asCAN(err error, target **workflow.ContinueAsNewError) bool {
 
 func TestPlaybookSetsClockReminders(t *testing.T) {
 	h := newHarness(t, activities.Webhooks{})
-	in := h.input("customer-data-breach", Facts{AwareAt: h.start, Jurisdictions: []string{"FR"}, Risk: "unassessed"})
+	in := h.input("customer-data-breach", breach.Facts{AwareAt: h.start, Jurisdictions: []string{"FR"}, Risk: "unassessed"})
 	pb := *in.Playbook
 	pb.ClockReminders = []playbooks.Duration{playbooks.Duration(12 * time.Hour), playbooks.Duration(70 * time.Hour)}
 	in.Playbook = &pb
-	h.check(12*time.Hour-time.Second, func(st *Status) {
+	h.check(12*time.Hour-time.Second, func(st *breach.Status) {
 		if o := find(st, "gdpr-art33"); o.Reminded != 0 {
 			t.Errorf("reminded %d before the playbook's 12 h point", o.Reminded)
 		}
 	})
-	h.check(12*time.Hour+time.Second, func(st *Status) {
+	h.check(12*time.Hour+time.Second, func(st *breach.Status) {
 		if o := find(st, "gdpr-art33"); o.Reminded != 1 {
 			t.Errorf("reminded %d at 12 h, want 1", o.Reminded)
 		}
 	})
-	h.check(71*time.Hour, func(st *Status) {
+	h.check(71*time.Hour, func(st *breach.Status) {
 		if o := find(st, "gdpr-art33"); o.Reminded != 2 {
 			t.Errorf("reminded %d by 71 h, want the playbook's 2 (not the default 5)", o.Reminded)
 		}

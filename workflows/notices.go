@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -23,7 +23,6 @@ const (
 	PrepareNoticesName = "PrepareNotices"  // activities.Activities.PrepareNotices
 	SendNoticesName    = "SendNoticeBatch" // notify.Sender.SendNoticeBatch
 	CountNoticesName   = "CountNotices"    // activities.Activities.CountNotices
-	NoticeKindCustomer = "customer"
 )
 
 // Fan-out defaults: a page of subject ids becomes Page/Batch batches, of
@@ -40,71 +39,34 @@ const (
 	noticeSweeps = 3
 )
 
-// Aliases of the store-side activities' types, for workflow code.
-type (
-	NoticePage   = activities.NoticePage
-	NoticeRange  = activities.NoticeRange
-	PreparedPage = activities.PreparedPage
-	NoticeTally  = activities.NoticeTally
-	// OutreachTally counts an outreach step's tasks.
-	OutreachTally = activities.OutreachTally
-)
-
-// NoticeBatch is one batch activity: the incident's notices of Kind to
-// the subjects in the range. Incident is what the notice says; it holds
-// no customer data.
-type NoticeBatch struct {
-	IncidentID string      `json:"incident_id"`
-	Kind       string      `json:"kind"`
-	Range      NoticeRange `json:"range"`
-	Incident   *Status     `json:"incident"`
-}
-
-// BatchResult counts what a batch did.
-type BatchResult struct {
-	Sent    int `json:"sent"`
-	Failed  int `json:"failed"`  // for good (5xx, no address)
-	Retried int `json:"retried"` // left pending after a temporary failure
-}
-
 // NotifyInput starts (or continues) a NotifyCustomers run.
 type NotifyInput struct {
-	IncidentID string  `json:"incident_id"`
-	Kind       string  `json:"kind"`
-	Incident   *Status `json:"incident"`
-	Page       int     `json:"page,omitempty"`
-	Batch      int     `json:"batch,omitempty"`
-	Window     int     `json:"window,omitempty"`
+	IncidentID string         `json:"incident_id"`
+	Kind       string         `json:"kind"`
+	Incident   *breach.Status `json:"incident"`
+	Page       int            `json:"page,omitempty"`
+	Batch      int            `json:"batch,omitempty"`
+	Window     int            `json:"window,omitempty"`
 	// RunBatches is how many batches one run starts before it continues
 	// as new, keeping each history short (each batch adds about six
 	// events); 0 means the default, 500.
 	RunBatches int `json:"run_batches,omitempty"`
 	// Carried across continue-as-new.
-	Cursor  int64       `json:"cursor,omitempty"`
-	Sweep   int         `json:"sweep,omitempty"`
-	Done    BatchResult `json:"done"`
-	Batches int         `json:"batches,omitempty"`
-	Runs    int         `json:"runs,omitempty"`
+	Cursor  int64              `json:"cursor,omitempty"`
+	Sweep   int                `json:"sweep,omitempty"`
+	Done    breach.BatchResult `json:"done"`
+	Batches int                `json:"batches,omitempty"`
+	Runs    int                `json:"runs,omitempty"`
 }
 
 // NotifyResult is how a send run ended, counted from the store.
 type NotifyResult struct {
-	Tally   NoticeTally `json:"tally"`
-	Batches int         `json:"batches"`
-	Runs    int         `json:"runs"`
+	Tally   breach.NoticeTally `json:"tally"`
+	Batches int                `json:"batches"`
+	Runs    int                `json:"runs"`
 	// Sweeps counts the passes over every subject made for notices a
 	// crashed batch left behind that no retry of that batch took back.
 	Sweeps int `json:"sweeps"`
-}
-
-// NoticeRun is one send run as the incident records it.
-type NoticeRun struct {
-	WorkflowID string       `json:"workflow_id"`
-	Step       string       `json:"step"`
-	StartedAt  time.Time    `json:"started_at"`
-	FinishedAt *time.Time   `json:"finished_at,omitempty"`
-	Result     *NoticeTally `json:"result,omitempty"`
-	Error      string       `json:"error,omitempty"`
 }
 
 // NoticesWorkflowID names the send run of a step.
@@ -118,10 +80,10 @@ func NoticesWorkflowID(incidentID, step string) string {
 // notices, subjects added after the first run) sends only what is due.
 func NotifyCustomers(ctx workflow.Context, in *NotifyInput) (*NotifyResult, error) {
 	if in.IncidentID == "" || in.Incident == nil {
-		return nil, temporal.NewNonRetryableApplicationError("incident id and incident are required", ErrInvalid, nil)
+		return nil, temporal.NewNonRetryableApplicationError("incident id and incident are required", breach.ErrInvalid, nil)
 	}
 	if in.Kind == "" {
-		in.Kind = NoticeKindCustomer
+		in.Kind = breach.NoticeKindCustomer
 	}
 	in.Page = positive(in.Page, DefaultNoticePage)
 	in.Batch = positive(in.Batch, DefaultNoticeBatch)
@@ -145,8 +107,8 @@ func NotifyCustomers(ctx workflow.Context, in *NotifyInput) (*NotifyResult, erro
 	inFlight := 0
 	var lastErr error
 	for {
-		var page PreparedPage
-		err := workflow.ExecuteActivity(short, PrepareNoticesName, NoticePage{
+		var page breach.PreparedPage
+		err := workflow.ExecuteActivity(short, PrepareNoticesName, breach.NoticePage{
 			IncidentID: in.IncidentID, Kind: in.Kind, After: in.Cursor, Limit: in.Page, Batch: in.Batch,
 		}).Get(ctx, &page)
 		if err != nil {
@@ -159,12 +121,12 @@ func NotifyCustomers(ctx workflow.Context, in *NotifyInput) (*NotifyResult, erro
 			inFlight++
 			in.Batches++
 			startedHere++
-			fut := workflow.ExecuteActivity(batches, SendNoticesName, NoticeBatch{
+			fut := workflow.ExecuteActivity(batches, SendNoticesName, breach.NoticeBatch{
 				IncidentID: in.IncidentID, Kind: in.Kind, Range: r, Incident: in.Incident,
 			})
 			workflow.Go(ctx, func(gctx workflow.Context) {
 				defer func() { inFlight-- }()
-				var res BatchResult
+				var res breach.BatchResult
 				if err := fut.Get(gctx, &res); err != nil {
 					// Its notices stay pending or sending; the sweep takes them.
 					lastErr = err
@@ -189,7 +151,7 @@ func NotifyCustomers(ctx workflow.Context, in *NotifyInput) (*NotifyResult, erro
 	if err := workflow.Await(ctx, func() bool { return inFlight == 0 }); err != nil {
 		return nil, err
 	}
-	var tally NoticeTally
+	var tally breach.NoticeTally
 	if err := workflow.ExecuteActivity(short, CountNoticesName, in.IncidentID, in.Kind).Get(ctx, &tally); err != nil {
 		return nil, fmt.Errorf("count notices: %w", err)
 	}
@@ -218,17 +180,17 @@ func positive(v, def int) int {
 
 // noticeStep is the customer_notices step notices are sent for: the first
 // one that is ready, else the first one done.
-func (w *incident) noticeStep() *StepState {
-	var done *StepState
+func (w *incident) noticeStep() *breach.StepState {
+	var done *breach.StepState
 	for i := range w.steps {
 		st := &w.steps[i]
 		if st.Kind != playbooks.KindCustomerNotices {
 			continue
 		}
-		if st.State == StepReady {
+		if st.State == breach.StepReady {
 			return st
 		}
-		if st.State == StepDone && done == nil {
+		if st.State == breach.StepDone && done == nil {
 			done = st
 		}
 	}
@@ -255,7 +217,7 @@ func (w *incident) startNotices(ctx workflow.Context) {
 	if st == nil {
 		return
 	}
-	auto := st.State == StepReady && !w.noticesStarted[st.ID]
+	auto := st.State == breach.StepReady && !w.noticesStarted[st.ID]
 	if !auto && !w.sendRequested {
 		return
 	}
@@ -269,7 +231,7 @@ func (w *incident) startNotices(ctx workflow.Context) {
 		id = fmt.Sprintf("%s-%d", id, n+1)
 	}
 	now := workflow.Now(ctx)
-	w.notices = append(w.notices, NoticeRun{WorkflowID: id, Step: st.ID, StartedAt: now})
+	w.notices = append(w.notices, breach.NoticeRun{WorkflowID: id, Step: st.ID, StartedAt: now})
 	w.record(ctx, now, "system", "notices.started", "step:"+st.ID, "sending customer notices", map[string]any{"workflow_id": id})
 	incident := w.snapshot()
 	incident.Timeline, incident.Steps, incident.Obligations, incident.Remediations, incident.Notices = nil, nil, nil, nil, nil
@@ -279,7 +241,7 @@ func (w *incident) startNotices(ctx workflow.Context) {
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 	})
 	fut := workflow.ExecuteChildWorkflow(cctx, NotifyCustomers, &NotifyInput{
-		IncidentID: w.in.ID, Kind: NoticeKindCustomer, Incident: incident,
+		IncidentID: w.in.ID, Kind: breach.NoticeKindCustomer, Incident: incident,
 	})
 	stepID := st.ID
 	workflow.Go(ctx, func(gctx workflow.Context) {
@@ -294,7 +256,7 @@ func (w *incident) startNotices(ctx workflow.Context) {
 // settled, completes the step.
 func (w *incident) finishNotices(ctx workflow.Context, id, stepID string, res *NotifyResult, err error) {
 	now := workflow.Now(ctx)
-	var run *NoticeRun
+	var run *breach.NoticeRun
 	for i := range w.notices {
 		if w.notices[i].WorkflowID == id {
 			run = &w.notices[i]
@@ -315,12 +277,12 @@ func (w *incident) finishNotices(ctx workflow.Context, id, stepID string, res *N
 	w.record(ctx, now, "system", "notices.finished", "step:"+stepID, note, map[string]any{"tally": t, "batches": res.Batches})
 	st := w.step(stepID)
 	switch {
-	case st == nil || st.State != StepReady:
+	case st == nil || st.State != breach.StepReady:
 	case t.Total == 0:
 		w.record(ctx, now, "system", "notices.none", "step:"+stepID,
 			"no affected customers are imported: import them and send again, or complete the step by hand", nil)
 	case t.Pending+t.Sending == 0:
-		st.State, st.DoneAt, st.DoneBy, st.Note = StepDone, &now, "system", note
+		st.State, st.DoneAt, st.DoneBy, st.Note = breach.StepDone, &now, "system", note
 		w.record(ctx, now, "system", "step.completed", "step:"+st.ID, note, nil)
 		if w.facts.SubjectsNotifiedAt == nil {
 			w.facts.SubjectsNotifiedAt = &now
@@ -329,30 +291,21 @@ func (w *incident) finishNotices(ctx workflow.Context, id, stepID string, res *N
 	}
 }
 
-// NoticeRunInProgress is send_notices' refusal while a run is going.
-const NoticeRunInProgress = "a notice run is already in progress"
-
-// SendNotices asks for another send run: after more customers were
-// imported, or after failed notices were put back to pending.
-type SendNotices struct {
-	Actor Actor `json:"actor"`
-}
-
-func (w *incident) validateSendNotices(_ workflow.Context, in SendNotices) error {
-	if err := w.admit(in.Actor, store.RoleResponder); err != nil {
+func (w *incident) validateSendNotices(_ workflow.Context, in breach.SendNotices) error {
+	if err := w.admit(in.Actor, breach.RoleResponder); err != nil {
 		return err
 	}
 	st := w.noticeStep()
 	if st == nil {
-		return reject(ErrConflict, "no customer-notice step is ready: the notice must be approved first")
+		return reject(breach.ErrConflict, "no customer-notice step is ready: the notice must be approved first")
 	}
 	if w.noticesRunning() {
-		return reject(ErrConflict, NoticeRunInProgress)
+		return reject(breach.ErrConflict, breach.NoticeRunInProgress)
 	}
 	return nil
 }
 
-func (w *incident) sendNotices(ctx workflow.Context, in SendNotices) (*Status, error) {
+func (w *incident) sendNotices(ctx workflow.Context, in breach.SendNotices) (*breach.Status, error) {
 	w.sendRequested = true
 	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "notices.requested", "", "another notice run", map[string]any{"role": in.Actor.Role})
 	return w.settle(ctx)
@@ -365,13 +318,13 @@ func (w *incident) sendNotices(ctx workflow.Context, in SendNotices) (*Status, e
 func (w *incident) startOutreach(ctx workflow.Context) {
 	for i := range w.steps {
 		st := &w.steps[i]
-		if st.Kind != playbooks.KindOutreach || st.State != StepReady || st.Outreach != nil {
+		if st.Kind != playbooks.KindOutreach || st.State != breach.StepReady || st.Outreach != nil {
 			continue
 		}
 		if workflow.GetVersion(ctx, "outreach-tasks", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 			return // started before outreach tasks existed: completed by hand
 		}
-		st.Outreach = &OutreachTally{} // opening; counted below
+		st.Outreach = &breach.OutreachTally{} // opening; counted below
 		id := st.ID
 		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 			StartToCloseTimeout: time.Minute,
@@ -379,7 +332,7 @@ func (w *incident) startOutreach(ctx workflow.Context) {
 		})
 		fut := workflow.ExecuteActivity(actx, a.CreateOutreachTasks, w.in.ID)
 		workflow.Go(ctx, func(gctx workflow.Context) {
-			var t OutreachTally
+			var t breach.OutreachTally
 			now := workflow.Now(gctx)
 			if err := fut.Get(gctx, &t); err != nil {
 				w.record(gctx, now, "system", "outreach.failed", "step:"+id, "outreach tasks not opened: "+err.Error(), nil)
@@ -401,7 +354,7 @@ func (w *incident) startOutreach(ctx workflow.Context) {
 
 // holdExpiry is when a ready outreach step stops holding back the steps
 // after it; nil when it has no hold or its tasks were never opened.
-func (w *incident) holdExpiry(st *StepState) *time.Time {
+func (w *incident) holdExpiry(st *breach.StepState) *time.Time {
 	spec, ok := w.pb.Step(st.ID)
 	if !ok || spec.Hold == nil || st.Kind != playbooks.KindOutreach || st.Outreach == nil || st.ReadyAt == nil {
 		return nil
@@ -414,12 +367,12 @@ func (w *incident) holdExpiry(st *StepState) *time.Time {
 // goes ahead, and the record says how many calls were still open.
 func (w *incident) expireHold(ctx workflow.Context, id string) {
 	st := w.step(id)
-	if st == nil || st.State != StepReady {
+	if st == nil || st.State != breach.StepReady {
 		return
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 5}})
-	var t OutreachTally
+	var t breach.OutreachTally
 	open := "an unknown number of"
 	if err := workflow.ExecuteActivity(actx, a.CountOutreach, w.in.ID).Get(ctx, &t); err == nil {
 		st.Outreach = &t
@@ -427,7 +380,7 @@ func (w *incident) expireHold(ctx workflow.Context, id string) {
 	}
 	now := workflow.Now(ctx)
 	spec, _ := w.pb.Step(id)
-	st.State, st.DoneAt, st.DoneBy = StepDone, &now, "system"
+	st.State, st.DoneAt, st.DoneBy = breach.StepDone, &now, "system"
 	st.Note = fmt.Sprintf("the %s hold ran out with %s calls open: the mass notice goes ahead", spec.Hold, open)
 	w.record(ctx, now, "system", "step.completed", "step:"+id, st.Note, nil)
 	w.gen++

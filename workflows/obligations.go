@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/regulations"
 )
 
@@ -15,7 +16,7 @@ var ruleSet = sync.OnceValues(regulations.Default)
 // facts. It runs as a local activity so that its answer is recorded in
 // history: a later change to the rules cannot change the past of a
 // running incident on replay.
-func EvaluateObligations(_ context.Context, f Facts) ([]regulations.Obligation, error) {
+func EvaluateObligations(_ context.Context, f breach.Facts) ([]breach.Duty, error) {
 	rs, err := ruleSet()
 	if err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)

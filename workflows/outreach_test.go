@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/playbooks"
@@ -39,7 +40,7 @@ func TestOutreachHoldRunsOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := h.input("customer-data-breach", Facts{AwareAt: h.start})
+	in := h.input("customer-data-breach", breach.Facts{AwareAt: h.start})
 	in.Playbook, in.PlaybookID, in.PlaybookVersion = pb, pb.ID, pb.Version
 	key, _ := codec.NewKey("k1")
 	kr, _ := codec.ParseKeys(key)
@@ -56,17 +57,17 @@ func TestOutreachHoldRunsOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	checked := 0
-	h.check(time.Hour, func(st *Status) {
+	h.check(time.Hour, func(st *breach.Status) {
 		checked++
 		o := st.Steps[0]
-		if o.State != StepReady || o.Outreach == nil || o.Outreach.Open != 2 || st.Steps[1].State != StepPending {
+		if o.State != breach.StepReady || o.Outreach == nil || o.Outreach.Open != 2 || st.Steps[1].State != breach.StepPending {
 			t.Errorf("at 1h: outreach %+v (tally %+v), announce %s; want ready with 2 open calls and announce held back", o, o.Outreach, st.Steps[1].State)
 		}
 	})
-	h.check(2*time.Hour+time.Minute, func(st *Status) {
+	h.check(2*time.Hour+time.Minute, func(st *breach.Status) {
 		checked++
 		o := st.Steps[0]
-		if o.State != StepDone || o.DoneBy != "system" || !strings.Contains(o.Note, "2h hold ran out with 2 calls open") || st.Steps[1].State != StepReady {
+		if o.State != breach.StepDone || o.DoneBy != "system" || !strings.Contains(o.Note, "2h hold ran out with 2 calls open") || st.Steps[1].State != breach.StepReady {
 			t.Errorf("after the hold: outreach %s by %s (%q), announce %s", o.State, o.DoneBy, o.Note, st.Steps[1].State)
 		}
 	})

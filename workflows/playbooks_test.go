@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
-	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/internal/breach"
 	"go.temporal.io/sdk/testsuite"
 )
 
-var admin = Actor{Name: "ada", Role: store.RoleAdmin}
+var admin = breach.Actor{Name: "ada", Role: breach.RoleAdmin}
 
 // TestEveryShippedPlaybookEndToEnd works each shipped playbook to close in
 // simulated time: every hour a diligent admin completes or approves what
@@ -21,7 +21,7 @@ func TestEveryShippedPlaybookEndToEnd(t *testing.T) {
 		t.Run(pb, func(t *testing.T) {
 			h := newHarness(t, activities.Webhooks{})
 			paid := h.start.Add(-time.Hour)
-			in := h.input(pb, Facts{AwareAt: h.start.Add(-2 * time.Hour), Jurisdictions: []string{"DE", "US-NY"},
+			in := h.input(pb, breach.Facts{AwareAt: h.start.Add(-2 * time.Hour), Jurisdictions: []string{"DE", "US-NY"},
 				Affected: map[string]int{"DE": 10, "US-NY": 5}, Risk: "high", Flags: []string{"nydfs_regulated", "extortion_payment"},
 				ExtortionPaidAt: &paid, DataCategories: []string{"contact"}})
 			n := 0
@@ -31,9 +31,9 @@ func TestEveryShippedPlaybookEndToEnd(t *testing.T) {
 				if err != nil {
 					return
 				}
-				var st Status
+				var st breach.Status
 				_ = v.Get(&st)
-				if st.Status == StatusClosed {
+				if st.Status == breach.StatusClosed {
 					return
 				}
 				send := func(name string, arg any) {
@@ -44,29 +44,29 @@ func TestEveryShippedPlaybookEndToEnd(t *testing.T) {
 				}
 				acted := false
 				for _, s := range st.Steps {
-					if s.State != StepReady {
+					if s.State != breach.StepReady {
 						continue
 					}
 					acted = true
 					if s.Kind == "approval" {
-						send(UpdateDecide, Decide{Actor: admin, Step: s.ID, Decision: "approve"})
+						send(UpdateDecide, breach.Decide{Actor: admin, Step: s.ID, Decision: "approve"})
 					} else {
-						send(UpdateCompleteStep, CompleteStep{Actor: admin, Step: s.ID, Note: "done"})
+						send(UpdateCompleteStep, breach.CompleteStep{Actor: admin, Step: s.ID, Note: "done"})
 					}
 				}
 				for _, o := range st.Obligations {
-					if o.Status == ObligationFiled || o.Status == ObligationWaived || o.Exempt {
+					if o.Status == breach.ObligationFiled || o.Status == breach.ObligationWaived || o.Exempt {
 						continue
 					}
 					acted = true
 					if o.Recipient == "regulator" {
-						send(UpdateFileObligation, FileObligation{Actor: admin, Obligation: o.ID, FiledAt: h.env.Now(), DelayReason: "test"})
+						send(UpdateFileObligation, breach.FileObligation{Actor: admin, Obligation: o.ID, FiledAt: h.env.Now(), DelayReason: "test"})
 					} else {
-						send(UpdateWaiveObligation, WaiveObligation{Actor: admin, Obligation: o.ID, Reason: "test"})
+						send(UpdateWaiveObligation, breach.WaiveObligation{Actor: admin, Obligation: o.ID, Reason: "test"})
 					}
 				}
 				if !acted {
-					send(UpdateClose, CloseIncident{Actor: admin, Note: "done"})
+					send(UpdateClose, breach.CloseIncident{Actor: admin, Note: "done"})
 				}
 				h.env.RegisterDelayedCallback(tick, time.Hour)
 			}
@@ -92,14 +92,14 @@ func TestEveryShippedPlaybookEndToEnd(t *testing.T) {
 
 func TestRestrictedIncidentRefusesOutsiders(t *testing.T) {
 	h := newHarness(t, activities.Webhooks{})
-	in := h.input("insider-exfiltration", Facts{AwareAt: h.start, Risk: "unassessed"})
+	in := h.input("insider-exfiltration", breach.Facts{AwareAt: h.start, Risk: "unassessed"})
 	in.Restricted, in.Members = true, []string{"rita"}
-	outsider := Actor{Name: "otto", Role: store.RoleResponder}
-	h.act(time.Minute, UpdateCompleteStep, CompleteStep{Actor: outsider, Step: "triage"}, "restricted to its members")
-	h.act(2*time.Minute, UpdateAddRemediation, AddRemediation{Actor: outsider, Title: "x"}, "restricted to its members")
-	h.act(3*time.Minute, UpdateCompleteStep, CompleteStep{Actor: responder, Step: "triage"}, "")
-	h.act(4*time.Minute, UpdateAddRemediation, AddRemediation{Actor: admin, Title: "admins may act"}, "")
-	h.check(5*time.Minute, func(st *Status) {
+	outsider := breach.Actor{Name: "otto", Role: breach.RoleResponder}
+	h.act(time.Minute, UpdateCompleteStep, breach.CompleteStep{Actor: outsider, Step: "triage"}, "restricted to its members")
+	h.act(2*time.Minute, UpdateAddRemediation, breach.AddRemediation{Actor: outsider, Title: "x"}, "restricted to its members")
+	h.act(3*time.Minute, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "triage"}, "")
+	h.act(4*time.Minute, UpdateAddRemediation, breach.AddRemediation{Actor: admin, Title: "admins may act"}, "")
+	h.check(5*time.Minute, func(st *breach.Status) {
 		if stepState(st, "triage").DoneBy != "rita" || len(st.Remediations) != 1 {
 			t.Errorf("triage done by %q, %d remediations", stepState(st, "triage").DoneBy, len(st.Remediations))
 		}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/playbooks"
-	"github.com/breachflow/breachflow/store"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -45,47 +45,47 @@ func (w *incident) registerUpdates(ctx workflow.Context) error {
 
 // admit checks what every action needs: an open incident and, when the
 // incident is restricted, an actor who is a member of it.
-func (w *incident) admit(actor Actor, need string) error {
-	if w.status == StatusClosed {
-		return reject(ErrConflict, "incident %s is closed", w.in.ID)
+func (w *incident) admit(actor breach.Actor, need string) error {
+	if w.status == breach.StatusClosed {
+		return reject(breach.ErrConflict, "incident %s is closed", w.in.ID)
 	}
-	if actor.Name == "" || !store.ValidRole(actor.Role) {
-		return reject(ErrForbidden, "no actor")
+	if actor.Name == "" || !breach.ValidRole(actor.Role) {
+		return reject(breach.ErrForbidden, "no actor")
 	}
-	if w.in.Restricted && actor.Role != store.RoleAdmin && !slices.Contains(w.in.Members, actor.Name) {
-		return reject(ErrForbidden, "incident %s is restricted to its members", w.in.ID)
+	if w.in.Restricted && actor.Role != breach.RoleAdmin && !slices.Contains(w.in.Members, actor.Name) {
+		return reject(breach.ErrForbidden, "incident %s is restricted to its members", w.in.ID)
 	}
-	if need != "" && !store.RoleSatisfies(actor.Role, need) {
-		return reject(ErrForbidden, "this needs the %s role; %s has %s", need, actor.Name, actor.Role)
+	if need != "" && !breach.RoleSatisfies(actor.Role, need) {
+		return reject(breach.ErrForbidden, "this needs the %s role; %s has %s", need, actor.Name, actor.Role)
 	}
 	return nil
 }
 
-func (w *incident) readyStep(actor Actor, id string) (*StepState, *playbooks.Step, error) {
+func (w *incident) readyStep(actor breach.Actor, id string) (*breach.StepState, *playbooks.Step, error) {
 	if err := w.admit(actor, ""); err != nil {
 		return nil, nil, err
 	}
 	st := w.step(id)
 	spec, ok := w.pb.Step(id)
 	if st == nil || !ok {
-		return nil, nil, reject(ErrNotFound, "playbook %s has no step %q", w.pb.ID, id)
+		return nil, nil, reject(breach.ErrNotFound, "playbook %s has no step %q", w.pb.ID, id)
 	}
-	if !store.RoleSatisfies(actor.Role, st.Owner) {
-		return nil, nil, reject(ErrForbidden, "step %s belongs to %s; %s has %s", id, st.Owner, actor.Name, actor.Role)
+	if !breach.RoleSatisfies(actor.Role, st.Owner) {
+		return nil, nil, reject(breach.ErrForbidden, "step %s belongs to %s; %s has %s", id, st.Owner, actor.Name, actor.Role)
 	}
 	switch st.State {
-	case StepReady:
+	case breach.StepReady:
 		return st, spec, nil
-	case StepPending:
+	case breach.StepPending:
 		var waiting []string
 		for _, p := range st.After {
-			if ps := w.step(p); ps != nil && ps.State != StepDone && ps.State != StepSkipped {
+			if ps := w.step(p); ps != nil && ps.State != breach.StepDone && ps.State != breach.StepSkipped {
 				waiting = append(waiting, p)
 			}
 		}
-		return nil, nil, reject(ErrConflict, "step %s is not ready: waiting for %s", id, strings.Join(waiting, ", "))
+		return nil, nil, reject(breach.ErrConflict, "step %s is not ready: waiting for %s", id, strings.Join(waiting, ", "))
 	default:
-		return nil, nil, reject(ErrConflict, "step %s is already %s", id, st.State)
+		return nil, nil, reject(breach.ErrConflict, "step %s is already %s", id, st.State)
 	}
 }
 
@@ -120,28 +120,28 @@ func (w *incident) missingRequirements(spec *playbooks.Step) []string {
 	return missing
 }
 
-func (w *incident) validateCompleteStep(_ workflow.Context, in CompleteStep) error {
+func (w *incident) validateCompleteStep(_ workflow.Context, in breach.CompleteStep) error {
 	st, spec, err := w.readyStep(in.Actor, in.Step)
 	if err != nil {
 		return err
 	}
 	if st.Kind == playbooks.KindApproval {
-		return reject(ErrConflict, "step %s is an approval: decide it (approve or reject)", st.ID)
+		return reject(breach.ErrConflict, "step %s is an approval: decide it (approve or reject)", st.ID)
 	}
 	if m := w.missingRequirements(spec); len(m) > 0 {
-		return reject(ErrInvalid, "step %s needs %s set first (PATCH the incident)", st.ID, strings.Join(m, ", "))
+		return reject(breach.ErrInvalid, "step %s needs %s set first (PATCH the incident)", st.ID, strings.Join(m, ", "))
 	}
 	if len(in.Note) > 4000 || len(in.Evidence) > 50 {
-		return reject(ErrInvalid, "note is limited to 4000 characters and evidence to 50 items")
+		return reject(breach.ErrInvalid, "note is limited to 4000 characters and evidence to 50 items")
 	}
 	return nil
 }
 
-func (w *incident) completeStep(ctx workflow.Context, in CompleteStep) (*Status, error) {
+func (w *incident) completeStep(ctx workflow.Context, in breach.CompleteStep) (*breach.Status, error) {
 	st := w.step(in.Step)
 	spec, _ := w.pb.Step(in.Step)
 	now := workflow.Now(ctx)
-	st.State, st.DoneAt, st.DoneBy, st.Note, st.Evidence = StepDone, &now, in.Actor.Name, in.Note, in.Evidence
+	st.State, st.DoneAt, st.DoneBy, st.Note, st.Evidence = breach.StepDone, &now, in.Actor.Name, in.Note, in.Evidence
 	w.record(ctx, now, in.Actor.Name, "step.completed", "step:"+st.ID, in.Note, map[string]any{"evidence": in.Evidence, "role": in.Actor.Role})
 	if st.Kind == playbooks.KindCustomerNotices && w.facts.SubjectsNotifiedAt == nil {
 		w.facts.SubjectsNotifiedAt = &now
@@ -154,18 +154,18 @@ func (w *incident) completeStep(ctx workflow.Context, in CompleteStep) (*Status,
 	return w.settle(ctx)
 }
 
-func (w *incident) validateAcknowledge(_ workflow.Context, in Acknowledge) error {
+func (w *incident) validateAcknowledge(_ workflow.Context, in breach.Acknowledge) error {
 	st, _, err := w.readyStep(in.Actor, in.Step)
 	if err != nil {
 		return err
 	}
 	if st.AckedBy != "" {
-		return reject(ErrConflict, "step %s is already acknowledged by %s", st.ID, st.AckedBy)
+		return reject(breach.ErrConflict, "step %s is already acknowledged by %s", st.ID, st.AckedBy)
 	}
 	return nil
 }
 
-func (w *incident) acknowledge(ctx workflow.Context, in Acknowledge) (*Status, error) {
+func (w *incident) acknowledge(ctx workflow.Context, in breach.Acknowledge) (*breach.Status, error) {
 	st := w.step(in.Step)
 	now := workflow.Now(ctx)
 	st.AckedBy, st.AckedAt = in.Actor.Name, &now
@@ -173,48 +173,48 @@ func (w *incident) acknowledge(ctx workflow.Context, in Acknowledge) (*Status, e
 	return w.settle(ctx)
 }
 
-func (w *incident) validateDecide(_ workflow.Context, in Decide) error {
+func (w *incident) validateDecide(_ workflow.Context, in breach.Decide) error {
 	st, _, err := w.readyStep(in.Actor, in.Step)
 	if err != nil {
 		return err
 	}
 	if st.Kind != playbooks.KindApproval {
-		return reject(ErrConflict, "step %s is not an approval: complete it", st.ID)
+		return reject(breach.ErrConflict, "step %s is not an approval: complete it", st.ID)
 	}
 	switch in.Decision {
 	case "approve":
 	case "reject":
 		if strings.TrimSpace(in.Reason) == "" {
-			return reject(ErrInvalid, "a rejection needs a reason")
+			return reject(breach.ErrInvalid, "a rejection needs a reason")
 		}
 	default:
-		return reject(ErrInvalid, "decision must be approve or reject")
+		return reject(breach.ErrInvalid, "decision must be approve or reject")
 	}
 	if len(in.Reason) > 4000 {
-		return reject(ErrInvalid, "reason is limited to 4000 characters")
+		return reject(breach.ErrInvalid, "reason is limited to 4000 characters")
 	}
 	return nil
 }
 
-func (w *incident) decide(ctx workflow.Context, in Decide) (*Status, error) {
+func (w *incident) decide(ctx workflow.Context, in breach.Decide) (*breach.Status, error) {
 	st := w.step(in.Step)
 	spec, _ := w.pb.Step(in.Step)
 	now := workflow.Now(ctx)
 	st.Decision, st.Reason, st.DoneBy = in.Decision, in.Reason, in.Actor.Name
 	if in.Decision == "approve" {
-		st.State, st.DoneAt = StepDone, &now
+		st.State, st.DoneAt = breach.StepDone, &now
 		w.record(ctx, now, in.Actor.Name, "step.approved", "step:"+st.ID, in.Reason, map[string]any{"role": in.Actor.Role})
 	} else {
 		w.record(ctx, now, in.Actor.Name, "step.rejected", "step:"+st.ID, in.Reason, map[string]any{"role": in.Actor.Role, "reopens": spec.OnReject})
 		if len(spec.OnReject) == 0 {
-			st.State, st.DoneAt = StepRejected, &now
+			st.State, st.DoneAt = breach.StepRejected, &now
 		} else {
 			// Send the work back: the reopened steps run again and the
 			// approval waits for them.
-			st.State, st.ReadyAt, st.DueAt = StepPending, nil, nil
+			st.State, st.ReadyAt, st.DueAt = breach.StepPending, nil, nil
 			for _, id := range spec.OnReject {
 				r := w.step(id)
-				r.State, r.ReadyAt, r.DueAt, r.DoneAt, r.DoneBy, r.Reminded, r.Escalated = StepPending, nil, nil, nil, "", 0, 0
+				r.State, r.ReadyAt, r.DueAt, r.DoneAt, r.DoneBy, r.Reminded, r.Escalated = breach.StepPending, nil, nil, nil, "", 0, 0
 				w.record(ctx, now, "system", "step.reopened", "step:"+id, "reopened by the rejection of "+st.ID, nil)
 			}
 		}
@@ -226,31 +226,31 @@ func (w *incident) decide(ctx workflow.Context, in Decide) (*Status, error) {
 var patchable = []string{"severity", "aware_at", "occurred_at", "discovered_at", "determined_at", "assessed_at",
 	"materiality_at", "classified_at", "extortion_paid_at", "data_categories", "jurisdictions", "affected", "risk", "flags"}
 
-func (w *incident) validatePatchFacts(_ workflow.Context, in PatchFacts) error {
+func (w *incident) validatePatchFacts(_ workflow.Context, in breach.PatchFacts) error {
 	if err := w.admit(in.Actor, ""); err != nil {
 		return err
 	}
 	switch {
-	case slices.Contains(in.Set, "risk") && !store.RoleSatisfies(in.Actor.Role, store.RoleLegal):
-		return reject(ErrForbidden, "the risk level is legal's decision")
-	case !store.RoleSatisfies(in.Actor.Role, store.RoleResponder) && !store.RoleSatisfies(in.Actor.Role, store.RoleLegal):
-		return reject(ErrForbidden, "changing facts needs the responder or legal role")
+	case slices.Contains(in.Set, "risk") && !breach.RoleSatisfies(in.Actor.Role, breach.RoleLegal):
+		return reject(breach.ErrForbidden, "the risk level is legal's decision")
+	case !breach.RoleSatisfies(in.Actor.Role, breach.RoleResponder) && !breach.RoleSatisfies(in.Actor.Role, breach.RoleLegal):
+		return reject(breach.ErrForbidden, "changing facts needs the responder or legal role")
 	}
 	if len(in.Set) == 0 {
-		return reject(ErrInvalid, "nothing to change")
+		return reject(breach.ErrInvalid, "nothing to change")
 	}
 	for _, f := range in.Set {
 		if !slices.Contains(patchable, f) {
-			return reject(ErrInvalid, "%s cannot be changed", f)
+			return reject(breach.ErrInvalid, "%s cannot be changed", f)
 		}
 	}
 	if slices.Contains(in.Set, "aware_at") && in.Facts.AwareAt.IsZero() {
-		return reject(ErrInvalid, "aware_at cannot be removed")
+		return reject(breach.ErrInvalid, "aware_at cannot be removed")
 	}
 	return nil
 }
 
-func (w *incident) patchFacts(ctx workflow.Context, in PatchFacts) (*Status, error) {
+func (w *incident) patchFacts(ctx workflow.Context, in breach.PatchFacts) (*breach.Status, error) {
 	f, n := &w.facts, in.Facts
 	for _, name := range in.Set {
 		switch name {
@@ -290,28 +290,28 @@ func (w *incident) patchFacts(ctx workflow.Context, in PatchFacts) (*Status, err
 	return w.settle(ctx)
 }
 
-func (w *incident) validateAddRemediation(_ workflow.Context, in AddRemediation) error {
-	if err := w.admit(in.Actor, store.RoleResponder); err != nil {
+func (w *incident) validateAddRemediation(_ workflow.Context, in breach.AddRemediation) error {
+	if err := w.admit(in.Actor, breach.RoleResponder); err != nil {
 		return err
 	}
 	if t := strings.TrimSpace(in.Title); t == "" || len(t) > 200 {
-		return reject(ErrInvalid, "title is required, at most 200 characters")
+		return reject(breach.ErrInvalid, "title is required, at most 200 characters")
 	}
 	if len(in.Owner) > 100 {
-		return reject(ErrInvalid, "owner is at most 100 characters")
+		return reject(breach.ErrInvalid, "owner is at most 100 characters")
 	}
 	return nil
 }
 
-func (w *incident) addRemediation(ctx workflow.Context, in AddRemediation) (*Status, error) {
+func (w *incident) addRemediation(ctx workflow.Context, in breach.AddRemediation) (*breach.Status, error) {
 	id := fmt.Sprintf("R%d", len(w.remediations)+1)
-	w.remediations = append(w.remediations, Remediation{ID: id, Title: strings.TrimSpace(in.Title), Owner: in.Owner,
+	w.remediations = append(w.remediations, breach.Remediation{ID: id, Title: strings.TrimSpace(in.Title), Owner: in.Owner,
 		DueAt: in.DueAt, Status: "open", AddedBy: in.Actor.Name})
 	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "remediation.added", "remediation:"+id, in.Title, map[string]any{"owner": in.Owner, "due_at": in.DueAt})
 	return w.settle(ctx)
 }
 
-func (w *incident) remediation(id string) *Remediation {
+func (w *incident) remediation(id string) *breach.Remediation {
 	for i := range w.remediations {
 		if w.remediations[i].ID == id {
 			return &w.remediations[i]
@@ -320,24 +320,24 @@ func (w *incident) remediation(id string) *Remediation {
 	return nil
 }
 
-func (w *incident) validateCompleteRemediation(_ workflow.Context, in CompleteRemediation) error {
-	if err := w.admit(in.Actor, store.RoleResponder); err != nil {
+func (w *incident) validateCompleteRemediation(_ workflow.Context, in breach.CompleteRemediation) error {
+	if err := w.admit(in.Actor, breach.RoleResponder); err != nil {
 		return err
 	}
 	r := w.remediation(in.ID)
 	if r == nil {
-		return reject(ErrNotFound, "no remediation item %q", in.ID)
+		return reject(breach.ErrNotFound, "no remediation item %q", in.ID)
 	}
 	if r.Status != "open" {
-		return reject(ErrConflict, "remediation %s is already done", in.ID)
+		return reject(breach.ErrConflict, "remediation %s is already done", in.ID)
 	}
 	if len(in.Evidence) > 4000 {
-		return reject(ErrInvalid, "evidence is limited to 4000 characters")
+		return reject(breach.ErrInvalid, "evidence is limited to 4000 characters")
 	}
 	return nil
 }
 
-func (w *incident) completeRemediation(ctx workflow.Context, in CompleteRemediation) (*Status, error) {
+func (w *incident) completeRemediation(ctx workflow.Context, in breach.CompleteRemediation) (*breach.Status, error) {
 	r := w.remediation(in.ID)
 	now := workflow.Now(ctx)
 	r.Status, r.Evidence, r.DoneAt, r.DoneBy = "done", in.Evidence, &now, in.Actor.Name
@@ -345,34 +345,34 @@ func (w *incident) completeRemediation(ctx workflow.Context, in CompleteRemediat
 	return w.settle(ctx)
 }
 
-func (w *incident) openObligation(actor Actor, id string) (*Obligation, error) {
-	if err := w.admit(actor, store.RoleLegal); err != nil {
+func (w *incident) openObligation(actor breach.Actor, id string) (*breach.Obligation, error) {
+	if err := w.admit(actor, breach.RoleLegal); err != nil {
 		return nil, err
 	}
 	o := w.obligation(id)
 	if o == nil {
-		return nil, reject(ErrNotFound, "no obligation %q on incident %s", id, w.in.ID)
+		return nil, reject(breach.ErrNotFound, "no obligation %q on incident %s", id, w.in.ID)
 	}
-	if o.Status == ObligationFiled || o.Status == ObligationWaived {
-		return nil, reject(ErrConflict, "obligation %s is already %s", id, o.Status)
+	if o.Status == breach.ObligationFiled || o.Status == breach.ObligationWaived {
+		return nil, reject(breach.ErrConflict, "obligation %s is already %s", id, o.Status)
 	}
 	return o, nil
 }
 
-func (w *incident) validateFileObligation(ctx workflow.Context, in FileObligation) error {
+func (w *incident) validateFileObligation(ctx workflow.Context, in breach.FileObligation) error {
 	if in.Supplement {
-		if err := w.admit(in.Actor, store.RoleLegal); err != nil {
+		if err := w.admit(in.Actor, breach.RoleLegal); err != nil {
 			return err
 		}
 		o := w.obligation(in.Obligation)
 		if o == nil {
-			return reject(ErrNotFound, "no obligation %q on incident %s", in.Obligation, w.in.ID)
+			return reject(breach.ErrNotFound, "no obligation %q on incident %s", in.Obligation, w.in.ID)
 		}
-		if o.Status != ObligationFiled {
-			return reject(ErrConflict, "obligation %s is %s: file the initial report before a supplement", o.ID, o.Status)
+		if o.Status != breach.ObligationFiled {
+			return reject(breach.ErrConflict, "obligation %s is %s: file the initial report before a supplement", o.ID, o.Status)
 		}
 		if in.FiledAt.Before(*o.FiledAt) || in.FiledAt.After(workflow.Now(ctx).Add(2*time.Minute)) {
-			return reject(ErrInvalid, "a supplement's filed_at must be after the initial filing and not in the future")
+			return reject(breach.ErrInvalid, "a supplement's filed_at must be after the initial filing and not in the future")
 		}
 		return nil
 	}
@@ -381,46 +381,46 @@ func (w *incident) validateFileObligation(ctx workflow.Context, in FileObligatio
 		return err
 	}
 	if in.FiledAt.IsZero() {
-		return reject(ErrInvalid, "filed_at is required")
+		return reject(breach.ErrInvalid, "filed_at is required")
 	}
 	if in.FiledAt.After(workflow.Now(ctx).Add(2 * time.Minute)) {
-		return reject(ErrInvalid, "filed_at is in the future")
+		return reject(breach.ErrInvalid, "filed_at is in the future")
 	}
 	if o.DueAt != nil && in.FiledAt.After(*o.DueAt) && strings.TrimSpace(in.DelayReason) == "" {
-		return reject(ErrInvalid, "filed after the deadline: delay_reason is required (the regulator must be given the reasons for the delay)")
+		return reject(breach.ErrInvalid, "filed after the deadline: delay_reason is required (the regulator must be given the reasons for the delay)")
 	}
 	return nil
 }
 
-func (w *incident) fileObligation(ctx workflow.Context, in FileObligation) (*Status, error) {
+func (w *incident) fileObligation(ctx workflow.Context, in breach.FileObligation) (*breach.Status, error) {
 	o := w.obligation(in.Obligation)
 	at := in.FiledAt.UTC()
 	if in.Supplement {
-		o.Supplements = append(o.Supplements, Filing{FiledAt: at, FiledBy: in.Actor.Name, Reference: in.Reference, Note: in.Note})
+		o.Supplements = append(o.Supplements, breach.Filing{FiledAt: at, FiledBy: in.Actor.Name, Reference: in.Reference, Note: in.Note})
 		w.record(ctx, workflow.Now(ctx), in.Actor.Name, "obligation.supplemented", "obligation:"+o.ID, in.Note,
 			map[string]any{"filed_at": at, "reference": in.Reference, "initial_reference": o.Reference})
 		return w.settle(ctx)
 	}
-	o.Status, o.FiledAt, o.FiledBy, o.Reference, o.FilingNote, o.DelayReason = ObligationFiled, &at, in.Actor.Name, in.Reference, in.Note, in.DelayReason
+	o.Status, o.FiledAt, o.FiledBy, o.Reference, o.FilingNote, o.DelayReason = breach.ObligationFiled, &at, in.Actor.Name, in.Reference, in.Note, in.DelayReason
 	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "obligation.filed", "obligation:"+o.ID, in.Note,
 		map[string]any{"filed_at": at, "reference": in.Reference, "delay_reason": in.DelayReason})
 	w.dirtyFacts = true // a filing can start a chained clock
 	return w.settle(ctx)
 }
 
-func (w *incident) validateWaiveObligation(_ workflow.Context, in WaiveObligation) error {
+func (w *incident) validateWaiveObligation(_ workflow.Context, in breach.WaiveObligation) error {
 	if _, err := w.openObligation(in.Actor, in.Obligation); err != nil {
 		return err
 	}
 	if strings.TrimSpace(in.Reason) == "" {
-		return reject(ErrInvalid, "a waiver needs a reason (kept for the record, e.g. GDPR Art. 33(5))")
+		return reject(breach.ErrInvalid, "a waiver needs a reason (kept for the record, e.g. GDPR Art. 33(5))")
 	}
 	return nil
 }
 
-func (w *incident) waiveObligation(ctx workflow.Context, in WaiveObligation) (*Status, error) {
+func (w *incident) waiveObligation(ctx workflow.Context, in breach.WaiveObligation) (*breach.Status, error) {
 	o := w.obligation(in.Obligation)
-	o.Status, o.WaivedBy, o.WaiveReason = ObligationWaived, in.Actor.Name, in.Reason
+	o.Status, o.WaivedBy, o.WaiveReason = breach.ObligationWaived, in.Actor.Name, in.Reason
 	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "obligation.waived", "obligation:"+o.ID, in.Reason, nil)
 	return w.settle(ctx)
 }
@@ -429,13 +429,13 @@ func (w *incident) waiveObligation(ctx workflow.Context, in WaiveObligation) (*S
 func (w *incident) blockers() []string {
 	var out []string
 	for _, st := range w.steps {
-		if st.Optional || st.State == StepDone || st.State == StepSkipped {
+		if st.Optional || st.State == breach.StepDone || st.State == breach.StepSkipped {
 			continue
 		}
 		out = append(out, fmt.Sprintf("step %s is %s", st.ID, st.State))
 	}
 	for _, o := range w.obligations {
-		if o.Exempt || o.Status == ObligationFiled || o.Status == ObligationWaived {
+		if o.Exempt || o.Status == breach.ObligationFiled || o.Status == breach.ObligationWaived {
 			continue
 		}
 		out = append(out, fmt.Sprintf("obligation %s (%s) is %s: file or waive it", o.ID, o.Regime, o.Status))
@@ -448,29 +448,29 @@ func (w *incident) blockers() []string {
 	return out
 }
 
-func (w *incident) validateClose(_ workflow.Context, in CloseIncident) error {
-	if err := w.admit(in.Actor, store.RoleResponder); err != nil {
+func (w *incident) validateClose(_ workflow.Context, in breach.CloseIncident) error {
+	if err := w.admit(in.Actor, breach.RoleResponder); err != nil {
 		return err
 	}
 	if b := w.blockers(); len(b) > 0 {
-		return temporal.NewApplicationError(fmt.Sprintf("%d things are still open", len(b)), ErrBlocked, b)
+		return temporal.NewApplicationError(fmt.Sprintf("%d things are still open", len(b)), breach.ErrBlocked, b)
 	}
 	return nil
 }
 
-func (w *incident) close(ctx workflow.Context, in CloseIncident) (*Status, error) {
+func (w *incident) close(ctx workflow.Context, in breach.CloseIncident) (*breach.Status, error) {
 	now := workflow.Now(ctx)
-	w.status, w.closedAt = StatusClosed, &now
+	w.status, w.closedAt = breach.StatusClosed, &now
 	w.record(ctx, now, in.Actor.Name, "incident.closed", "incident", in.Note, nil)
 	return w.settle(ctx)
 }
 
 // settle marks a change and waits until the main loop has processed it,
 // so the caller sees recomputed obligations and advanced steps.
-func (w *incident) settle(ctx workflow.Context) (*Status, error) {
+func (w *incident) settle(ctx workflow.Context) (*breach.Status, error) {
 	w.gen++
 	mine := w.gen
-	if err := workflow.Await(ctx, func() bool { return w.settled >= mine || w.status == StatusClosed && w.settled >= mine-1 }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return w.settled >= mine || w.status == breach.StatusClosed && w.settled >= mine-1 }); err != nil {
 		return nil, err
 	}
 	return w.snapshot(), nil

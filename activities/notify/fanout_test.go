@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
@@ -73,9 +74,9 @@ func TestFanOutSendsEachNoticeOnce(t *testing.T) {
 	defer sender.Mailer.Close()
 	acts := &activities.Activities{Store: st}
 
-	in := &workflows.NotifyInput{IncidentID: id, Incident: &workflows.Status{ID: id, Title: "CRM export on a public bucket",
+	in := &workflows.NotifyInput{IncidentID: id, Incident: &breach.Status{ID: id, Title: "CRM export on a public bucket",
 		LaunchedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
-		Facts:      workflows.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}}},
+		Facts:      breach.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}}},
 		Page: 300, Batch: 50, Window: 4, RunBatches: 7}
 	var res workflows.NotifyResult
 	runs := 0
@@ -111,7 +112,7 @@ func TestFanOutSendsEachNoticeOnce(t *testing.T) {
 	if runs < 2 {
 		t.Errorf("the send finished in %d run; seven batches a run should have made it continue as new", runs)
 	}
-	want := workflows.NoticeTally{Sent: n - 2, Failed: 2, Total: n}
+	want := breach.NoticeTally{Sent: n - 2, Failed: 2, Total: n}
 	if res.Tally != want {
 		t.Fatalf("tally %+v, want %+v", res.Tally, want)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
@@ -43,12 +44,12 @@ type Sender struct {
 // and fail the activity so Temporal retries it with backoff; permanent
 // ones (5xx) are recorded with the reply. What was sent is marked sent
 // in one statement at the end, or as the batch goes on a heartbeat.
-func (s *Sender) SendNoticeBatch(ctx context.Context, in workflows.NoticeBatch) (*workflows.BatchResult, error) {
+func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*breach.BatchResult, error) {
 	if in.Kind == "" {
-		in.Kind = workflows.NoticeKindCustomer
+		in.Kind = breach.NoticeKindCustomer
 	}
 	if in.Incident == nil {
-		return nil, temporal.NewNonRetryableApplicationError("batch without the incident", workflows.ErrInvalid, nil)
+		return nil, temporal.NewNonRetryableApplicationError("batch without the incident", breach.ErrInvalid, nil)
 	}
 	ids, err := s.rangeIDs(ctx, in)
 	if err != nil {
@@ -63,7 +64,7 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in workflows.NoticeBatch) 
 		return nil, fmt.Errorf("claim notices: %w", err)
 	}
 	if len(claimed) == 0 {
-		return &workflows.BatchResult{}, nil
+		return &breach.BatchResult{}, nil
 	}
 	ids = ids[:0]
 	for _, n := range claimed {
@@ -83,7 +84,7 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in workflows.NoticeBatch) 
 	}
 	var (
 		mu      sync.Mutex
-		res     workflows.BatchResult
+		res     breach.BatchResult
 		wg      sync.WaitGroup
 		wasSent []int64
 	)
@@ -153,7 +154,7 @@ func (s *Sender) mark(ctx context.Context, ids []int64, at time.Time) error {
 }
 
 // rangeIDs lists the subject ids of the batch's range.
-func (s *Sender) rangeIDs(ctx context.Context, in workflows.NoticeBatch) ([]int64, error) {
+func (s *Sender) rangeIDs(ctx context.Context, in breach.NoticeBatch) ([]int64, error) {
 	var out []int64
 	after := in.Range.After
 	limit := min(store.MaxNoticeBatch, store.MaxSubjectPage)
@@ -187,7 +188,7 @@ const (
 	retryLater
 )
 
-func (s *Sender) sendOne(ctx context.Context, in workflows.NoticeBatch, cache *templates.NoticeCache, n store.Notice, rec store.SubjectRecord) outcome {
+func (s *Sender) sendOne(ctx context.Context, in breach.NoticeBatch, cache *templates.NoticeCache, n store.Notice, rec store.SubjectRecord) outcome {
 	fail := func(reason string, permanent bool) outcome {
 		if err := s.Store.MarkNoticeFailed(ctx, n.ID, reason, permanent); err != nil {
 			activity.GetLogger(ctx).Error("mark notice failed", "notice", n.ID, "error", err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
@@ -34,7 +35,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	if err != nil || len(ids) != 3 {
 		t.Fatalf("subject ids %v, %v", ids, err)
 	}
-	if _, err := st.EnsureNotices(ctx, id, workflows.NoticeKindCustomer, ids, func(sid int64) string { return MessageID(id, workflows.NoticeKindCustomer, sid) }); err != nil {
+	if _, err := st.EnsureNotices(ctx, id, breach.NoticeKindCustomer, ids, func(sid int64) string { return MessageID(id, breach.NoticeKindCustomer, sid) }); err != nil {
 		t.Fatal(err)
 	}
 	catcher, err := mailcatcher.Start("127.0.0.1:0", 100)
@@ -49,18 +50,18 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivityWithOptions(sender.SendNoticeBatch, activity.RegisterOptions{Name: workflows.SendNoticesName})
-	batch := workflows.NoticeBatch{IncidentID: id, Kind: workflows.NoticeKindCustomer, Range: workflows.NoticeRange{Through: ids[len(ids)-1]}, Incident: &workflows.Status{
+	batch := breach.NoticeBatch{IncidentID: id, Kind: breach.NoticeKindCustomer, Range: breach.NoticeRange{Through: ids[len(ids)-1]}, Incident: &breach.Status{
 		ID: id, Title: "CRM export on a public bucket", Summary: "A storage bucket was public.",
 		LaunchedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
-		Facts:      workflows.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}},
+		Facts:      breach.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}},
 	}}
-	run := func() workflows.BatchResult {
+	run := func() breach.BatchResult {
 		t.Helper()
 		v, err := env.ExecuteActivity(workflows.SendNoticesName, batch)
 		if err != nil {
 			t.Fatalf("batch: %v", err)
 		}
-		var res workflows.BatchResult
+		var res breach.BatchResult
 		_ = v.Get(&res)
 		return res
 	}
@@ -75,7 +76,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 		byID[m.MessageID] = m
 	}
 	for _, sid := range ids {
-		if _, ok := byID[MessageID(id, workflows.NoticeKindCustomer, sid)]; !ok {
+		if _, ok := byID[MessageID(id, breach.NoticeKindCustomer, sid)]; !ok {
 			t.Errorf("no message with the Message-ID of subject %d", sid)
 		}
 	}
@@ -107,10 +108,10 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	f.importCSV(t, "external_id,email,locale,country\nD,dee@example.com,en,FR\n")
 	all, _ := st.ListSubjectIDs(ctx, id, 0, 100)
 	d := all[len(all)-1]
-	if _, err := st.EnsureNotices(ctx, id, workflows.NoticeKindCustomer, all, func(sid int64) string { return MessageID(id, workflows.NoticeKindCustomer, sid) }); err != nil {
+	if _, err := st.EnsureNotices(ctx, id, breach.NoticeKindCustomer, all, func(sid int64) string { return MessageID(id, breach.NoticeKindCustomer, sid) }); err != nil {
 		t.Fatal(err)
 	}
-	if claimed, err := st.ClaimNotices(ctx, id, workflows.NoticeKindCustomer, []int64{d}); err != nil || len(claimed) != 1 {
+	if claimed, err := st.ClaimNotices(ctx, id, breach.NoticeKindCustomer, []int64{d}); err != nil || len(claimed) != 1 {
 		t.Fatalf("claim before the crash: %v %v", claimed, err)
 	}
 	// The crash happened longer ago than the claim lease.
@@ -124,7 +125,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	if catcher.Total() != 4 {
 		t.Fatalf("catcher saw %d messages, want 4", catcher.Total())
 	}
-	if _, err := catcher.Wait(ctx, func(m mailcatcher.Message) bool { return m.MessageID == MessageID(id, workflows.NoticeKindCustomer, d) }); err != nil {
+	if _, err := catcher.Wait(ctx, func(m mailcatcher.Message) bool { return m.MessageID == MessageID(id, breach.NoticeKindCustomer, d) }); err != nil {
 		t.Fatal(err)
 	}
 	sent, err := st.ListNotices(ctx, id, store.NoticeSent, 0, 10)

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // Users says who may act from Slack and with which role: Slack user ids
@@ -31,7 +31,7 @@ func ParseUsers(spec string) (Users, error) {
 		if !ok || who == "" {
 			return nil, fmt.Errorf("%q: want user=role", part)
 		}
-		if !store.ValidRole(role) {
+		if !breach.ValidRole(role) {
 			return nil, fmt.Errorf("%q: role %q is not one of admin, responder, legal, viewer", part, role)
 		}
 		key := who

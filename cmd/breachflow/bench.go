@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/templates"
@@ -169,10 +170,10 @@ func watchHeap() func() uint64 {
 func mib(b uint64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 
 // benchIncident is what the notices say in both runs.
-func benchIncident() *workflows.Status {
+func benchIncident() *breach.Status {
 	at := time.Now().UTC().Add(-2 * time.Hour)
-	return &workflows.Status{ID: "BR-BENCH0", Title: "Notice benchmark", LaunchedAt: at,
-		Facts: workflows.Facts{AwareAt: at, DataCategories: []string{"contact"}}}
+	return &breach.Status{ID: "BR-BENCH0", Title: "Notice benchmark", LaunchedAt: at,
+		Facts: breach.Facts{AwareAt: at, DataCategories: []string{"contact"}}}
 }
 
 // bareLoop sends n notices, rendered once per locale, through one pooled
@@ -303,7 +304,7 @@ func pipeline(ctx context.Context, sink *mailcatcher.Catcher, o benchOptions) (*
 		return nil, fmt.Errorf("approve: %w", err)
 	}
 	for {
-		var st workflows.Status
+		var st breach.Status
 		if err := call(apiRequest{method: "GET", path: "/v1/incidents/" + inc.ID}, &st); err != nil {
 			return nil, err
 		}

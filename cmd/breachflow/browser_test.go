@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -128,9 +128,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	t.Cleanup(func() { _ = stack.Stop() })
 	api := apiClient{t: t, base: "http://" + stack.httpAddr}
 	ctx := context.Background()
-	responder, _, _ := stack.store.CreateToken(ctx, "Rita Responder", store.RoleResponder)
-	legal, _, _ := stack.store.CreateToken(ctx, "Lena Legal", store.RoleLegal)
-	viewer, _, _ := stack.store.CreateToken(ctx, "Vic Viewer", store.RoleViewer)
+	responder, _, _ := stack.store.CreateToken(ctx, "Rita Responder", breach.RoleResponder)
+	legal, _, _ := stack.store.CreateToken(ctx, "Lena Legal", breach.RoleLegal)
+	viewer, _, _ := stack.store.CreateToken(ctx, "Vic Viewer", breach.RoleViewer)
 
 	launch := func(title, severity string, aware time.Duration, jurs ...string) string {
 		t.Helper()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/workflows"
 	"go.temporal.io/sdk/client"
@@ -85,7 +86,7 @@ func TestNoticeWorkerKilledMidSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var status workflows.Status
+	var status breach.Status
 	if err := st.Get(&status); err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
-	"github.com/breachflow/breachflow/store"
 )
 
 // TestClockRunsOutInRealTime launches with aware_at 71 h 59 min ago: the
@@ -25,8 +25,8 @@ func TestClockRunsOutInRealTime(t *testing.T) {
 	t.Cleanup(func() { _ = stack.Stop() })
 	c := apiClient{t: t, base: "http://" + stack.httpAddr}
 	ctx := context.Background()
-	legal, _, _ := stack.store.CreateToken(ctx, "lena-legal", store.RoleLegal)
-	viewer, _, _ := stack.store.CreateToken(ctx, "vic-viewer", store.RoleViewer)
+	legal, _, _ := stack.store.CreateToken(ctx, "lena-legal", breach.RoleLegal)
+	viewer, _, _ := stack.store.CreateToken(ctx, "vic-viewer", breach.RoleViewer)
 
 	launched := time.Now()
 	aware := launched.Add(-71*time.Hour - 59*time.Minute).UTC().Truncate(time.Second)

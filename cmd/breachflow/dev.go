@@ -19,6 +19,7 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/api"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/devserver"
@@ -288,7 +289,7 @@ func devAdminToken(ctx context.Context, cfg *config.Config, st store.Store) (str
 			return "", err
 		}
 	}
-	if _, err := st.EnsureToken(ctx, "admin", store.RoleAdmin, secret); err != nil {
+	if _, err := st.EnsureToken(ctx, "admin", breach.RoleAdmin, secret); err != nil {
 		return "", fmt.Errorf("admin token: %w", err)
 	}
 	return secret, nil

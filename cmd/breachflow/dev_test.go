@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/config"
-	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/spf13/pflag"
 	"go.temporal.io/api/enums/v1"
@@ -135,11 +135,11 @@ func TestDevStackEndToEnd(t *testing.T) {
 
 	// Tokens for the other roles, made the way an operator makes them.
 	ctx := context.Background()
-	viewer, _, err := stack.store.CreateToken(ctx, "vic-viewer", store.RoleViewer)
+	viewer, _, err := stack.store.CreateToken(ctx, "vic-viewer", breach.RoleViewer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	responder, _, err := stack.store.CreateToken(ctx, "rita-responder", store.RoleResponder)
+	responder, _, err := stack.store.CreateToken(ctx, "rita-responder", breach.RoleResponder)
 	if err != nil {
 		t.Fatal(err)
 	}

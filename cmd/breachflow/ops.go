@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/api"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/playbooks"
@@ -72,7 +73,7 @@ func serverCommand() *cobra.Command {
 		}
 		defer st.Close()
 		if cfg.AdminToken != "" {
-			if _, err := st.EnsureToken(ctx, "admin", store.RoleAdmin, cfg.AdminToken); err != nil {
+			if _, err := st.EnsureToken(ctx, "admin", breach.RoleAdmin, cfg.AdminToken); err != nil {
 				return fmt.Errorf("BREACHFLOW_ADMIN_TOKEN: %w", err)
 			}
 		}
@@ -177,7 +178,7 @@ func tokenCommand() *cobra.Command {
 	role := create.Flags().String("role", "", "admin, responder, legal or viewer")
 	name := create.Flags().String("name", "", "who the token is for (shown in the audit trail)")
 	create.RunE = func(cmd *cobra.Command, _ []string) error {
-		if !store.ValidRole(*role) {
+		if !breach.ValidRole(*role) {
 			return fmt.Errorf("--role: %q is not one of admin, responder, legal, viewer", *role)
 		}
 		if *name == "" || len(*name) > 100 {

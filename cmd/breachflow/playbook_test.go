@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/emersion/go-smtp"
 	"github.com/jordan-wright/email"
 )
@@ -30,9 +30,9 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	t.Cleanup(func() { _ = stack.Stop() })
 	c := apiClient{t: t, base: "http://" + stack.httpAddr}
 	ctx := context.Background()
-	responder, _, _ := stack.store.CreateToken(ctx, "rita-responder", store.RoleResponder)
-	legal, _, _ := stack.store.CreateToken(ctx, "lena-legal", store.RoleLegal)
-	viewer, _, _ := stack.store.CreateToken(ctx, "vic-viewer", store.RoleViewer)
+	responder, _, _ := stack.store.CreateToken(ctx, "rita-responder", breach.RoleResponder)
+	legal, _, _ := stack.store.CreateToken(ctx, "lena-legal", breach.RoleLegal)
+	viewer, _, _ := stack.store.CreateToken(ctx, "vic-viewer", breach.RoleViewer)
 
 	code, inc := c.do("POST", "/v1/incidents", responder, map[string]any{
 		"playbook": "customer-data-breach", "title": "Support tool exposed tickets", "severity": "high",

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 )
 
@@ -383,7 +384,7 @@ func testObligationsConcurrent(t *testing.T, s store.Store) {
 
 func testCalendarTokenCreateAuthenticate(t *testing.T, s store.Store) {
 	c := ctx(t)
-	apiSecret, owner, err := s.CreateToken(c, "legal-cal", store.RoleLegal)
+	apiSecret, owner, err := s.CreateToken(c, "legal-cal", breach.RoleLegal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,11 +431,11 @@ var calendarSecretPattern = regexp.MustCompile(`^bfcal_[a-z2-7]{52}$`)
 
 func testCalendarTokenRevokedOwner(t *testing.T, s store.Store) {
 	c := ctx(t)
-	_, owner, err := s.CreateToken(c, "leaver", store.RoleViewer)
+	_, owner, err := s.CreateToken(c, "leaver", breach.RoleViewer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, stays, err := s.CreateToken(c, "stayer", store.RoleViewer)
+	_, stays, err := s.CreateToken(c, "stayer", breach.RoleViewer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +463,7 @@ func testCalendarTokenRevokedOwner(t *testing.T, s store.Store) {
 
 func testCalendarTokenSecretNotStored(t *testing.T, s store.Store) {
 	c := ctx(t)
-	_, owner, err := s.CreateToken(c, "cal", store.RoleViewer)
+	_, owner, err := s.CreateToken(c, "cal", breach.RoleViewer)
 	if err != nil {
 		t.Fatal(err)
 	}

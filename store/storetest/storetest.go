@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 )
 
@@ -167,7 +168,7 @@ func rebind(s store.Store, q string) string {
 
 func testMigrateTwice(t *testing.T, s store.Store) {
 	c := ctx(t)
-	secret, tok, err := s.CreateToken(c, "before", store.RoleViewer)
+	secret, tok, err := s.CreateToken(c, "before", breach.RoleViewer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,14 +190,14 @@ var secretPattern = regexp.MustCompile(`^bf_[a-z2-7]{52}$`)
 
 func testTokenCreateAuthenticate(t *testing.T, s store.Store) {
 	c := ctx(t)
-	secret, tok, err := s.CreateToken(c, "alice", store.RoleResponder)
+	secret, tok, err := s.CreateToken(c, "alice", breach.RoleResponder)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !secretPattern.MatchString(secret) {
 		t.Errorf("secret %q does not look like bf_ + 52 lower-case base32 chars", secret)
 	}
-	if tok.ID == 0 || tok.Name != "alice" || tok.Role != store.RoleResponder || tok.CreatedAt.IsZero() || !tok.RevokedAt.IsZero() {
+	if tok.ID == 0 || tok.Name != "alice" || tok.Role != breach.RoleResponder || tok.CreatedAt.IsZero() || !tok.RevokedAt.IsZero() {
 		t.Errorf("CreateToken returned %+v", tok)
 	}
 	got, err := s.AuthenticateToken(c, secret)
@@ -206,7 +207,7 @@ func testTokenCreateAuthenticate(t *testing.T, s store.Store) {
 	if !reflect.DeepEqual(got, tok) {
 		t.Errorf("AuthenticateToken = %+v, want %+v", got, tok)
 	}
-	secret2, tok2, err := s.CreateToken(c, "bob", store.RoleLegal)
+	secret2, tok2, err := s.CreateToken(c, "bob", breach.RoleLegal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func testTokenCreateAuthenticate(t *testing.T, s store.Store) {
 
 func testTokenSecretNotStored(t *testing.T, s store.Store) {
 	c := ctx(t)
-	secret, _, err := s.CreateToken(c, "carol", store.RoleAdmin)
+	secret, _, err := s.CreateToken(c, "carol", breach.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,11 +267,11 @@ func testTokenSecretNotStored(t *testing.T, s store.Store) {
 
 func testTokenRevoke(t *testing.T, s store.Store) {
 	c := ctx(t)
-	secret, tok, err := s.CreateToken(c, "dave", store.RoleViewer)
+	secret, tok, err := s.CreateToken(c, "dave", breach.RoleViewer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keep, _, err := s.CreateToken(c, "erin", store.RoleViewer)
+	keep, _, err := s.CreateToken(c, "erin", breach.RoleViewer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,11 +302,11 @@ func testTokenRevoke(t *testing.T, s store.Store) {
 func testEnsureToken(t *testing.T, s store.Store) {
 	c := ctx(t)
 	const secret = "bootstrap-admin-secret-0123456789"
-	first, err := s.EnsureToken(c, "admin", store.RoleAdmin, secret)
+	first, err := s.EnsureToken(c, "admin", breach.RoleAdmin, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := s.EnsureToken(c, "admin-renamed", store.RoleViewer, secret)
+	again, err := s.EnsureToken(c, "admin-renamed", breach.RoleViewer, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +314,7 @@ func testEnsureToken(t *testing.T, s store.Store) {
 		t.Errorf("EnsureToken again = %+v, want unchanged %+v", again, first)
 	}
 	got, err := s.AuthenticateToken(c, secret)
-	if err != nil || got.ID != first.ID || got.Role != store.RoleAdmin {
+	if err != nil || got.ID != first.ID || got.Role != breach.RoleAdmin {
 		t.Errorf("AuthenticateToken(bootstrap) = %+v, %v", got, err)
 	}
 	list, err := s.ListTokens(c)
@@ -328,13 +329,13 @@ func testEnsureToken(t *testing.T, s store.Store) {
 func testTokenBadInput(t *testing.T, s store.Store) {
 	c := ctx(t)
 	for _, tc := range []struct{ name, role string }{
-		{"x", "root"}, {"x", ""}, {"", store.RoleAdmin}, {"  ", store.RoleAdmin},
+		{"x", "root"}, {"x", ""}, {"", breach.RoleAdmin}, {"  ", breach.RoleAdmin},
 	} {
 		if _, _, err := s.CreateToken(c, tc.name, tc.role); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("CreateToken(%q, %q) err = %v, want ErrInvalid", tc.name, tc.role, err)
 		}
 	}
-	if _, err := s.EnsureToken(c, "admin", store.RoleAdmin, "short"); !errors.Is(err, store.ErrInvalid) {
+	if _, err := s.EnsureToken(c, "admin", breach.RoleAdmin, "short"); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("EnsureToken(short secret) err = %v, want ErrInvalid", err)
 	}
 }

@@ -1,4 +1,4 @@
-package regulations
+package breach
 
 import (
 	"strings"
@@ -35,10 +35,10 @@ func TestValidateFacts(t *testing.T) {
 	valid := Facts{AwareAt: past, DiscoveredAt: &past, Jurisdictions: []string{"DE", "US-CA"},
 		Affected: map[string]int{"DE": 3, "US-CA": 0}, DataCategories: []string{"contact", "health"},
 		Risk: "high", Flags: []string{"public_company", "data_encrypted"}}
-	if err := ValidateFacts(valid, now); err != nil {
+	if err := valid.Validate(now); err != nil {
 		t.Fatalf("valid facts refused: %v", err)
 	}
-	if err := ValidateFacts(Facts{AwareAt: now}, now); err != nil {
+	if err := (Facts{AwareAt: now}).Validate(now); err != nil {
 		t.Errorf("anchor equal to now refused: %v", err)
 	}
 	for _, tc := range []struct {
@@ -64,7 +64,7 @@ func TestValidateFacts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := valid
 			tc.mutate(&f)
-			err := ValidateFacts(f, now)
+			err := f.Validate(now)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("ValidateFacts = %v, want error naming %q", err, tc.want)
 			}

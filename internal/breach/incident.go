@@ -1,0 +1,122 @@
+package breach
+
+import "time"
+
+// Incident statuses.
+const (
+	StatusActive = "active"
+	StatusClosed = "closed"
+)
+
+// Severities, lowest first.
+var Severities = []string{"low", "medium", "high", "critical"}
+
+// Obligation states.
+const (
+	ObligationPending = "pending"
+	ObligationOverdue = "overdue"
+	ObligationFiled   = "filed"
+	ObligationWaived  = "waived"
+)
+
+// Obligation is one regulatory duty with its clock and its record.
+type Obligation struct {
+	Duty
+	Status      string     `json:"status"`
+	FiledAt     *time.Time `json:"filed_at,omitempty"`
+	FiledBy     string     `json:"filed_by,omitempty"`
+	Reference   string     `json:"reference,omitempty"`
+	FilingNote  string     `json:"filing_note,omitempty"`
+	DelayReason string     `json:"delay_reason,omitempty"`
+	WaivedBy    string     `json:"waived_by,omitempty"`
+	WaiveReason string     `json:"waive_reason,omitempty"`
+	Reminded    int        `json:"reminded"`
+	Escalated   int        `json:"escalated"`
+	// Supplements are follow-up reports linked to the initial filing
+	// (GDPR Art. 33(4) phased reporting, 8-K/A, ANPD supplements).
+	Supplements []Filing `json:"supplements,omitempty"`
+}
+
+// Filing is one report sent to a regulator or audience.
+type Filing struct {
+	FiledAt   time.Time `json:"filed_at"`
+	FiledBy   string    `json:"filed_by"`
+	Reference string    `json:"reference,omitempty"`
+	Note      string    `json:"note,omitempty"`
+}
+
+// Step states.
+const (
+	StepPending  = "pending"
+	StepReady    = "ready"
+	StepDone     = "done"
+	StepSkipped  = "skipped"
+	StepRejected = "rejected"
+)
+
+// StepState is one playbook step's progress.
+type StepState struct {
+	ID           string     `json:"id"`
+	Title        string     `json:"title"`
+	Kind         string     `json:"kind"`
+	Owner        string     `json:"owner"`
+	State        string     `json:"state"`
+	After        []string   `json:"after,omitempty"`
+	Optional     bool       `json:"optional,omitempty"`
+	ReadyAt      *time.Time `json:"ready_at,omitempty"`
+	DueAt        *time.Time `json:"due_at,omitempty"`
+	DoneAt       *time.Time `json:"done_at,omitempty"`
+	DoneBy       string     `json:"done_by,omitempty"`
+	Note         string     `json:"note,omitempty"`
+	Evidence     []string   `json:"evidence,omitempty"`
+	Decision     string     `json:"decision,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
+	Reminded     int        `json:"reminded"`
+	Escalated    int        `json:"escalated"`
+	ActionResult string     `json:"action_result,omitempty"`
+	AckedBy      string     `json:"acked_by,omitempty"`
+	AckedAt      *time.Time `json:"acked_at,omitempty"`
+	// Outreach counts the personal calls of an outreach step, once its
+	// tasks are opened.
+	Outreach *OutreachTally `json:"outreach,omitempty"`
+}
+
+// Remediation is one tracked remediation item.
+type Remediation struct {
+	ID       string     `json:"id"`
+	Title    string     `json:"title"`
+	Owner    string     `json:"owner,omitempty"`
+	DueAt    *time.Time `json:"due_at,omitempty"`
+	Status   string     `json:"status"`
+	Evidence string     `json:"evidence,omitempty"`
+	AddedBy  string     `json:"added_by"`
+	DoneAt   *time.Time `json:"done_at,omitempty"`
+	DoneBy   string     `json:"done_by,omitempty"`
+}
+
+// Status is the answer to the status query and the body of
+// GET /v1/incidents/{id}.
+type Status struct {
+	ID              string          `json:"id"`
+	Title           string          `json:"title"`
+	Summary         string          `json:"summary,omitempty"`
+	Severity        string          `json:"severity"`
+	Status          string          `json:"status"`
+	Phase           string          `json:"phase"`
+	PlaybookID      string          `json:"playbook"`
+	PlaybookVersion int             `json:"playbook_version"`
+	ExternalRef     string          `json:"external_ref,omitempty"`
+	LaunchedBy      string          `json:"launched_by"`
+	LaunchedAt      time.Time       `json:"launched_at"`
+	Facts           Facts           `json:"facts"`
+	NextDeadline    *time.Time      `json:"next_deadline,omitempty"`
+	Obligations     []Obligation    `json:"obligations"`
+	Steps           []StepState     `json:"steps"`
+	Remediations    []Remediation   `json:"remediations"`
+	Timeline        []TimelineEntry `json:"timeline"`
+	Restricted      bool            `json:"restricted,omitempty"`
+	ClosedAt        *time.Time      `json:"closed_at,omitempty"`
+	Runs            int             `json:"runs"`
+	// Notices are the customer-notice send runs the workflow started.
+	Notices []NoticeRun `json:"notice_runs,omitempty"`
+}

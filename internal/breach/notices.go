@@ -1,0 +1,84 @@
+package breach
+
+import "time"
+
+// NoticeKindCustomer is the kind of the notice every affected customer receives.
+const NoticeKindCustomer = "customer"
+
+// NoticePage asks PrepareNotices for the next page of subjects.
+type NoticePage struct {
+	IncidentID string `json:"incident_id"`
+	Kind       string `json:"kind"`
+	After      int64  `json:"after"` // subject id cursor
+	Limit      int    `json:"limit"` // subjects in the page
+	Batch      int    `json:"batch"` // subjects per range
+}
+
+// NoticeRange is the subjects after After up to and including Through;
+// Count is how many there were when the range was cut.
+type NoticeRange struct {
+	After   int64 `json:"after"`
+	Through int64 `json:"through"`
+	Count   int   `json:"count,omitempty"`
+}
+
+// PreparedPage is a page of subjects whose notices exist, cut into ranges.
+type PreparedPage struct {
+	Ranges  []NoticeRange `json:"ranges"`
+	Next    int64         `json:"next"`    // the cursor for the next page
+	Done    bool          `json:"done"`    // no subject after this page
+	Created int           `json:"created"` // notices created for this page
+}
+
+// NoticeTally counts an incident's notices of one kind by status.
+type NoticeTally struct {
+	Pending    int `json:"pending"`
+	Sending    int `json:"sending"`
+	Sent       int `json:"sent"`
+	Failed     int `json:"failed"`
+	Suppressed int `json:"suppressed"`
+	Total      int `json:"total"`
+}
+
+// OutreachTally counts an incident's outreach tasks.
+type OutreachTally struct {
+	Created int `json:"created"`
+	Open    int `json:"open"`
+	Done    int `json:"done"`
+}
+
+// NoticeBatch is one batch activity: the incident's notices of Kind to
+// the subjects in the range. Incident is what the notice says; it holds
+// no customer data.
+type NoticeBatch struct {
+	IncidentID string      `json:"incident_id"`
+	Kind       string      `json:"kind"`
+	Range      NoticeRange `json:"range"`
+	Incident   *Status     `json:"incident"`
+}
+
+// BatchResult counts what a batch did.
+type BatchResult struct {
+	Sent    int `json:"sent"`
+	Failed  int `json:"failed"`  // for good (5xx, no address)
+	Retried int `json:"retried"` // left pending after a temporary failure
+}
+
+// NoticeRun is one send run as the incident records it.
+type NoticeRun struct {
+	WorkflowID string       `json:"workflow_id"`
+	Step       string       `json:"step"`
+	StartedAt  time.Time    `json:"started_at"`
+	FinishedAt *time.Time   `json:"finished_at,omitempty"`
+	Result     *NoticeTally `json:"result,omitempty"`
+	Error      string       `json:"error,omitempty"`
+}
+
+// NoticeRunInProgress is send_notices' refusal while a run is going.
+const NoticeRunInProgress = "a notice run is already in progress"
+
+// SendNotices asks for another send run: after more customers were
+// imported, or after failed notices were put back to pending.
+type SendNotices struct {
+	Actor Actor `json:"actor"`
+}
