@@ -179,8 +179,10 @@ func (rs *RuleSet) Rules() []Rule {
 	return out
 }
 
-// contentFieldNames is the vocabulary for content_fields, taken from the reference's
-// §3 checklists (regulator notification 1–11, data-subject notification 1–9).
+// contentFieldNames is the vocabulary for content_fields: what a regulator
+// notification must carry (the eleven items below "regulator") and what a notice
+// to the people affected must carry (the nine below "data subjects"), as
+// docs/regulations.md lists them.
 func contentFieldNames() []string {
 	return []string{
 		// regulator

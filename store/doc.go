@@ -69,7 +69,7 @@
 // (permanent; back to pending only through RetryFailedNotices), back to
 // pending (temporary failure), or suppressed. The Message-ID is fixed at
 // EnsureNotices, so a repeated send carries the same one. A claim is a
-// lease of NoticeClaimLease: concurrent claimers never get the same notice,
+// lease of breach.NoticeClaimLease: concurrent claimers never get the same notice,
 // and a notice still in sending after the lease belongs to a crashed batch
 // and is claimed again — the only way a notice is sent twice, and then with
 // the same Message-ID. The jurisdiction is copied from the subject, and

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // Notice is the delivery state of one notice of one kind to one subject of
@@ -43,13 +45,6 @@ const (
 	NoticeFailed     = "failed"
 	NoticeSuppressed = "suppressed"
 )
-
-// NoticeClaimLease is how long a claim protects a notice in sending from
-// other claimers. A notice still in sending after the lease is taken to
-// belong to a crashed batch and ClaimNotices hands it out again, with the
-// same Message-ID. It must be longer than a live batch takes between claim
-// and marking, or a slow batch and its retry could both send.
-const NoticeClaimLease = time.Minute
 
 // Limits on notice paging and batches.
 const (
@@ -192,7 +187,7 @@ func (s *sqlStore) EnsureNotices(ctx context.Context, incidentID, kind string, s
 }
 
 // ClaimNotices moves the incident's notices of kind for these subjects that
-// are pending, or in sending with a claim older than NoticeClaimLease (a
+// are pending, or in sending with a claim older than breach.NoticeClaimLease (a
 // crashed batch), to sending; it increments their attempts and returns
 // them by id. A notice is handed to at most one of several concurrent
 // claimers; it is handed out again only after its claim's lease runs out
@@ -201,7 +196,7 @@ func (s *sqlStore) EnsureNotices(ctx context.Context, incidentID, kind string, s
 // suppressed, fresh claims, and subjects without a notice are left out.
 // ErrNotFound when the incident does not exist.
 func (s *sqlStore) ClaimNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64) ([]Notice, error) {
-	return s.ClaimNoticesWithLease(ctx, incidentID, kind, subjectIDs, NoticeClaimLease)
+	return s.ClaimNoticesWithLease(ctx, incidentID, kind, subjectIDs, breach.NoticeClaimLease)
 }
 
 // ClaimNoticesWithLease is ClaimNotices with another lease: notices in
@@ -405,7 +400,7 @@ func (s *sqlStore) SuppressNotice(ctx context.Context, id int64, reason string) 
 		`status = ?, last_error = ?, claimed_at = NULL, updated_at = ?`,
 		[]any{NoticeSuppressed, reason, s.timeArg(now())},
 		`status IN (?, ?) OR (status = ? AND claimed_at <= ?)`,
-		[]any{NoticePending, NoticeFailed, NoticeSending, s.timeArg(now().Add(-NoticeClaimLease))},
+		[]any{NoticePending, NoticeFailed, NoticeSending, s.timeArg(now().Add(-breach.NoticeClaimLease))},
 		NoticeSuppressed)
 }
 

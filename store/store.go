@@ -153,7 +153,7 @@ type Store interface {
 	EnsureNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64, messageID func(subjectID int64) string) (int, error)
 	// ClaimNotices moves the subjects' notices of kind that are pending, or
 	// left in sending by a crashed batch (claim older than
-	// NoticeClaimLease), to sending, increments their attempts and returns
+	// breach.NoticeClaimLease), to sending, increments their attempts and returns
 	// them; concurrent claimers never get the same notice. Sent, failed
 	// and suppressed notices are never returned.
 	ClaimNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64) ([]Notice, error)

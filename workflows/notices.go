@@ -6,7 +6,6 @@ import (
 
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/playbooks"
-	"github.com/breachflow/breachflow/store"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -79,6 +78,25 @@ func NoticesWorkflowID(incidentID, step string) string {
 // the batch that claims it, so running it again (a retry of failed
 // notices, subjects added after the first run) sends only what is due.
 func NotifyCustomers(ctx workflow.Context, in *NotifyInput) (*NotifyResult, error) {
+	r, err := newNotifyRun(*in)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx)
+}
+
+// notifyRun is one run of the fan-out. in is the run's own copy of its
+// input, with the cursor and counts it carries to the next run.
+type notifyRun struct {
+	in NotifyInput
+	// startedHere counts the batches this run started, inFlight those
+	// not finished yet; lastErr is the last batch failure.
+	startedHere int
+	inFlight    int
+	lastErr     error
+}
+
+func newNotifyRun(in NotifyInput) (*notifyRun, error) {
 	if in.IncidentID == "" || in.Incident == nil {
 		return nil, temporal.NewNonRetryableApplicationError("incident id and incident are required", breach.ErrInvalid, nil)
 	}
@@ -89,8 +107,13 @@ func NotifyCustomers(ctx workflow.Context, in *NotifyInput) (*NotifyResult, erro
 	in.Batch = positive(in.Batch, DefaultNoticeBatch)
 	in.Window = positive(in.Window, DefaultNoticeWindow)
 	in.RunBatches = positive(in.RunBatches, noticeRunBatches)
-	startedHere := 0
 	in.Runs++
+	return &notifyRun{in: in}, nil
+}
+
+// run pages through the subjects, keeping a window of batches in flight,
+// and continues as new before its history grows large.
+func (r *notifyRun) run(ctx workflow.Context) (*NotifyResult, error) {
 	short := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           NoticesTaskQueue,
 		StartToCloseTimeout: 2 * time.Minute,
@@ -104,71 +127,89 @@ func NotifyCustomers(ctx workflow.Context, in *NotifyInput) (*NotifyResult, erro
 		HeartbeatTimeout: 20 * time.Second,
 		RetryPolicy:      &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 12},
 	})
-	inFlight := 0
-	var lastErr error
 	for {
 		var page breach.PreparedPage
 		err := workflow.ExecuteActivity(short, PrepareNoticesName, breach.NoticePage{
-			IncidentID: in.IncidentID, Kind: in.Kind, After: in.Cursor, Limit: in.Page, Batch: in.Batch,
+			IncidentID: r.in.IncidentID, Kind: r.in.Kind, After: r.in.Cursor, Limit: r.in.Page, Batch: r.in.Batch,
 		}).Get(ctx, &page)
 		if err != nil {
-			return nil, fmt.Errorf("prepare notices after subject %d: %w", in.Cursor, err)
+			return nil, fmt.Errorf("prepare notices after subject %d: %w", r.in.Cursor, err)
 		}
-		for _, r := range page.Ranges {
-			if err := workflow.Await(ctx, func() bool { return inFlight < in.Window }); err != nil {
+		for _, rg := range page.Ranges {
+			if err := r.startBatch(ctx, batches, rg); err != nil {
 				return nil, err
 			}
-			inFlight++
-			in.Batches++
-			startedHere++
-			fut := workflow.ExecuteActivity(batches, SendNoticesName, breach.NoticeBatch{
-				IncidentID: in.IncidentID, Kind: in.Kind, Range: r, Incident: in.Incident,
-			})
-			workflow.Go(ctx, func(gctx workflow.Context) {
-				defer func() { inFlight-- }()
-				var res breach.BatchResult
-				if err := fut.Get(gctx, &res); err != nil {
-					// Its notices stay pending or sending; the sweep takes them.
-					lastErr = err
-					workflow.GetLogger(gctx).Warn("notice batch failed", "after", r.After, "through", r.Through, "error", err)
-					return
-				}
-				in.Done.Sent += res.Sent
-				in.Done.Failed += res.Failed
-			})
 		}
-		in.Cursor = page.Next
+		r.in.Cursor = page.Next
 		if page.Done {
 			break
 		}
-		if startedHere >= in.RunBatches || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			if err := workflow.Await(ctx, func() bool { return inFlight == 0 }); err != nil {
+		if r.startedHere >= r.in.RunBatches || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			if err := r.drain(ctx); err != nil {
 				return nil, err
 			}
-			return nil, workflow.NewContinueAsNewError(ctx, NotifyCustomers, in)
+			return nil, workflow.NewContinueAsNewError(ctx, NotifyCustomers, &r.in)
 		}
 	}
-	if err := workflow.Await(ctx, func() bool { return inFlight == 0 }); err != nil {
+	if err := r.drain(ctx); err != nil {
 		return nil, err
 	}
+	return r.finish(ctx, short)
+}
+
+// startBatch waits for room in the window, then starts the batch of one
+// range; its counts are added when it ends.
+func (r *notifyRun) startBatch(ctx, batches workflow.Context, rg breach.NoticeRange) error {
+	if err := workflow.Await(ctx, func() bool { return r.inFlight < r.in.Window }); err != nil {
+		return err
+	}
+	r.inFlight++
+	r.in.Batches++
+	r.startedHere++
+	fut := workflow.ExecuteActivity(batches, SendNoticesName, breach.NoticeBatch{
+		IncidentID: r.in.IncidentID, Kind: r.in.Kind, Range: rg, Incident: r.in.Incident,
+	})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		defer func() { r.inFlight-- }()
+		var res breach.BatchResult
+		if err := fut.Get(gctx, &res); err != nil {
+			// Its notices stay pending or sending; the sweep takes them.
+			r.lastErr = err
+			workflow.GetLogger(gctx).Warn("notice batch failed", "after", rg.After, "through", rg.Through, "error", err)
+			return
+		}
+		r.in.Done.Sent += res.Sent
+		r.in.Done.Failed += res.Failed
+	})
+	return nil
+}
+
+// drain waits for every batch in flight.
+func (r *notifyRun) drain(ctx workflow.Context) error {
+	return workflow.Await(ctx, func() bool { return r.inFlight == 0 })
+}
+
+// finish counts the notices; while a crashed batch left some claimed or
+// pending it sweeps every subject again, at most noticeSweeps times.
+func (r *notifyRun) finish(ctx, short workflow.Context) (*NotifyResult, error) {
 	var tally breach.NoticeTally
-	if err := workflow.ExecuteActivity(short, CountNoticesName, in.IncidentID, in.Kind).Get(ctx, &tally); err != nil {
+	if err := workflow.ExecuteActivity(short, CountNoticesName, r.in.IncidentID, r.in.Kind).Get(ctx, &tally); err != nil {
 		return nil, fmt.Errorf("count notices: %w", err)
 	}
-	if tally.Pending+tally.Sending > 0 && in.Sweep < noticeSweeps {
+	if tally.Pending+tally.Sending > 0 && r.in.Sweep < noticeSweeps {
 		// A crashed batch leaves claims behind; once their lease has run
 		// out, go over every subject again. Sent notices are skipped.
-		if err := workflow.Sleep(ctx, store.NoticeClaimLease+5*time.Second); err != nil {
+		if err := workflow.Sleep(ctx, breach.NoticeClaimLease+5*time.Second); err != nil {
 			return nil, err
 		}
-		in.Sweep++
-		in.Cursor = 0
-		return nil, workflow.NewContinueAsNewError(ctx, NotifyCustomers, in)
+		r.in.Sweep++
+		r.in.Cursor = 0
+		return nil, workflow.NewContinueAsNewError(ctx, NotifyCustomers, &r.in)
 	}
-	if tally.Pending+tally.Sending > 0 && lastErr != nil {
-		workflow.GetLogger(ctx).Error("notices left unsent", "pending", tally.Pending, "sending", tally.Sending, "error", lastErr)
+	if tally.Pending+tally.Sending > 0 && r.lastErr != nil {
+		workflow.GetLogger(ctx).Error("notices left unsent", "pending", tally.Pending, "sending", tally.Sending, "error", r.lastErr)
 	}
-	return &NotifyResult{Tally: tally, Batches: in.Batches, Runs: in.Runs, Sweeps: in.Sweep}, nil
+	return &NotifyResult{Tally: tally, Batches: r.in.Batches, Runs: r.in.Runs, Sweeps: r.in.Sweep}, nil
 }
 
 func positive(v, def int) int {
@@ -309,79 +350,4 @@ func (w *incident) sendNotices(ctx workflow.Context, in breach.SendNotices) (*br
 	w.sendRequested = true
 	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "notices.requested", "", "another notice run", map[string]any{"role": in.Actor.Role})
 	return w.settle(ctx)
-}
-
-// startOutreach opens the personal calls of a ready outreach step: one
-// task per high-tier customer, for their account manager. The step ends
-// when the calls are done (the API completes it with the last one) or
-// when the playbook's hold runs out, whichever is first.
-func (w *incident) startOutreach(ctx workflow.Context) {
-	for i := range w.steps {
-		st := &w.steps[i]
-		if st.Kind != playbooks.KindOutreach || st.State != breach.StepReady || st.Outreach != nil {
-			continue
-		}
-		if workflow.GetVersion(ctx, "outreach-tasks", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-			return // started before outreach tasks existed: completed by hand
-		}
-		st.Outreach = &breach.OutreachTally{} // opening; counted below
-		id := st.ID
-		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout: time.Minute,
-			RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
-		})
-		fut := workflow.ExecuteActivity(actx, a.CreateOutreachTasks, w.in.ID)
-		workflow.Go(ctx, func(gctx workflow.Context) {
-			var t breach.OutreachTally
-			now := workflow.Now(gctx)
-			if err := fut.Get(gctx, &t); err != nil {
-				w.record(gctx, now, "system", "outreach.failed", "step:"+id, "outreach tasks not opened: "+err.Error(), nil)
-				w.gen++
-				return
-			}
-			if st := w.step(id); st != nil {
-				st.Outreach = &t
-			}
-			note := fmt.Sprintf("%d personal calls to high-tier customers for their account managers", t.Open+t.Done)
-			if t.Open+t.Done == 0 {
-				note = "no high-tier customers are imported: complete the step when outreach is done or not needed"
-			}
-			w.record(gctx, now, "system", "outreach.opened", "step:"+id, note, map[string]any{"open": t.Open, "done": t.Done})
-			w.gen++
-		})
-	}
-}
-
-// holdExpiry is when a ready outreach step stops holding back the steps
-// after it; nil when it has no hold or its tasks were never opened.
-func (w *incident) holdExpiry(st *breach.StepState) *time.Time {
-	spec, ok := w.pb.Step(st.ID)
-	if !ok || spec.Hold == nil || st.Kind != playbooks.KindOutreach || st.Outreach == nil || st.ReadyAt == nil {
-		return nil
-	}
-	t := st.ReadyAt.Add(spec.Hold.D())
-	return &t
-}
-
-// expireHold ends an outreach step whose hold ran out: the mass notice
-// goes ahead, and the record says how many calls were still open.
-func (w *incident) expireHold(ctx workflow.Context, id string) {
-	st := w.step(id)
-	if st == nil || st.State != breach.StepReady {
-		return
-	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 5}})
-	var t breach.OutreachTally
-	open := "an unknown number of"
-	if err := workflow.ExecuteActivity(actx, a.CountOutreach, w.in.ID).Get(ctx, &t); err == nil {
-		st.Outreach = &t
-		open = fmt.Sprint(t.Open)
-	}
-	now := workflow.Now(ctx)
-	spec, _ := w.pb.Step(id)
-	st.State, st.DoneAt, st.DoneBy = breach.StepDone, &now, "system"
-	st.Note = fmt.Sprintf("the %s hold ran out with %s calls open: the mass notice goes ahead", spec.Hold, open)
-	w.record(ctx, now, "system", "step.completed", "step:"+id, st.Note, nil)
-	w.gen++
 }

@@ -55,7 +55,7 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 	if err != nil {
 		return nil, err
 	}
-	lease := store.NoticeClaimLease
+	lease := breach.NoticeClaimLease
 	if activity.GetInfo(ctx).Attempt > 1 {
 		lease = 0
 	}

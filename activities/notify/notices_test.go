@@ -115,7 +115,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 		t.Fatalf("claim before the crash: %v %v", claimed, err)
 	}
 	// The crash happened longer ago than the claim lease.
-	if _, err := st.DB().Exec(`UPDATE notices SET claimed_at = ? WHERE subject_id = ?`, time.Now().Add(-2*store.NoticeClaimLease).UTC().Format(time.RFC3339Nano), d); err != nil {
+	if _, err := st.DB().Exec(`UPDATE notices SET claimed_at = ? WHERE subject_id = ?`, time.Now().Add(-2*breach.NoticeClaimLease).UTC().Format(time.RFC3339Nano), d); err != nil {
 		t.Fatal(err)
 	}
 	batch.Range.Through = all[len(all)-1]

@@ -2,6 +2,13 @@ package breach
 
 import "time"
 
+// NoticeClaimLease is how long a claim protects a notice in sending from
+// other claimers. A notice still in sending after the lease is taken to
+// belong to a crashed batch and ClaimNotices hands it out again, with the
+// same Message-ID. It must be longer than a live batch takes between claim
+// and marking, or a slow batch and its retry could both send.
+const NoticeClaimLease = time.Minute
+
 // NoticeKindCustomer is the kind of the notice every affected customer receives.
 const NoticeKindCustomer = "customer"
 

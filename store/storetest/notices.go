@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
 )
@@ -81,7 +82,7 @@ func subjectIDsOf(ns []store.Notice) []int64 {
 // batch that made them had crashed long ago.
 func expireClaims(t *testing.T, s store.Store, incidentID string) {
 	t.Helper()
-	old := time.Now().UTC().Add(-2 * store.NoticeClaimLease).Truncate(time.Microsecond)
+	old := time.Now().UTC().Add(-2 * breach.NoticeClaimLease).Truncate(time.Microsecond)
 	var arg any = old
 	if s.Dialect() == store.DialectSQLite {
 		arg = old.Format("2006-01-02T15:04:05.000000Z")

@@ -1,0 +1,200 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/breach"
+	"github.com/breachflow/breachflow/playbooks"
+	"github.com/breachflow/breachflow/store"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Everything the incident asks of the world: containment webhooks, clock
+// mail, the Slack room, the audit chain, the deadline index and search
+// attributes. None of it may hold up a clock: each call runs beside the
+// main loop and records its failure in the timeline.
+
+// startActions calls the containment webhook of every ready action step
+// once; the result lands in the step, and a failure leaves it for a human.
+func (w *incident) startActions(ctx workflow.Context) {
+	for i := range w.steps {
+		st := &w.steps[i]
+		if st.Kind != playbooks.KindAction || st.State != breach.StepReady || st.ActionResult != "" || w.actions[st.ID] {
+			continue
+		}
+		spec, _ := w.pb.Step(st.ID)
+		id := st.ID
+		w.actions[id] = true
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 30 * time.Second,
+			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 5},
+		})
+		fut := workflow.ExecuteActivity(actx, hooks.CallWebhook, activities.WebhookInput{
+			IncidentID: w.in.ID, StepID: id, Action: spec.Action, RequestedBy: "system",
+		})
+		workflow.Go(ctx, func(gctx workflow.Context) {
+			var res activities.WebhookResult
+			err := fut.Get(gctx, &res)
+			now := workflow.Now(gctx)
+			st := w.step(id)
+			if st == nil || st.State != breach.StepReady {
+				return
+			}
+			if err != nil {
+				st.ActionResult = "failed: " + err.Error()
+				w.record(gctx, now, "system", "action.failed", "step:"+id, spec.Action+" webhook failed; complete the step by hand once contained", map[string]any{"error": err.Error()})
+			} else {
+				st.ActionResult = fmt.Sprintf("ok: HTTP %d from %s", res.Status, res.URL)
+				st.State, st.DoneAt, st.DoneBy, st.Note = breach.StepDone, &now, "system", "containment webhook "+spec.Action+" succeeded"
+				w.record(gctx, now, "system", "action.succeeded", "step:"+id, st.ActionResult, map[string]any{"status": res.Status, "delivery": res.DeliveryID})
+			}
+			w.gen++
+		})
+	}
+}
+
+// notify sends a clock mail without holding up the clocks: Slack or SMTP
+// being down must never stop a deadline from being tracked.
+func (w *incident) notify(ctx workflow.Context, key, kind, subject string, due time.Time, roles ...string) {
+	mctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 5 * time.Minute, MaximumAttempts: 20},
+	})
+	fut := workflow.ExecuteActivity(mctx, activities.SendClockMailName, activities.ClockMail{
+		IncidentID: w.in.ID, Key: w.in.ID + "-" + key, Kind: kind, Title: w.in.Title, Subject: subject,
+		DueAt: due, Now: workflow.Now(ctx), Roles: roles,
+	})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		var res activities.MailResult
+		if err := fut.Get(gctx, &res); err != nil {
+			w.record(gctx, workflow.Now(gctx), "system", "mail.failed", "mail:"+key, kind+" mail not sent: "+err.Error(), nil)
+			w.gen++
+		}
+	})
+	if w.in.Room == "" {
+		return
+	}
+	rfut := workflow.ExecuteActivity(mctx, activities.RoomNoticeName, activities.RoomNotice{
+		IncidentID: w.in.ID, Key: w.in.ID + "-" + key, Kind: kind, Subject: subject,
+		DueAt: due, Now: workflow.Now(ctx), Roles: roles,
+	})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if err := rfut.Get(gctx, nil); err != nil {
+			w.record(gctx, workflow.Now(gctx), "system", "room.failed", "room:"+key, kind+" not posted to Slack: "+err.Error(), nil)
+			w.gen++
+		}
+	})
+}
+
+// syncRoom brings the incident room up to date without holding up the
+// clocks: one sync at a time, and only when the picture changed. Slack
+// being down delays the room, never a deadline.
+func (w *incident) syncRoom(ctx workflow.Context, patience time.Duration) {
+	if w.in.Room == "" || w.roomBusy {
+		return
+	}
+	room := w.room()
+	raw, _ := json.Marshal(room)
+	sig := string(raw)
+	if sig == w.roomShown {
+		return
+	}
+	room.AsOf = workflow.Now(ctx)
+	w.roomBusy = true
+	rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: patience,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: 5 * time.Minute},
+	})
+	fut := workflow.ExecuteActivity(rctx, activities.SyncRoomName, room)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		err := fut.Get(gctx, nil)
+		w.roomBusy = false
+		w.roomShown = sig // on failure too: the next change tries again, not a loop
+		if err != nil {
+			w.record(gctx, workflow.Now(gctx), "system", "room.failed", "room", "Slack room not updated: "+err.Error(), nil)
+		}
+		w.gen++
+	})
+}
+
+// room is the incident room's picture: no customer data, counts only.
+func (w *incident) room() activities.Room {
+	r := activities.Room{IncidentID: w.in.ID, Title: w.in.Title, Severity: w.severity, Status: w.status,
+		Phase: w.phase(), PlaybookID: w.pb.ID, LaunchedBy: w.in.LaunchedBy, LaunchedAt: w.in.LaunchedAt,
+		Members: w.in.Members}
+	for _, o := range w.obligations {
+		if o.Status != breach.ObligationPending && o.Status != breach.ObligationOverdue {
+			continue
+		}
+		r.OpenObligations++
+		if o.Status == breach.ObligationOverdue {
+			r.Overdue++
+		}
+		if o.DueAt != nil && (r.NextDeadline == nil || o.DueAt.Before(*r.NextDeadline)) {
+			t := *o.DueAt
+			r.NextDeadline, r.NextDeadlineName = &t, o.Regime+" to "+o.RecipientName
+		}
+	}
+	for _, st := range w.steps {
+		r.Steps = append(r.Steps, activities.RoomStep{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
+			State: st.State, DueAt: st.DueAt, DoneBy: st.DoneBy, AckedBy: st.AckedBy, Note: st.Note})
+	}
+	return r
+}
+
+func (w *incident) upsertSearch(ctx workflow.Context) {
+	updates := []temporal.SearchAttributeUpdate{
+		SearchStatus.ValueSet(w.status),
+		SearchSeverity.ValueSet(w.severity),
+		SearchPlaybook.ValueSet(w.pb.ID),
+	}
+	if next := w.nextDeadline(); next != nil {
+		updates = append(updates, SearchNextDeadline.ValueSet(*next))
+	} else {
+		updates = append(updates, SearchNextDeadline.ValueUnset())
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
+	}
+}
+
+// flushAudit writes queued audit events in one activity, in order, so
+// the store's hash chain has the workflow's order; each event's key makes
+// a retried write idempotent. Events that arrive meanwhile go next time.
+func (w *incident) flushAudit(actx workflow.Context) {
+	for len(w.auditQueue) > 0 {
+		batch := w.auditQueue
+		w.auditQueue = nil
+		if err := workflow.ExecuteActivity(actx, a.RecordAuditBatch, batch).Get(actx, nil); err != nil {
+			workflow.GetLogger(actx).Error("audit", "first", batch[0].Key, "error", err)
+		}
+	}
+}
+
+// index writes the obligations to the store's deadline index when they
+// changed since the last write.
+func (w *incident) index(actx workflow.Context) {
+	rows := make([]store.ObligationRow, 0, len(w.obligations))
+	for _, o := range w.obligations {
+		rows = append(rows, store.ObligationRow{
+			IncidentID: w.in.ID, ObligationID: o.ID, Regime: o.Regime, Jurisdiction: o.Jurisdiction,
+			Recipient: o.Recipient, RecipientName: o.RecipientName, Deadline: o.Deadline, Standard: o.Standard,
+			DueAt: o.DueAt, Status: o.Status, MissingFacts: o.MissingFacts, NeedsLegalConfirmation: o.NeedsLegalConfirmation,
+		})
+	}
+	raw, _ := json.Marshal(rows)
+	sig := string(raw)
+	if sig == w.indexed {
+		return
+	}
+	if err := workflow.ExecuteActivity(actx, a.IndexObligations, w.in.ID, rows).Get(actx, nil); err != nil {
+		workflow.GetLogger(actx).Error("index obligations", "error", err)
+		return
+	}
+	w.indexed = sig
+}
