@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -158,23 +160,20 @@ func (s *Server) decideStep(c *gin.Context) {
 		Decision: req.Decision, Reason: req.Reason}, http.StatusOK)
 }
 
-// patchRequest holds the facts a PATCH may change; a nil pointer means
-// "not in the request", an empty time string clears that time.
+// patchRequest is the body of PATCH /v1/incidents/{id}: the severity
+// and any facts, by name as breach.FactTable describes them; a fact sent
+// as null (or a time as "") is cleared.
 type patchRequest struct {
-	Severity       *string         `json:"severity"`
-	AwareAt        *string         `json:"aware_at"`
-	OccurredAt     *string         `json:"occurred_at"`
-	DiscoveredAt   *string         `json:"discovered_at"`
-	DeterminedAt   *string         `json:"determined_at"`
-	AssessedAt     *string         `json:"assessed_at"`
-	MaterialityAt  *string         `json:"materiality_at"`
-	ClassifiedAt   *string         `json:"classified_at"`
-	ExtortionPaid  *string         `json:"extortion_paid_at"`
-	DataCategories *[]string       `json:"data_categories"`
-	Jurisdictions  *[]string       `json:"jurisdictions"`
-	Affected       *map[string]int `json:"affected"`
-	Risk           *string         `json:"risk"`
-	Flags          *[]string       `json:"flags"`
+	Severity *string `json:"severity"`
+	// Facts holds the body's other fields, each a fact's JSON value.
+	Facts map[string]json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON reads the severity and every other field as a fact; a
+// name that is neither is refused.
+func (r *patchRequest) UnmarshalJSON(b []byte) error {
+	type own patchRequest
+	return decodeWithFacts(b, (*own)(r), &r.Facts)
 }
 
 func (s *Server) patchIncident(c *gin.Context) {
@@ -182,77 +181,23 @@ func (s *Server) patchIncident(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
-	now := s.now()
 	var errs []FieldError
-	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
 	out := breach.PatchFacts{Actor: actor(c)}
-	set := func(name string) { out.Set = append(out.Set, name) }
-	times := []struct {
-		name string
-		v    *string
-		dst  **time.Time
-	}{
-		{"occurred_at", req.OccurredAt, &out.Facts.OccurredAt}, {"discovered_at", req.DiscoveredAt, &out.Facts.DiscoveredAt},
-		{"determined_at", req.DeterminedAt, &out.Facts.DeterminedAt}, {"assessed_at", req.AssessedAt, &out.Facts.AssessedAt},
-		{"materiality_at", req.MaterialityAt, &out.Facts.MaterialityAt}, {"classified_at", req.ClassifiedAt, &out.Facts.ClassifiedAt},
-		{"extortion_paid_at", req.ExtortionPaid, &out.Facts.ExtortionPaidAt},
-	}
-	for _, t := range times {
-		if t.v == nil {
-			continue
-		}
-		set(t.name)
-		if *t.v == "" {
-			continue // cleared
-		}
-		v, err := parseTime(*t.v, now)
-		if err != "" {
-			bad(t.name, err)
-			continue
-		}
-		*t.dst = &v
-	}
-	if req.AwareAt != nil {
-		set("aware_at")
-		v, err := parseTime(*req.AwareAt, now)
-		if err != "" {
-			bad("aware_at", err)
-		}
-		out.Facts.AwareAt = v
-	}
 	if req.Severity != nil {
-		set("severity")
-		if !slices.Contains(breach.Severities, *req.Severity) {
-			bad("severity", "one of "+strings.Join(breach.Severities, ", "))
-		}
+		out.Set = append(out.Set, "severity")
 		out.Severity = *req.Severity
-	}
-	if req.Risk != nil {
-		set("risk")
-		if !slices.Contains(riskLevels, *req.Risk) {
-			bad("risk", "one of "+strings.Join(riskLevels, ", "))
+		if !slices.Contains(breach.Severities, *req.Severity) {
+			errs = append(errs, FieldError{Field: "severity", Message: "one of " + strings.Join(breach.Severities, ", ")})
 		}
-		out.Facts.Risk = *req.Risk
 	}
-	var cats, jurs, flags []string
-	var affected map[string]int
-	if req.DataCategories != nil {
-		set("data_categories")
-		cats, out.Facts.DataCategories = *req.DataCategories, *req.DataCategories
+	for _, p := range decodeFacts(&out.Facts, req.Facts, s.now()) {
+		errs = append(errs, FieldError{Field: p.Field, Message: p.Message})
 	}
-	if req.Jurisdictions != nil {
-		set("jurisdictions")
-		jurs, out.Facts.Jurisdictions = *req.Jurisdictions, *req.Jurisdictions
+	for _, fact := range breach.FactTable() {
+		if _, ok := req.Facts[fact.Name]; ok {
+			out.Set = append(out.Set, fact.Name)
+		}
 	}
-	if req.Affected != nil {
-		set("affected")
-		affected, out.Facts.Affected = *req.Affected, *req.Affected
-	}
-	if req.Flags != nil {
-		set("flags")
-		flags, out.Facts.Flags = *req.Flags, *req.Flags
-	}
-	checkFactLists(bad, cats, jurs, affected, flags)
 	if len(errs) > 0 {
 		problem(c, http.StatusUnprocessableEntity, "the change has invalid fields", errs...)
 		return
@@ -261,9 +206,11 @@ func (s *Server) patchIncident(c *gin.Context) {
 		problem(c, http.StatusUnprocessableEntity, "nothing to change: send at least one fact")
 		return
 	}
-	if req.Risk != nil && !breach.RoleSatisfies(caller(c).Role, breach.RoleLegal) {
-		problem(c, http.StatusForbidden, "the risk level is legal's decision: it needs the legal role")
-		return
+	for _, name := range out.Set {
+		if fact, ok := breach.LookupFact(name); ok && fact.Role != "" && !breach.RoleSatisfies(caller(c).Role, fact.Role) {
+			problem(c, http.StatusForbidden, fmt.Sprintf("%s is %s's decision: it needs the %s role", name, fact.Role, fact.Role))
+			return
+		}
 	}
 	s.update(c, workflows.UpdatePatchFacts, out, http.StatusOK)
 }
@@ -273,7 +220,7 @@ func parseTime(v string, now time.Time) (time.Time, string) {
 	if err != nil {
 		return time.Time{}, "not an RFC 3339 time such as 2026-11-23T08:00:00Z"
 	}
-	if t.After(now.Add(clockSkew)) {
+	if t.After(now.Add(breach.ClockSkew)) {
 		return time.Time{}, "is in the future"
 	}
 	return t.UTC(), ""

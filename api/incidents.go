@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -22,42 +25,44 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// launchRequest is the body of POST /v1/incidents. Times are strings so a
-// bad one is reported by its field name.
+// launchRequest is the body of POST /v1/incidents: the incident's own
+// fields, and its facts by name as breach.FactTable describes them.
 type launchRequest struct {
-	Playbook       string         `json:"playbook"`
-	Title          string         `json:"title"`
-	Summary        string         `json:"summary"`
-	Severity       string         `json:"severity"`
-	ExternalRef    string         `json:"external_ref"`
-	AwareAt        string         `json:"aware_at"`
-	OccurredAt     string         `json:"occurred_at"`
-	DiscoveredAt   string         `json:"discovered_at"`
-	DeterminedAt   string         `json:"determined_at"`
-	AssessedAt     string         `json:"assessed_at"`
-	MaterialityAt  string         `json:"materiality_at"`
-	ClassifiedAt   string         `json:"classified_at"`
-	ExtortionPaid  string         `json:"extortion_paid_at"`
-	DataCategories []string       `json:"data_categories"`
-	Jurisdictions  []string       `json:"jurisdictions"`
-	Affected       map[string]int `json:"affected"`
-	Risk           string         `json:"risk"`
-	Flags          []string       `json:"flags"`
-	Restricted     bool           `json:"restricted"`
-	Members        []string       `json:"members"`
+	Playbook    string   `json:"playbook"`
+	Title       string   `json:"title"`
+	Summary     string   `json:"summary"`
+	Severity    string   `json:"severity"`
+	ExternalRef string   `json:"external_ref"`
+	Restricted  bool     `json:"restricted"`
+	Members     []string `json:"members"`
+	// Facts holds the body's other fields, each a fact's JSON value.
+	Facts map[string]json.RawMessage `json:"-"`
 }
 
-// Vocabularies of DESIGN §6.
+// UnmarshalJSON reads the incident's fields strictly and every other
+// field as a fact; a name that is neither is refused.
+func (r *launchRequest) UnmarshalJSON(b []byte) error {
+	type own launchRequest
+	return decodeWithFacts(b, (*own)(r), &r.Facts)
+}
+
+// setFact puts a fact's value into the request, as a body would carry it.
+func (r *launchRequest) setFact(name string, v any) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only called with plain values
+	}
+	if r.Facts == nil {
+		r.Facts = map[string]json.RawMessage{}
+	}
+	r.Facts[name] = raw
+}
+
+// Incident ids and external references.
 var (
-	dataCategories     = breach.DataCategories()
-	riskLevels         = breach.RiskLevels()
-	flagNames          = breach.FlagNames()
 	externalRefPattern = regexp.MustCompile(`^[A-Za-z0-9._:/#-]{1,100}$`)
 	incidentIDPattern  = regexp.MustCompile(`^BR-[0-9A-HJKMNP-TV-Z]{6}$`)
 )
-
-// clockSkew is how far in the future a time may be and still count as now.
-const clockSkew = 2 * time.Minute
 
 // validate checks the request, filling facts; it returns every problem.
 func (r *launchRequest) validate(now time.Time, pbs Playbooks) (breach.Facts, int, []FieldError) {
@@ -101,47 +106,72 @@ func (r *launchRequest) validate(now time.Time, pbs Playbooks) (breach.Facts, in
 	if r.ExternalRef != "" && !externalRefPattern.MatchString(r.ExternalRef) {
 		bad("external_ref", "1–100 characters of letters, digits and . _ : / # -")
 	}
-	f := breach.Facts{DataCategories: r.DataCategories, Jurisdictions: r.Jurisdictions, Affected: r.Affected, Risk: r.Risk, Flags: r.Flags}
-	parse := func(field, v string) *time.Time {
-		if v == "" {
-			return nil
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			bad(field, "not an RFC 3339 time such as 2026-11-23T08:00:00Z")
-			return nil
-		}
-		if t.After(now.Add(clockSkew)) {
-			bad(field, "is in the future")
-			return nil
-		}
-		t = t.UTC()
-		return &t
+	f := breach.Facts{AwareAt: now.UTC().Truncate(time.Second), Risk: breach.RiskUnassessed}
+	for _, p := range decodeFacts(&f, r.Facts, now) {
+		bad(p.Field, p.Message)
 	}
-	if aware := parse("aware_at", r.AwareAt); aware != nil {
-		f.AwareAt = *aware
-	} else if r.AwareAt == "" {
-		f.AwareAt = now.UTC().Truncate(time.Second)
-	}
-	f.OccurredAt = parse("occurred_at", r.OccurredAt)
-	f.DiscoveredAt = parse("discovered_at", r.DiscoveredAt)
-	f.DeterminedAt = parse("determined_at", r.DeterminedAt)
-	f.AssessedAt = parse("assessed_at", r.AssessedAt)
-	f.MaterialityAt = parse("materiality_at", r.MaterialityAt)
-	f.ClassifiedAt = parse("classified_at", r.ClassifiedAt)
-	f.ExtortionPaidAt = parse("extortion_paid_at", r.ExtortionPaid)
-	if f.OccurredAt != nil && !f.AwareAt.IsZero() && f.OccurredAt.After(f.AwareAt) {
+	if f.OccurredAt != nil && f.OccurredAt.After(f.AwareAt) {
 		bad("occurred_at", "is after aware_at")
 	}
-	checkFactLists(bad, r.DataCategories, r.Jurisdictions, r.Affected, nil)
-	if r.Risk != "" && !slices.Contains(riskLevels, r.Risk) {
-		bad("risk", "one of "+strings.Join(riskLevels, ", "))
-	}
-	checkFactLists(bad, nil, nil, nil, r.Flags)
-	if f.Risk == "" {
-		f.Risk = "unassessed"
-	}
 	return f, version, errs
+}
+
+// decodeFacts sets each fact of raw in f, in the table's order, and lists
+// the problems; a null value is left out at launch and clears at PATCH.
+func decodeFacts(f *breach.Facts, raw map[string]json.RawMessage, now time.Time) []breach.FactProblem {
+	var out []breach.FactProblem
+	for _, fact := range breach.FactTable() {
+		v, ok := raw[fact.Name]
+		if !ok {
+			continue
+		}
+		if err := fact.Decode(f, v, now, breach.ClockSkew); err != nil {
+			out = append(out, fact.Explain(err)...)
+		}
+	}
+	return out
+}
+
+// decodeWithFacts decodes a JSON object: the fields own declares into own,
+// strictly, and every other field that names a fact into facts. Any other
+// field is refused as unknown, as decodeStrict reports it.
+func decodeWithFacts(b []byte, own any, facts *map[string]json.RawMessage) error {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	names := jsonFieldNames(own)
+	mine := map[string]json.RawMessage{}
+	*facts = map[string]json.RawMessage{}
+	for _, k := range slices.Sorted(maps.Keys(all)) {
+		fact, isFact := breach.LookupFact(k)
+		switch {
+		case names[k]:
+			mine[k] = all[k]
+		case isFact && fact.Name == k && !fact.System:
+			(*facts)[k] = all[k]
+		default:
+			return fmt.Errorf("json: unknown field %q", k)
+		}
+	}
+	raw, err := json.Marshal(mine)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, own)
+}
+
+// jsonFieldNames are the JSON names of the struct v points to.
+func jsonFieldNames(v any) map[string]bool {
+	names := map[string]bool{}
+	t := reflect.TypeOf(v).Elem()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names[name] = true
+		}
+	}
+	return names
 }
 
 // launch handles POST /v1/incidents.
@@ -326,30 +356,6 @@ func (s *Server) loadStatus(c *gin.Context) (*breach.Status, bool) {
 		return nil, false
 	}
 	return st, true
-}
-
-// checkFactLists checks the list-valued facts against their vocabularies.
-func checkFactLists(bad func(field, msg string), categories, jurisdictions []string, affected map[string]int, flags []string) {
-	for i, v := range categories {
-		if !slices.Contains(dataCategories, v) {
-			bad(fmt.Sprintf("data_categories[%d]", i), "one of "+strings.Join(dataCategories, ", "))
-		}
-	}
-	for i, v := range jurisdictions {
-		if !breach.ValidJurisdiction(v) {
-			bad(fmt.Sprintf("jurisdictions[%d]", i), "an ISO 3166-1 alpha-2 or ISO 3166-2 code such as DE or US-CA")
-		}
-	}
-	for j, n := range affected {
-		if !breach.ValidJurisdiction(j) || n < 0 {
-			bad("affected."+j, "an ISO 3166 code with a count of zero or more")
-		}
-	}
-	for i, v := range flags {
-		if !slices.Contains(flagNames, v) {
-			bad(fmt.Sprintf("flags[%d]", i), "one of "+strings.Join(flagNames, ", "))
-		}
-	}
 }
 
 // IncidentSummary is one row of GET /v1/incidents.

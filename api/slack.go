@@ -211,7 +211,7 @@ func (s *Server) slackCommand(c *gin.Context) {
 		}
 		ctx, cancel := context.WithTimeout(c.Request.Context(), slackAnswerWithin)
 		defer cancel()
-		if _, err := s.slack.API.OpenViewContext(ctx, f.Get("trigger_id"), slack.DeclareModal(ids, dataCategories, channel)); err != nil {
+		if _, err := s.slack.API.OpenViewContext(ctx, f.Get("trigger_id"), slack.DeclareModal(ids, breach.DataCategories(), channel)); err != nil {
 			s.log.Warn("slack views.open", "error", err)
 			slackReply(c, false, "The declare form could not be opened; try again, or declare with the API or CLI.")
 			return
@@ -544,14 +544,23 @@ func (s *Server) slackDeclareSubmit(c *gin.Context, cb *slackapi.InteractionCall
 		Title:       get(slack.DeclareTitle).Value,
 		Severity:    get(slack.DeclareSeverity).SelectedOption.Value,
 		Summary:     get(slack.DeclareSummary).Value,
-		AwareAt:     strings.TrimSpace(get(slack.DeclareAwareAt).Value),
 		ExternalRef: strings.TrimSpace(get(slack.DeclareExternalRef).Value),
 	}
+	if aware := strings.TrimSpace(get(slack.DeclareAwareAt).Value); aware != "" {
+		req.setFact("aware_at", aware)
+	}
+	var categories, jurisdictions []string
 	for _, o := range get(slack.DeclareCategories).SelectedOptions {
-		req.DataCategories = append(req.DataCategories, o.Value)
+		categories = append(categories, o.Value)
 	}
 	for _, j := range strings.FieldsFunc(get(slack.DeclareJurisdictions).Value, func(r rune) bool { return r == ',' || r == ' ' }) {
-		req.Jurisdictions = append(req.Jurisdictions, strings.ToUpper(j))
+		jurisdictions = append(jurisdictions, strings.ToUpper(j))
+	}
+	if categories != nil {
+		req.setFact("data_categories", categories)
+	}
+	if jurisdictions != nil {
+		req.setFact("jurisdictions", jurisdictions)
 	}
 	st, _, lerr := s.launchIncident(ctx, req, "slack:"+cb.View.ID, actor.Name)
 	if lerr != nil {

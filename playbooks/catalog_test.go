@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // shippedIDs are the playbooks the binary must carry.
@@ -96,29 +98,29 @@ func TestShippedPlaybookContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notify := []Clause{{Risk: []string{RiskHigh}}, {Duty: "subjects"}}
+	notify := []Clause{{Risk: []string{breach.RiskHigh}}, {Duty: "subjects"}}
 	for _, id := range shippedIDs {
 		p, _ := c.Get(id)
 		assess := stepOf(t, p, "assess-risk")
-		if assess.Owner != RoleLegal || !slices.Contains(assess.Requires, "risk") ||
+		if assess.Owner != breach.RoleLegal || !slices.Contains(assess.Requires, "risk") ||
 			*assess.Due != (Due{After: Duration(48 * time.Hour), From: FromAware}) {
 			t.Errorf("%s: assess-risk = %+v", id, assess)
 		}
 		reg := stepOf(t, p, "regulator-notices")
-		if reg.Owner != RoleLegal || reg.Kind != KindRegulatorNotices ||
+		if reg.Owner != breach.RoleLegal || reg.Kind != KindRegulatorNotices ||
 			!reflect.DeepEqual(reg.When, []Clause{{Duty: "regulator"}}) ||
 			*reg.Due != (Due{After: Duration(72 * time.Hour), From: FromAware}) {
 			t.Errorf("%s: regulator-notices = %+v", id, reg)
 		}
 		approve := stepOf(t, p, "approve-notice")
-		if approve.Kind != KindApproval || approve.Owner != RoleLegal || !slices.Equal(approve.OnReject, []string{"draft-notice"}) {
+		if approve.Kind != KindApproval || approve.Owner != breach.RoleLegal || !slices.Equal(approve.OnReject, []string{"draft-notice"}) {
 			t.Errorf("%s: approve-notice = %+v", id, approve)
 		}
 		notices := stepOf(t, p, "customer-notices")
-		if notices.Owner != RoleResponder || !reflect.DeepEqual(notices.When, notify) || !slices.Contains(notices.After, "approve-notice") {
+		if notices.Owner != breach.RoleResponder || !reflect.DeepEqual(notices.When, notify) || !slices.Contains(notices.After, "approve-notice") {
 			t.Errorf("%s: customer-notices = %+v", id, notices)
 		}
-		if e := p.Escalation; e == nil || e.To != RoleAdmin {
+		if e := p.Escalation; e == nil || e.To != breach.RoleAdmin {
 			t.Errorf("%s: escalation = %+v", id, e)
 		}
 	}

@@ -42,14 +42,12 @@
 // Durations are digits and a unit, largest unit first: 90m, 4h, 2h30m,
 // 3d (exactly 72h), 1w, 1d12h; s is accepted too. They must be positive.
 //
-// A clause sets one or more of risk (a list of unassessed, none, risk,
-// high), duty (regulator, subjects, media, credit_bureaus, other: some
-// obligation with that recipient exists) and flag (public_company,
-// hipaa_covered_entity, nydfs_regulated, cii_operator, essential_entity,
-// financial_entity, data_encrypted, extortion_payment); all set fields must
-// hold. requires names facts from Requirements: risk (assessed), affected,
-// subjects, and the timestamps occurred_at, discovered_at, determined_at,
-// assessed_at, materiality_at, classified_at, extortion_paid_at.
+// A clause sets one or more of risk (a list of risk levels), duty (a
+// recipient: some obligation with that recipient exists) and flag; all set
+// fields must hold. requires names facts that must be known before the step
+// completes (risk: assessed, affected: counts known, a time: set). Risk
+// levels, recipients, flags and fact names are those of internal/breach's
+// facts table, listed in docs/api.md.
 //
 // Step kinds:
 //

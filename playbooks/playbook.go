@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"slices"
 	"time"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // Step kinds. The workflow gives each kind its own behaviour; see the
@@ -22,27 +24,11 @@ const (
 	KindReview           = "review"
 )
 
-// Owner roles a step or an escalation may name. They are the token roles of
-// the HTTP API that may act on a step; viewer is deliberately absent.
-const (
-	RoleResponder = "responder"
-	RoleLegal     = "legal"
-	RoleAdmin     = "admin"
-)
-
 // Due anchors: the moment a step's due time is counted from.
 const (
 	FromLaunch = "launch" // when the incident was launched
 	FromAware  = "aware"  // the incident's aware_at fact (the legal clock start)
 	FromStart  = "start"  // when the step became ready (all of After done or skipped)
-)
-
-// Risk levels an incident may carry (the values Clause.Risk may list).
-const (
-	RiskUnassessed = "unassessed"
-	RiskNone       = "none"
-	RiskRisk       = "risk"
-	RiskHigh       = "high"
 )
 
 // Kinds returns every step kind, in documentation order.
@@ -51,33 +37,12 @@ func Kinds() []string {
 		KindCustomerNotices, KindOutreach, KindRemediation, KindReview}
 }
 
-// Roles returns every role a step may be owned by or escalated to.
-func Roles() []string { return []string{RoleResponder, RoleLegal, RoleAdmin} }
+// Roles returns every role a step may be owned by or escalated to: the
+// token roles that may act on a step (viewer only reads).
+func Roles() []string { return []string{breach.RoleResponder, breach.RoleLegal, breach.RoleAdmin} }
 
 // Anchors returns every value Due.From may take.
 func Anchors() []string { return []string{FromLaunch, FromAware, FromStart} }
-
-// RiskLevels returns every incident risk level.
-func RiskLevels() []string { return []string{RiskUnassessed, RiskNone, RiskRisk, RiskHigh} }
-
-// Duties returns every obligation recipient a Clause.Duty may name; they are
-// the recipients of the regulations package's obligations.
-func Duties() []string { return []string{"regulator", "subjects", "media", "credit_bureaus", "other"} }
-
-// Flags returns every incident flag a Clause.Flag may name.
-func Flags() []string {
-	return []string{"public_company", "hipaa_covered_entity", "nydfs_regulated", "cii_operator",
-		"essential_entity", "financial_entity", "data_encrypted", "extortion_payment"}
-}
-
-// Requirements returns every fact a Step.Requires may name. "risk" means the
-// risk level is no longer unassessed, "affected" that per-jurisdiction
-// counts are known, "subjects" that an affected-customer list was imported;
-// the rest are incident timestamps that must be set.
-func Requirements() []string {
-	return []string{"risk", "affected", "subjects", "occurred_at", "discovered_at", "determined_at",
-		"assessed_at", "materiality_at", "classified_at", "extortion_paid_at"}
-}
 
 // Playbook is one version of a breach-response plan: steps forming a DAG.
 // A launched incident keeps its own copy (it travels as JSON in the workflow
@@ -150,8 +115,8 @@ type Step struct {
 	// Action names the containment webhook of a kind=action step, e.g.
 	// disable-account, rotate-credentials, block-ip, isolate-host.
 	Action string `json:"action,omitempty" yaml:"action,omitempty"`
-	// Requires lists facts that must be set before the step may complete
-	// (see Requirements).
+	// Requires lists facts (by their name in breach.FactTable) that must be
+	// known before the step may complete.
 	Requires []string `json:"requires,omitempty" yaml:"requires,omitempty"`
 	// OnReject (kind=approval) lists steps reopened when the approval is
 	// rejected; the approval then waits for them again.
@@ -200,7 +165,7 @@ func (c Clause) Holds(f Facts) bool {
 	if len(c.Risk) > 0 {
 		risk := f.Risk
 		if risk == "" {
-			risk = RiskUnassessed
+			risk = breach.RiskUnassessed
 		}
 		if !slices.Contains(c.Risk, risk) {
 			return false

@@ -4,10 +4,12 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 func TestClauseHolds(t *testing.T) {
-	facts := Facts{Risk: RiskHigh, Flags: []string{"nydfs_regulated"}, Duties: []string{"regulator"}}
+	facts := Facts{Risk: breach.RiskHigh, Flags: []string{"nydfs_regulated"}, Duties: []string{"regulator"}}
 	tests := []struct {
 		name   string
 		clause Clause
@@ -15,17 +17,17 @@ func TestClauseHolds(t *testing.T) {
 		want   bool
 	}{
 		{"empty clause", Clause{}, facts, true},
-		{"risk in set", Clause{Risk: []string{RiskRisk, RiskHigh}}, facts, true},
-		{"risk not in set", Clause{Risk: []string{RiskNone}}, facts, false},
-		{"empty risk is unassessed", Clause{Risk: []string{RiskUnassessed}}, Facts{}, true},
-		{"empty risk is not high", Clause{Risk: []string{RiskHigh}}, Facts{}, false},
+		{"risk in set", Clause{Risk: []string{breach.RiskRisk, breach.RiskHigh}}, facts, true},
+		{"risk not in set", Clause{Risk: []string{breach.RiskNone}}, facts, false},
+		{"empty risk is unassessed", Clause{Risk: []string{breach.RiskUnassessed}}, Facts{}, true},
+		{"empty risk is not high", Clause{Risk: []string{breach.RiskHigh}}, Facts{}, false},
 		{"duty present", Clause{Duty: "regulator"}, facts, true},
 		{"duty absent", Clause{Duty: "subjects"}, facts, false},
 		{"flag present", Clause{Flag: "nydfs_regulated"}, facts, true},
 		{"flag absent", Clause{Flag: "extortion_payment"}, facts, false},
-		{"all fields hold", Clause{Risk: []string{RiskHigh}, Duty: "regulator", Flag: "nydfs_regulated"}, facts, true},
-		{"one field fails", Clause{Risk: []string{RiskHigh}, Duty: "regulator", Flag: "public_company"}, facts, false},
-		{"risk fails, duty holds", Clause{Risk: []string{RiskNone}, Duty: "regulator"}, facts, false},
+		{"all fields hold", Clause{Risk: []string{breach.RiskHigh}, Duty: "regulator", Flag: "nydfs_regulated"}, facts, true},
+		{"one field fails", Clause{Risk: []string{breach.RiskHigh}, Duty: "regulator", Flag: "public_company"}, facts, false},
+		{"risk fails, duty holds", Clause{Risk: []string{breach.RiskNone}, Duty: "regulator"}, facts, false},
 	}
 	for _, tt := range tests {
 		if got := tt.clause.Holds(tt.facts); got != tt.want {
@@ -35,7 +37,7 @@ func TestClauseHolds(t *testing.T) {
 }
 
 func TestStepApplies(t *testing.T) {
-	notify := Step{When: []Clause{{Risk: []string{RiskHigh}}, {Duty: "subjects"}}}
+	notify := Step{When: []Clause{{Risk: []string{breach.RiskHigh}}, {Duty: "subjects"}}}
 	tests := []struct {
 		name  string
 		step  Step
@@ -43,10 +45,10 @@ func TestStepApplies(t *testing.T) {
 		want  bool
 	}{
 		{"no conditions", Step{}, Facts{}, true},
-		{"first clause", notify, Facts{Risk: RiskHigh}, true},
-		{"second clause", notify, Facts{Risk: RiskRisk, Duties: []string{"subjects"}}, true},
-		{"both", notify, Facts{Risk: RiskHigh, Duties: []string{"subjects"}}, true},
-		{"neither", notify, Facts{Risk: RiskRisk, Duties: []string{"regulator"}}, false},
+		{"first clause", notify, Facts{Risk: breach.RiskHigh}, true},
+		{"second clause", notify, Facts{Risk: breach.RiskRisk, Duties: []string{"subjects"}}, true},
+		{"both", notify, Facts{Risk: breach.RiskHigh, Duties: []string{"subjects"}}, true},
+		{"neither", notify, Facts{Risk: breach.RiskRisk, Duties: []string{"regulator"}}, false},
 		{"unassessed", notify, Facts{}, false},
 	}
 	for _, tt := range tests {
@@ -90,13 +92,13 @@ func TestDefaultsForSteps(t *testing.T) {
 	if got := p.RemindersFor(due); !slices.Equal(got, []Duration{Duration(4 * time.Hour)}) {
 		t.Errorf("RemindersFor(due) = %v", got)
 	}
-	if got := p.EscalationFor(due); got == nil || got.To != RoleAdmin {
+	if got := p.EscalationFor(due); got == nil || got.To != breach.RoleAdmin {
 		t.Errorf("EscalationFor(due) = %+v", got)
 	}
 	if got := p.RemindersFor(own); !slices.Equal(got, []Duration{Duration(30 * time.Minute)}) {
 		t.Errorf("RemindersFor(own) = %v", got)
 	}
-	if got := p.EscalationFor(own); got == nil || got.To != RoleLegal || got.Every.D() != time.Hour {
+	if got := p.EscalationFor(own); got == nil || got.To != breach.RoleLegal || got.Every.D() != time.Hour {
 		t.Errorf("EscalationFor(own) = %+v", got)
 	}
 }

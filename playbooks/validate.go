@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // maxVersion bounds versions so they fit every integer type they pass through.
@@ -183,18 +185,18 @@ func (t *tree) checkStep(p *Playbook, i int, index map[string]int) {
 			t.add(t.line(cpath), cpath, "a clause must set risk, duty or flag")
 		}
 		for k, r := range c.Risk {
-			if r != "" && !slices.Contains(RiskLevels(), r) {
+			if r != "" && !slices.Contains(breach.RiskLevels(), r) {
 				f := joinIndex(joinKey(cpath, "risk"), k)
-				t.add(t.line(f), f, "unknown risk level %q (want one of %s)", r, strings.Join(RiskLevels(), ", "))
+				t.add(t.line(f), f, "unknown risk level %q (want one of %s)", r, strings.Join(breach.RiskLevels(), ", "))
 			}
 		}
-		if c.Duty != "" && !slices.Contains(Duties(), c.Duty) {
+		if c.Duty != "" && !slices.Contains(breach.Recipients(), c.Duty) {
 			f := joinKey(cpath, "duty")
-			t.add(t.line(f), f, "unknown duty recipient %q (want one of %s)", c.Duty, strings.Join(Duties(), ", "))
+			t.add(t.line(f), f, "unknown duty recipient %q (want one of %s)", c.Duty, strings.Join(breach.Recipients(), ", "))
 		}
-		if c.Flag != "" && !slices.Contains(Flags(), c.Flag) {
+		if c.Flag != "" && !slices.Contains(breach.FlagNames(), c.Flag) {
 			f := joinKey(cpath, "flag")
-			t.add(t.line(f), f, "unknown flag %q (want one of %s)", c.Flag, strings.Join(Flags(), ", "))
+			t.add(t.line(f), f, "unknown flag %q (want one of %s)", c.Flag, strings.Join(breach.FlagNames(), ", "))
 		}
 	}
 	if s.Due != nil && s.Due.From != "" && !slices.Contains(Anchors(), s.Due.From) {
@@ -219,9 +221,9 @@ func (t *tree) checkStep(p *Playbook, i int, index map[string]int) {
 		t.add(line, f, "only steps of kind action take an action (this one is %s)", s.Kind)
 	}
 	for j, r := range s.Requires {
-		if r != "" && !slices.Contains(Requirements(), r) {
+		if _, known := breach.LookupFact(r); r != "" && !known {
 			f := joinIndex(joinKey(path, "requires"), j)
-			t.add(t.line(f), f, "unknown fact %q (want one of %s)", r, strings.Join(Requirements(), ", "))
+			t.add(t.line(f), f, "unknown fact %q (want one of %s)", r, strings.Join(breach.FactNames("", true), ", "))
 		}
 	}
 	if len(s.OnReject) > 0 {

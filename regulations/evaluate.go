@@ -81,6 +81,17 @@ func (c Condition) eval(x evalCtx) verdict {
 		}
 		out.and(v)
 	}
+	for _, name := range sortedKeys(c.Facts) {
+		v := verdict{v: no, uses: []string{name}}
+		fact, _ := breach.LookupFact(name)
+		switch b := fact.Bool(x.f); {
+		case b == nil:
+			v.v, v.missing = unknown, []string{name}
+		case *b == c.Facts[name]:
+			v.v = yes
+		}
+		out.and(v)
+	}
 	if c.Threshold != nil {
 		out.and(c.Threshold.eval(x))
 	}
@@ -298,6 +309,8 @@ func (rs *RuleSet) obligation(r *Rule, x evalCtx) (breach.Duty, bool) {
 		Phase:                  r.Phase,
 		After:                  r.After,
 		ContentFields:          slices.Clone(r.ContentFields),
+		ReportFacts:            slices.Clone(r.ReportFacts),
+		ReportQuestions:        slices.Clone(r.ReportQuestions),
 		NeedsLegalConfirmation: r.NeedsLegalConfirmation,
 		Source:                 strings.Join(r.Sources, " "),
 	}

@@ -49,6 +49,8 @@ type Rule struct {
 	When                   Condition   `yaml:"when,omitempty"`
 	Exemptions             []Exemption `yaml:"exemptions,omitempty"`
 	ContentFields          []string    `yaml:"content_fields,omitempty"`
+	ReportFacts            []string    `yaml:"report_facts,omitempty"`     // facts the regulator's form asks for; the report shows each, or asks while unknown
+	ReportQuestions        []string    `yaml:"report_questions,omitempty"` // what else the form asks that no fact answers; legal supplies it
 	Sources                []string    `yaml:"sources"`
 	EffectiveFrom          string      `yaml:"effective_from,omitempty"`   // YYYY-MM-DD, compared with aware_at
 	EffectiveUntil         string      `yaml:"effective_until,omitempty"`  // YYYY-MM-DD inclusive
@@ -73,12 +75,13 @@ type Deadline struct {
 // alternative to hold. A part that depends on an unknown fact is "unknown": the
 // obligation is then kept and the fact listed as missing.
 type Condition struct {
-	Flags         []string    `yaml:"flags,omitempty"`          // all present
-	NotFlags      []string    `yaml:"not_flags,omitempty"`      // none present
-	CategoriesAny []string    `yaml:"categories_any,omitempty"` // at least one data category
-	RiskIn        []string    `yaml:"risk_in,omitempty"`        // risk level among these; "unassessed" listed = clock runs before assessment
-	Threshold     *Threshold  `yaml:"threshold,omitempty"`      // affected-count test
-	AnyOf         []Condition `yaml:"any_of,omitempty"`         // at least one alternative holds
+	Flags         []string        `yaml:"flags,omitempty"`          // all present
+	NotFlags      []string        `yaml:"not_flags,omitempty"`      // none present
+	CategoriesAny []string        `yaml:"categories_any,omitempty"` // at least one data category
+	RiskIn        []string        `yaml:"risk_in,omitempty"`        // risk level among these; "unassessed" listed = clock runs before assessment
+	Facts         map[string]bool `yaml:"facts,omitempty"`          // true/false facts that must have these values; unknown = kept, fact missing
+	Threshold     *Threshold      `yaml:"threshold,omitempty"`      // affected-count test
+	AnyOf         []Condition     `yaml:"any_of,omitempty"`         // at least one alternative holds
 }
 
 // Threshold compares an affected count with Value.
@@ -174,6 +177,18 @@ func (rs *RuleSet) Rules() []Rule {
 		if out[i].AlsoWithin != nil {
 			d := *out[i].AlsoWithin
 			out[i].AlsoWithin = &d
+		}
+	}
+	return out
+}
+
+// reportableFacts are the facts a rule's report_facts may name: those with
+// a question for the report to ask while they are unknown.
+func reportableFacts() []string {
+	var out []string
+	for _, f := range breach.FactTable() {
+		if f.Question != "" {
+			out = append(out, f.Name)
 		}
 	}
 	return out
@@ -277,6 +292,16 @@ func (r *Rule) validate(obligations map[string]bool) error {
 			return fmt.Errorf("content_fields[%d]: unknown field %q", i, c)
 		}
 	}
+	for i, name := range r.ReportFacts {
+		if fact, ok := breach.LookupFact(name); !ok || fact.Name != name || fact.Question == "" {
+			return fmt.Errorf("report_facts[%d]: %q is not a fact with a question (want one of %s)", i, name, strings.Join(reportableFacts(), ", "))
+		}
+	}
+	for i, q := range r.ReportQuestions {
+		if strings.TrimSpace(q) == "" {
+			return fmt.Errorf("report_questions[%d]: empty", i)
+		}
+	}
 	if r.from, err = parseDate("effective_from", r.EffectiveFrom); err != nil {
 		return err
 	}
@@ -367,6 +392,11 @@ func (c *Condition) validate(field string, perSubdivision bool) error {
 	for i, r := range c.RiskIn {
 		if !slices.Contains(breach.RiskLevels(), r) {
 			return fmt.Errorf("%s.risk_in[%d]: unknown risk level %q", field, i, r)
+		}
+	}
+	for _, name := range sortedKeys(c.Facts) {
+		if !slices.Contains(breach.FactNames(breach.KindBool, false), name) {
+			return fmt.Errorf("%s.facts.%s: not a true/false fact (want one of %s)", field, name, strings.Join(breach.FactNames(breach.KindBool, false), ", "))
 		}
 	}
 	if t := c.Threshold; t != nil {

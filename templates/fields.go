@@ -531,36 +531,37 @@ func (c *reportCtx) delayReasons() section {
 	return s
 }
 
-// regimeQuestions are the regime-specific flags the checklist asks for that
-// the incident's facts cannot answer; legal supplies them.
+// regimeQuestions are what the regulator's form asks that the incident's
+// facts cannot answer yet: the rule's report facts still unknown, and its
+// report questions no fact answers. Legal supplies them.
 func (c *reportCtx) regimeQuestions() []string {
-	reg := c.ob.Regime
-	f := c.inc.Facts
-	extortion := slices.Contains(f.Flags, breach.FlagExtortionPayment)
 	var qs []string
-	switch {
-	case strings.HasPrefix(reg, "NIS2"):
-		qs = append(qs, "Whether the incident is suspected to be caused by unlawful or malicious acts")
-	case strings.HasPrefix(reg, "CAC"):
-		if !extortion {
-			qs = append(qs, "Whether a ransom was demanded or paid")
+	for _, name := range c.ob.ReportFacts {
+		if fact, ok := breach.LookupFact(name); ok && !fact.Known(c.inc.Facts) {
+			qs = append(qs, fact.Question)
 		}
-		qs = append(qs, "Whether support from the authority is needed")
-	case strings.HasPrefix(reg, "NYDFS"):
-		if !extortion || f.ExtortionPaidAt == nil {
-			qs = append(qs, "Whether and when an extortion payment was made (extortion_paid_at)")
-		}
-		if strings.Contains(c.ob.RuleID, "explanation") {
-			qs = append(qs, "Why the payment was necessary, the alternatives considered and the sanctions diligence done")
-		}
-	case strings.HasPrefix(reg, "DPDP"):
-		qs = append(qs, "Who caused the breach, if known")
-	case strings.HasPrefix(reg, "Fla."):
-		qs = append(qs, "Services offered to affected individuals (e.g. credit monitoring), with how to use them")
-	case strings.HasPrefix(reg, "Tex."):
-		qs = append(qs, "Whether law enforcement was notified or asked for notice to be delayed")
 	}
-	return qs
+	return append(qs, c.ob.ReportQuestions...)
+}
+
+// regimeAnswers are the rule's report facts the incident knows, each with
+// its value, as rows of the report.
+func (c *reportCtx) regimeAnswers() []row {
+	var rows []row
+	for _, name := range c.ob.ReportFacts {
+		fact, ok := breach.LookupFact(name)
+		if !ok || !fact.Known(c.inc.Facts) {
+			continue
+		}
+		value := "yes"
+		if b := fact.Bool(c.inc.Facts); b != nil && !*b {
+			value = "no"
+		} else if t := fact.Time(c.inc.Facts); t != nil {
+			value = stamp(*t)
+		}
+		rows = append(rows, row{fact.Question, value})
+	}
+	return rows
 }
 
 func (c *reportCtx) regimeFlags() section {
@@ -598,6 +599,7 @@ func (c *reportCtx) regimeFlags() section {
 	default:
 		s.Rows = append(s.Rows, row{"Cross-border impact", "yes: " + strings.Join(list, ", ")})
 	}
+	s.Rows = append(s.Rows, c.regimeAnswers()...)
 	if qs := c.regimeQuestions(); len(qs) > 0 {
 		s.Items = qs
 		s.Remark = "The facts cannot answer the questions above; legal supplies the answers."

@@ -89,31 +89,12 @@ func (w *incident) readyStep(actor breach.Actor, id string) (*breach.StepState, 
 	}
 }
 
+// missingRequirements lists the facts the step requires that the incident
+// does not know yet.
 func (w *incident) missingRequirements(spec *playbooks.Step) []string {
 	var missing []string
 	for _, r := range spec.Requires {
-		ok := true
-		switch r {
-		case "risk":
-			ok = w.facts.Risk != "" && w.facts.Risk != "unassessed"
-		case "affected", "subjects":
-			ok = len(w.facts.Affected) > 0
-		case "occurred_at":
-			ok = w.facts.OccurredAt != nil
-		case "discovered_at":
-			ok = w.facts.DiscoveredAt != nil
-		case "determined_at":
-			ok = w.facts.DeterminedAt != nil
-		case "assessed_at":
-			ok = w.facts.AssessedAt != nil
-		case "materiality_at":
-			ok = w.facts.MaterialityAt != nil
-		case "classified_at":
-			ok = w.facts.ClassifiedAt != nil
-		case "extortion_paid_at":
-			ok = w.facts.ExtortionPaidAt != nil
-		}
-		if !ok {
+		if fact, ok := breach.LookupFact(r); !ok || !fact.Known(w.facts) {
 			missing = append(missing, r)
 		}
 	}
@@ -222,66 +203,51 @@ func (w *incident) decide(ctx workflow.Context, in breach.Decide) (*breach.Statu
 	return w.settle(ctx)
 }
 
-// Fact names PatchFacts.Set may carry.
-var patchable = []string{"severity", "aware_at", "occurred_at", "discovered_at", "determined_at", "assessed_at",
-	"materiality_at", "classified_at", "extortion_paid_at", "data_categories", "jurisdictions", "affected", "risk", "flags"}
+// severityField is the one name PatchFacts.Set may carry that is not a
+// fact: the incident's severity.
+const severityField = "severity"
 
-func (w *incident) validatePatchFacts(_ workflow.Context, in breach.PatchFacts) error {
+func (w *incident) validatePatchFacts(ctx workflow.Context, in breach.PatchFacts) error {
 	if err := w.admit(in.Actor, ""); err != nil {
 		return err
 	}
-	switch {
-	case slices.Contains(in.Set, "risk") && !breach.RoleSatisfies(in.Actor.Role, breach.RoleLegal):
-		return reject(breach.ErrForbidden, "the risk level is legal's decision")
-	case !breach.RoleSatisfies(in.Actor.Role, breach.RoleResponder) && !breach.RoleSatisfies(in.Actor.Role, breach.RoleLegal):
+	if !breach.RoleSatisfies(in.Actor.Role, breach.RoleResponder) && !breach.RoleSatisfies(in.Actor.Role, breach.RoleLegal) {
 		return reject(breach.ErrForbidden, "changing facts needs the responder or legal role")
 	}
 	if len(in.Set) == 0 {
 		return reject(breach.ErrInvalid, "nothing to change")
 	}
-	for _, f := range in.Set {
-		if !slices.Contains(patchable, f) {
-			return reject(breach.ErrInvalid, "%s cannot be changed", f)
+	latest := workflow.Now(ctx).Add(breach.ClockSkew)
+	for _, name := range in.Set {
+		if name == severityField {
+			if !slices.Contains(breach.Severities, in.Severity) {
+				return reject(breach.ErrInvalid, "severity must be one of %s", strings.Join(breach.Severities, ", "))
+			}
+			continue
 		}
-	}
-	if slices.Contains(in.Set, "aware_at") && in.Facts.AwareAt.IsZero() {
-		return reject(breach.ErrInvalid, "aware_at cannot be removed")
+		fact, ok := breach.LookupFact(name)
+		if !ok || fact.System || fact.Name != name {
+			return reject(breach.ErrInvalid, "%s cannot be changed", name)
+		}
+		if fact.Role != "" && !breach.RoleSatisfies(in.Actor.Role, fact.Role) {
+			return reject(breach.ErrForbidden, "%s is %s's decision", name, fact.Role)
+		}
+		if fact.Required && !fact.Known(in.Facts) {
+			return reject(breach.ErrInvalid, "%s cannot be removed", name)
+		}
+		if err := fact.Check(in.Facts, latest); err != nil {
+			return reject(breach.ErrInvalid, "%s: %v", name, err)
+		}
 	}
 	return nil
 }
 
 func (w *incident) patchFacts(ctx workflow.Context, in breach.PatchFacts) (*breach.Status, error) {
-	f, n := &w.facts, in.Facts
 	for _, name := range in.Set {
-		switch name {
-		case "severity":
+		if name == severityField {
 			w.severity = in.Severity
-		case "aware_at":
-			f.AwareAt = n.AwareAt
-		case "occurred_at":
-			f.OccurredAt = n.OccurredAt
-		case "discovered_at":
-			f.DiscoveredAt = n.DiscoveredAt
-		case "determined_at":
-			f.DeterminedAt = n.DeterminedAt
-		case "assessed_at":
-			f.AssessedAt = n.AssessedAt
-		case "materiality_at":
-			f.MaterialityAt = n.MaterialityAt
-		case "classified_at":
-			f.ClassifiedAt = n.ClassifiedAt
-		case "extortion_paid_at":
-			f.ExtortionPaidAt = n.ExtortionPaidAt
-		case "data_categories":
-			f.DataCategories = n.DataCategories
-		case "jurisdictions":
-			f.Jurisdictions = n.Jurisdictions
-		case "affected":
-			f.Affected = n.Affected
-		case "risk":
-			f.Risk = n.Risk
-		case "flags":
-			f.Flags = n.Flags
+		} else if fact, ok := breach.LookupFact(name); ok {
+			fact.Copy(&w.facts, in.Facts)
 		}
 	}
 	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "facts.changed", "incident", "changed "+strings.Join(in.Set, ", "),

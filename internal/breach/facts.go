@@ -39,6 +39,10 @@ type Facts struct {
 	Filed map[string]time.Time `json:"filed,omitempty"`
 }
 
+// ClockSkew is how far after now a time may be and still count as now: a
+// clock cannot start in the future, but clocks of two machines differ.
+const ClockSkew = 2 * time.Minute
+
 // FactKind is how a fact is written and checked.
 type FactKind string
 
@@ -123,7 +127,9 @@ var factTable = sync.OnceValue(func() []Fact {
 		at("assessed_at", "when the risk assessment concluded", func(f *Facts) any { return &f.AssessedAt }),
 		at("materiality_at", "when the incident was determined to be material (SEC 8-K Item 1.05)", func(f *Facts) any { return &f.MaterialityAt }),
 		at("classified_at", "when the incident was classified as major (DORA)", func(f *Facts) any { return &f.ClassifiedAt }),
-		at("extortion_paid_at", "when an extortion payment was made (NYDFS 500.17(c))", func(f *Facts) any { return &f.ExtortionPaidAt }),
+		{Name: "extortion_paid_at", Kind: KindTime, Doc: "when an extortion payment was made (NYDFS 500.17(c))",
+			Question: "Whether and when an extortion payment was made (extortion_paid_at)",
+			field:    func(f *Facts) any { return &f.ExtortionPaidAt }},
 		{Name: "subjects_notified_at", Kind: KindTime, System: true, Doc: "when the affected people were notified (set by the customer-notices step)",
 			field: func(f *Facts) any { return &f.SubjectsNotifiedAt }},
 		{Name: "jurisdictions", Kind: KindJurisdictions, Doc: "where affected people live: ISO 3166-1 alpha-2 or ISO 3166-2 codes",
@@ -321,21 +327,29 @@ type FactProblem struct {
 	Message string
 }
 
+// Explain splits an error of Decode or Check into problems, each naming
+// its field: "data_categories[1]", "affected.DE" or the fact itself.
+func (d Fact) Explain(err error) []FactProblem {
+	var out []FactProblem
+	for _, e := range splitJoined(err) {
+		field, msg := d.Name, e.Error()
+		if strings.HasPrefix(msg, "[") || strings.HasPrefix(msg, ".") {
+			sub, rest, _ := strings.Cut(msg, ": ")
+			field, msg = d.Name+sub, rest
+		}
+		out = append(out, FactProblem{Field: field, Message: msg})
+	}
+	return out
+}
+
 // Problems checks every fact in f against the table (no time after
 // latest, known values, aware_at present) and lists what is wrong, field
 // by field.
 func (f Facts) Problems(latest time.Time) []FactProblem {
 	var out []FactProblem
-	for _, d := range FactTable() {
+	for _, d := range factTable() {
 		if err := d.Check(f, latest); err != nil {
-			for _, e := range splitJoined(err) {
-				field, msg := d.Name, e.Error()
-				if strings.HasPrefix(msg, "[") || strings.HasPrefix(msg, ".") {
-					sub, rest, _ := strings.Cut(msg, ": ")
-					field, msg = d.Name+sub, rest
-				}
-				out = append(out, FactProblem{Field: field, Message: msg})
-			}
+			out = append(out, d.Explain(err)...)
 		}
 	}
 	for _, id := range sortedKeys(f.Filed) {
