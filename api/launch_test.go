@@ -74,7 +74,7 @@ func TestLaunchBodyReadsFactsFromTheTable(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	var r launchRequest
 	body := `{"playbook":"customer-data-breach","title":"x","discovered_at":"2026-11-22T10:00:00+01:00",
-		"affected":{"DE":12},"flags":["essential_entity"],"risk":"high"}`
+		"affected":{"DE":12},"flags":["essential_entity"],"risk":"high","significant":true,"ransom":false}`
 	if err := json.Unmarshal([]byte(body), &r); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,8 @@ func TestLaunchBodyReadsFactsFromTheTable(t *testing.T) {
 		t.Fatalf("valid body refused: %v", errs)
 	}
 	if facts.DiscoveredAt == nil || !facts.DiscoveredAt.Equal(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)) ||
-		facts.Affected["DE"] != 12 || !facts.HasFlag("essential_entity") || facts.Risk != "high" {
+		facts.Affected["DE"] != 12 || !facts.HasFlag("essential_entity") || facts.Risk != "high" ||
+		facts.Significant == nil || !*facts.Significant || facts.Ransom == nil || *facts.Ransom || facts.CrossBorder != nil {
 		t.Fatalf("facts not read from the body: %+v", facts)
 	}
 	for _, unknown := range []string{`{"title":"x","vibes":1}`, `{"title":"x","subjects_notified_at":"2026-11-22T10:00:00Z"}`, `{"title":"x","Flags":["x"]}`} {
@@ -98,5 +99,12 @@ func TestLaunchBodyReadsFactsFromTheTable(t *testing.T) {
 	}
 	if _, _, errs := typed.validate(now, cat); len(errs) != 1 || errs[0].Field != "affected" {
 		t.Fatalf("a fact of the wrong type: %v, want one error on affected", errs)
+	}
+	var yesNo launchRequest
+	if err := json.Unmarshal([]byte(`{"playbook":"customer-data-breach","title":"x","cross_border":"yes"}`), &yesNo); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, errs := yesNo.validate(now, cat); len(errs) != 1 || errs[0].Field != "cross_border" || errs[0].Message != "must be true or false" {
+		t.Fatalf("a true/false fact sent as a string: %v, want one error on cross_border", errs)
 	}
 }

@@ -483,7 +483,8 @@ func TestIndiaDPDP(t *testing.T) {
 
 func TestNIS2AndDORA(t *testing.T) {
 	aware := at(t, "2026-06-01T08:00:00Z")
-	nis2 := breach.Facts{AwareAt: aware, Jurisdictions: []string{"DE"}, Flags: []string{"essential_entity"}}
+	significant := true
+	nis2 := breach.Facts{AwareAt: aware, Jurisdictions: []string{"DE"}, Flags: []string{"essential_entity"}, Significant: &significant}
 	filed := nis2
 	filed.Filed = map[string]time.Time{"nis2-notification": at(t, "2026-01-31T10:00:00Z")}
 	dora := func(classified *time.Time) breach.Facts {

@@ -33,6 +33,9 @@ type Facts struct {
 	DataCategories     []string       `json:"data_categories,omitempty"`
 	Risk               string         `json:"risk,omitempty"`
 	Flags              []string       `json:"flags,omitempty"`
+	Significant        *bool          `json:"significant,omitempty"`
+	CrossBorder        *bool          `json:"cross_border,omitempty"`
+	Ransom             *bool          `json:"ransom,omitempty"`
 	// Filed maps an obligation id to when it was filed. Phased reports
 	// (NIS2 final, DORA intermediate and final, ANPD supplement) run from
 	// the earlier filing; the workflow records it here, nobody sets it.
@@ -147,6 +150,15 @@ var factTable = sync.OnceValue(func() []Fact {
 			Values: []string{FlagPublicCompany, FlagHIPAACoveredEntity, FlagNYDFSRegulated, FlagCIIOperator,
 				FlagEssentialEntity, FlagFinancialEntity, FlagDataEncrypted, FlagExtortionPayment, FlagPECRServiceProvider},
 			field: func(f *Facts) any { return &f.Flags }},
+		{Name: "significant", Kind: KindBool, Doc: "the incident is significant under NIS2 Art. 23(3): it caused or can cause severe operational disruption or financial loss, or considerable damage to others",
+			Question: "Whether the incident is significant (NIS2 Art. 23(3))",
+			field:    func(f *Facts) any { return &f.Significant }},
+		{Name: "cross_border", Kind: KindBool, Doc: "the incident has or may have an impact beyond one country (NIS2 Art. 23(4)(a))",
+			Question: "Whether the incident has or may have a cross-border impact",
+			field:    func(f *Facts) any { return &f.CrossBorder }},
+		{Name: "ransom", Kind: KindBool, Doc: "a ransom was demanded or paid (CAC Cybersecurity Incident Reporting Measures)",
+			Question: "Whether a ransom was demanded or paid",
+			field:    func(f *Facts) any { return &f.Ransom }},
 	}
 })
 
