@@ -270,3 +270,27 @@ func TestLoadDirectory(t *testing.T) {
 		t.Errorf("List has %d playbooks, want %d", n, len(shippedIDs))
 	}
 }
+
+// TestShippedReportsAs: each shipped playbook says which step contains the
+// breach and which assess it, and declares for every step exactly the role
+// its id had before reports_as existed, so a version-1 incident reports the
+// same whether it pinned the file before or after the attribute was added.
+func TestShippedReportsAs(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range shippedIDs {
+		p, _ := c.Get(id)
+		roles := map[string]int{}
+		for _, s := range p.Steps {
+			roles[s.ReportsAs]++
+			if want := LegacyReportsAs(s.ID); s.ReportsAs != want {
+				t.Errorf("%s/%s: reports_as %q, want %q as before the attribute existed", id, s.ID, s.ReportsAs, want)
+			}
+		}
+		if roles[ReportsContainment] != 1 || roles[ReportsAssessment] == 0 || roles[ReportsRootCause] != 1 {
+			t.Errorf("%s: reports_as counts %v, want one containment, one root_cause and an assessment", id, roles)
+		}
+	}
+}

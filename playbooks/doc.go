@@ -38,6 +38,7 @@
 //	    escalation: {to: admin, every: 2h}
 //	    requires: [risk]              # facts that must be set before completion
 //	    optional: false               # true: does not block closing the incident
+//	    reports_as: assessment        # what its note stands for in reports (ReportRoles)
 //
 // Durations are digits and a unit, largest unit first: 90m, 4h, 2h30m,
 // 3d (exactly 72h), 1w, 1d12h; s is accepted too. They must be positive.
@@ -66,10 +67,17 @@
 //   - remediation: remediation items are tracked to done.
 //   - review: the post-incident review.
 //
+// reports_as tells the report and notice templates what a step's note and
+// completion stand for: containment, mitigation, assessment, cause or
+// root_cause (ReportRoles). A step that declares none reports nothing,
+// except that the step ids the shipped playbooks used before reports_as
+// existed keep their old role (LegacyReportsAs), so incidents pinned then
+// report as they always did.
+//
 // Parse is strict: unknown or duplicate keys, anchors and aliases, a second
 // YAML document, schema violations and semantic errors (duplicate step ids,
 // after naming unknown steps, cycles, unknown roles, kinds, anchors, clause
-// values or facts, bad durations, reminders or escalation on a step without
-// due) are all reported together, each as "file:line: field: message" with
-// field paths like steps[3].after[0].
+// values, facts or reports_as values, bad durations, reminders or escalation
+// on a step without due) are all reported together, each as
+// "file:line: field: message" with field paths like steps[3].after[0].
 package playbooks

@@ -1,7 +1,9 @@
 package playbooks
 
 import (
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -91,6 +93,8 @@ func TestParseProblems(t *testing.T) {
 			10, "steps[0].when[0]", "must set risk, duty or flag"},
 		{"unknown requirement", header + taskStep("a") + "    requires: [risk, vibes]\n",
 			9, "steps[0].requires[1]", `unknown fact "vibes"`},
+		{"unknown reports_as", header + taskStep("a") + "    reports_as: contained\n",
+			9, "steps[0].reports_as", `unknown reports_as "contained" (want one of containment, mitigation`},
 		{"reminders without due", header + taskStep("a") + "    reminders: [1h]\n",
 			9, "steps[0].reminders", "no due"},
 		{"escalation without due", header + taskStep("a") + "    escalation: {to: admin, every: 1h}\n",
@@ -220,5 +224,27 @@ func TestSchemaIsJSONSchema(t *testing.T) {
 	}
 	if Schema()[0] != '{' {
 		t.Error("Schema() returned the embedded bytes, not a copy")
+	}
+}
+
+// TestSchemaReportRoles keeps the schema's reports_as values, which editors
+// complete from, equal to ReportRoles, which validation and templates use.
+func TestSchemaReportRoles(t *testing.T) {
+	var doc struct {
+		Defs struct {
+			Step struct {
+				Properties struct {
+					ReportsAs struct {
+						Enum []string `json:"enum"`
+					} `json:"reports_as"`
+				} `json:"properties"`
+			} `json:"step"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(Schema(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Defs.Step.Properties.ReportsAs.Enum; !slices.Equal(got, ReportRoles()) {
+		t.Errorf("schema reports_as enum = %v, want ReportRoles() %v", got, ReportRoles())
 	}
 }

@@ -31,6 +31,27 @@ const (
 	FromStart  = "start"  // when the step became ready (all of After done or skipped)
 )
 
+// What a step reports as (Step.ReportsAs): the part its note and completion
+// play in regulator reports and customer notices. The templates read these,
+// never step ids, so a playbook may name its steps freely.
+const (
+	// ReportsContainment: the step that stops the exposure. Its completion
+	// is when the breach counts as contained; its note is a measure taken.
+	ReportsContainment = "containment"
+	// ReportsMitigation: a further step that limits the harm (rotating
+	// credentials, recovering copies, restoring systems); its note is a
+	// measure taken.
+	ReportsMitigation = "mitigation"
+	// ReportsAssessment: a step that scopes the impact or assesses the risk;
+	// its note describes the likely consequences.
+	ReportsAssessment = "assessment"
+	// ReportsCause: an early step whose note records what happened and how.
+	ReportsCause = "cause"
+	// ReportsRootCause: the step whose note gives the root cause, which a
+	// final report needs.
+	ReportsRootCause = "root_cause"
+)
+
 // Kinds returns every step kind, in documentation order.
 func Kinds() []string {
 	return []string{KindTask, KindApproval, KindAction, KindScope, KindRegulatorNotices,
@@ -40,6 +61,42 @@ func Kinds() []string {
 // Roles returns every role a step may be owned by or escalated to: the
 // token roles that may act on a step (viewer only reads).
 func Roles() []string { return []string{breach.RoleResponder, breach.RoleLegal, breach.RoleAdmin} }
+
+// ReportRoles returns every value Step.ReportsAs may take.
+func ReportRoles() []string {
+	return []string{ReportsContainment, ReportsMitigation, ReportsAssessment, ReportsCause, ReportsRootCause}
+}
+
+// LegacyReportsAs is what a step reported as, by its id, for playbooks
+// pinned before reports_as existed: the ids the shipped playbooks used then.
+// It answers "" for every other id. Use it only for a step that declares no
+// ReportsAs (see ReportRole).
+func LegacyReportsAs(stepID string) string {
+	switch stepID {
+	case "contain-source", "isolate-hosts", "revoke-access":
+		return ReportsContainment
+	case "rotate-credentials", "disable-accounts", "block-attacker", "rotate-shared-secrets",
+		"recover-data", "restore-systems":
+		return ReportsMitigation
+	case "scope-impact", "assess-exfiltration", "assess-risk":
+		return ReportsAssessment
+	case "triage", "preserve-evidence":
+		return ReportsCause
+	case "post-incident-review":
+		return ReportsRootCause
+	}
+	return ""
+}
+
+// ReportRole returns what the step with this id reports as: reportsAs when
+// it declares one, otherwise its legacy role (LegacyReportsAs), so incidents
+// pinned before reports_as existed report as they always did.
+func ReportRole(stepID, reportsAs string) string {
+	if reportsAs != "" {
+		return reportsAs
+	}
+	return LegacyReportsAs(stepID)
+}
 
 // Anchors returns every value Due.From may take.
 func Anchors() []string { return []string{FromLaunch, FromAware, FromStart} }
@@ -126,6 +183,10 @@ type Step struct {
 	Hold *Duration `json:"hold,omitempty" yaml:"hold,omitempty"`
 	// Optional steps do not block closing the incident.
 	Optional bool `json:"optional,omitempty" yaml:"optional,omitempty"`
+	// ReportsAs says what the step's note and completion stand for in
+	// regulator reports and notices (one of ReportRoles); empty means
+	// nothing, except for the legacy ids of LegacyReportsAs.
+	ReportsAs string `json:"reports_as,omitempty" yaml:"reports_as,omitempty"`
 }
 
 // Clause is one condition; every field it sets must hold.

@@ -158,3 +158,29 @@ func mustParse(t *testing.T, doc string) *Playbook {
 	}
 	return p
 }
+
+func TestReportRole(t *testing.T) {
+	tests := []struct {
+		id, reportsAs, want string
+	}{
+		{"stop-the-leak", ReportsContainment, ReportsContainment},
+		{"contain-source", "", ReportsContainment},               // pinned before reports_as existed
+		{"contain-source", ReportsMitigation, ReportsMitigation}, // a declared role wins
+		{"restore-systems", "", ReportsMitigation},
+		{"assess-exfiltration", "", ReportsAssessment},
+		{"preserve-evidence", "", ReportsCause},
+		{"post-incident-review", "", ReportsRootCause},
+		{"stop-the-leak", "", ""},
+		{"draft-notice", "", ""},
+	}
+	for _, tt := range tests {
+		if got := ReportRole(tt.id, tt.reportsAs); got != tt.want {
+			t.Errorf("ReportRole(%q, %q) = %q, want %q", tt.id, tt.reportsAs, got, tt.want)
+		}
+	}
+	for _, id := range []string{"contain-source", "assess-risk", "triage", "post-incident-review", "rotate-credentials"} {
+		if r := LegacyReportsAs(id); !slices.Contains(ReportRoles(), r) {
+			t.Errorf("LegacyReportsAs(%q) = %q, not one of %v", id, r, ReportRoles())
+		}
+	}
+}

@@ -199,6 +199,10 @@ func (t *tree) checkStep(p *Playbook, i int, index map[string]int) {
 			t.add(t.line(f), f, "unknown flag %q (want one of %s)", c.Flag, strings.Join(breach.FlagNames(), ", "))
 		}
 	}
+	if s.ReportsAs != "" && !slices.Contains(ReportRoles(), s.ReportsAs) {
+		line, f := at("reports_as")
+		t.add(line, f, "unknown reports_as %q (want one of %s)", s.ReportsAs, strings.Join(ReportRoles(), ", "))
+	}
 	if s.Due != nil && s.Due.From != "" && !slices.Contains(Anchors(), s.Due.From) {
 		line, f := at("due.from")
 		t.add(line, f, "unknown due anchor %q (want one of %s)", s.Due.From, strings.Join(Anchors(), ", "))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/internal/breach"
+	"github.com/breachflow/breachflow/playbooks"
 )
 
 // builder fills the section of one content field from the incident.
@@ -67,34 +68,28 @@ func fieldTitle(field string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// Step ids of the shipped playbooks whose notes feed the report. Playbooks are
-// free to name steps, so step kinds are matched too where a kind says enough.
-
-// containmentSteps stop the exposure; their notes are measures taken.
-func containmentSteps() []string {
-	return []string{"contain-source", "rotate-credentials", "disable-accounts", "isolate-hosts",
-		"block-attacker", "revoke-access", "rotate-shared-secrets", "recover-data", "restore-systems"}
+// reportsAs is what a step stands for in reports and notices. The workflow
+// fills it from the pinned playbook; a status from a worker older than
+// reports_as carries none, and the step's legacy id answers then.
+func reportsAs(st breach.StepState) string {
+	return playbooks.ReportRole(st.ID, st.ReportsAs)
 }
 
-// assessmentSteps judge the impact; their notes describe likely consequences.
-func assessmentSteps() []string {
-	return []string{"scope-impact", "assess-exfiltration", "assess-risk"}
+// measureRoles are what the steps whose notes are measures taken report as.
+func measureRoles() []string {
+	return []string{playbooks.ReportsContainment, playbooks.ReportsMitigation}
 }
 
-// causeSteps record what happened early on.
-func causeSteps() []string { return []string{"triage", "preserve-evidence"} }
-
-// reviewSteps establish the root cause for a final report.
-func reviewSteps() []string { return []string{"post-incident-review"} }
-
-// doneSteps returns the completed steps matching ids or kinds, in playbook order.
-func (c *reportCtx) doneSteps(ids []string, kinds ...string) []breach.StepState {
+// doneSteps returns the completed steps that report as one of roles or are
+// of one of kinds, in playbook order. Kinds are matched where a kind says
+// enough on its own (every action step is a measure).
+func (c *reportCtx) doneSteps(roles []string, kinds ...string) []breach.StepState {
 	var out []breach.StepState
 	for _, st := range c.inc.Steps {
 		if st.State != breach.StepDone {
 			continue
 		}
-		if slices.Contains(ids, st.ID) || slices.Contains(kinds, st.Kind) {
+		if slices.Contains(roles, reportsAs(st)) || slices.Contains(kinds, st.Kind) {
 			out = append(out, st)
 		}
 	}
@@ -244,22 +239,14 @@ func (c *reportCtx) timing() section {
 }
 
 // containedAt is when the containment step completed, if it did.
-func (c *reportCtx) containedAt() *time.Time {
-	for _, st := range c.doneSteps([]string{"contain-source", "isolate-hosts", "revoke-access"}) {
-		if st.DoneAt != nil {
-			t := *st.DoneAt
-			return &t
-		}
-	}
-	return nil
-}
+func (c *reportCtx) containedAt() *time.Time { return containedAt(c.inc) }
 
 func (c *reportCtx) natureAndCause() section {
 	s := section{Title: "Nature and cause of the breach"}
 	s.Rows = append(s.Rows, row{"Title", c.inc.Title}, row{"Severity", orUnknown(c.inc.Severity)})
 	s.Text = strings.TrimSpace(c.inc.Summary)
-	s.Notes = stepNotes(c.doneSteps(causeSteps()))
-	review := stepNotes(c.doneSteps(reviewSteps(), "review"))
+	s.Notes = stepNotes(c.doneSteps([]string{playbooks.ReportsCause}))
+	review := stepNotes(c.doneSteps([]string{playbooks.ReportsRootCause}, "review"))
 	s.Notes = append(s.Notes, review...)
 	switch {
 	case s.Text == "" && len(s.Notes) == 0:
@@ -429,7 +416,7 @@ func (c *reportCtx) consequences() section {
 	f := c.inc.Facts
 	s := section{Title: "Likely consequences"}
 	s.Rows = append(s.Rows, row{"Risk level", riskText(f.Risk)})
-	s.Notes = stepNotes(c.doneSteps(assessmentSteps()))
+	s.Notes = stepNotes(c.doneSteps([]string{playbooks.ReportsAssessment}))
 	for _, cat := range f.DataCategories {
 		if t := categoryConsequence(cat); t != "" && !slices.Contains(s.Items, t) {
 			s.Items = append(s.Items, t)
@@ -446,10 +433,10 @@ func (c *reportCtx) consequences() section {
 
 func (c *reportCtx) measures() section {
 	s := section{Title: "Measures taken or proposed"}
-	steps := c.doneSteps(containmentSteps(), "action")
+	steps := c.doneSteps(measureRoles(), "action")
 	s.Notes = stepNotes(steps)
 	for _, st := range c.inc.Steps {
-		if st.ActionResult != "" && (slices.Contains(containmentSteps(), st.ID) || st.Kind == "action") {
+		if st.ActionResult != "" && (slices.Contains(measureRoles(), reportsAs(st)) || st.Kind == "action") {
 			s.Items = append(s.Items, fmt.Sprintf("%s: containment action %s", orUnknown(st.Title), st.ActionResult))
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/internal/breach"
+	"github.com/breachflow/breachflow/playbooks"
 )
 
 //go:embed notice/*.tmpl
@@ -321,8 +322,7 @@ func noticeContacts(l noticeText, in NoticeInput) []string {
 // containedAt is when a containment step completed, if one did.
 func containedAt(inc *breach.Status) *time.Time {
 	for _, st := range inc.Steps {
-		if st.State == breach.StepDone && st.DoneAt != nil &&
-			slices.Contains([]string{"contain-source", "isolate-hosts", "revoke-access"}, st.ID) {
+		if st.State == breach.StepDone && st.DoneAt != nil && reportsAs(st) == playbooks.ReportsContainment {
 			t := *st.DoneAt
 			return &t
 		}

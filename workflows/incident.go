@@ -312,6 +312,14 @@ func (w *incident) record(_ workflow.Context, at time.Time, actor, action, targe
 }
 
 func (w *incident) snapshot() *breach.Status {
+	// What a step reports as comes from the pinned spec on every query, not
+	// from state, so incidents pinned before reports_as existed report too.
+	steps := append([]breach.StepState(nil), w.steps...)
+	for i := range steps {
+		if spec, ok := w.pb.Step(steps[i].ID); ok {
+			steps[i].ReportsAs = playbooks.ReportRole(spec.ID, spec.ReportsAs)
+		}
+	}
 	obs := append([]breach.Obligation(nil), w.obligations...)
 	sort.SliceStable(obs, func(i, j int) bool {
 		if obs[i].DueAt == nil || obs[j].DueAt == nil {
@@ -334,7 +342,7 @@ func (w *incident) snapshot() *breach.Status {
 		Facts:           w.facts,
 		NextDeadline:    w.nextDeadline(),
 		Obligations:     obs,
-		Steps:           append([]breach.StepState(nil), w.steps...),
+		Steps:           steps,
 		Remediations:    append([]breach.Remediation{}, w.remediations...),
 		Timeline:        append([]breach.TimelineEntry(nil), w.timeline...),
 		Restricted:      w.in.Restricted,

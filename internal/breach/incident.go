@@ -79,6 +79,10 @@ type StepState struct {
 	// Outreach counts the personal calls of an outreach step, once its
 	// tasks are opened.
 	Outreach *OutreachTally `json:"outreach,omitempty"`
+	// ReportsAs is what the step stands for in regulator reports and
+	// notices (containment, assessment, ...); the workflow fills it from
+	// the pinned playbook in every status it returns.
+	ReportsAs string `json:"reports_as,omitempty"`
 }
 
 // Remediation is one tracked remediation item.
