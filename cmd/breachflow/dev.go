@@ -174,7 +174,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		Store: s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
 		Logger: opts.Logger, Outbox: s.mail, Codec: codec.HTTPHandler(keys), DevCodecOrigin: uiOrigin,
 		Org:  cfg.Org(),
-		Keys: keys, SubjectKey: cfg.SubjectKey(), Slack: apiSlack(cfg),
+		Keys: keys, SubjectKey: cfg.SubjectKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),
 	})
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
