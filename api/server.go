@@ -272,6 +272,7 @@ func (s *Server) readyz(c *gin.Context) {
 
 func (s *Server) devOutbox(c *gin.Context) {
 	// Customer notices land here too: recipients are masked as on the
-	// dashboard's outbox, and bodies are never served.
+	// dashboard's outbox, and bodies are left to the dashboard, which
+	// hides the names and addresses in them (outboxBody).
 	c.JSON(http.StatusOK, gin.H{"messages": outboxRows(s.outbox.Messages())})
 }

@@ -122,7 +122,10 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		return nil, err
 	}
 	if cfg.SMTPAddr == "" {
-		if s.mail, err = mailcatcher.Start(cfg.DevSMTPAddr, 10000); err != nil {
+		// The caught mail is kept, sealed with the dev keys, next to the
+		// incidents it belongs to, so the outbox survives a restart.
+		journal := mailcatcher.Journal{Path: filepath.Join(cfg.DataDir, "outbox.jsonl"), Sealer: keys}
+		if s.mail, err = mailcatcher.StartWithJournal(cfg.DevSMTPAddr, 10000, journal); err != nil {
 			return nil, err
 		}
 		cfg.SMTPAddr = s.mail.Addr()
