@@ -487,5 +487,5 @@ func (d *dash) close(c *gin.Context) {
 }
 
 func (d *dash) outboxPage(c *gin.Context) {
-	d.render(c, http.StatusOK, "outbox", "Outbox", "outbox", outboxRows(d.outbox.Messages()))
+	d.render(c, http.StatusOK, "outbox", "Outbox", "outbox", outboxMessages(d.outbox.Messages()))
 }

@@ -36,6 +36,12 @@ type dashEnv struct {
 
 func newDashEnv(t *testing.T) *dashEnv {
 	t.Helper()
+	return newDashEnvWith(t, nil)
+}
+
+// newDashEnvWith is newDashEnv with deps adjusted by with (nil: none).
+func newDashEnvWith(t *testing.T, with func(*Deps)) *dashEnv {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, t.TempDir()+"/app.db")
 	if err != nil {
@@ -68,11 +74,15 @@ func newDashEnv(t *testing.T) *dashEnv {
 		t.Fatal(err)
 	}
 	e.vicID = vic.ID
-	s := New(Deps{Store: st, Playbooks: cat, Keys: keys, Now: func() time.Time {
+	d := Deps{Store: st, Playbooks: cat, Keys: keys, Now: func() time.Time {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		return e.now
-	}})
+	}}
+	if with != nil {
+		with(&d)
+	}
+	s := New(d)
 	e.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(e.srv.Close)
 	return e

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net/mail"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -323,8 +326,12 @@ func clock(anchor, due *time.Time, now time.Time, playbookOffsets func(time.Dura
 }
 
 // outboxRows are the caught messages with recipients masked: customer
-// notices go to customers, whose addresses stay off the pages.
+// notices go to customers, whose addresses stay off the pages. It is never
+// nil, so the JSON says [] when nothing was caught.
 func outboxRows(msgs []mailcatcher.Message) []mailcatcher.Message {
+	if msgs == nil {
+		msgs = []mailcatcher.Message{}
+	}
 	for i := range msgs {
 		to := make([]string, len(msgs[i].To))
 		for j, a := range msgs[i].To {
@@ -333,6 +340,57 @@ func outboxRows(msgs []mailcatcher.Message) []mailcatcher.Message {
 		msgs[i].To, msgs[i].Raw = to, nil
 	}
 	return msgs
+}
+
+// outboxMessage is one caught message as the outbox page shows it.
+type outboxMessage struct {
+	mailcatcher.Message
+	Body string // plain-text part, customers' addresses and names hidden
+}
+
+// outboxMessages are the outbox page's rows: masked as outboxRows, with
+// each plain-text body made safe to show by outboxBody.
+func outboxMessages(msgs []mailcatcher.Message) []outboxMessage {
+	out := make([]outboxMessage, len(msgs))
+	for i, m := range msgs {
+		out[i].Body = outboxBody(m)
+	}
+	for i, m := range outboxRows(msgs) {
+		out[i].Message = m
+	}
+	return out
+}
+
+// emailPattern finds address-shaped text in a body.
+var emailPattern = regexp.MustCompile(`[^\s<>()\[\]"',;:]+@[^\s<>()\[\]"',;:]+[^\s<>()\[\]"',;:.]`)
+
+// outboxBody is m's plain text with every address but the sender's masked,
+// and, in a customer notice, the greeting (the only line that names the
+// customer, templates.NoticeInput) replaced. A customer notice is the
+// mail that carries Content-Language, as activities/notify sends it.
+func outboxBody(m mailcatcher.Message) string {
+	text := m.Text()
+	from := strings.ToLower(m.From)
+	text = emailPattern.ReplaceAllStringFunc(text, func(a string) string {
+		if strings.ToLower(a) == from {
+			return a
+		}
+		return maskAddress(a)
+	})
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
+	if err != nil || msg.Header.Get("Content-Language") == "" {
+		return text
+	}
+	// The notice's text part opens with its title block, a blank line and
+	// the greeting line.
+	lines := strings.Split(text, "\n")
+	for i := 1; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i-1]) == "" && strings.TrimSpace(lines[i]) != "" {
+			lines[i] = "[greeting with the customer's name hidden]"
+			break
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // maskAddress keeps the first character and the domain: "c…@example.com".

@@ -55,6 +55,9 @@ type Deps struct {
 	// HMAC (32 bytes or more). Without them subject import is off.
 	Keys       store.Sealer
 	SubjectKey []byte
+	// AllowLocalDomains lets subject import accept emails the public
+	// internet cannot deliver to (BREACHFLOW_ALLOW_LOCAL_DOMAINS).
+	AllowLocalDomains bool
 	// Slack switches on the incident room: launches set Room "slack" and
 	// /slack/commands and /slack/interactions answer. Nil = Slack off.
 	Slack *Slack
@@ -74,6 +77,7 @@ type Server struct {
 	org        templates.Organisation
 	keys       store.Sealer
 	subjectKey []byte
+	allowLocal bool
 	slack      *Slack
 	room       string // IncidentInput.Room of new launches: "slack" or ""
 	registry   *prometheus.Registry
@@ -96,7 +100,7 @@ func New(d Deps) *Server {
 	s := &Server{
 		store: d.Store, temporal: d.Temporal, converter: d.Converter, playbooks: d.Playbooks,
 		log: d.Logger, outbox: d.Outbox, codec: d.Codec, devOrigin: d.DevCodecOrigin, now: d.Now, org: d.Org,
-		keys: d.Keys, subjectKey: d.SubjectKey, slack: d.Slack,
+		keys: d.Keys, subjectKey: d.SubjectKey, allowLocal: d.AllowLocalDomains, slack: d.Slack,
 		registry: prometheus.NewRegistry(),
 	}
 	if d.Slack != nil {
@@ -268,6 +272,7 @@ func (s *Server) readyz(c *gin.Context) {
 
 func (s *Server) devOutbox(c *gin.Context) {
 	// Customer notices land here too: recipients are masked as on the
-	// dashboard's outbox, and bodies are never served.
+	// dashboard's outbox, and bodies are left to the dashboard, which
+	// hides the names and addresses in them (outboxBody).
 	c.JSON(http.StatusOK, gin.H{"messages": outboxRows(s.outbox.Messages())})
 }

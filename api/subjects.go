@@ -60,7 +60,7 @@ func (s *Server) importSubjects(c *gin.Context) {
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-	opts := subjects.Options{MaxBytes: maxSubjectsBytes, Now: s.now()}
+	opts := subjects.Options{MaxBytes: maxSubjectsBytes, Now: s.now(), AllowLocalDomains: s.allowLocal}
 	// Pass 1: validate everything while keeping a copy.
 	if _, err := subjects.Import(io.TeeReader(c.Request.Body, spool), opts, nil); err != nil {
 		s.importError(c, err)

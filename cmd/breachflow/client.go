@@ -12,9 +12,11 @@ import (
 	"io"
 	"maps"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -111,7 +113,7 @@ func (o *clientOptions) flags(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
 	// Defaults are resolved when a command runs, so --help never prints a token.
 	pf.StringVar(&o.api, "api", "", "API base URL (default $BREACHFLOW_API_URL or "+defaultAPIURL+")")
-	pf.StringVar(&o.token, "token", "", "API token (default $BREACHFLOW_TOKEN)")
+	pf.StringVar(&o.token, "token", "", "API token (default $BREACHFLOW_TOKEN, else a local dev server's $BREACHFLOW_DATA_DIR/admin-token)")
 	pf.BoolVar(&o.json, "json", false, "print the API's raw JSON response")
 }
 
@@ -122,7 +124,9 @@ func newIncidentCommand(getenv func(string) string, now func() time.Time) *cobra
 		Short: "Launch, inspect and work incidents through the HTTP API",
 		Long: "Launch, inspect and work incidents through the HTTP API.\n\n" +
 			"The API is BREACHFLOW_API_URL (default " + defaultAPIURL + ") and the token\n" +
-			"BREACHFLOW_TOKEN; --api and --token override them.",
+			"BREACHFLOW_TOKEN; --api and --token override them. Without a token, a CLI talking to\n" +
+			"a dev server on this machine uses the admin token dev keeps in\n" +
+			"$BREACHFLOW_DATA_DIR/admin-token (default ./data/admin-token).",
 	}
 	o.flags(cmd)
 	cmd.AddCommand(o.launchCommand(), o.listCommand(), o.showCommand(), o.completeCommand(),
@@ -148,7 +152,11 @@ func (o *clientOptions) connect() (*incidentAPI, error) {
 		token = o.getenv("BREACHFLOW_TOKEN")
 	}
 	if token == "" {
-		return nil, errors.New("no API token: set BREACHFLOW_TOKEN or pass --token (create one with `breachflow token create`)")
+		token = devToken(u, o.getenv)
+	}
+	if token == "" {
+		return nil, errors.New("no API token: set BREACHFLOW_TOKEN or pass --token (create one with `breachflow token create`; " +
+			"against a local dev server the CLI reads $BREACHFLOW_DATA_DIR/admin-token, default ./data/admin-token)")
 	}
 	return &incidentAPI{
 		base:  strings.TrimSuffix(u.String(), "/"),
@@ -789,4 +797,24 @@ func shortDuration(d time.Duration) string {
 		s = fmt.Sprintf("%dm", mins)
 	}
 	return s
+}
+
+// devToken is the admin token `breachflow dev` keeps in its data directory
+// ($BREACHFLOW_DATA_DIR, default ./data), or "". It is read only when the
+// API is on this machine, so a local dev credential never goes to a remote
+// server.
+func devToken(api *url.URL, getenv func(string) string) string {
+	host := api.Hostname()
+	if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) {
+		return ""
+	}
+	dir := getenv("BREACHFLOW_DATA_DIR")
+	if dir == "" {
+		dir = "./data"
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "admin-token"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -386,7 +388,7 @@ func TestIncidentCmdProblems(t *testing.T) {
 
 func TestIncidentCmdTokenAndURL(t *testing.T) {
 	f := newFakeAPI(t, map[string]cannedResponse{"GET /v1/incidents": {status: 200, body: `{"incidents":[]}`}})
-	_, err := runIncident(t, map[string]string{"BREACHFLOW_API_URL": f.srv.URL}, "list")
+	_, err := runIncident(t, map[string]string{"BREACHFLOW_API_URL": f.srv.URL, "BREACHFLOW_DATA_DIR": t.TempDir()}, "list")
 	if err == nil || !strings.Contains(err.Error(), "BREACHFLOW_TOKEN") {
 		t.Errorf("missing token: err = %v, want one naming BREACHFLOW_TOKEN", err)
 	}
@@ -405,6 +407,38 @@ func TestIncidentCmdTokenAndURL(t *testing.T) {
 	if strings.Contains(help, "tok-123") || !strings.Contains(help, "--token") {
 		t.Errorf("help:\n%s", help)
 	}
+}
+
+func TestIncidentCmdFindsTheDevToken(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "admin-token"), []byte("bf_devtoken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeAPI(t, map[string]cannedResponse{"GET /v1/incidents": {status: 200, body: `{"incidents":[]}`}})
+	// No token given, the API on this machine: dev's admin token is used.
+	if _, err := runIncident(t, map[string]string{"BREACHFLOW_API_URL": f.srv.URL, "BREACHFLOW_DATA_DIR": dir}, "list"); err != nil {
+		t.Fatal(err)
+	}
+	assertAuthorized(t, f.only(t), "bf_devtoken")
+	// A token given wins over the file.
+	if _, err := runIncident(t, map[string]string{"BREACHFLOW_API_URL": f.srv.URL, "BREACHFLOW_DATA_DIR": dir, "BREACHFLOW_TOKEN": "tok-123"}, "list"); err != nil {
+		t.Fatal(err)
+	}
+	assertAuthorized(t, f.calls[1], "tok-123")
+	// A remote API never gets the local dev token.
+	_, err := runIncident(t, map[string]string{"BREACHFLOW_DATA_DIR": dir}, "list", "--api", "https://breachflow.example.com")
+	if err == nil || !strings.Contains(err.Error(), "no API token") {
+		t.Errorf("remote API without a token: err = %v, want no API token", err)
+	}
+	// The default data directory is ./data.
+	t.Chdir(filepath.Dir(dir))
+	if err := os.Rename(dir, "data"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runIncident(t, map[string]string{"BREACHFLOW_API_URL": f.srv.URL}, "list"); err != nil {
+		t.Fatal(err)
+	}
+	assertAuthorized(t, f.calls[2], "bf_devtoken")
 }
 
 func TestIncidentCmdAudit(t *testing.T) {

@@ -122,7 +122,10 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		return nil, err
 	}
 	if cfg.SMTPAddr == "" {
-		if s.mail, err = mailcatcher.Start(cfg.DevSMTPAddr, 10000); err != nil {
+		// The caught mail is kept, sealed with the dev keys, next to the
+		// incidents it belongs to, so the outbox survives a restart.
+		journal := mailcatcher.Journal{Path: filepath.Join(cfg.DataDir, "outbox.jsonl"), Sealer: keys}
+		if s.mail, err = mailcatcher.StartWithJournal(cfg.DevSMTPAddr, 10000, journal); err != nil {
 			return nil, err
 		}
 		cfg.SMTPAddr = s.mail.Addr()
@@ -174,7 +177,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		Store: s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
 		Logger: opts.Logger, Outbox: s.mail, Codec: codec.HTTPHandler(keys), DevCodecOrigin: uiOrigin,
 		Org:  cfg.Org(),
-		Keys: keys, SubjectKey: cfg.SubjectKey(), Slack: apiSlack(cfg),
+		Keys: keys, SubjectKey: cfg.SubjectKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),
 	})
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {

@@ -53,6 +53,7 @@ type Config struct {
 	DevTemporalPort   int
 	DevUIPort         int
 	DevSMTPAddr       string
+	AllowLocalDomains bool
 }
 
 // setting describes one variable: its flag, default and where it lands.
@@ -60,7 +61,8 @@ type setting struct {
 	env, flag, def, usage string
 	str                   *string
 	num                   *int
-	count                 bool // num is a count (0–1,000,000), not a port
+	count                 bool  // num is a count (0–1,000,000), not a port
+	on                    *bool // a switch: true or false (also 1/0, yes/no)
 }
 
 func (c *Config) settings() []setting {
@@ -87,6 +89,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_ORG_NAME", flag: "org-name", def: "Example Org", usage: "the organisation named in regulator reports", str: &c.OrgName},
 		{env: "BREACHFLOW_ORG_CONTACT", flag: "org-contact", usage: "DPO or contact point named in regulator reports and notices", str: &c.OrgContact},
 		{env: "BREACHFLOW_NOTIFY", flag: "notify", usage: "who gets reminders and escalations: legal=a@x;b@x,responder=…,admin=… (dev: role@localhost)", str: &c.Notify},
+		{env: "BREACHFLOW_ALLOW_LOCAL_DOMAINS", flag: "allow-local-domains", def: "false", usage: "accept customer emails the public internet cannot deliver to (no dot in the domain, localhost, .test, .internal, IP addresses)", on: &c.AllowLocalDomains},
 		{env: "BREACHFLOW_WEBHOOKS", flag: "webhooks", usage: "containment webhooks: disable-account=https://…,block-ip=https://…", str: &c.Webhooks},
 		{env: "BREACHFLOW_WEBHOOK_SECRET", flag: "webhook-secret", usage: "HMAC-SHA256 key that signs containment webhook calls", str: &c.WebhookSecret},
 		{env: "BREACHFLOW_NOTICE_RATE", flag: "notice-rate", def: "0", usage: "customer notices per second one worker process sends at most (0 = no limit)", num: &c.NoticeRate, count: true},
@@ -110,6 +113,9 @@ func Flags(fs *pflag.FlagSet, getenv func(string) string) func() (*Config, error
 		v := new(string)
 		raw[s.env] = v
 		fs.StringVar(v, s.flag, "", fmt.Sprintf("%s [$%s, default %q]", s.usage, s.env, s.def))
+		if s.on != nil {
+			fs.Lookup(s.flag).NoOptDefVal = "true" // a bare --flag switches it on
+		}
 	}
 	return func() (*Config, error) {
 		for _, s := range c.settings() {
@@ -122,6 +128,14 @@ func Flags(fs *pflag.FlagSet, getenv func(string) string) func() (*Config, error
 			}
 			if s.str != nil {
 				*s.str = val
+				continue
+			}
+			if s.on != nil {
+				b, err := parseSwitch(val)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", s.env, err)
+				}
+				*s.on = b
 				continue
 			}
 			n, err := strconv.Atoi(val)
@@ -233,6 +247,17 @@ func (c *Config) validate() error {
 		return fmt.Errorf("BREACHFLOW_DEV_SMTP_ADDR: %w", err)
 	}
 	return nil
+}
+
+// parseSwitch reads a true/false setting.
+func parseSwitch(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1", "yes", "on":
+		return true, nil
+	case "false", "0", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", s)
 }
 
 func checkHostPort(s string) error {

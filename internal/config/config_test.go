@@ -62,6 +62,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"BREACHFLOW_NOTICE_BATCHES", "0"},
 		{"BREACHFLOW_SMTP_POOL", "lots"},
 		{"BREACHFLOW_WORKER_QUEUES", "mail"},
+		{"BREACHFLOW_ALLOW_LOCAL_DOMAINS", "maybe"},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			_, err := load(t, map[string]string{tc.env: tc.val})
@@ -79,5 +80,28 @@ func TestSlackNeedsSigningSecret(t *testing.T) {
 	_, err := load(t, map[string]string{"BREACHFLOW_SLACK_TOKEN": "xoxb-1"})
 	if err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_SLACK_SIGNING_SECRET:") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAllowLocalDomains(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want bool
+	}{
+		{nil, nil, false},
+		{map[string]string{"BREACHFLOW_ALLOW_LOCAL_DOMAINS": "true"}, nil, true},
+		{map[string]string{"BREACHFLOW_ALLOW_LOCAL_DOMAINS": "1"}, nil, true},
+		{map[string]string{"BREACHFLOW_ALLOW_LOCAL_DOMAINS": "true"}, []string{"--allow-local-domains=false"}, false},
+		{nil, []string{"--allow-local-domains"}, true},
+		{map[string]string{"BREACHFLOW_ALLOW_LOCAL_DOMAINS": "false"}, []string{"--allow-local-domains=yes"}, true},
+	} {
+		c, err := load(t, tc.env, tc.args...)
+		if err != nil {
+			t.Fatalf("%v %v: %v", tc.env, tc.args, err)
+		}
+		if c.AllowLocalDomains != tc.want {
+			t.Errorf("%v %v: AllowLocalDomains = %v, want %v", tc.env, tc.args, c.AllowLocalDomains, tc.want)
+		}
 	}
 }

@@ -32,11 +32,21 @@
 // aliases apply to every file. A header must have an email or an external
 // id column; a column matched twice is an error.
 //
+// Fields are separated by commas, semicolons or tabs: the one that occurs
+// most often outside quotes in the header line wins (comma on a tie), and
+// Report.Delimiter names it. Excel writes semicolons in locales whose
+// decimal separator is a comma (German, French) and tabs for "Unicode
+// text".
+//
 // # Validation
 //
 // Every data row is either accepted and passed to the sink, or rejected
 // and listed in Report.Rejected with its line number and reason: no email
-// and no external id; an email net/mail does not read as a bare address; a
+// and no external id; an email net/mail does not read as a bare address,
+// or whose domain ends with a dot; unless Options.AllowLocalDomains, an
+// email the public internet cannot deliver to (a domain with no dot, an IP
+// address or literal, localhost, or a reserved top-level name: .localhost,
+// .local, .test, .example, .invalid, .internal, .home.arpa, .onion); a
 // country that is not ISO 3166-1 (alpha-2, alpha-3 and a few common English
 // names are accepted and stored as alpha-2); a subdivision that is not of
 // the form CC-XXX, belongs to another country, or is not a US state or

@@ -183,7 +183,7 @@ func (c *columns) subject(rec []string, opts Options) (s Subject, reason string)
 		return s, "no email and no external id"
 	}
 	if email != "" {
-		if s.Email, reason = checkEmail(email); reason != "" {
+		if s.Email, reason = checkEmail(email, opts.AllowLocalDomains); reason != "" {
 			return s, reason
 		}
 	}

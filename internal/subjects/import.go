@@ -42,6 +42,10 @@ type Options struct {
 	MaxBytes     int64 // bytes in the whole input; default DefaultMaxBytes
 	Tiering      Tiering
 	Now          time.Time // anchors "customer since" dates; default time.Now()
+	// AllowLocalDomains accepts emails whose domain the public internet
+	// cannot deliver to (no dot, localhost, .test, an IP address…), for
+	// deployments whose relay delivers inside a private network.
+	AllowLocalDomains bool
 }
 
 // Default limits of Options.
@@ -88,7 +92,8 @@ type Rejection struct {
 // subjects as the last of their rows describes them.
 type Report struct {
 	Format          string         `json:"format"`
-	Rows            int            `json:"rows"` // data rows read, blank ones excluded
+	Delimiter       string         `json:"delimiter"` // ",", ";" or "\t", as detected from the header
+	Rows            int            `json:"rows"`      // data rows read, blank ones excluded
 	Accepted        int            `json:"accepted"`
 	Rejected        []Rejection    `json:"rejected"`
 	Duplicates      int            `json:"duplicates"`
@@ -125,6 +130,7 @@ func Import(r io.Reader, opts Options, sink func(Subject) error) (*Report, error
 		_, _ = br.Discard(3) // Peek just returned these bytes
 	}
 	cr := csv.NewReader(br)
+	cr.Comma = sniffDelimiter(br)
 	cr.FieldsPerRecord = -1 // a short or long row is one rejection, not the end
 	cr.ReuseRecord = true
 
@@ -151,6 +157,7 @@ func Import(r io.Reader, opts Options, sink func(Subject) error) (*Report, error
 	}
 	rep := &Report{
 		Format:          cols.format,
+		Delimiter:       string(cr.Comma),
 		Rejected:        []Rejection{},
 		IgnoredColumns:  cols.ignored,
 		PerJurisdiction: map[string]int{},
@@ -231,6 +238,36 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now()
 	}
 	return o
+}
+
+// sniffDelimiter picks the field separator from the header line: the one
+// of comma, semicolon and tab that occurs most often outside quotes, comma
+// on a tie. Excel writes semicolons where the decimal separator is a comma
+// (German, French locales) and "Unicode text" exports use tabs.
+func sniffDelimiter(br *bufio.Reader) rune {
+	head, _ := br.Peek(br.Size()) // fewer bytes at EOF is fine; errors surface on Read
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	counts := map[rune]int{}
+	quoted := false
+	for _, b := range head {
+		switch b {
+		case '"':
+			quoted = !quoted
+		case ',', ';', '\t':
+			if !quoted {
+				counts[rune(b)]++
+			}
+		}
+	}
+	best := ','
+	for _, d := range []rune{';', '\t'} {
+		if counts[d] > counts[best] {
+			best = d
+		}
+	}
+	return best
 }
 
 func firstInvalid(rec []string) int {

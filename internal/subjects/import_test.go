@@ -474,3 +474,78 @@ func TestThroughput(t *testing.T) {
 	}
 	t.Logf("imported %d rows (%.1f MB) in %v: %.0f rows/s", n, float64(len(input))/1e6, elapsed, n/elapsed.Seconds())
 }
+
+func TestDelimiters(t *testing.T) {
+	for _, tc := range []struct {
+		name, input, delim string
+	}{
+		// German Excel: semicolons, a comma inside an unquoted name.
+		{"semicolon", "Customer ID;Name;E-Mail;Country;data_elements\r\n" +
+			"K-1;Müller, Hans;hans@example.de;DE;\"email;phone\"\r\n", ";"},
+		{"tab", "customer_id\tname\temail\tcountry\tdata_elements\n" +
+			"K-1\tMüller, Hans\thans@example.de\tDE\temail;phone\n", "\t"},
+		// Semicolons inside a comma file's fields do not make it a semicolon file.
+		{"comma with semicolons in a row", "customer_id,name,email,country,data_elements\n" +
+			"K-1,\"Müller, Hans\",hans@example.de,DE,email;phone\n", ","},
+		{"quoted semicolons in a comma header", "customer_id,\"notes; internal\",name,email,country,data_elements\n" +
+			"K-1,x,\"Müller, Hans\",hans@example.de,DE,email;phone\n", ","},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, got := mustRun(t, tc.input, Options{})
+			if rep.Delimiter != tc.delim || len(rep.Rejected) != 0 || len(got) != 1 {
+				t.Fatalf("delimiter %q, rejected %+v, %d subjects; want %q and one subject", rep.Delimiter, rep.Rejected, len(got), tc.delim)
+			}
+			want := Subject{ExternalID: "K-1", Name: "Müller, Hans", Email: "hans@example.de", Locale: "en", Country: "DE",
+				Tier: "low", DataElements: []string{"email", "phone"}, Line: 2}
+			if !reflect.DeepEqual(got[0], want) {
+				t.Fatalf("subject = %+v\nwant      %+v", got[0], want)
+			}
+		})
+	}
+}
+
+func TestUndeliverableEmails(t *testing.T) {
+	for _, tc := range []struct{ email, reason string }{
+		{"hank@example", "email domain has no dot"},
+		{"hank@localhost", "email domain has no dot"},
+		{"hank@example.com.", "email domain ends with a dot"},
+		{"hank@[192.0.2.1]", "email domain is an IP address literal"},
+		{"hank@192.0.2.1", "email domain is an IP address"},
+		{"hank@mail.localhost", "reserved .localhost"},
+		{"hank@printer.local", "reserved .local"},
+		{"hank@shop.test", "reserved .test"},
+		{"hank@shop.example", "reserved .example"},
+		{"hank@corp.internal", "reserved .internal"},
+		{"hank@nas.home.arpa", "reserved .home.arpa"},
+		{"hank@-shop.com", "email domain is not a host name"},
+		{"hank@shop_1.com", "email domain is not a host name"},
+	} {
+		t.Run(tc.email, func(t *testing.T) {
+			row := "1,Hank," + tc.email + ",en,US,,,,\n"
+			rep, got := mustRun(t, genericHeader+row, Options{})
+			if len(got) != 0 || len(rep.Rejected) != 1 || rep.Rejected[0].Line != 2 ||
+				!strings.Contains(rep.Rejected[0].Reason, tc.reason) {
+				t.Fatalf("rejected %+v, accepted %d; want line 2 refused with %q", rep.Rejected, len(got), tc.reason)
+			}
+			if strings.Contains(rep.Rejected[0].Reason, "hank") {
+				t.Errorf("reason %q quotes the address", rep.Rejected[0].Reason)
+			}
+			if tc.reason == "email domain ends with a dot" {
+				return // never a valid SMTP address, local or not
+			}
+			if !strings.Contains(rep.Rejected[0].Reason, "public internet") {
+				t.Errorf("reason %q does not say why the domain is refused", rep.Rejected[0].Reason)
+			}
+			rep, got = mustRun(t, genericHeader+row, Options{AllowLocalDomains: true})
+			if len(got) != 1 || got[0].Email != tc.email {
+				t.Fatalf("with AllowLocalDomains: rejected %+v; want %s accepted", rep.Rejected, tc.email)
+			}
+		})
+	}
+	// Public-shaped domains, internationalised ones included, pass.
+	for _, ok := range []string{"ann@example.com", "ann@mail.example.co.uk", "ann@müller.de", "ann@xn--mller-kva.de", "ann@1and1.com"} {
+		if rep, got := mustRun(t, genericHeader+"1,Ann,"+ok+",en,US,,,,\n", Options{}); len(got) != 1 {
+			t.Errorf("%s refused: %+v", ok, rep.Rejected)
+		}
+	}
+}

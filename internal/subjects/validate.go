@@ -47,16 +47,64 @@ func cleanText(s, what string, limit int) (string, string) {
 }
 
 // checkEmail accepts a bare address only: "Ann <ann@example.com>" or a
-// list would leave it unclear what to send to.
-func checkEmail(s string) (string, string) {
+// list would leave it unclear what to send to. Unless allowLocal, the
+// domain must be one the public internet can deliver to (see publicDomain).
+func checkEmail(s string, allowLocal bool) (string, string) {
 	if len(s) > maxEmail {
 		return "", fmt.Sprintf("email is longer than %d characters", maxEmail)
+	}
+	if strings.HasSuffix(s, ".") {
+		return "", "email domain ends with a dot"
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s || !strings.Contains(s, "@") {
 		return "", "email is not a valid address"
 	}
+	if !allowLocal {
+		if reason := publicDomain(s[strings.LastIndexByte(s, '@')+1:]); reason != "" {
+			return "", reason + "; it cannot be delivered on the public internet (BREACHFLOW_ALLOW_LOCAL_DOMAINS allows it)"
+		}
+	}
 	return s, ""
+}
+
+// localTLDs are top-level names reserved for private or special use
+// (RFC 2606, 6761, 6762, 8375, ICANN's .internal): no public MX exists for
+// them. example.com and its kin stay accepted: they are real, dotted
+// domains, and tests and docs use them.
+var localTLDs = []string{"localhost", "local", "test", "example", "invalid", "internal", "home.arpa", "onion"}
+
+// publicDomain says why domain cannot receive mail from the public
+// internet, or "" when it is shaped like a public host name. It checks the
+// name only: looking up MX records for millions of rows is the relay's job.
+func publicDomain(domain string) string {
+	d := strings.ToLower(domain)
+	if strings.HasPrefix(d, "[") {
+		return "email domain is an IP address literal"
+	}
+	if !strings.Contains(d, ".") {
+		return "email domain has no dot"
+	}
+	for _, tld := range localTLDs {
+		if d == tld || strings.HasSuffix(d, "."+tld) {
+			return fmt.Sprintf("email domain is in the reserved .%s name space", tld)
+		}
+	}
+	labels := strings.Split(d, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return "email domain is not a host name"
+		}
+		for _, r := range l {
+			if r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				return "email domain is not a host name"
+			}
+		}
+	}
+	if tld := labels[len(labels)-1]; strings.Trim(tld, "0123456789") == "" {
+		return "email domain is an IP address"
+	}
+	return ""
 }
 
 // checkLocale canonicalises a BCP 47 tag ("zh_cn" → "zh-CN"); "" is "en".
