@@ -252,49 +252,43 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 			return st, false, nil
 		}
 	}
-	if err := s.startIncident(ctx, in); err != nil {
+	st, err := s.startIncident(ctx, in)
+	if err != nil {
 		s.log.Error("start incident workflow", "incident", rec.ID, "error", err)
 		return nil, false, &launchError{Status: http.StatusServiceUnavailable,
 			Detail: "the incident is recorded but its workflow could not start; repeat the request with the same Idempotency-Key or external_ref"}
 	}
-	evaluated, err := workflows.EvaluateObligations(ctx, facts)
-	if err != nil {
-		return nil, false, &launchError{Op: "evaluate obligations", Err: err}
-	}
-	var next *time.Time
-	obs := make([]breach.Obligation, 0, len(evaluated))
-	for _, o := range evaluated {
-		ob := breach.Obligation{Duty: o, Status: breach.ObligationPending}
-		if o.DueAt != nil && !o.DueAt.After(now) {
-			ob.Status = breach.ObligationOverdue
-		}
-		obs = append(obs, ob)
-		if o.DueAt != nil && (next == nil || o.DueAt.Before(*next)) {
-			next = o.DueAt
-		}
-	}
-	return &breach.Status{
-		ID: rec.ID, Title: in.Title, Summary: in.Summary, Severity: in.Severity, Status: breach.StatusActive,
-		Phase: "triage", PlaybookID: in.PlaybookID, PlaybookVersion: in.PlaybookVersion, ExternalRef: in.ExternalRef,
-		LaunchedBy: in.LaunchedBy, LaunchedAt: in.LaunchedAt, Facts: facts, NextDeadline: next,
-		Obligations: obs, Steps: initialSteps(in), Remediations: []breach.Remediation{},
-		Timeline: []breach.TimelineEntry{}, Restricted: in.Restricted, Runs: 1,
-	}, created, nil
+	return st, created, nil
 }
 
-func (s *Server) startIncident(ctx context.Context, in *workflows.IncidentInput) error {
-	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+// startIncident starts the incident's workflow and, in the same request
+// (Update-with-Start), asks it for its first settled status: the answer
+// to a launch is the workflow's own, with its obligations computed. A
+// workflow already running (a repeated launch) answers the same way.
+func (s *Server) startIncident(ctx context.Context, in *workflows.IncidentInput) (*breach.Status, error) {
+	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       workflows.IncidentWorkflowID(in.ID),
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		Memo:                     map[string]any{"title": in.Title},
 	}, "Incident", in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return nil
+	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateID:     "launch",
+			UpdateName:   workflows.UpdateLaunch,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
-	return err
+	var st breach.Status
+	if err := h.Get(ctx, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
 }
 
 func (s *Server) queryStatus(ctx context.Context, id string) (*breach.Status, error) {
@@ -501,15 +495,4 @@ func (s *Server) getPlaybook(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, p)
-}
-
-// initialSteps is the step list of a just-launched incident, before its
-// workflow has run: the first steps become ready on its first task.
-func initialSteps(in *workflows.IncidentInput) []breach.StepState {
-	out := make([]breach.StepState, 0, len(in.Playbook.Steps))
-	for _, st := range in.Playbook.Steps {
-		out = append(out, breach.StepState{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
-			State: breach.StepPending, After: st.After, Optional: st.Optional})
-	}
-	return out
 }

@@ -99,4 +99,7 @@ const (
 	UpdateClose               = "close"
 	UpdateAcknowledge         = "acknowledge"
 	UpdateSendNotices         = "send_notices"
+	// UpdateLaunch takes no input and answers the first settled status;
+	// it is sent together with the start of the workflow.
+	UpdateLaunch = "launch"
 )

@@ -50,8 +50,11 @@ type incident struct {
 	// gen moves whenever a handler changes state; settled is the gen the
 	// main loop has fully processed (obligations recomputed, steps
 	// advanced), so a handler can answer with a settled status.
-	gen        int
-	settled    int
+	gen     int
+	settled int
+	// passes counts the main loop's passes; the launch Update waits for
+	// the first, so the launcher sees computed obligations and ready steps.
+	passes     int
 	dirtyFacts bool
 	// indexed is what the deadline index last received.
 	indexed string
@@ -126,6 +129,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 		w.startNotices(ctx)
 		w.startOutreach(ctx)
 		w.settled = gen
+		w.passes++
 		w.flushAudit(actx)
 		w.index(actx)
 		w.upsertSearch(ctx)

@@ -35,12 +35,23 @@ func (w *incident) registerUpdates(ctx workflow.Context) error {
 		{UpdateClose, w.close, w.validateClose},
 		{UpdateAcknowledge, w.acknowledge, w.validateAcknowledge},
 		{UpdateSendNotices, w.sendNotices, w.validateSendNotices},
+		{UpdateLaunch, w.launched, nil},
 	} {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, r.name, r.handler, workflow.UpdateHandlerOptions{Validator: r.validate}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// launched answers the incident's first settled status: its obligations
+// computed and its first steps ready. The API sends it with the start
+// (Update-with-Start), so a launch is answered by the workflow itself.
+func (w *incident) launched(ctx workflow.Context) (*breach.Status, error) {
+	if err := workflow.Await(ctx, func() bool { return w.passes > 0 }); err != nil {
+		return nil, err
+	}
+	return w.snapshot(), nil
 }
 
 // admit checks what every action needs: an open incident and, when the

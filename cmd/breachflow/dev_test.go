@@ -207,6 +207,11 @@ func TestDevStackEndToEnd(t *testing.T) {
 	if got := fmt.Sprint(created["obligations"]); !strings.Contains(got, "gdpr-art33") || !strings.Contains(got, wantDue) {
 		t.Fatalf("launch obligations = %s, want gdpr-art33 due %s", got, wantDue)
 	}
+	// The answer is the workflow's own first status (Update-with-Start):
+	// its timeline already records the launch and the first ready step.
+	if got := fmt.Sprint(created["timeline"]); !strings.Contains(got, "incident.launched") || !strings.Contains(got, "step.ready") {
+		t.Fatalf("launch timeline = %s, want the workflow's launch and first ready step", got)
+	}
 
 	// Repeats return the same incident: by Idempotency-Key, then by external_ref.
 	code, again := c.do("POST", "/v1/incidents", responder, launch, map[string]string{"Idempotency-Key": "launch-1"})
