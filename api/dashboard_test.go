@@ -17,6 +17,7 @@ import (
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/store/sqlite"
 )
 
 // dashEnv is the dashboard against a real SQLite store and real keys, with
@@ -37,7 +38,7 @@ type dashEnv struct {
 func newDashEnv(t *testing.T) *dashEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, t.TempDir()+"/app.db")
+	st, err := sqlite.Open(ctx, t.TempDir()+"/app.db")
 	if err != nil {
 		t.Fatal(err)
 	}

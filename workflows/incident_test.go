@@ -18,6 +18,7 @@ import (
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/store/sqlite"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
@@ -36,7 +37,7 @@ var (
 type harness struct {
 	t     *testing.T
 	env   *testsuite.TestWorkflowEnvironment
-	store *store.SQLite
+	store *store.SQL
 	start time.Time
 	seq   int
 	mails []activities.ClockMail
@@ -44,7 +45,7 @@ type harness struct {
 
 func newHarness(t *testing.T, hooks activities.Webhooks) *harness {
 	t.Helper()
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "bf.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "bf.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
