@@ -64,11 +64,12 @@ func newHarness(t *testing.T, hooks activities.Webhooks) *harness {
 	env.SetStartTime(start)
 	h := &harness{t: t, env: env, store: st, start: start}
 	// Mail leaves at the SMTP edge; here we record what the workflow asked
-	// to send (the real sender is exercised by the dev-stack tests).
+	// to send (the real sender is exercised by the dev-stack tests), under
+	// the activity type name of notify.Notifier.SendClockMail.
 	env.RegisterActivityWithOptions(func(_ context.Context, in activities.ClockMail) (*activities.MailResult, error) {
 		h.mails = append(h.mails, in)
 		return &activities.MailResult{MessageID: "<" + in.Key + "@breachflow>", Recipients: 1}, nil
-	}, activity.RegisterOptions{Name: activities.SendClockMailName})
+	}, activity.RegisterOptions{Name: "SendClockMail"})
 	return h
 }
 

@@ -13,11 +13,9 @@ import (
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
-	"github.com/breachflow/breachflow/workflows"
 	"github.com/jordan-wright/email"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 	"golang.org/x/time/rate"
 )
 
@@ -240,9 +238,4 @@ func (s *Sender) sendOne(ctx context.Context, in breach.NoticeBatch, cache *temp
 // MessageID is the deterministic Message-ID of one notice.
 func MessageID(incidentID, kind string, subjectID int64) string {
 	return activities.MessageID(incidentID, kind, subjectID)
-}
-
-// Register adds the batch sender to a worker of the notices task queue.
-func (s *Sender) Register(r worker.Registry) {
-	r.RegisterActivityWithOptions(s.SendNoticeBatch, activity.RegisterOptions{Name: workflows.SendNoticesName})
 }

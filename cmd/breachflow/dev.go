@@ -165,7 +165,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		return nil, err
 	}
 	s.mailer = cfg.Mailer()
-	s.workers = newWorkers(cfg, s.client, s.store, keys, s.mailer, slackRoom(cfg, s.store)...)
+	s.workers = newWorkers(cfg, s.client, s.store, keys, s.mailer, slackRoom(cfg, s.store))
 	if err := startWorkers(s.workers); err != nil {
 		s.workers = nil
 		_ = ln.Close()

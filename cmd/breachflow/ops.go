@@ -138,7 +138,7 @@ func workerCommand() *cobra.Command {
 		defer c.Close()
 		mailer := cfg.Mailer()
 		defer mailer.Close()
-		ws := newWorkers(cfg, c, st, keys, mailer, slackRoom(cfg, st)...)
+		ws := newWorkers(cfg, c, st, keys, mailer, slackRoom(cfg, st))
 		if err := startWorkers(ws); err != nil {
 			return err
 		}
