@@ -15,7 +15,21 @@ import (
 
 // Activities holds the dependencies activities use.
 type Activities struct {
-	Store store.Store
+	Store Store
+}
+
+// Store is what the activities read and write in the store: the audit
+// chain, the incident index, the deadline index and the store side of the
+// notice fan-out and outreach.
+type Store interface {
+	AppendAudit(ctx context.Context, e store.AuditEvent) (store.AuditEvent, error)
+	SetIncidentStatus(ctx context.Context, id, status string) error
+	PutObligations(ctx context.Context, incidentID string, rows []store.ObligationRow) error
+	ListSubjectIDs(ctx context.Context, incidentID string, afterID int64, limit int) ([]int64, error)
+	EnsureNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64, messageID func(subjectID int64) string) (int, error)
+	NoticeCounts(ctx context.Context, incidentID, kind string) (map[string]map[string]int, error)
+	CreateOutreachTasks(ctx context.Context, incidentID string) (created, open, done int, err error)
+	OutreachCounts(ctx context.Context, incidentID string) (open, done int, err error)
 }
 
 // AuditInput is one audit event to append.

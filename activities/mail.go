@@ -201,6 +201,3 @@ type ClockMail struct {
 	Now        time.Time `json:"now"`
 	Roles      []string  `json:"roles"`
 }
-
-// SendClockMailName is the registered name of the notify activity.
-const SendClockMailName = "SendClockMail"

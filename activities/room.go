@@ -3,20 +3,15 @@ package activities
 import "time"
 
 // The incident room is where people work an incident in a chat tool
-// (Slack). The Incident workflow drives it through two activities, called
-// by name so that the chat package registers them only when it is
-// configured; a worker without it never receives them because the
-// workflow calls them only for incidents launched with the room on.
-const (
-	// SyncRoomName brings the room up to date with a Room: creates the
-	// channel on first call, then updates the header card and one card per
-	// step in place. Idempotent: the same Room twice changes nothing.
-	SyncRoomName = "SyncIncidentRoom"
-	// RoomNoticeName posts a reminder, escalation or overdue notice in the
-	// thread of the header card and by direct message to the roles named.
-	// Idempotent by Key.
-	RoomNoticeName = "PostRoomNotice"
-)
+// (Slack). The Incident workflow drives it through two activities of
+// activities/slack: SyncIncidentRoom brings the room up to date with a
+// Room (creates the channel on first call, then updates the header card
+// and one card per step in place; the same Room twice changes nothing),
+// and PostRoomNotice posts a reminder, escalation or overdue notice in the
+// thread of the header card and by direct message to the roles named
+// (idempotent by Key). A worker registers them only when Slack is
+// configured; one without them never receives them, because the workflow
+// calls them only for incidents launched with the room on.
 
 // Room is what the incident room shows. It is built from the workflow's
 // state and holds no customer data: counts only.

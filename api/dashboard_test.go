@@ -17,6 +17,7 @@ import (
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/store/sqlite"
 )
 
 // dashEnv is the dashboard against a real SQLite store and real keys, with
@@ -43,7 +44,7 @@ func newDashEnv(t *testing.T) *dashEnv {
 func newDashEnvWith(t *testing.T, with func(*Deps)) *dashEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, t.TempDir()+"/app.db")
+	st, err := sqlite.Open(ctx, t.TempDir()+"/app.db")
 	if err != nil {
 		t.Fatal(err)
 	}

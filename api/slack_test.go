@@ -14,6 +14,7 @@ import (
 	"github.com/breachflow/breachflow/internal/slacktest"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/store/sqlite"
 )
 
 const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -29,7 +30,7 @@ func slackAPI(t testing.TB) (*httptest.Server, *slacktest.Server, store.Store) {
 func slackAPIFor(t testing.TB, userSpec string) (*httptest.Server, *slacktest.Server, store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+t.TempDir()+"/app.db")
+	st, err := sqlite.Open(ctx, t.TempDir()+"/app.db")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func scanAudit(row interface{ Scan(...any) error }) (AuditEvent, error) {
 // Hash are assigned here; Key defaults to a random "auto:" key, At to now.
 // A Key the incident already has returns the stored event unchanged, which
 // makes retried activities harmless. The incident must exist (ErrNotFound).
-func (s *sqlStore) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error) {
+func (s *SQL) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error) {
 	switch {
 	case e.IncidentID == "":
 		return AuditEvent{}, fmt.Errorf("store: append audit: %w: incident id is empty", ErrInvalid)
@@ -197,7 +197,7 @@ func (s *sqlStore) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, e
 
 // ListAudit returns the incident's events ordered by Seq; an incident
 // without events, or an unknown one, yields an empty list.
-func (s *sqlStore) ListAudit(ctx context.Context, incidentID string) ([]AuditEvent, error) {
+func (s *SQL) ListAudit(ctx context.Context, incidentID string) ([]AuditEvent, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+auditColumns+` FROM audit_events
 		WHERE incident_id = ? ORDER BY seq`), incidentID)
 	if err != nil {
@@ -219,7 +219,7 @@ func (s *sqlStore) ListAudit(ctx context.Context, incidentID string) ([]AuditEve
 }
 
 // VerifyAudit loads the incident's chain and checks it with VerifyChain.
-func (s *sqlStore) VerifyAudit(ctx context.Context, incidentID string) (ChainReport, error) {
+func (s *SQL) VerifyAudit(ctx context.Context, incidentID string) (ChainReport, error) {
 	events, err := s.ListAudit(ctx, incidentID)
 	if err != nil {
 		return ChainReport{}, fmt.Errorf("store: verify audit: %w", err)

@@ -26,7 +26,7 @@ func NewCalendarTokenSecret() (string, error) {
 // CreateCalendarToken makes a calendar token acting for the API token
 // ownerTokenID and returns its secret, which cannot be recovered later; only
 // its SHA-256 is stored. An unknown or revoked owner is ErrNotFound.
-func (s *sqlStore) CreateCalendarToken(ctx context.Context, ownerTokenID int64) (string, error) {
+func (s *SQL) CreateCalendarToken(ctx context.Context, ownerTokenID int64) (string, error) {
 	secret, err := NewCalendarTokenSecret()
 	if err != nil {
 		return "", err
@@ -50,7 +50,7 @@ func (s *sqlStore) CreateCalendarToken(ctx context.Context, ownerTokenID int64) 
 // AuthenticateCalendarToken returns the API token a calendar secret acts
 // for. It is ErrNotFound when the secret is unknown or the owner revoked,
 // so revoking an API token also shuts its calendar feeds.
-func (s *sqlStore) AuthenticateCalendarToken(ctx context.Context, secret string) (Token, error) {
+func (s *SQL) AuthenticateCalendarToken(ctx context.Context, secret string) (Token, error) {
 	if secret == "" {
 		return Token{}, fmt.Errorf("store: authenticate calendar token: %w", ErrNotFound)
 	}

@@ -21,15 +21,16 @@ var migrationFiles embed.FS
 // order, and exactly microsecond precision, which is also PostgreSQL's.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
-// sqlStore is the dialect-neutral implementation both SQLite and Postgres
-// embed. Queries are written with ? placeholders and rebound for PostgreSQL.
-type sqlStore struct {
+// SQL is the Store on a database/sql handle: the queries, migrations and
+// audit chain both databases share. Packages store/sqlite and
+// store/postgres open the handle, register the driver and say with Options
+// how their database locks. Queries are written with ? placeholders and
+// rebound for PostgreSQL.
+type SQL struct {
 	db      *sql.DB
 	dialect string
 
-	// writeSem, when not nil, admits one write transaction at a time. SQLite
-	// has a single writer anyway; queueing in-process avoids spinning on
-	// SQLITE_BUSY, while busy_timeout still covers other processes.
+	// writeSem, when not nil, admits one write transaction at a time.
 	writeSem chan struct{}
 
 	// lockIncident serialises audit appends for one incident inside tx.
@@ -39,14 +40,42 @@ type sqlStore struct {
 	gooseOptions func(ctx context.Context) ([]goose.ProviderOption, error)
 }
 
+// Options is what a database adds to the shared SQL.
+type Options struct {
+	// SerialWrites admits one write transaction at a time in this process.
+	// SQLite has a single writer anyway; queueing in-process avoids spinning
+	// on SQLITE_BUSY, while its busy_timeout still covers other processes.
+	SerialWrites bool
+	// LockIncident serialises audit appends for one incident inside tx;
+	// nil when every write transaction already holds the database's lock.
+	LockIncident func(ctx context.Context, tx *sql.Tx, incidentID string) error
+	// MigrateOptions returns goose provider options for Migrate, such as
+	// a session locker; nil for none.
+	MigrateOptions func(ctx context.Context) ([]goose.ProviderOption, error)
+}
+
+// New returns the store on db, an open handle to a database of dialect
+// (DialectSQLite or DialectPostgres, which picks the migrations, the
+// placeholders and how times are stored). Close closes db.
+func New(db *sql.DB, dialect string, o Options) *SQL {
+	s := &SQL{db: db, dialect: dialect, lockIncident: o.LockIncident, gooseOptions: o.MigrateOptions}
+	if s.lockIncident == nil {
+		s.lockIncident = func(context.Context, *sql.Tx, string) error { return nil }
+	}
+	if o.SerialWrites {
+		s.writeSem = make(chan struct{}, 1)
+	}
+	return s
+}
+
 // DB returns the underlying database handle, for tests and tools.
-func (s *sqlStore) DB() *sql.DB { return s.db }
+func (s *SQL) DB() *sql.DB { return s.db }
 
 // Dialect returns "sqlite" or "postgres".
-func (s *sqlStore) Dialect() string { return s.dialect }
+func (s *SQL) Dialect() string { return s.dialect }
 
 // Ping checks that the database answers.
-func (s *sqlStore) Ping(ctx context.Context) error {
+func (s *SQL) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
 	}
@@ -54,7 +83,7 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 }
 
 // Close closes the database handle.
-func (s *sqlStore) Close() error {
+func (s *SQL) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -62,7 +91,7 @@ func (s *sqlStore) Close() error {
 }
 
 // Migrate applies pending migrations; running it again is a no-op.
-func (s *sqlStore) Migrate(ctx context.Context) error {
+func (s *SQL) Migrate(ctx context.Context) error {
 	gd := goose.DialectSQLite3
 	if s.dialect == DialectPostgres {
 		gd = goose.DialectPostgres
@@ -97,7 +126,7 @@ func (s *sqlStore) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func (s *sqlStore) acquireWrite(ctx context.Context) error {
+func (s *SQL) acquireWrite(ctx context.Context) error {
 	if s.writeSem == nil {
 		return nil
 	}
@@ -109,14 +138,14 @@ func (s *sqlStore) acquireWrite(ctx context.Context) error {
 	}
 }
 
-func (s *sqlStore) releaseWrite() {
+func (s *SQL) releaseWrite() {
 	if s.writeSem != nil {
 		<-s.writeSem
 	}
 }
 
 // write runs fn in a write transaction and commits it when fn returns nil.
-func (s *sqlStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *SQL) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := s.acquireWrite(ctx); err != nil {
 		return err
 	}
@@ -134,7 +163,7 @@ func (s *sqlStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // q rebinds ? placeholders to $n for PostgreSQL. The package's queries
 // contain no ? inside string literals, so a plain scan is enough.
-func (s *sqlStore) q(query string) string {
+func (s *SQL) q(query string) string {
 	if s.dialect != DialectPostgres {
 		return query
 	}
@@ -153,7 +182,7 @@ func (s *sqlStore) q(query string) string {
 }
 
 // timeArg converts a time to the value the dialect's column stores.
-func (s *sqlStore) timeArg(t time.Time) any {
+func (s *SQL) timeArg(t time.Time) any {
 	t = t.UTC().Truncate(time.Microsecond)
 	if s.dialect == DialectSQLite {
 		return t.Format(timeLayout)

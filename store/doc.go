@@ -5,9 +5,14 @@
 // live workflow state; the store holds what must outlive or sit beside it
 // and what other replicas and tools query directly.
 //
+// This package holds the SQL both databases share and links no driver, so
+// the activities and workflows that use its types do not either. Each
+// driver lives in its own subpackage: store/sqlite and store/postgres open
+// their database and hand the handle to New.
+//
 // # Opening and migrating
 //
-// Open takes BREACHFLOW_DATABASE_URL: "sqlite:///abs/path.db",
+// store/dburl.Open takes BREACHFLOW_DATABASE_URL: "sqlite:///abs/path.db",
 // "sqlite://relative.db", "sqlite::memory:", or "postgres://…". It never
 // changes the schema; call Migrate, which applies the embedded goose
 // migrations (migrations/sqlite and migrations/postgres, numbered 00001_…)

@@ -44,7 +44,7 @@ func validStatus(s string) bool { return s == StatusActive || s == StatusClosed 
 // with created=false (a matching IdempotencyKey wins over ExternalRef).
 // Uniqueness is enforced by partial unique indexes and ON CONFLICT DO
 // NOTHING, so concurrent duplicates resolve to exactly one insert.
-func (s *sqlStore) CreateIncident(ctx context.Context, in Incident) (Incident, bool, error) {
+func (s *SQL) CreateIncident(ctx context.Context, in Incident) (Incident, bool, error) {
 	if in.PlaybookID == "" {
 		return Incident{}, false, fmt.Errorf("store: create incident: %w: playbook id is empty", ErrInvalid)
 	}
@@ -77,7 +77,7 @@ func (s *sqlStore) CreateIncident(ctx context.Context, in Incident) (Incident, b
 	}
 }
 
-func (s *sqlStore) createIncidentOnce(ctx context.Context, in Incident) (Incident, bool, error) {
+func (s *SQL) createIncidentOnce(ctx context.Context, in Incident) (Incident, bool, error) {
 	var got Incident
 	created := false
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -121,7 +121,7 @@ func (s *sqlStore) createIncidentOnce(ctx context.Context, in Incident) (Inciden
 }
 
 // GetIncident returns the incident with this ID, or ErrNotFound.
-func (s *sqlStore) GetIncident(ctx context.Context, id string) (Incident, error) {
+func (s *SQL) GetIncident(ctx context.Context, id string) (Incident, error) {
 	in, err := scanIncident(s.db.QueryRowContext(ctx, s.q(`SELECT `+incidentColumns+` FROM incidents WHERE id = ?`), id))
 	if err != nil {
 		return Incident{}, fmt.Errorf("store: get incident %q: %w", id, notFound(err))
@@ -130,7 +130,7 @@ func (s *sqlStore) GetIncident(ctx context.Context, id string) (Incident, error)
 }
 
 // SetIncidentStatus sets the status to StatusActive or StatusClosed.
-func (s *sqlStore) SetIncidentStatus(ctx context.Context, id, status string) error {
+func (s *SQL) SetIncidentStatus(ctx context.Context, id, status string) error {
 	if !validStatus(status) {
 		return fmt.Errorf("store: set incident status: %w: unknown status %q", ErrInvalid, status)
 	}

@@ -86,7 +86,7 @@ func sortedIDs(ids []int64) []int64 {
 // PostgreSQL cannot infer the parameter's type from a column and would take
 // it for text. SQLite stores times as text and needs no cast (its CAST to
 // an unknown type would apply numeric affinity).
-func (s *sqlStore) timeParam() string {
+func (s *SQL) timeParam() string {
 	if s.dialect == DialectPostgres {
 		return "CAST(? AS TIMESTAMPTZ)"
 	}
@@ -94,7 +94,7 @@ func (s *sqlStore) timeParam() string {
 }
 
 // checkIncident returns ErrNotFound unless the incident exists.
-func (s *sqlStore) checkIncident(ctx context.Context, q interface {
+func (s *SQL) checkIncident(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, incidentID string) error {
 	var one int
@@ -108,7 +108,7 @@ func (s *sqlStore) checkIncident(ctx context.Context, q interface {
 // returns how many it created. Every id must be a subject of the incident
 // (ErrInvalid otherwise, and nothing is created); ErrNotFound when the
 // incident does not exist.
-func (s *sqlStore) EnsureNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64, messageID func(subjectID int64) string) (int, error) {
+func (s *SQL) EnsureNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64, messageID func(subjectID int64) string) (int, error) {
 	switch {
 	case kind == "":
 		return 0, fmt.Errorf("store: ensure notices: %w: kind is empty", ErrInvalid)
@@ -195,7 +195,7 @@ func (s *sqlStore) EnsureNotices(ctx context.Context, incidentID, kind string, s
 // is repeated with the same Message-IDs. Notices that are sent, failed or
 // suppressed, fresh claims, and subjects without a notice are left out.
 // ErrNotFound when the incident does not exist.
-func (s *sqlStore) ClaimNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64) ([]Notice, error) {
+func (s *SQL) ClaimNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64) ([]Notice, error) {
 	return s.ClaimNoticesWithLease(ctx, incidentID, kind, subjectIDs, breach.NoticeClaimLease)
 }
 
@@ -203,7 +203,7 @@ func (s *sqlStore) ClaimNotices(ctx context.Context, incidentID, kind string, su
 // sending whose claim is older than lease are handed out again. A lease of
 // 0 takes back every claim on these subjects; a batch activity uses it on
 // a retry, once Temporal has declared the attempt that held them dead.
-func (s *sqlStore) ClaimNoticesWithLease(ctx context.Context, incidentID, kind string, subjectIDs []int64, lease time.Duration) ([]Notice, error) {
+func (s *SQL) ClaimNoticesWithLease(ctx context.Context, incidentID, kind string, subjectIDs []int64, lease time.Duration) ([]Notice, error) {
 	switch {
 	case lease < 0:
 		return nil, fmt.Errorf("store: claim notices: %w: negative lease", ErrInvalid)
@@ -244,7 +244,7 @@ func (s *sqlStore) ClaimNoticesWithLease(ctx context.Context, incidentID, kind s
 // concurrent claims never deadlock; rows it already committed are in
 // sending with a fresh claim and fail the status test. On SQLite the write
 // transaction serialises claimers outright.
-func (s *sqlStore) claimChunk(ctx context.Context, tx *sql.Tx, incidentID, kind string, ids []int64, stamp, cutoff time.Time) ([]Notice, error) {
+func (s *SQL) claimChunk(ctx context.Context, tx *sql.Tx, incidentID, kind string, ids []int64, stamp, cutoff time.Time) ([]Notice, error) {
 	args := []any{NoticeSending, s.timeArg(stamp), s.timeArg(stamp), incidentID, kind}
 	for _, id := range ids {
 		args = append(args, id)
@@ -289,7 +289,7 @@ func scanNotices(rows *sql.Rows, err error) ([]Notice, error) {
 // when its current status satisfies allowed (a fixed SQL condition). When no
 // row moves it tells why: ErrNotFound for an unknown id, nil when the
 // notice is already in a status idempotent accepts, ErrConflict otherwise.
-func (s *sqlStore) transition(ctx context.Context, op string, id int64, set string, setArgs []any, allowed string, allowedArgs []any, idempotent string) error {
+func (s *SQL) transition(ctx context.Context, op string, id int64, set string, setArgs []any, allowed string, allowedArgs []any, idempotent string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		args := append(append(slices.Clone(setArgs), id), allowedArgs...)
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE notices SET `+set+` WHERE id = ? AND (`+allowed+`)`), args...)
@@ -322,7 +322,7 @@ func (s *sqlStore) transition(ctx context.Context, op string, id int64, set stri
 // Only a notice in sending can become sent; marking a sent notice again
 // is a no-op, any other status is ErrConflict, an unknown id ErrNotFound.
 // Sent is final: nothing moves a notice out of it.
-func (s *sqlStore) MarkNoticeSent(ctx context.Context, id int64, at time.Time) error {
+func (s *SQL) MarkNoticeSent(ctx context.Context, id int64, at time.Time) error {
 	if at.IsZero() {
 		at = now()
 	}
@@ -337,7 +337,7 @@ func (s *sqlStore) MarkNoticeSent(ctx context.Context, id int64, at time.Time) e
 // zero), in one statement: a batch marks what it sent together. Only
 // notices in sending move; the others (already sent, or taken back and
 // failed meanwhile) are left as they are. It returns how many moved.
-func (s *sqlStore) MarkNoticesSent(ctx context.Context, ids []int64, at time.Time) (int, error) {
+func (s *SQL) MarkNoticesSent(ctx context.Context, ids []int64, at time.Time) (int, error) {
 	if at.IsZero() {
 		at = now()
 	}
@@ -378,7 +378,7 @@ func (s *sqlStore) MarkNoticesSent(ctx context.Context, ids []int64, at time.Tim
 // is kept as LastError and must hold no personal data. Any status but
 // sending is ErrConflict (in particular a sent notice stays sent); an
 // unknown id is ErrNotFound.
-func (s *sqlStore) MarkNoticeFailed(ctx context.Context, id int64, reason string, permanent bool) error {
+func (s *SQL) MarkNoticeFailed(ctx context.Context, id int64, reason string, permanent bool) error {
 	to := NoticePending
 	if permanent {
 		to = NoticeFailed
@@ -395,7 +395,7 @@ func (s *sqlStore) MarkNoticeFailed(ctx context.Context, id int64, reason string
 // suppressed, and sending ones whose claim lease ran out; a fresh claim
 // may be on the wire, and a sent notice is final, so both are ErrConflict.
 // Suppressing twice is a no-op; an unknown id is ErrNotFound.
-func (s *sqlStore) SuppressNotice(ctx context.Context, id int64, reason string) error {
+func (s *SQL) SuppressNotice(ctx context.Context, id int64, reason string) error {
 	return s.transition(ctx, "suppress", id,
 		`status = ?, last_error = ?, claimed_at = NULL, updated_at = ?`,
 		[]any{NoticeSuppressed, reason, s.timeArg(now())},
@@ -408,7 +408,7 @@ func (s *sqlStore) SuppressNotice(ctx context.Context, id int64, reason string) 
 // every kind) back to pending, on a human's demand, and returns how many
 // moved. Their attempts and last error are kept. ErrNotFound when the
 // incident does not exist.
-func (s *sqlStore) RetryFailedNotices(ctx context.Context, incidentID, kind string) (int, error) {
+func (s *SQL) RetryFailedNotices(ctx context.Context, incidentID, kind string) (int, error) {
 	moved := 0
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := s.checkIncident(ctx, tx, incidentID); err != nil {
@@ -438,7 +438,7 @@ func (s *sqlStore) RetryFailedNotices(ctx context.Context, incidentID, kind stri
 // ascending id order, starting after afterID (0 for the first page);
 // status "" means any status. limit 0 means DefaultNoticePage; larger than
 // MaxNoticePage is cut to it. ErrNotFound when the incident does not exist.
-func (s *sqlStore) ListNotices(ctx context.Context, incidentID, status string, afterID int64, limit int) ([]Notice, error) {
+func (s *SQL) ListNotices(ctx context.Context, incidentID, status string, afterID int64, limit int) ([]Notice, error) {
 	switch {
 	case status != "" && !validNoticeStatus(status):
 		return nil, fmt.Errorf("store: list notices: %w: unknown status %q", ErrInvalid, status)
@@ -470,7 +470,7 @@ func (s *sqlStore) ListNotices(ctx context.Context, incidentID, status string, a
 // NoticeCounts counts the incident's notices of kind ("" for every kind)
 // per jurisdiction and status; statuses without notices are absent.
 // ErrNotFound when the incident does not exist.
-func (s *sqlStore) NoticeCounts(ctx context.Context, incidentID, kind string) (map[string]map[string]int, error) {
+func (s *SQL) NoticeCounts(ctx context.Context, incidentID, kind string) (map[string]map[string]int, error) {
 	if err := s.checkIncident(ctx, s.db, incidentID); err != nil {
 		return nil, fmt.Errorf("store: notice counts for %q: %w", incidentID, err)
 	}

@@ -119,7 +119,7 @@ const obligationColumns = `incident_id, obligation_id, regime, jurisdiction, rec
 // (ErrNotFound otherwise); writing the same set again changes nothing but
 // UpdatedAt where the caller left it zero. Concurrent calls for one
 // incident are serialised, and the last to commit wins.
-func (s *sqlStore) PutObligations(ctx context.Context, incidentID string, rows []ObligationRow) error {
+func (s *SQL) PutObligations(ctx context.Context, incidentID string, rows []ObligationRow) error {
 	rows, err := normalizeObligations(incidentID, rows)
 	if err != nil {
 		return fmt.Errorf("store: put obligations: %w", err)
@@ -177,7 +177,7 @@ func (s *sqlStore) PutObligations(ctx context.Context, incidentID string, rows [
 }
 
 // deadlineQuery builds ListDeadlines' SQL and arguments from a filter.
-func (s *sqlStore) deadlineQuery(f DeadlineFilter) (string, []any, error) {
+func (s *SQL) deadlineQuery(f DeadlineFilter) (string, []any, error) {
 	statuses := f.Statuses
 	if len(statuses) == 0 {
 		statuses = []string{ObligationPending, ObligationOverdue}
@@ -236,7 +236,7 @@ func (s *sqlStore) deadlineQuery(f DeadlineFilter) (string, []any, error) {
 // ListDeadlines returns the obligations f selects, each with its incident's
 // severity and status, ordered by DueAt ascending with nil DueAt last, then
 // by incident ID and obligation ID.
-func (s *sqlStore) ListDeadlines(ctx context.Context, f DeadlineFilter) ([]ObligationRow, error) {
+func (s *SQL) ListDeadlines(ctx context.Context, f DeadlineFilter) ([]ObligationRow, error) {
 	query, args, err := s.deadlineQuery(f)
 	if err != nil {
 		return nil, fmt.Errorf("store: list deadlines: %w", err)

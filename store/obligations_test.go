@@ -8,7 +8,7 @@ import (
 // TestDeadlineLimit checks the LIMIT ListDeadlines sends, which the shared
 // suite cannot see without writing more than MaxDeadlineLimit rows.
 func TestDeadlineLimit(t *testing.T) {
-	s := &sqlStore{dialect: DialectSQLite}
+	s := &SQL{dialect: DialectSQLite}
 	for _, tc := range []struct {
 		limit, want int
 	}{

@@ -35,7 +35,7 @@ const outreachColumns = `id, incident_id, subject_id, account_manager, status, n
 // the incident that has none yet, and returns how many it created and how
 // many are open and done in all. Calling it again after a re-upload adds
 // tasks for new high-tier customers only. ErrNotFound for an unknown incident.
-func (s *sqlStore) CreateOutreachTasks(ctx context.Context, incidentID string) (created, open, done int, err error) {
+func (s *SQL) CreateOutreachTasks(ctx context.Context, incidentID string) (created, open, done int, err error) {
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		if err := s.checkIncident(ctx, tx, incidentID); err != nil {
 			return err
@@ -61,7 +61,7 @@ func (s *sqlStore) CreateOutreachTasks(ctx context.Context, incidentID string) (
 }
 
 // OutreachCounts counts the incident's open and done outreach tasks.
-func (s *sqlStore) OutreachCounts(ctx context.Context, incidentID string) (open, done int, err error) {
+func (s *SQL) OutreachCounts(ctx context.Context, incidentID string) (open, done int, err error) {
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT
 		COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0)
@@ -73,7 +73,7 @@ func (s *sqlStore) OutreachCounts(ctx context.Context, incidentID string) (open,
 }
 
 // ListOutreachTasks lists the incident's tasks by id; status "" means all.
-func (s *sqlStore) ListOutreachTasks(ctx context.Context, incidentID, status string) ([]OutreachTask, error) {
+func (s *SQL) ListOutreachTasks(ctx context.Context, incidentID, status string) ([]OutreachTask, error) {
 	query := `SELECT ` + outreachColumns + ` FROM outreach_tasks WHERE incident_id = ?`
 	args := []any{incidentID}
 	switch status {
@@ -110,7 +110,7 @@ func (s *sqlStore) ListOutreachTasks(ctx context.Context, incidentID, status str
 // CompleteOutreachTask marks a task done by who, with a note (no personal
 // data). Completing a done task again is a no-op; a task of another
 // incident or none at all is ErrNotFound.
-func (s *sqlStore) CompleteOutreachTask(ctx context.Context, incidentID string, taskID int64, by, note string) error {
+func (s *SQL) CompleteOutreachTask(ctx context.Context, incidentID string, taskID int64, by, note string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		var status string
 		err := tx.QueryRowContext(ctx, s.q(`SELECT status FROM outreach_tasks WHERE id = ? AND incident_id = ?`), taskID, incidentID).Scan(&status)

@@ -50,7 +50,7 @@ func scanSlackRoom(row interface{ Scan(...any) error }) (SlackRoom, error) {
 	return r, err
 }
 
-func (s *sqlStore) nullTime(t *time.Time) any {
+func (s *SQL) nullTime(t *time.Time) any {
 	if t == nil || t.IsZero() {
 		return nil
 	}
@@ -60,7 +60,7 @@ func (s *sqlStore) nullTime(t *time.Time) any {
 // PutSlackRoom inserts or replaces the incident's room. The incident must
 // exist (ErrNotFound otherwise); a channel already hosting another
 // incident is ErrConflict.
-func (s *sqlStore) PutSlackRoom(ctx context.Context, r SlackRoom) error {
+func (s *SQL) PutSlackRoom(ctx context.Context, r SlackRoom) error {
 	if r.IncidentID == "" || r.ChannelID == "" || r.ChannelName == "" {
 		return fmt.Errorf("store: put slack room: %w: incident id, channel id and channel name are required", ErrInvalid)
 	}
@@ -93,7 +93,7 @@ func (s *sqlStore) PutSlackRoom(ctx context.Context, r SlackRoom) error {
 }
 
 // GetSlackRoom returns the incident's room, or ErrNotFound.
-func (s *sqlStore) GetSlackRoom(ctx context.Context, incidentID string) (SlackRoom, error) {
+func (s *SQL) GetSlackRoom(ctx context.Context, incidentID string) (SlackRoom, error) {
 	r, err := scanSlackRoom(s.db.QueryRowContext(ctx, s.q(`SELECT `+slackRoomColumns+` FROM slack_rooms WHERE incident_id = ?`), incidentID))
 	if err != nil {
 		return SlackRoom{}, fmt.Errorf("store: get slack room: %w", notFound(err))
@@ -102,7 +102,7 @@ func (s *sqlStore) GetSlackRoom(ctx context.Context, incidentID string) (SlackRo
 }
 
 // SlackRoomByChannel returns the room hosted by a channel, or ErrNotFound.
-func (s *sqlStore) SlackRoomByChannel(ctx context.Context, channelID string) (SlackRoom, error) {
+func (s *SQL) SlackRoomByChannel(ctx context.Context, channelID string) (SlackRoom, error) {
 	r, err := scanSlackRoom(s.db.QueryRowContext(ctx, s.q(`SELECT `+slackRoomColumns+` FROM slack_rooms WHERE channel_id = ?`), channelID))
 	if err != nil {
 		return SlackRoom{}, fmt.Errorf("store: slack room by channel: %w", notFound(err))
@@ -112,7 +112,7 @@ func (s *sqlStore) SlackRoomByChannel(ctx context.Context, channelID string) (Sl
 
 // PutSlackCard inserts or replaces one card's record. The incident must
 // exist (ErrNotFound otherwise).
-func (s *sqlStore) PutSlackCard(ctx context.Context, c SlackCard) error {
+func (s *SQL) PutSlackCard(ctx context.Context, c SlackCard) error {
 	if c.IncidentID == "" || c.Key == "" || c.ChannelID == "" {
 		return fmt.Errorf("store: put slack card: %w: incident id, key and channel id are required", ErrInvalid)
 	}
@@ -135,7 +135,7 @@ func (s *sqlStore) PutSlackCard(ctx context.Context, c SlackCard) error {
 }
 
 // GetSlackCard returns one card's record, or ErrNotFound.
-func (s *sqlStore) GetSlackCard(ctx context.Context, incidentID, key string) (SlackCard, error) {
+func (s *SQL) GetSlackCard(ctx context.Context, incidentID, key string) (SlackCard, error) {
 	var c SlackCard
 	err := s.db.QueryRowContext(ctx, s.q(`SELECT incident_id, card_key, channel_id, ts, digest, as_of
 		FROM slack_cards WHERE incident_id = ? AND card_key = ?`), incidentID, key).
@@ -149,7 +149,7 @@ func (s *sqlStore) GetSlackCard(ctx context.Context, incidentID, key string) (Sl
 // SlackRequestSeen records a Slack request's signature hash and reports
 // whether it had been recorded before (a replay). Entries older than
 // SlackRequestWindow are dropped on the way.
-func (s *sqlStore) SlackRequestSeen(ctx context.Context, signatureHash string, at time.Time) (bool, error) {
+func (s *SQL) SlackRequestSeen(ctx context.Context, signatureHash string, at time.Time) (bool, error) {
 	if signatureHash == "" {
 		return false, fmt.Errorf("store: slack request seen: %w: empty signature hash", ErrInvalid)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -207,55 +206,11 @@ type Store interface {
 	SlackRequestSeen(ctx context.Context, signatureHash string, at time.Time) (bool, error)
 }
 
-// Compile-time proof that both implementations satisfy Store.
-var (
-	_ Store = (*SQLite)(nil)
-	_ Store = (*Postgres)(nil)
-)
-
-// Open dispatches on the URL: "sqlite:///abs/path/file.db", "sqlite://relative.db"
-// or "sqlite::memory:" open SQLite; "postgres://…" or "postgresql://…" open
-// PostgreSQL. It does not run migrations; callers call Migrate.
-func Open(ctx context.Context, url string) (Store, error) {
-	dialect, target, err := parseURL(url)
-	if err != nil {
-		return nil, err
-	}
-	if dialect == DialectSQLite {
-		return OpenSQLite(ctx, target)
-	}
-	return OpenPostgres(ctx, target)
-}
+// Compile-time proof that SQL, on either database, satisfies Store.
+var _ Store = (*SQL)(nil)
 
 // Dialect names returned by Store.Dialect.
 const (
 	DialectSQLite   = "sqlite"
 	DialectPostgres = "postgres"
 )
-
-// parseURL splits a database URL into a dialect and what the opener needs:
-// a file path (or ":memory:") for SQLite, the URL itself for PostgreSQL.
-// Errors never echo the URL, which may carry a password.
-func parseURL(url string) (dialect, target string, err error) {
-	scheme, rest, ok := strings.Cut(url, ":")
-	if !ok || scheme == "" {
-		return "", "", errors.New("store: open: database URL has no scheme (want sqlite:// or postgres://)")
-	}
-	switch strings.ToLower(scheme) {
-	case "sqlite", "sqlite3":
-		path := rest
-		if p, ok := strings.CutPrefix(rest, "//"); ok {
-			path = p
-		}
-		if path == "" {
-			return "", "", errors.New("store: open: sqlite URL has no file path")
-		}
-		return DialectSQLite, path, nil
-	case "postgres", "postgresql":
-		if !strings.HasPrefix(rest, "//") {
-			return "", "", errors.New("store: open: postgres URL must start with postgres://")
-		}
-		return DialectPostgres, url, nil
-	}
-	return "", "", errors.New("store: open: unsupported database URL scheme (want sqlite:// or postgres://)")
-}

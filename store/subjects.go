@@ -110,7 +110,7 @@ const subjectColumns = `id, incident_id, external_id, email_hmac, email_sealed, 
 // inserted. Later records in the batch win over earlier ones. The incident
 // must exist (ErrNotFound otherwise). Concurrent upserts for one incident
 // are serialised.
-func (s *sqlStore) UpsertSubjects(ctx context.Context, incidentID string, batch []SubjectRecord) (inserted, updated int, err error) {
+func (s *SQL) UpsertSubjects(ctx context.Context, incidentID string, batch []SubjectRecord) (inserted, updated int, err error) {
 	if incidentID == "" {
 		return 0, 0, fmt.Errorf("store: upsert subjects: %w: incident id is empty", ErrInvalid)
 	}
@@ -218,7 +218,7 @@ func nonNil(b []byte) []byte {
 // than afterID, ascending: pass the last id of one page as afterID of the
 // next. limit 0 means DefaultSubjectPage; larger than MaxSubjectPage is cut
 // to it.
-func (s *sqlStore) ListSubjectIDs(ctx context.Context, incidentID string, afterID int64, limit int) ([]int64, error) {
+func (s *SQL) ListSubjectIDs(ctx context.Context, incidentID string, afterID int64, limit int) ([]int64, error) {
 	switch {
 	case limit < 0:
 		return nil, fmt.Errorf("store: list subject ids: %w: negative limit %d", ErrInvalid, limit)
@@ -249,7 +249,7 @@ func (s *sqlStore) ListSubjectIDs(ctx context.Context, incidentID string, afterI
 
 // GetSubjects returns the subjects with these ids, ordered by id; ids that
 // do not exist are left out rather than reported.
-func (s *sqlStore) GetSubjects(ctx context.Context, ids []int64) ([]SubjectRecord, error) {
+func (s *SQL) GetSubjects(ctx context.Context, ids []int64) ([]SubjectRecord, error) {
 	var out []SubjectRecord
 	for start := 0; start < len(ids); start += getSubjectsChunk {
 		chunk := ids[start:min(start+getSubjectsChunk, len(ids))]
@@ -273,7 +273,7 @@ func sortSubjects(rs []SubjectRecord) {
 	slices.SortFunc(rs, func(a, b SubjectRecord) int { return cmp.Compare(a.ID, b.ID) })
 }
 
-func (s *sqlStore) scanSubjects(ctx context.Context, query string, args ...any) ([]SubjectRecord, error) {
+func (s *SQL) scanSubjects(ctx context.Context, query string, args ...any) ([]SubjectRecord, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, err
@@ -304,7 +304,7 @@ func (s *sqlStore) scanSubjects(ctx context.Context, query string, args ...any) 
 // SubjectCounts returns how many subjects the incident has per jurisdiction
 // (the subdivision when known, else the country, else
 // UnknownJurisdiction) and per tier.
-func (s *sqlStore) SubjectCounts(ctx context.Context, incidentID string) (map[string]int, map[string]int, error) {
+func (s *SQL) SubjectCounts(ctx context.Context, incidentID string) (map[string]int, map[string]int, error) {
 	byJurisdiction, err := s.countBy(ctx, `CASE WHEN subdivision <> '' THEN subdivision
 		WHEN country <> '' THEN country ELSE '`+UnknownJurisdiction+`' END`, incidentID)
 	if err != nil {
@@ -319,7 +319,7 @@ func (s *sqlStore) SubjectCounts(ctx context.Context, incidentID string) (map[st
 
 // countBy groups the incident's subjects by a fixed SQL expression (never
 // caller input).
-func (s *sqlStore) countBy(ctx context.Context, expr, incidentID string) (map[string]int, error) {
+func (s *SQL) countBy(ctx context.Context, expr, incidentID string) (map[string]int, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+expr+` AS k, COUNT(*) FROM subjects WHERE incident_id = ? GROUP BY k`), incidentID)
 	if err != nil {
 		return nil, err

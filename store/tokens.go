@@ -62,7 +62,7 @@ func scanToken(row interface{ Scan(...any) error }) (Token, error) {
 
 // CreateToken makes a token with a fresh random secret and returns the
 // secret; it cannot be recovered later.
-func (s *sqlStore) CreateToken(ctx context.Context, name, role string) (string, Token, error) {
+func (s *SQL) CreateToken(ctx context.Context, name, role string) (string, Token, error) {
 	if err := validateTokenInput(name, role); err != nil {
 		return "", Token{}, fmt.Errorf("store: create token: %w", err)
 	}
@@ -88,7 +88,7 @@ func (s *sqlStore) CreateToken(ctx context.Context, name, role string) (string, 
 // token from the environment. If the secret is already stored, the existing
 // token is returned as is: name and role are not changed and a revoked token
 // stays revoked.
-func (s *sqlStore) EnsureToken(ctx context.Context, name, role, secret string) (Token, error) {
+func (s *SQL) EnsureToken(ctx context.Context, name, role, secret string) (Token, error) {
 	if err := validateTokenInput(name, role); err != nil {
 		return Token{}, fmt.Errorf("store: ensure token: %w", err)
 	}
@@ -114,7 +114,7 @@ func (s *sqlStore) EnsureToken(ctx context.Context, name, role, secret string) (
 }
 
 // AuthenticateToken finds the valid token for secret by its hash.
-func (s *sqlStore) AuthenticateToken(ctx context.Context, secret string) (Token, error) {
+func (s *SQL) AuthenticateToken(ctx context.Context, secret string) (Token, error) {
 	if secret == "" {
 		return Token{}, ErrNotFound
 	}
@@ -127,7 +127,7 @@ func (s *sqlStore) AuthenticateToken(ctx context.Context, secret string) (Token,
 }
 
 // ListTokens returns every token, revoked ones included, ordered by ID.
-func (s *sqlStore) ListTokens(ctx context.Context) ([]Token, error) {
+func (s *SQL) ListTokens(ctx context.Context) ([]Token, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list tokens: %w", err)
@@ -148,7 +148,7 @@ func (s *sqlStore) ListTokens(ctx context.Context) ([]Token, error) {
 }
 
 // RevokeToken marks a token revoked; the first revocation time is kept.
-func (s *sqlStore) RevokeToken(ctx context.Context, id int64) error {
+func (s *SQL) RevokeToken(ctx context.Context, id int64) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`),
 			s.timeArg(now()), id)

@@ -12,12 +12,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// a and hooks let workflow code name activities by method, keeping them typed.
-var (
-	a     *activities.Activities
-	hooks *activities.Containment
-)
-
 // Incident runs one breach from launch to close: it interprets the pinned
 // playbook, keeps every regulatory clock as a durable timer, and takes
 // human actions as validated Updates.

@@ -18,6 +18,7 @@ import (
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/store/sqlite"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
@@ -36,7 +37,7 @@ var (
 type harness struct {
 	t     *testing.T
 	env   *testsuite.TestWorkflowEnvironment
-	store *store.SQLite
+	store *store.SQL
 	start time.Time
 	seq   int
 	mails []activities.ClockMail
@@ -44,7 +45,7 @@ type harness struct {
 
 func newHarness(t *testing.T, hooks activities.Webhooks) *harness {
 	t.Helper()
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "bf.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "bf.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +64,12 @@ func newHarness(t *testing.T, hooks activities.Webhooks) *harness {
 	env.SetStartTime(start)
 	h := &harness{t: t, env: env, store: st, start: start}
 	// Mail leaves at the SMTP edge; here we record what the workflow asked
-	// to send (the real sender is exercised by the dev-stack tests).
+	// to send (the real sender is exercised by the dev-stack tests), under
+	// the activity type name of notify.Notifier.SendClockMail.
 	env.RegisterActivityWithOptions(func(_ context.Context, in activities.ClockMail) (*activities.MailResult, error) {
 		h.mails = append(h.mails, in)
 		return &activities.MailResult{MessageID: "<" + in.Key + "@breachflow>", Recipients: 1}, nil
-	}, activity.RegisterOptions{Name: activities.SendClockMailName})
+	}, activity.RegisterOptions{Name: "SendClockMail"})
 	return h
 }
 

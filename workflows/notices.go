@@ -15,14 +15,8 @@ import (
 // a NotifyCustomers child workflow; it pages subject ids from the store
 // (never holding an address), makes sure each subject has a pending
 // notice, and runs a bounded window of batch activities on their own task
-// queue, continuing as new before its history grows large. The activities
-// are registered by package activities/notify under these names.
-const (
-	NoticesTaskQueue   = "breachflow-notices"
-	PrepareNoticesName = "PrepareNotices"  // activities.Activities.PrepareNotices
-	SendNoticesName    = "SendNoticeBatch" // notify.Sender.SendNoticeBatch
-	CountNoticesName   = "CountNotices"    // activities.Activities.CountNotices
-)
+// queue, continuing as new before its history grows large.
+const NoticesTaskQueue = "breachflow-notices"
 
 // Fan-out defaults: a page of subject ids becomes Page/Batch batches, of
 // which Window run at once.
@@ -129,7 +123,7 @@ func (r *notifyRun) run(ctx workflow.Context) (*NotifyResult, error) {
 	})
 	for {
 		var page breach.PreparedPage
-		err := workflow.ExecuteActivity(short, PrepareNoticesName, breach.NoticePage{
+		err := workflow.ExecuteActivity(short, a.PrepareNotices, breach.NoticePage{
 			IncidentID: r.in.IncidentID, Kind: r.in.Kind, After: r.in.Cursor, Limit: r.in.Page, Batch: r.in.Batch,
 		}).Get(ctx, &page)
 		if err != nil {
@@ -166,7 +160,7 @@ func (r *notifyRun) startBatch(ctx, batches workflow.Context, rg breach.NoticeRa
 	r.inFlight++
 	r.in.Batches++
 	r.startedHere++
-	fut := workflow.ExecuteActivity(batches, SendNoticesName, breach.NoticeBatch{
+	fut := workflow.ExecuteActivity(batches, sender.SendNoticeBatch, breach.NoticeBatch{
 		IncidentID: r.in.IncidentID, Kind: r.in.Kind, Range: rg, Incident: r.in.Incident,
 	})
 	workflow.Go(ctx, func(gctx workflow.Context) {
@@ -193,7 +187,7 @@ func (r *notifyRun) drain(ctx workflow.Context) error {
 // pending it sweeps every subject again, at most noticeSweeps times.
 func (r *notifyRun) finish(ctx, short workflow.Context) (*NotifyResult, error) {
 	var tally breach.NoticeTally
-	if err := workflow.ExecuteActivity(short, CountNoticesName, r.in.IncidentID, r.in.Kind).Get(ctx, &tally); err != nil {
+	if err := workflow.ExecuteActivity(short, a.CountNotices, r.in.IncidentID, r.in.Kind).Get(ctx, &tally); err != nil {
 		return nil, fmt.Errorf("count notices: %w", err)
 	}
 	if tally.Pending+tally.Sending > 0 && r.in.Sweep < noticeSweeps {

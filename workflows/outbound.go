@@ -64,7 +64,7 @@ func (w *incident) notify(ctx workflow.Context, key, kind, subject string, due t
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 5 * time.Minute, MaximumAttempts: 20},
 	})
-	fut := workflow.ExecuteActivity(mctx, activities.SendClockMailName, activities.ClockMail{
+	fut := workflow.ExecuteActivity(mctx, mail.SendClockMail, activities.ClockMail{
 		IncidentID: w.in.ID, Key: w.in.ID + "-" + key, Kind: kind, Title: w.in.Title, Subject: subject,
 		DueAt: due, Now: workflow.Now(ctx), Roles: roles,
 	})
@@ -78,7 +78,7 @@ func (w *incident) notify(ctx workflow.Context, key, kind, subject string, due t
 	if w.in.Room == "" {
 		return
 	}
-	rfut := workflow.ExecuteActivity(mctx, activities.RoomNoticeName, activities.RoomNotice{
+	rfut := workflow.ExecuteActivity(mctx, chat.PostRoomNotice, activities.RoomNotice{
 		IncidentID: w.in.ID, Key: w.in.ID + "-" + key, Kind: kind, Subject: subject,
 		DueAt: due, Now: workflow.Now(ctx), Roles: roles,
 	})
@@ -110,7 +110,7 @@ func (w *incident) syncRoom(ctx workflow.Context, patience time.Duration) {
 		ScheduleToCloseTimeout: patience,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: 5 * time.Minute},
 	})
-	fut := workflow.ExecuteActivity(rctx, activities.SyncRoomName, room)
+	fut := workflow.ExecuteActivity(rctx, chat.SyncIncidentRoom, room)
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		err := fut.Get(gctx, nil)
 		w.roomBusy = false

@@ -6,9 +6,10 @@ import (
 	"log/slog"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/activities/notify"
+	"github.com/breachflow/breachflow/activities/slack"
 	"github.com/breachflow/breachflow/internal/codec"
 	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -54,30 +55,45 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 	return nil
 }
 
+// Typed nil pointers of the activity structs: workflow code names each
+// activity by method (a.RecordAuditBatch), so its arguments are checked and
+// its type name is the method's name, the name histories record. The
+// workers below register the same structs.
+var (
+	a      *activities.Activities
+	hooks  *activities.Containment
+	mail   *notify.Notifier
+	chat   *slack.Activities // the incident room; registered only when Slack is configured
+	sender *notify.Sender    // on NoticesTaskQueue
+)
+
 // NewWorker returns a worker for the Incident workflow and its activities.
-// The mail activity (activities/notify) registers itself through
-// register, because it depends on templates, which depend on this package.
-func NewWorker(c client.Client, acts *activities.Activities, containment *activities.Containment, register ...func(worker.Registry)) worker.Worker {
+// room is nil when Slack is not configured: the workflow calls the room
+// activities only for incidents launched with a room, which the API does
+// not launch without Slack.
+func NewWorker(c client.Client, acts *activities.Activities, containment *activities.Containment, mailer *notify.Notifier, room *slack.Activities) worker.Worker {
 	w := worker.New(c, TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
 	w.RegisterWorkflowWithOptions(NotifyCustomers, workflow.RegisterOptions{Name: "NotifyCustomers"})
 	w.RegisterActivity(acts)
 	w.RegisterActivity(containment)
-	for _, r := range register {
-		r(w)
+	w.RegisterActivity(mailer)
+	if room != nil {
+		w.RegisterActivity(room)
 	}
 	return w
 }
 
-// NewNoticesWorker returns the worker of the notices task queue: the
-// store side of the fan-out from acts, the batch sender through register
-// (activities/notify). Its own queue keeps a million-recipient send from
-// delaying any incident's clocks; maxBatches bounds the batches one
-// process runs at once (0 = the SDK default).
-func NewNoticesWorker(c client.Client, acts *activities.Activities, maxBatches int, register func(worker.Registry)) worker.Worker {
+// NewNoticesWorker returns the worker of the notices task queue: the store
+// side of the fan-out from acts and the batch sender. Its own queue keeps
+// a million-recipient send from delaying any incident's clocks;
+// maxBatches bounds the batches one process runs at once (0 = the SDK
+// default).
+func NewNoticesWorker(c client.Client, acts *activities.Activities, notices *notify.Sender, maxBatches int) worker.Worker {
 	w := worker.New(c, NoticesTaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: maxBatches})
-	w.RegisterActivityWithOptions(acts.PrepareNotices, activity.RegisterOptions{Name: PrepareNoticesName})
-	w.RegisterActivityWithOptions(acts.CountNotices, activity.RegisterOptions{Name: CountNoticesName})
-	register(w)
+	// Only the fan-out's two store activities, not all of acts.
+	w.RegisterActivity(acts.PrepareNotices)
+	w.RegisterActivity(acts.CountNotices)
+	w.RegisterActivity(notices)
 	return w
 }

@@ -1,4 +1,4 @@
-package notify
+package notify_test
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/activities/notify"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/emersion/go-smtp"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -68,7 +68,7 @@ func TestFanOutSendsEachNoticeOnce(t *testing.T) {
 		}
 		return nil
 	})
-	sender := &Sender{Store: st, Keys: kr, Concurrency: 4,
+	sender := &notify.Sender{Store: st, Keys: kr, Concurrency: 4,
 		Mailer: &activities.Mailer{Addr: catcher.Addr(), From: "security@example.org", TLS: "none", PoolSize: 4},
 		Org:    templates.Organisation{Name: "Example Org", Email: "dpo@example.org"}}
 	defer sender.Mailer.Close()
@@ -85,9 +85,10 @@ func TestFanOutSendsEachNoticeOnce(t *testing.T) {
 		var suite testsuite.WorkflowTestSuite
 		env := suite.NewTestWorkflowEnvironment()
 		env.RegisterWorkflowWithOptions(workflows.NotifyCustomers, workflow.RegisterOptions{Name: "NotifyCustomers"})
-		env.RegisterActivityWithOptions(acts.PrepareNotices, activity.RegisterOptions{Name: workflows.PrepareNoticesName})
-		env.RegisterActivityWithOptions(acts.CountNotices, activity.RegisterOptions{Name: workflows.CountNoticesName})
-		env.RegisterActivityWithOptions(sender.SendNoticeBatch, activity.RegisterOptions{Name: workflows.SendNoticesName})
+		// As workflows.NewNoticesWorker registers them.
+		env.RegisterActivity(acts.PrepareNotices)
+		env.RegisterActivity(acts.CountNotices)
+		env.RegisterActivity(sender)
 		env.ExecuteWorkflow(workflows.NotifyCustomers, in)
 		err := env.GetWorkflowError()
 		var can *workflow.ContinueAsNewError

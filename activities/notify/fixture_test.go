@@ -1,4 +1,4 @@
-package notify
+package notify_test
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/store/sqlite"
 )
 
 // fixture is a migrated SQLite store holding one incident, and the keys
 // its customers' contact data is sealed with.
 type fixture struct {
-	st *store.SQLite
+	st *store.SQL
 	kr *codec.Keyring
 	id string
 }
@@ -22,7 +23,7 @@ type fixture struct {
 func newFixture(t *testing.T, incidentID string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "bf.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "bf.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

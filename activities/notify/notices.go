@@ -13,11 +13,9 @@ import (
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
-	"github.com/breachflow/breachflow/workflows"
 	"github.com/jordan-wright/email"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 	"golang.org/x/time/rate"
 )
 
@@ -26,12 +24,22 @@ import (
 // renders the notice in the subject's locale and sends it through the
 // pooled SMTP connections, within a global rate and concurrency limit.
 type Sender struct {
-	Store       store.Store
+	Store       Store
 	Keys        store.Sealer
 	Mailer      *activities.Mailer
 	Org         templates.Organisation
 	Limiter     *rate.Limiter // messages per second across the process; nil = unlimited
 	Concurrency int           // parallel SMTP sends; 0 = 8
+}
+
+// Store is what the batch sender reads and writes in the store: the
+// subjects of a range and the delivery state of their notices.
+type Store interface {
+	ListSubjectIDs(ctx context.Context, incidentID string, afterID int64, limit int) ([]int64, error)
+	GetSubjects(ctx context.Context, ids []int64) ([]store.SubjectRecord, error)
+	ClaimNoticesWithLease(ctx context.Context, incidentID, kind string, subjectIDs []int64, lease time.Duration) ([]store.Notice, error)
+	MarkNoticesSent(ctx context.Context, ids []int64, at time.Time) (int, error)
+	MarkNoticeFailed(ctx context.Context, id int64, reason string, permanent bool) error
 }
 
 // SendNoticeBatch is the activity. It claims the pending notices of the
@@ -240,9 +248,4 @@ func (s *Sender) sendOne(ctx context.Context, in breach.NoticeBatch, cache *temp
 // MessageID is the deterministic Message-ID of one notice.
 func MessageID(incidentID, kind string, subjectID int64) string {
 	return activities.MessageID(incidentID, kind, subjectID)
-}
-
-// Register adds the batch sender to a worker of the notices task queue.
-func (s *Sender) Register(r worker.Registry) {
-	r.RegisterActivityWithOptions(s.SendNoticeBatch, activity.RegisterOptions{Name: workflows.SendNoticesName})
 }

@@ -1,4 +1,4 @@
-package notify
+package notify_test
 
 import (
 	"bytes"
@@ -8,13 +8,12 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/activities/notify"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
-	"github.com/breachflow/breachflow/workflows"
 	"github.com/jordan-wright/email"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 )
 
@@ -35,7 +34,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	if err != nil || len(ids) != 3 {
 		t.Fatalf("subject ids %v, %v", ids, err)
 	}
-	if _, err := st.EnsureNotices(ctx, id, breach.NoticeKindCustomer, ids, func(sid int64) string { return MessageID(id, breach.NoticeKindCustomer, sid) }); err != nil {
+	if _, err := st.EnsureNotices(ctx, id, breach.NoticeKindCustomer, ids, func(sid int64) string { return notify.MessageID(id, breach.NoticeKindCustomer, sid) }); err != nil {
 		t.Fatal(err)
 	}
 	catcher, err := mailcatcher.Start("127.0.0.1:0", 100)
@@ -43,13 +42,13 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer catcher.Close(ctx)
-	sender := &Sender{Store: st, Keys: kr, Concurrency: 2,
+	sender := &notify.Sender{Store: st, Keys: kr, Concurrency: 2,
 		Mailer: &activities.Mailer{Addr: catcher.Addr(), From: "security@example.org", TLS: "none", PoolSize: 2},
 		Org:    templates.Organisation{Name: "Example Org", Email: "dpo@example.org"}}
 	defer sender.Mailer.Close()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivityWithOptions(sender.SendNoticeBatch, activity.RegisterOptions{Name: workflows.SendNoticesName})
+	env.RegisterActivity(sender)
 	batch := breach.NoticeBatch{IncidentID: id, Kind: breach.NoticeKindCustomer, Range: breach.NoticeRange{Through: ids[len(ids)-1]}, Incident: &breach.Status{
 		ID: id, Title: "CRM export on a public bucket", Summary: "A storage bucket was public.",
 		LaunchedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
@@ -57,7 +56,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	}}
 	run := func() breach.BatchResult {
 		t.Helper()
-		v, err := env.ExecuteActivity(workflows.SendNoticesName, batch)
+		v, err := env.ExecuteActivity(sender.SendNoticeBatch, batch)
 		if err != nil {
 			t.Fatalf("batch: %v", err)
 		}
@@ -76,7 +75,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 		byID[m.MessageID] = m
 	}
 	for _, sid := range ids {
-		if _, ok := byID[MessageID(id, breach.NoticeKindCustomer, sid)]; !ok {
+		if _, ok := byID[notify.MessageID(id, breach.NoticeKindCustomer, sid)]; !ok {
 			t.Errorf("no message with the Message-ID of subject %d", sid)
 		}
 	}
@@ -108,7 +107,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	f.importCSV(t, "external_id,email,locale,country\nD,dee@example.com,en,FR\n")
 	all, _ := st.ListSubjectIDs(ctx, id, 0, 100)
 	d := all[len(all)-1]
-	if _, err := st.EnsureNotices(ctx, id, breach.NoticeKindCustomer, all, func(sid int64) string { return MessageID(id, breach.NoticeKindCustomer, sid) }); err != nil {
+	if _, err := st.EnsureNotices(ctx, id, breach.NoticeKindCustomer, all, func(sid int64) string { return notify.MessageID(id, breach.NoticeKindCustomer, sid) }); err != nil {
 		t.Fatal(err)
 	}
 	if claimed, err := st.ClaimNotices(ctx, id, breach.NoticeKindCustomer, []int64{d}); err != nil || len(claimed) != 1 {
@@ -125,7 +124,9 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	if catcher.Total() != 4 {
 		t.Fatalf("catcher saw %d messages, want 4", catcher.Total())
 	}
-	if _, err := catcher.Wait(ctx, func(m mailcatcher.Message) bool { return m.MessageID == MessageID(id, breach.NoticeKindCustomer, d) }); err != nil {
+	if _, err := catcher.Wait(ctx, func(m mailcatcher.Message) bool {
+		return m.MessageID == notify.MessageID(id, breach.NoticeKindCustomer, d)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	sent, err := st.ListNotices(ctx, id, store.NoticeSent, 0, 10)

@@ -1,6 +1,7 @@
 // Package notify renders and sends the mail the Incident workflow asks
-// for when a clock reminds, runs out or escalates. It is its own package
-// because rendering uses templates, which know the workflow's types.
+// for when a clock reminds, runs out or escalates, and the customer
+// notices of the fan-out. It is its own package because rendering needs
+// the templates, which the other activities do not.
 package notify
 
 import (
@@ -10,9 +11,7 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/templates"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 )
 
 // Notifier sends clock mail.
@@ -35,9 +34,4 @@ func (n *Notifier) SendClockMail(ctx context.Context, in activities.ClockMail) (
 	return n.Mailer.SendStaffMail(ctx, activities.StaffMail{
 		IncidentID: in.IncidentID, Key: in.Key, Roles: in.Roles, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
 	})
-}
-
-// Register adds the notify activity to a worker under its shared name.
-func (n *Notifier) Register(r worker.Registry) {
-	r.RegisterActivityWithOptions(n.SendClockMail, activity.RegisterOptions{Name: activities.SendClockMailName})
 }

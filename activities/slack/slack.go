@@ -1,5 +1,5 @@
 // Package slack is the incident room in Slack: the two room activities
-// (activities.SyncRoomName, activities.RoomNoticeName), the Block Kit
+// (SyncIncidentRoom, PostRoomNotice), the Block Kit
 // cards they post and keep current, and the Slack-user → role mapping
 // the API's Slack endpoints use. Every Slack call goes through slack-go.
 //
@@ -29,7 +29,6 @@ import (
 	slackapi "github.com/slack-go/slack"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 )
 
 // Store is what the room activities keep in the store.
@@ -67,13 +66,6 @@ type Activities struct {
 
 	mu  sync.Mutex
 	ids map[string]string // email → Slack user id, learned by users.lookupByEmail
-}
-
-// Register registers the room activities under the names the Incident
-// workflow calls.
-func (a *Activities) Register(r worker.Registry) {
-	r.RegisterActivityWithOptions(a.SyncIncidentRoom, activity.RegisterOptions{Name: activities.SyncRoomName})
-	r.RegisterActivityWithOptions(a.PostRoomNotice, activity.RegisterOptions{Name: activities.RoomNoticeName})
 }
 
 func (a *Activities) now() time.Time {

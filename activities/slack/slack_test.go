@@ -12,7 +12,7 @@ import (
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/slacktest"
 	"github.com/breachflow/breachflow/store"
-	"go.temporal.io/sdk/activity"
+	"github.com/breachflow/breachflow/store/sqlite"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 )
@@ -29,7 +29,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+t.TempDir()+"/app.db")
+	st, err := sqlite.Open(ctx, t.TempDir()+"/app.db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,9 +50,7 @@ func newFixture(t *testing.T) *fixture {
 	acts := &Activities{API: NewClient("xoxb-test", fake.URL()), Store: st, Users: users, PublicURL: "http://bf.example"}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	// Registered as Register does; the test environment is no worker.Registry.
-	env.RegisterActivityWithOptions(acts.SyncIncidentRoom, activity.RegisterOptions{Name: activities.SyncRoomName})
-	env.RegisterActivityWithOptions(acts.PostRoomNotice, activity.RegisterOptions{Name: activities.RoomNoticeName})
+	env.RegisterActivity(acts) // as workflows.NewWorker registers it
 	return &fixture{t: t, slack: fake, store: st, acts: acts, env: env, id: inc.ID}
 }
 
@@ -72,7 +70,7 @@ func (f *fixture) room(asOf time.Time, states ...string) activities.Room {
 
 func (f *fixture) sync(r activities.Room) error {
 	f.t.Helper()
-	_, err := f.env.ExecuteActivity(activities.SyncRoomName, r)
+	_, err := f.env.ExecuteActivity(f.acts.SyncIncidentRoom, r)
 	return err
 }
 
@@ -241,14 +239,14 @@ func TestNoticeInThreadAndByDirectMessage(t *testing.T) {
 	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 	n := activities.RoomNotice{IncidentID: f.id, Key: f.id + "-ob-gdpr-remind-1", Kind: "reminder",
 		Subject: "GDPR Art. 33 to the supervisory authority", DueAt: now.Add(12 * time.Hour), Now: now, Roles: []string{"legal"}}
-	if _, err := f.env.ExecuteActivity(activities.RoomNoticeName, n); err == nil {
+	if _, err := f.env.ExecuteActivity(f.acts.PostRoomNotice, n); err == nil {
 		t.Fatal("a notice before the room exists succeeded")
 	}
 	if err := f.sync(f.room(now, "ready")); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // the second time posts nothing new
-		if _, err := f.env.ExecuteActivity(activities.RoomNoticeName, n); err != nil {
+		if _, err := f.env.ExecuteActivity(f.acts.PostRoomNotice, n); err != nil {
 			t.Fatal(err)
 		}
 	}

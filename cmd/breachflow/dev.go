@@ -26,6 +26,7 @@ import (
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/store/dburl"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -112,7 +113,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	if err != nil {
 		return nil, fmt.Errorf("playbooks: %w", err)
 	}
-	if s.store, err = store.Open(ctx, cfg.DevDatabaseURL()); err != nil {
+	if s.store, err = dburl.Open(ctx, cfg.DevDatabaseURL()); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	if err := s.store.Migrate(ctx); err != nil {
@@ -167,7 +168,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		return nil, err
 	}
 	s.mailer = cfg.Mailer()
-	s.workers = newWorkers(cfg, s.client, s.store, keys, s.mailer, slackRoom(cfg, s.store)...)
+	s.workers = newWorkers(cfg, s.client, s.store, keys, s.mailer, slackRoom(cfg, s.store))
 	if err := startWorkers(s.workers); err != nil {
 		s.workers = nil
 		_ = ln.Close()

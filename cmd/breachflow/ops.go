@@ -15,6 +15,7 @@ import (
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/store/dburl"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -43,7 +44,7 @@ func clusterParts(cfg *config.Config) (*codec.Keyring, error) {
 }
 
 func openStore(ctx context.Context, url string) (store.Store, error) {
-	st, err := store.Open(ctx, url)
+	st, err := dburl.Open(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("BREACHFLOW_DATABASE_URL: %w", err)
 	}
@@ -137,7 +138,7 @@ func workerCommand() *cobra.Command {
 		defer c.Close()
 		mailer := cfg.Mailer()
 		defer mailer.Close()
-		ws := newWorkers(cfg, c, st, keys, mailer, slackRoom(cfg, st)...)
+		ws := newWorkers(cfg, c, st, keys, mailer, slackRoom(cfg, st))
 		if err := startWorkers(ws); err != nil {
 			return err
 		}

@@ -5,18 +5,16 @@ import (
 	"github.com/breachflow/breachflow/api"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/store"
-	"go.temporal.io/sdk/worker"
 )
 
-// slackRoom registers the incident-room activities when Slack is
-// configured; without a token no worker has them, and the API launches
+// slackRoom is the incident-room activities when Slack is configured;
+// without a token it is nil, no worker has them, and the API launches
 // incidents without a room.
-func slackRoom(cfg *config.Config, st store.Store) []func(worker.Registry) {
+func slackRoom(cfg *config.Config, st store.Store) *slack.Activities {
 	if !cfg.SlackOn() {
 		return nil
 	}
-	acts := &slack.Activities{API: slack.NewClient(cfg.SlackToken, cfg.SlackAPIURL), Store: st, Users: cfg.Slack(), PublicURL: cfg.PublicURL}
-	return []func(worker.Registry){acts.Register}
+	return &slack.Activities{API: slack.NewClient(cfg.SlackToken, cfg.SlackAPIURL), Store: st, Users: cfg.Slack(), PublicURL: cfg.PublicURL}
 }
 
 // apiSlack is what the API's Slack endpoints need, or nil when Slack is off.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/activities/notify"
+	"github.com/breachflow/breachflow/activities/slack"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/store"
@@ -16,22 +17,22 @@ import (
 
 // newWorkers builds the workers of the task queues this process serves
 // (BREACHFLOW_WORKER_QUEUES): the incidents queue (workflows, audit,
-// clocks, webhooks, staff mail, plus what register adds) and the notices
-// queue (the customer-notice fan-out's activities).
+// clocks, webhooks, staff mail, and the Slack room when room is not nil)
+// and the notices queue (the customer-notice fan-out's activities).
 func newWorkers(cfg *config.Config, c client.Client, st store.Store, keys *codec.Keyring, mailer *activities.Mailer,
-	register ...func(worker.Registry)) []worker.Worker {
+	room *slack.Activities) []worker.Worker {
 	acts := &activities.Activities{Store: st}
 	var out []worker.Worker
 	if cfg.WorkerQueues == "all" || cfg.WorkerQueues == "incidents" {
 		notifier := &notify.Notifier{Mailer: mailer, PublicURL: cfg.PublicURL}
-		out = append(out, workflows.NewWorker(c, acts, cfg.Containment(), append([]func(worker.Registry){notifier.Register}, register...)...))
+		out = append(out, workflows.NewWorker(c, acts, cfg.Containment(), notifier, room))
 	}
 	if cfg.WorkerQueues == "all" || cfg.WorkerQueues == "notices" {
 		sender := &notify.Sender{Store: st, Keys: keys, Mailer: mailer, Org: cfg.Org(), Concurrency: cfg.NoticeConcurrency}
 		if cfg.NoticeRate > 0 {
 			sender.Limiter = rate.NewLimiter(rate.Limit(cfg.NoticeRate), max(1, cfg.NoticeRate/10))
 		}
-		out = append(out, workflows.NewNoticesWorker(c, acts, cfg.NoticeBatches, sender.Register))
+		out = append(out, workflows.NewNoticesWorker(c, acts, sender, cfg.NoticeBatches))
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/store/sqlite"
 )
 
 // TestImportIntoStore runs the whole path — parse, seal, upsert in batches —
@@ -18,7 +19,7 @@ func TestImportIntoStore(t *testing.T) {
 		t.Skip("writes 20k rows")
 	}
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store_test
+package postgres_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/store/postgres"
 	"github.com/breachflow/breachflow/store/storetest"
 )
 
@@ -78,7 +79,7 @@ func newPostgresSchema(t *testing.T, base string) string {
 
 func openPostgres(t *testing.T, url string) store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), url)
+	s, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,10 @@
-package store
+package dburl
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/breachflow/breachflow/store"
 )
 
 func TestParseURL(t *testing.T) {
@@ -10,13 +12,13 @@ func TestParseURL(t *testing.T) {
 		url, dialect, target string
 		wantErr              bool
 	}{
-		{"sqlite:///var/lib/bf/app.db", DialectSQLite, "/var/lib/bf/app.db", false},
-		{"sqlite://data/app.db", DialectSQLite, "data/app.db", false},
-		{"sqlite::memory:", DialectSQLite, ":memory:", false},
-		{"sqlite:app.db", DialectSQLite, "app.db", false},
-		{"SQLite:///x.db", DialectSQLite, "/x.db", false},
-		{"postgres://u:p@db:5432/bf?sslmode=disable", DialectPostgres, "postgres://u:p@db:5432/bf?sslmode=disable", false},
-		{"postgresql://db/bf", DialectPostgres, "postgresql://db/bf", false},
+		{"sqlite:///var/lib/bf/app.db", store.DialectSQLite, "/var/lib/bf/app.db", false},
+		{"sqlite://data/app.db", store.DialectSQLite, "data/app.db", false},
+		{"sqlite::memory:", store.DialectSQLite, ":memory:", false},
+		{"sqlite:app.db", store.DialectSQLite, "app.db", false},
+		{"SQLite:///x.db", store.DialectSQLite, "/x.db", false},
+		{"postgres://u:p@db:5432/bf?sslmode=disable", store.DialectPostgres, "postgres://u:p@db:5432/bf?sslmode=disable", false},
+		{"postgresql://db/bf", store.DialectPostgres, "postgresql://db/bf", false},
 		{"sqlite://", "", "", true},
 		{"sqlite:", "", "", true},
 		{"postgres:db", "", "", true},
@@ -24,12 +26,12 @@ func TestParseURL(t *testing.T) {
 		{"/var/lib/app.db", "", "", true},
 		{"", "", "", true},
 	} {
-		d, target, err := parseURL(tc.url)
+		d, target, err := parse(tc.url)
 		if (err != nil) != tc.wantErr || d != tc.dialect || target != tc.target {
-			t.Errorf("parseURL(%q) = %q, %q, %v; want %q, %q, error %v", tc.url, d, target, err, tc.dialect, tc.target, tc.wantErr)
+			t.Errorf("parse(%q) = %q, %q, %v; want %q, %q, error %v", tc.url, d, target, err, tc.dialect, tc.target, tc.wantErr)
 		}
 		if err != nil && strings.Contains(err.Error(), "hunter2") {
-			t.Errorf("parseURL(%q) error leaks the password: %v", tc.url, err)
+			t.Errorf("parse(%q) error leaks the password: %v", tc.url, err)
 		}
 	}
 }
@@ -42,14 +44,14 @@ func FuzzParseURL(f *testing.F) {
 	}
 	fixedErrors := map[string]bool{}
 	for _, bad := range []string{"", "sqlite:", "postgres:x", "mysql://u:p@h/d"} {
-		_, _, err := parseURL(bad)
+		_, _, err := parse(bad)
 		fixedErrors[err.Error()] = true
 	}
 	if len(fixedErrors) != 4 {
 		f.Fatalf("expected 4 distinct fixed errors, got %v", fixedErrors)
 	}
 	f.Fuzz(func(t *testing.T, url string) {
-		d, target, err := parseURL(url)
+		d, target, err := parse(url)
 		if err != nil {
 			// Every error is one of a few fixed messages, so none can carry
 			// a password from the URL into a log.
@@ -59,11 +61,11 @@ func FuzzParseURL(f *testing.F) {
 			return
 		}
 		switch d {
-		case DialectSQLite:
+		case store.DialectSQLite:
 			if target == "" || !strings.HasSuffix(url, target) {
 				t.Fatalf("sqlite target %q is not a suffix of %q", target, url)
 			}
-		case DialectPostgres:
+		case store.DialectPostgres:
 			if target != url {
 				t.Fatalf("postgres target %q != url %q", target, url)
 			}

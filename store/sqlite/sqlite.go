@@ -1,4 +1,7 @@
-package store
+// Package sqlite opens the store on an SQLite file through the pure-Go
+// modernc.org/sqlite driver: the embedded default. It is the only package
+// that links that driver.
+package sqlite
 
 import (
 	"context"
@@ -9,27 +12,23 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/breachflow/breachflow/store"
+
 	// Registers the pure-Go "sqlite" database/sql driver.
 	_ "modernc.org/sqlite"
 )
 
-// sqliteParams configure every connection: WAL so readers never block the
+// params configure every connection: WAL so readers never block the
 // writer, a busy timeout so another process's write waits instead of
 // failing, foreign keys (off by default in SQLite), and BEGIN IMMEDIATE so a
 // write transaction takes the write lock up front and cannot deadlock on a
 // read-to-write upgrade.
-const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+const params = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 
-// SQLite is the Store on an SQLite file, the embedded default.
-type SQLite struct {
-	sqlStore
-	path string
-}
-
-// OpenSQLite opens (creating if needed, with its parent directory) the
-// SQLite database at path; ":memory:" gives a private in-memory database.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+// Open opens (creating if needed, with its parent directory) the SQLite
+// database at path; ":memory:" gives a private in-memory database.
+func Open(ctx context.Context, path string) (*store.SQL, error) {
 	if path == "" {
 		return nil, errors.New("store: open sqlite: empty path")
 	}
@@ -44,7 +43,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
 	}
-	db, err := sql.Open("sqlite", path+"?"+sqliteParams)
+	db, err := sql.Open("sqlite", path+"?"+params)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
@@ -62,17 +61,8 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		_ = db.Close() // the ping error is the one worth reporting
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	s := &SQLite{path: path}
-	s.sqlStore = sqlStore{
-		db:       db,
-		dialect:  DialectSQLite,
-		writeSem: make(chan struct{}, 1),
-		// With _txlock=immediate the transaction already holds SQLite's
-		// single write lock, which covers every incident at once.
-		lockIncident: func(context.Context, *sql.Tx, string) error { return nil },
-	}
-	return s, nil
+	// With _txlock=immediate every write transaction already holds SQLite's
+	// single write lock, which covers every incident at once, so audit
+	// appends need no lock of their own.
+	return store.New(db, store.DialectSQLite, store.Options{SerialWrites: true}), nil
 }
-
-// Path returns the database file's path as given to OpenSQLite.
-func (s *SQLite) Path() string { return s.path }

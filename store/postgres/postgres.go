@@ -1,10 +1,14 @@
-package store
+// Package postgres opens the store on PostgreSQL through pgx, for server
+// and worker replicas. It is the only package that links that driver.
+package postgres
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
 	"hash/fnv"
+
+	"github.com/breachflow/breachflow/store"
 
 	// Registers the "pgx" database/sql driver.
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -17,15 +21,10 @@ import (
 // different space from goose's one-key migration lock.
 const auditLockClass = 0x6266
 
-// Postgres is the Store on PostgreSQL, for server and worker replicas.
-type Postgres struct {
-	sqlStore
-}
-
-// OpenPostgres connects to the PostgreSQL database at url (a postgres:// URL
-// or key=value DSN as pgx accepts; options such as search_path are passed
-// to the server). Tables live in the first schema of the search_path.
-func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
+// Open connects to the PostgreSQL database at url (a postgres:// URL or
+// key=value DSN as pgx accepts; options such as search_path are passed to
+// the server). Tables live in the first schema of the search_path.
+func Open(ctx context.Context, url string) (*store.SQL, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
@@ -36,27 +35,28 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		_ = db.Close() // the ping error is the one worth reporting
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
-	s := &Postgres{}
-	s.sqlStore = sqlStore{
-		db:      db,
-		dialect: DialectPostgres,
-		lockIncident: func(ctx context.Context, tx *sql.Tx, incidentID string) error {
-			// Held until the transaction ends; appenders to other incidents
-			// are not blocked.
-			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, auditLockClass, incidentID)
-			return err
+	return store.New(db, store.DialectPostgres, store.Options{
+		LockIncident: lockIncident,
+		MigrateOptions: func(ctx context.Context) ([]goose.ProviderOption, error) {
+			return gooseOptions(ctx, db)
 		},
-		gooseOptions: s.gooseOptions,
-	}
-	return s, nil
+	}), nil
+}
+
+// lockIncident serialises audit appends for one incident; the lock is
+// held until the transaction ends, and appenders to other incidents are
+// not blocked.
+func lockIncident(ctx context.Context, tx *sql.Tx, incidentID string) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, auditLockClass, incidentID)
+	return err
 }
 
 // gooseOptions makes replicas that start together migrate one at a time.
 // The lock id is derived from the database and schema so that stores in
 // different schemas (tests, several tenants) do not wait for each other.
-func (s *Postgres) gooseOptions(ctx context.Context) ([]goose.ProviderOption, error) {
+func gooseOptions(ctx context.Context, db *sql.DB) ([]goose.ProviderOption, error) {
 	var where string
-	if err := s.db.QueryRowContext(ctx, `SELECT current_database() || '.' || coalesce(current_schema(), '')`).Scan(&where); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT current_database() || '.' || coalesce(current_schema(), '')`).Scan(&where); err != nil {
 		return nil, err
 	}
 	h := fnv.New64a()

@@ -1,22 +1,22 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/breachflow/breachflow/store"
+	"github.com/breachflow/breachflow/store/sqlite"
 	"github.com/breachflow/breachflow/store/storetest"
 )
 
 func openSQLiteFile(t *testing.T) store.Store {
 	t.Helper()
-	// A missing parent directory also exercises OpenSQLite creating it.
+	// A missing parent directory also exercises Open creating it.
 	path := filepath.Join(t.TempDir(), "data", "breachflow.db")
-	s, err := store.OpenSQLite(context.Background(), path)
+	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,40 +30,12 @@ func TestSQLite(t *testing.T) {
 func TestSQLiteMemory(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		t.Helper()
-		s, err := store.Open(context.Background(), "sqlite::memory:")
+		s, err := sqlite.Open(context.Background(), ":memory:")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	})
-}
-
-func TestSQLiteOpenURL(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	abs := filepath.Join(dir, "abs", "app.db")
-	t.Chdir(dir)
-	for _, tc := range []struct{ url, file string }{
-		{"sqlite://" + abs, abs},
-		{"sqlite://rel/app.db", filepath.Join(dir, "rel", "app.db")},
-	} {
-		s, err := store.Open(ctx, tc.url)
-		if err != nil {
-			t.Fatalf("Open(%q): %v", tc.url, err)
-		}
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if s.Dialect() != store.DialectSQLite {
-			t.Errorf("Dialect = %q", s.Dialect())
-		}
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := os.Stat(tc.file); err != nil {
-			t.Errorf("Open(%q) did not create %s: %v", tc.url, tc.file, err)
-		}
-	}
 }
 
 // TestSQLiteTwoHandles appends to one chain through two independent stores
@@ -74,7 +46,7 @@ func TestSQLiteTwoHandles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.db")
 	var stores [2]store.Store
 	for i := range stores {
-		s, err := store.OpenSQLite(ctx, path)
+		s, err := sqlite.Open(ctx, path)
 		if err != nil {
 			t.Fatal(err)
 		}
