@@ -1,6 +1,10 @@
 package activities
 
-import "time"
+import (
+	"time"
+
+	"github.com/breachflow/breachflow/internal/breach"
+)
 
 // The incident room is where people work an incident in a chat tool
 // (Slack). The Incident workflow drives it through two activities of
@@ -61,4 +65,22 @@ type RoomNotice struct {
 	DueAt      time.Time `json:"due_at"`
 	Now        time.Time `json:"now"`
 	Roles      []string  `json:"roles"` // who is told by direct message
+}
+
+// AddObligations counts the open duties into the room's picture and names
+// the soonest deadline.
+func (r *Room) AddObligations(obs []breach.Obligation) {
+	for _, o := range obs {
+		if o.Status != breach.ObligationPending && o.Status != breach.ObligationOverdue {
+			continue
+		}
+		r.OpenObligations++
+		if o.Status == breach.ObligationOverdue {
+			r.Overdue++
+		}
+		if o.DueAt != nil && (r.NextDeadline == nil || o.DueAt.Before(*r.NextDeadline)) {
+			t := *o.DueAt
+			r.NextDeadline, r.NextDeadlineName = &t, o.Regime+" to "+o.RecipientName
+		}
+	}
 }

@@ -61,6 +61,12 @@ func (s *Server) sendUpdate(ctx context.Context, id, name, key string, arg any) 
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
+	return updateStatus(ctx, h, err)
+}
+
+// updateStatus waits for an Update's answer, the incident's status; err
+// is the error of sending it.
+func updateStatus(ctx context.Context, h client.WorkflowUpdateHandle, err error) (*breach.Status, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -266,6 +266,8 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 // to a launch is the workflow's own, with its obligations computed. A
 // workflow already running (a repeated launch) answers the same way.
 func (s *Server) startIncident(ctx context.Context, in *workflows.IncidentInput) (*breach.Status, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       workflows.IncidentWorkflowID(in.ID),
 		TaskQueue:                workflows.TaskQueue,
@@ -281,14 +283,7 @@ func (s *Server) startIncident(ctx context.Context, in *workflows.IncidentInput)
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	var st breach.Status
-	if err := h.Get(ctx, &st); err != nil {
-		return nil, err
-	}
-	return &st, nil
+	return updateStatus(ctx, h, err)
 }
 
 func (s *Server) queryStatus(ctx context.Context, id string) (*breach.Status, error) {

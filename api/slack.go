@@ -268,19 +268,7 @@ func (s *Server) slackStatus(c *gin.Context, channel string, args []string) {
 func roomOf(st *breach.Status, now time.Time) activities.Room {
 	r := activities.Room{IncidentID: st.ID, Title: st.Title, Severity: st.Severity, Status: st.Status, Phase: st.Phase,
 		PlaybookID: st.PlaybookID, LaunchedBy: st.LaunchedBy, LaunchedAt: st.LaunchedAt, AsOf: now}
-	for _, o := range st.Obligations {
-		if o.Status != breach.ObligationPending && o.Status != breach.ObligationOverdue {
-			continue
-		}
-		r.OpenObligations++
-		if o.Status == breach.ObligationOverdue {
-			r.Overdue++
-		}
-		if o.DueAt != nil && (r.NextDeadline == nil || o.DueAt.Before(*r.NextDeadline)) {
-			t := *o.DueAt
-			r.NextDeadline, r.NextDeadlineName = &t, o.Regime+" to "+o.RecipientName
-		}
-	}
+	r.AddObligations(st.Obligations)
 	for _, step := range st.Steps {
 		r.Steps = append(r.Steps, activities.RoomStep{ID: step.ID, Title: step.Title, Kind: step.Kind, Owner: step.Owner, State: step.State})
 	}

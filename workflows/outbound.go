@@ -127,19 +127,7 @@ func (w *incident) room() activities.Room {
 	r := activities.Room{IncidentID: w.in.ID, Title: w.in.Title, Severity: w.severity, Status: w.status,
 		Phase: w.phase(), PlaybookID: w.pb.ID, LaunchedBy: w.in.LaunchedBy, LaunchedAt: w.in.LaunchedAt,
 		Members: w.in.Members}
-	for _, o := range w.obligations {
-		if o.Status != breach.ObligationPending && o.Status != breach.ObligationOverdue {
-			continue
-		}
-		r.OpenObligations++
-		if o.Status == breach.ObligationOverdue {
-			r.Overdue++
-		}
-		if o.DueAt != nil && (r.NextDeadline == nil || o.DueAt.Before(*r.NextDeadline)) {
-			t := *o.DueAt
-			r.NextDeadline, r.NextDeadlineName = &t, o.Regime+" to "+o.RecipientName
-		}
-	}
+	r.AddObligations(w.obligations)
 	for _, st := range w.steps {
 		r.Steps = append(r.Steps, activities.RoomStep{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
 			State: st.State, DueAt: st.DueAt, DoneBy: st.DoneBy, AckedBy: st.AckedBy, Note: st.Note})
