@@ -7,6 +7,7 @@ import (
 
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/regulations"
+	"github.com/breachflow/breachflow/templates"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -166,7 +167,7 @@ func (w *incident) nextClockEvent() (time.Time, func(workflow.Context)) {
 func (w *incident) remindStep(ctx workflow.Context, id string, total int) {
 	st := w.step(id)
 	st.Reminded++
-	left := st.DueAt.Sub(workflow.Now(ctx)).Round(time.Minute)
+	left := templates.Span(st.DueAt.Sub(workflow.Now(ctx)))
 	w.record(ctx, workflow.Now(ctx), "system", "step.reminded", "step:"+id,
 		fmt.Sprintf("reminder %d of %d to %s: due in %s", st.Reminded, total, st.Owner, left), nil)
 	w.notify(ctx, fmt.Sprintf("step-%s-remind-%d", id, st.Reminded), "reminder", "Step: "+st.Title, *st.DueAt, st.Owner)
@@ -175,7 +176,7 @@ func (w *incident) remindStep(ctx workflow.Context, id string, total int) {
 func (w *incident) escalateStep(ctx workflow.Context, id, to string) {
 	st := w.step(id)
 	st.Escalated++
-	late := workflow.Now(ctx).Sub(*st.DueAt).Round(time.Minute)
+	late := templates.Span(workflow.Now(ctx).Sub(*st.DueAt))
 	w.record(ctx, workflow.Now(ctx), "system", "step.escalated", "step:"+id,
 		fmt.Sprintf("escalated to %s: %s late (escalation %d)", to, late, st.Escalated), nil)
 	w.notify(ctx, fmt.Sprintf("step-%s-escalate-%d", id, st.Escalated), "escalation", "Step: "+st.Title, *st.DueAt, st.Owner, to)
@@ -193,7 +194,7 @@ func (w *incident) obligation(id string) *breach.Obligation {
 func (w *incident) remindObligation(ctx workflow.Context, id string) {
 	o := w.obligation(id)
 	o.Reminded++
-	left := o.DueAt.Sub(workflow.Now(ctx)).Round(time.Minute)
+	left := templates.Span(o.DueAt.Sub(workflow.Now(ctx)))
 	w.record(ctx, workflow.Now(ctx), "system", "obligation.reminded", "obligation:"+id,
 		fmt.Sprintf("%s to %s due in %s", o.Regime, o.RecipientName, left), nil)
 	w.notify(ctx, fmt.Sprintf("ob-%s-remind-%d", id, o.Reminded), "reminder", o.Regime+" to "+o.RecipientName, *o.DueAt, "legal")
@@ -210,7 +211,7 @@ func (w *incident) markOverdue(ctx workflow.Context, id string) {
 func (w *incident) escalateObligation(ctx workflow.Context, id string) {
 	o := w.obligation(id)
 	o.Escalated++
-	late := workflow.Now(ctx).Sub(*o.DueAt).Round(time.Minute)
+	late := templates.Span(workflow.Now(ctx).Sub(*o.DueAt))
 	w.record(ctx, workflow.Now(ctx), "system", "obligation.escalated", "obligation:"+id,
 		fmt.Sprintf("%s to %s is %s overdue", o.Regime, o.RecipientName, late), nil)
 	w.notify(ctx, fmt.Sprintf("ob-%s-escalate-%d", id, o.Escalated), "escalation", o.Regime+" to "+o.RecipientName, *o.DueAt, "legal", "admin")
