@@ -16,10 +16,11 @@ func stamp(t time.Time) string {
 	return u.Format(time.RFC3339) + " (" + u.Format(friendlyLayout) + ")"
 }
 
-// span formats a non-negative duration for people, truncated to the minute:
-// "45m", "2h", "23h59m"; from four days on in days and hours ("5d3h"), because
-// nobody counts 130 hours. Under a minute it is "0m".
-func span(d time.Duration) string {
+// Span formats a duration for people, truncated to the minute and without
+// sign: "45m", "2h", "23h59m"; from four days on in days and hours ("5d3h"),
+// because nobody counts 130 hours. Under a minute it is "0m". Clock mail and
+// the incident timeline both use it, so they name the same time alike.
+func Span(d time.Duration) string {
 	if d < 0 {
 		d = -d
 	}
@@ -41,6 +42,9 @@ func span(d time.Duration) string {
 	}
 	return fmt.Sprintf("%dh%dm", h, m)
 }
+
+// span is Span under the short name this package's templates use.
+func span(d time.Duration) string { return Span(d) }
 
 // oneLine folds user text onto one line: control characters (CR and LF above
 // all, which would let a title inject mail headers) become spaces and runs of

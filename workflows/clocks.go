@@ -7,6 +7,7 @@ import (
 
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/regulations"
+	"github.com/breachflow/breachflow/templates"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -35,9 +36,11 @@ func (w *incident) evaluate(ctx workflow.Context) error {
 	}
 	now := workflow.Now(ctx)
 	next := make([]breach.Obligation, 0, len(fresh))
+	var late []lateClock
 	for _, r := range fresh {
 		o := breach.Obligation{Duty: r, Status: breach.ObligationPending}
-		if prev, ok := old[r.ID]; ok {
+		prev, known := old[r.ID]
+		if known {
 			o.Status, o.FiledAt, o.FiledBy, o.Reference = prev.Status, prev.FiledAt, prev.FiledBy, prev.Reference
 			o.FilingNote, o.DelayReason, o.WaivedBy, o.WaiveReason = prev.FilingNote, prev.DelayReason, prev.WaivedBy, prev.WaiveReason
 			o.Supplements = prev.Supplements
@@ -53,7 +56,17 @@ func (w *incident) evaluate(ctx workflow.Context) error {
 			o.Status = breach.ObligationOverdue
 		}
 		if o.Status == breach.ObligationPending && o.DueAt != nil {
-			o.Reminded = max(o.Reminded, w.passedReminders(o.AnchorAt, o.DueAt, now))
+			passed := w.passedReminders(o.AnchorAt, o.DueAt, now)
+			if passed > o.Reminded && w.remindsLateClocks(ctx) {
+				why := "when the clock was set"
+				if known && prev.DueAt != nil && !sameDue(prev.DueAt, o.DueAt) {
+					why = "when the deadline moved"
+				} else if known && prev.DueAt != nil {
+					why = "unsent"
+				}
+				late = append(late, lateClock{id: o.ID, from: o.Reminded + 1, to: passed, why: why})
+			}
+			o.Reminded = max(o.Reminded, passed)
 		}
 		next = append(next, o)
 	}
@@ -63,7 +76,46 @@ func (w *incident) evaluate(ctx workflow.Context) error {
 		}
 	}
 	w.obligations = next
+	for _, l := range late {
+		w.remindLate(ctx, l)
+	}
 	return nil
+}
+
+// lateClockReminder is the change that made a clock set with reminder
+// points already behind it remind at once instead of skipping them.
+const lateClockReminder = "late-clock-reminder"
+
+// remindsLateClocks asks for the version only when a clock is late, so
+// histories without late clocks carry no marker.
+func (w *incident) remindsLateClocks(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, lateClockReminder, workflow.DefaultVersion, 1) >= 1
+}
+
+// lateClock is a clock whose reminder points from..to (1-based) had passed
+// when evaluate saw it, and why they were not sent at their time.
+type lateClock struct {
+	id       string
+	from, to int
+	why      string
+}
+
+// remindLate sends one reminder now in place of the reminder points that
+// had passed, and says in the timeline which ones it stands for. Its key
+// names the deadline, so a clock re-armed onto another late deadline
+// reminds again and a replay of the same one does not.
+func (w *incident) remindLate(ctx workflow.Context, l lateClock) {
+	o := w.obligation(l.id)
+	now := workflow.Now(ctx)
+	total := len(w.obligationReminders(o.AnchorAt, o.DueAt))
+	points := fmt.Sprintf("reminder %d of %d had", l.to, total)
+	if l.from < l.to {
+		points = fmt.Sprintf("reminders %d–%d of %d had", l.from, l.to, total)
+	}
+	w.record(ctx, now, "system", "obligation.reminded", "obligation:"+l.id,
+		fmt.Sprintf("%s to %s due in %s (%s passed %s; reminding now)", o.Regime, o.RecipientName, templates.Span(o.DueAt.Sub(now)), points, l.why),
+		map[string]any{"due_at": o.DueAt, "late_from": l.from, "late_to": l.to, "reminders": total})
+	w.notify(ctx, fmt.Sprintf("ob-%s-late-%s", l.id, o.DueAt.UTC().Format("20060102T150405Z")), "reminder", o.Regime+" to "+o.RecipientName, *o.DueAt, "legal")
 }
 
 func sameDue(a, b *time.Time) bool {
@@ -166,7 +218,7 @@ func (w *incident) nextClockEvent() (time.Time, func(workflow.Context)) {
 func (w *incident) remindStep(ctx workflow.Context, id string, total int) {
 	st := w.step(id)
 	st.Reminded++
-	left := st.DueAt.Sub(workflow.Now(ctx)).Round(time.Minute)
+	left := templates.Span(st.DueAt.Sub(workflow.Now(ctx)))
 	w.record(ctx, workflow.Now(ctx), "system", "step.reminded", "step:"+id,
 		fmt.Sprintf("reminder %d of %d to %s: due in %s", st.Reminded, total, st.Owner, left), nil)
 	w.notify(ctx, fmt.Sprintf("step-%s-remind-%d", id, st.Reminded), "reminder", "Step: "+st.Title, *st.DueAt, st.Owner)
@@ -175,7 +227,7 @@ func (w *incident) remindStep(ctx workflow.Context, id string, total int) {
 func (w *incident) escalateStep(ctx workflow.Context, id, to string) {
 	st := w.step(id)
 	st.Escalated++
-	late := workflow.Now(ctx).Sub(*st.DueAt).Round(time.Minute)
+	late := templates.Span(workflow.Now(ctx).Sub(*st.DueAt))
 	w.record(ctx, workflow.Now(ctx), "system", "step.escalated", "step:"+id,
 		fmt.Sprintf("escalated to %s: %s late (escalation %d)", to, late, st.Escalated), nil)
 	w.notify(ctx, fmt.Sprintf("step-%s-escalate-%d", id, st.Escalated), "escalation", "Step: "+st.Title, *st.DueAt, st.Owner, to)
@@ -193,7 +245,7 @@ func (w *incident) obligation(id string) *breach.Obligation {
 func (w *incident) remindObligation(ctx workflow.Context, id string) {
 	o := w.obligation(id)
 	o.Reminded++
-	left := o.DueAt.Sub(workflow.Now(ctx)).Round(time.Minute)
+	left := templates.Span(o.DueAt.Sub(workflow.Now(ctx)))
 	w.record(ctx, workflow.Now(ctx), "system", "obligation.reminded", "obligation:"+id,
 		fmt.Sprintf("%s to %s due in %s", o.Regime, o.RecipientName, left), nil)
 	w.notify(ctx, fmt.Sprintf("ob-%s-remind-%d", id, o.Reminded), "reminder", o.Regime+" to "+o.RecipientName, *o.DueAt, "legal")
@@ -210,7 +262,7 @@ func (w *incident) markOverdue(ctx workflow.Context, id string) {
 func (w *incident) escalateObligation(ctx workflow.Context, id string) {
 	o := w.obligation(id)
 	o.Escalated++
-	late := workflow.Now(ctx).Sub(*o.DueAt).Round(time.Minute)
+	late := templates.Span(workflow.Now(ctx).Sub(*o.DueAt))
 	w.record(ctx, workflow.Now(ctx), "system", "obligation.escalated", "obligation:"+id,
 		fmt.Sprintf("%s to %s is %s overdue", o.Regime, o.RecipientName, late), nil)
 	w.notify(ctx, fmt.Sprintf("ob-%s-escalate-%d", id, o.Escalated), "escalation", o.Regime+" to "+o.RecipientName, *o.DueAt, "legal", "admin")

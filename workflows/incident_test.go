@@ -369,11 +369,12 @@ func TestObligationClockRemindsEscalatesAndRearms(t *testing.T) {
 			}
 		}
 	}
-	// One reminder mail at 24 h before aware_at moved; after the move the
-	// points not yet passed (48, 60, 68, 71 h) each mail once; then the
-	// overdue notice and three escalations.
-	if kinds["reminder"] != 5 || kinds["overdue"] != 1 || kinds["escalation"] != 3 {
-		t.Errorf("GDPR clock mails = %v, want 5 reminders, 1 overdue, 3 escalations", kinds)
+	// One reminder mail at 24 h before aware_at moved; at the move one at
+	// once for the re-armed clock's passed 24 h point; then the points not
+	// yet passed (48, 60, 68, 71 h) each mail once; then the overdue notice
+	// and three escalations.
+	if kinds["reminder"] != 6 || kinds["overdue"] != 1 || kinds["escalation"] != 3 {
+		t.Errorf("GDPR clock mails = %v, want 6 reminders, 1 overdue, 3 escalations", kinds)
 	}
 }
 

@@ -19,7 +19,11 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // recorded on a real Temporal server, against the current workflow code:
 // a change that would break running incidents fails here. Regenerate with
 // BREACHFLOW_WRITE_HISTORIES=1 go test -run TestEveryPlaybookRunsToClose ./cmd/breachflow
-// only when the change is made safe with workflow.GetVersion.
+// only when the change is made safe with workflow.GetVersion. The
+// late-clock histories launch with every GDPR reminder point passed:
+// history-late-clock-* takes the "late-clock-reminder" branch (written by
+// TestLateClockMailsAtLaunch), history-v0-late-clock-* was recorded by the
+// code before it, which skipped those points in silence.
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/history-*.json")
 	if err != nil || len(files) < 3 {

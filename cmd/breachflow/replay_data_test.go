@@ -60,7 +60,13 @@ func driveToClose(t *testing.T, c apiClient, token, pb string) string {
 	if code != 201 {
 		t.Fatalf("launch %s: %d %v", pb, code, inc)
 	}
-	id := inc["id"].(string)
+	return workToClose(t, c, token, inc["id"].(string))
+}
+
+// workToClose sets the facts steps require on a launched incident and
+// works it to close as driveToClose describes.
+func workToClose(t *testing.T, c apiClient, token, id string) string {
+	t.Helper()
 	base := "/v1/incidents/" + id
 	if code, body := c.do("PATCH", base, token, map[string]any{"affected": map[string]int{"DE": 40, "US-NY": 12}, "risk": "high"}, nil); code != 200 {
 		t.Fatalf("patch: %d %v", code, body)
@@ -107,7 +113,7 @@ func driveToClose(t *testing.T, c apiClient, token, pb string) string {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	t.Fatalf("%s did not close within 90 s", pb)
+	t.Fatalf("%s did not close within 90 s", id)
 	return ""
 }
 
