@@ -26,7 +26,14 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 		t.Skip("starts the embedded Temporal server")
 	}
 	started := time.Now()
-	stack := startTestDev(t, t.TempDir())
+	cfg := devConfig(t, t.TempDir())
+	cfg.EncryptionKeys = replayKey // its history is saved for the replay test
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stack, err := startDev(sctx, cfg, devOptions{TemporalLogLevel: "fatal"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = stack.Stop() })
 	c := apiClient{t: t, base: "http://" + stack.httpAddr}
 	ctx := context.Background()
@@ -370,6 +377,9 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if code, _ := c.do("POST", base+"/steps/triage/complete", responder, map[string]any{}, nil); code != 409 {
 		t.Fatalf("action on a closed incident: %d, want 409", code)
 	}
+	// A run whose notices settle the customers' duties, for the replay
+	// test (written with BREACHFLOW_WRITE_HISTORIES=1).
+	saveHistory(t, stack, id, "notices-settle-customer-data-breach")
 
 	var audit map[string]any
 	eventually(t, 30*time.Second, "audit of the close", func() bool {
