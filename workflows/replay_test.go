@@ -19,7 +19,10 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // recorded on a real Temporal server, against the current workflow code:
 // a change that would break running incidents fails here. Regenerate with
 // BREACHFLOW_WRITE_HISTORIES=1 go test -run TestEveryPlaybookRunsToClose ./cmd/breachflow
-// only when the change is made safe with workflow.GetVersion.
+// only when the change is made safe with workflow.GetVersion, after moving the
+// old files aside (history-v0-* are kept that way). history-notices-settle-*
+// is a run whose notice run files the customers' duties, written by
+// BREACHFLOW_WRITE_HISTORIES=1 go test -run TestCustomerDataBreachThroughAPI ./cmd/breachflow
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/history-*.json")
 	if err != nil || len(files) < 3 {
