@@ -51,22 +51,28 @@ func (a *Activities) PrepareNotices(ctx context.Context, in breach.NoticePage) (
 	return out, nil
 }
 
-// CountNotices counts the incident's notices of kind by status.
-func (a *Activities) CountNotices(ctx context.Context, incidentID, kind string) (*breach.NoticeTally, error) {
+// CountNotices counts the incident's notices of kind by status, in all
+// and per jurisdiction.
+func (a *Activities) CountNotices(ctx context.Context, incidentID, kind string) (*breach.NoticeCount, error) {
 	counts, err := a.Store.NoticeCounts(ctx, incidentID, kind)
 	if err != nil {
 		return nil, fmt.Errorf("count notices: %w", err)
 	}
-	var t breach.NoticeTally
-	for _, byStatus := range counts {
-		t.Pending += byStatus[store.NoticePending]
-		t.Sending += byStatus[store.NoticeSending]
-		t.Sent += byStatus[store.NoticeSent]
-		t.Failed += byStatus[store.NoticeFailed]
-		t.Suppressed += byStatus[store.NoticeSuppressed]
+	out := &breach.NoticeCount{Jurisdictions: make(map[string]breach.NoticeTally, len(counts))}
+	t := &out.NoticeTally
+	for j, byStatus := range counts {
+		jt := breach.NoticeTally{Pending: byStatus[store.NoticePending], Sending: byStatus[store.NoticeSending],
+			Sent: byStatus[store.NoticeSent], Failed: byStatus[store.NoticeFailed], Suppressed: byStatus[store.NoticeSuppressed]}
+		jt.Total = jt.Pending + jt.Sending + jt.Sent + jt.Failed + jt.Suppressed
+		out.Jurisdictions[j] = jt
+		t.Pending += jt.Pending
+		t.Sending += jt.Sending
+		t.Sent += jt.Sent
+		t.Failed += jt.Failed
+		t.Suppressed += jt.Suppressed
 	}
 	t.Total = t.Pending + t.Sending + t.Sent + t.Failed + t.Suppressed
-	return &t, nil
+	return out, nil
 }
 
 // CreateOutreachTasks opens one task per high-tier customer without one,

@@ -47,3 +47,16 @@ func matchesJurisdiction(present, want string) bool {
 func validRuleJurisdiction(code string) bool {
 	return code == groupEU || code == groupEEA || breach.ValidJurisdiction(code)
 }
+
+// Reaches reports whether notifying a person of jurisdiction present (a
+// country or subdivision code, as a customer notice records it) reaches the
+// people a duty of jurisdiction duty is owed to: the same code, or a
+// subdivision of the duty's country ("US" is reached by "US-CA", "US-CA" only
+// by "US-CA"). A duty of the EU is the GDPR's, which applies across the EEA
+// (its rules say applies_in: [EEA]), so any EEA state reaches it.
+func Reaches(duty, present string) bool {
+	if duty == groupEU || duty == groupEEA {
+		return inGroup(present, groupEEA)
+	}
+	return matchesJurisdiction(present, duty)
+}

@@ -60,6 +60,9 @@ type NotifyResult struct {
 	// Sweeps counts the passes over every subject made for notices a
 	// crashed batch left behind that no retry of that batch took back.
 	Sweeps int `json:"sweeps"`
+	// Jurisdictions are the tally's counts per jurisdiction: a subjects
+	// duty is settled by the run that reached its customers.
+	Jurisdictions map[string]breach.NoticeTally `json:"jurisdictions,omitempty"`
 }
 
 // NoticesWorkflowID names the send run of a step.
@@ -186,10 +189,11 @@ func (r *notifyRun) drain(ctx workflow.Context) error {
 // finish counts the notices; while a crashed batch left some claimed or
 // pending it sweeps every subject again, at most noticeSweeps times.
 func (r *notifyRun) finish(ctx, short workflow.Context) (*NotifyResult, error) {
-	var tally breach.NoticeTally
-	if err := workflow.ExecuteActivity(short, a.CountNotices, r.in.IncidentID, r.in.Kind).Get(ctx, &tally); err != nil {
+	var count breach.NoticeCount
+	if err := workflow.ExecuteActivity(short, a.CountNotices, r.in.IncidentID, r.in.Kind).Get(ctx, &count); err != nil {
 		return nil, fmt.Errorf("count notices: %w", err)
 	}
+	tally := count.NoticeTally
 	if tally.Pending+tally.Sending > 0 && r.in.Sweep < noticeSweeps {
 		// A crashed batch leaves claims behind; once their lease has run
 		// out, go over every subject again. Sent notices are skipped.
@@ -203,7 +207,7 @@ func (r *notifyRun) finish(ctx, short workflow.Context) (*NotifyResult, error) {
 	if tally.Pending+tally.Sending > 0 && r.lastErr != nil {
 		workflow.GetLogger(ctx).Error("notices left unsent", "pending", tally.Pending, "sending", tally.Sending, "error", r.lastErr)
 	}
-	return &NotifyResult{Tally: tally, Batches: r.in.Batches, Runs: r.in.Runs, Sweeps: r.in.Sweep}, nil
+	return &NotifyResult{Tally: tally, Jurisdictions: count.Jurisdictions, Batches: r.in.Batches, Runs: r.in.Runs, Sweeps: r.in.Sweep}, nil
 }
 
 func positive(v, def int) int {
@@ -324,6 +328,7 @@ func (w *incident) finishNotices(ctx workflow.Context, id, stepID string, res *N
 			w.dirtyFacts = true
 		}
 	}
+	w.settleSubjectDuties(ctx, now, run, res)
 }
 
 func (w *incident) validateSendNotices(_ workflow.Context, in breach.SendNotices) error {

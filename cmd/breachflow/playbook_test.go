@@ -26,7 +26,14 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 		t.Skip("starts the embedded Temporal server")
 	}
 	started := time.Now()
-	stack := startTestDev(t, t.TempDir())
+	cfg := devConfig(t, t.TempDir())
+	cfg.EncryptionKeys = replayKey // its history is saved for the replay test
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stack, err := startDev(sctx, cfg, devOptions{TemporalLogLevel: "fatal"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = stack.Stop() })
 	c := apiClient{t: t, base: "http://" + stack.httpAddr}
 	ctx := context.Background()
@@ -218,6 +225,36 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if rows := report(); rows["US-CA"]["sent"] != 500.0 || rows["US-CA"]["failed"] != 1.0 || rows["DE"]["sent"] != 2.0 {
 		t.Fatalf("delivery report per jurisdiction = %v", rows)
 	}
+	// The run reached the Californians and the Germans: their duties to
+	// the customers are filed by the system, the bounce counted in the note,
+	// and they leave the board; no one has to record a filing for them.
+	obligation := func(obID string) map[string]any {
+		_, st := c.do("GET", base, viewer, nil, nil)
+		for _, o := range st["obligations"].([]any) {
+			if ob := o.(map[string]any); ob["id"] == obID {
+				return ob
+			}
+		}
+		return nil
+	}
+	eventually(t, 30*time.Second, "subjects duties filed by the system", func() bool {
+		return obligation("us-ca-residents")["status"] == "filed" && obligation("gdpr-art34")["status"] == "filed"
+	})
+	firstRun := "notices/" + id + "/customer-notices"
+	for obID, note := range map[string]string{
+		"us-ca-residents": "customer notices US-CA: 500 sent, 1 failed: see GET /v1/incidents/" + id + "/notices?status=failed",
+		"gdpr-art34":      "customer notices DE: 2 sent (delivery report",
+	} {
+		ob := obligation(obID)
+		if ob["filed_by"] != "system" || ob["reference"] != firstRun || !strings.HasPrefix(fmt.Sprint(ob["filing_note"]), note) || ob["filed_at"] == nil {
+			t.Fatalf("%s = %v, want filed by the system with reference %s and a note starting %q", obID, ob, firstRun, note)
+		}
+	}
+	eventually(t, 30*time.Second, "settled duties off the board", func() bool {
+		_, board := c.do("GET", "/v1/deadlines?incident="+id+"&status=pending,overdue", legal, nil, nil)
+		listed := fmt.Sprint(board["deadlines"])
+		return strings.Contains(listed, "gdpr-art33") && !strings.Contains(listed, "us-ca-residents") && !strings.Contains(listed, "gdpr-art34")
+	})
 	customerMail := func() map[string]int {
 		seen := map[string]int{}
 		for _, m := range stack.mail.All() {
@@ -277,6 +314,17 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if n := countSent(); n != 503 {
 		t.Fatalf("%d notices sent after the retry, want 503", n)
 	}
+	// The later runs leave the system's filing alone; legal amends it.
+	if ob := obligation("us-ca-residents"); ob["reference"] != firstRun || ob["supplements"] != nil {
+		t.Fatalf("us-ca-residents after the retry = %v, want the first run's filing untouched", ob)
+	}
+	if code, body := c.do("POST", base+"/obligations/us-ca-residents/file", legal, map[string]any{
+		"reference": "notices/" + id + "/customer-notices-3", "note": "the bounced notice was delivered on retry", "supplement": true}, nil); code != 200 {
+		t.Fatalf("supplement to the system's filing: %d %v", code, body)
+	}
+	if ob := obligation("us-ca-residents"); ob["filed_by"] != "system" || len(ob["supplements"].([]any)) != 1 {
+		t.Fatalf("us-ca-residents after the supplement = %v", ob)
+	}
 	// The dev outbox lists the notices without giving out the addresses.
 	if code, out := c.do("GET", "/dev/outbox", responder, nil, nil); code != 200 || strings.Contains(fmt.Sprint(out), "dora@example.de") ||
 		!strings.Contains(fmt.Sprint(out), "d…@example.de") {
@@ -313,6 +361,8 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 			if code != 200 {
 				t.Fatalf("file %s: %d %v", obID, code, body)
 			}
+		} else if ob["recipient"] == "subjects" {
+			t.Fatalf("subjects duty %s is %s after every notice went out", obID, ob["status"])
 		} else if code, body := c.do("POST", base+"/obligations/"+obID+"/waive", legal, map[string]any{"reason": "covered by the customer notice"}, nil); code != 200 {
 			t.Fatalf("waive %s: %d %v", obID, code, body)
 		}
@@ -327,6 +377,9 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if code, _ := c.do("POST", base+"/steps/triage/complete", responder, map[string]any{}, nil); code != 409 {
 		t.Fatalf("action on a closed incident: %d, want 409", code)
 	}
+	// A run whose notices settle the customers' duties, for the replay
+	// test (written with BREACHFLOW_WRITE_HISTORIES=1).
+	saveHistory(t, stack, id, "notices-settle-customer-data-breach")
 
 	var audit map[string]any
 	eventually(t, 30*time.Second, "audit of the close", func() bool {

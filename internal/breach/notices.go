@@ -47,6 +47,14 @@ type NoticeTally struct {
 	Total      int `json:"total"`
 }
 
+// NoticeCount is a NoticeTally with the same counts per jurisdiction (the
+// customer's subdivision, else country, else "unknown"), so the incident
+// can tell which jurisdictions' customers a run reached.
+type NoticeCount struct {
+	NoticeTally
+	Jurisdictions map[string]NoticeTally `json:"jurisdictions,omitempty"`
+}
+
 // OutreachTally counts an incident's outreach tasks.
 type OutreachTally struct {
 	Created int `json:"created"`
