@@ -167,3 +167,33 @@ func TestLaunchAssumesDiscovery(t *testing.T) {
 		t.Errorf("a launch naming assumed itself: %d %s; want it refused", code, raw)
 	}
 }
+
+// TestDashboardIncidentWaitsForAnchor: the incident page marks an assumed
+// discovery, and shows a clock whose anchor is missing as waiting for it,
+// never with its length as if it ran.
+func TestDashboardIncidentWaitsForAnchor(t *testing.T) {
+	tc := &launchTemporal{}
+	e := newDashEnvWith(t, func(d *Deps) { d.Temporal = tc })
+	_, st, raw := e.launch("", `{"playbook":"customer-data-breach","title":"x","jurisdictions":["US-CA","HK"]}`)
+	if st.ID == "" {
+		t.Fatalf("launch: %s", raw)
+	}
+	tc.mu.Lock()
+	tc.started[st.ID].Obligations = []breach.Obligation{{Duty: breach.Duty{ID: "hk-pdpo", Regime: "PDPO", Jurisdiction: "HK",
+		Recipient: "regulator", RecipientName: "PCPD", Anchor: "determined_at", Deadline: "30 calendar days",
+		MissingFacts: []string{"determined_at"}}, Status: breach.ObligationPending}}
+	tc.mu.Unlock()
+	c := e.browser()
+	e.signIn(c, e.admin)
+	resp, page := e.get(c, "/incidents/"+st.ID)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("incident page: %d\n%s", resp.StatusCode, page)
+	}
+	if !strings.Contains(page, `id="assumed-discovered_at"`) {
+		t.Error("the incident page does not say discovered_at was assumed")
+	}
+	row := rowOf(page, `id="ob-hk-pdpo"`)
+	if !strings.Contains(row, "waiting for determined_at") || strings.Contains(row, "30 calendar days") {
+		t.Errorf("a clock without its anchor:\n%s\nwant it waiting for determined_at, without its length", row)
+	}
+}
