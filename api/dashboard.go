@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/api/web"
+	"github.com/breachflow/breachflow/internal/actionrecorder"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
@@ -486,6 +487,18 @@ func (d *dash) close(c *gin.Context) {
 	d.act(c, workflows.UpdateClose, breach.CloseIncident{Actor: actor(c), Note: note}, "Incident closed.")
 }
 
+// outboxView is the outbox page: the caught mail and, when the dev
+// action recorder runs, the containment calls it received.
+type outboxView struct {
+	Mail      []outboxMessage
+	Recording bool
+	Actions   []actionrecorder.Call
+}
+
 func (d *dash) outboxPage(c *gin.Context) {
-	d.render(c, http.StatusOK, "outbox", "Outbox", "outbox", outboxMessages(d.outbox.Messages()))
+	v := outboxView{Mail: outboxMessages(d.outbox.Messages())}
+	if d.actions != nil {
+		v.Recording, v.Actions = true, d.actions.Calls()
+	}
+	d.render(c, http.StatusOK, "outbox", "Outbox", "outbox", v)
 }

@@ -343,6 +343,8 @@ func TestDashboardBoard(t *testing.T) {
 			Deadline: "with the notices", DueAt: due(3 * time.Hour), Status: store.ObligationPending},
 		{ObligationID: "late-one", Regime: "Late Act", Jurisdiction: "DE", Recipient: "regulator", RecipientName: "BfDI",
 			Deadline: "1 day", DueAt: due(-2 * time.Hour), Status: store.ObligationOverdue},
+		{ObligationID: "us-ca-residents", Regime: "Cal. Civ. Code 1798.82", Jurisdiction: "US-CA", Recipient: "subjects", RecipientName: "California residents",
+			Deadline: "30 calendar days", MissingFacts: []string{"discovered_at"}, Status: store.ObligationPending},
 		{ObligationID: "filed-one", Regime: "Done Act", Jurisdiction: "FR", Recipient: "regulator", RecipientName: "CNIL",
 			Deadline: "1 day", DueAt: due(20 * time.Hour), Status: store.ObligationFiled},
 	}
@@ -368,6 +370,9 @@ func TestDashboardBoard(t *testing.T) {
 			if !strings.Contains(page, want) {
 				t.Errorf("board lacks %q", want)
 			}
+		}
+		if row := rowOf(page, `id="ob-BR-7K3F9Q-us-ca-residents"`); !strings.Contains(row, "waiting for discovered_at") || strings.Contains(row, "<time") {
+			t.Errorf("a clock without its anchor shows a due time, or does not say what it waits for:\n%s", row)
 		}
 		if strings.Contains(page, "filed-one") {
 			t.Error("a filed duty is on the board")
@@ -408,4 +413,20 @@ func TestClockLayout(t *testing.T) {
 	if clock(&anchor, nil, anchor, nil) != nil || clock(&due, &anchor, anchor, nil) != nil {
 		t.Error("a clock without a window should not be drawn")
 	}
+}
+
+// rowOf is the table row (or article) of page that starts at the tag
+// holding marker, up to its closing tag.
+func rowOf(page, marker string) string {
+	i := strings.Index(page, marker)
+	if i < 0 {
+		return ""
+	}
+	rest := page[i:]
+	for _, end := range []string{"</tr>", "</article>"} {
+		if j := strings.Index(rest, end); j >= 0 {
+			return rest[:j]
+		}
+	}
+	return rest
 }

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,7 +115,27 @@ func (r *launchRequest) validate(now time.Time, pbs Playbooks) (breach.Facts, in
 	if f.OccurredAt != nil && f.OccurredAt.After(f.AwareAt) {
 		bad("occurred_at", "is after aware_at")
 	}
+	// A clock that starts at discovery (California's 30 days) would wait
+	// on a fact most launches never send; take discovery as awareness,
+	// marked assumed, until someone states it.
+	f.Assume()
 	return f, version, errs
+}
+
+// digest fingerprints the request as validate left it (defaults filled,
+// title trimmed) with each fact's JSON as sent: key order and white space
+// do not count, any changed value does.
+func (r launchRequest) digest() string {
+	type own launchRequest
+	b, err := json.Marshal(struct {
+		own
+		Facts map[string]json.RawMessage `json:"facts"`
+	}{own(r), r.Facts})
+	if err != nil {
+		return "" // cannot happen for decoded JSON; no digest accepts any repeat
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // decodeFacts sets each fact of raw in f, in the table's order, and lists
@@ -224,6 +246,7 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 	if len(errs) > 0 {
 		return nil, false, &launchError{Status: http.StatusUnprocessableEntity, Detail: "the launch request has invalid fields", Fields: errs}
 	}
+	digest := req.digest()
 	id, err := store.NewIncidentID()
 	if err != nil {
 		return nil, false, &launchError{Op: "new incident id", Err: err}
@@ -231,7 +254,7 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 	rec, created, err := s.store.CreateIncident(ctx, store.Incident{
 		ID: id, PlaybookID: req.Playbook, PlaybookVersion: version, Severity: req.Severity,
 		Status: breach.StatusActive, ExternalRef: req.ExternalRef, IdempotencyKey: idem,
-		CreatedBy: who, CreatedAt: now.UTC(),
+		RequestDigest: digest, CreatedBy: who, CreatedAt: now.UTC(),
 	})
 	if err != nil {
 		return nil, false, &launchError{Op: "create incident", Err: err}
@@ -244,6 +267,14 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 	}
 	if in.Restricted && !slices.Contains(in.Members, who) {
 		in.Members = append(in.Members, who)
+	}
+	if !created && idem != "" && rec.IdempotencyKey == idem && rec.RequestDigest != "" && rec.RequestDigest != digest {
+		// The key matched, the request did not: a client bug or two
+		// requests sharing a key. Answering with the first incident would
+		// hide that this launch never happened (IETF idempotency-key draft).
+		return nil, false, &launchError{Status: http.StatusUnprocessableEntity,
+			Detail: fmt.Sprintf("Idempotency-Key %q was already used with a different launch request; send a new key for a new incident, or repeat the first request exactly", idem),
+			Fields: []FieldError{{Field: "Idempotency-Key", Message: "already used with a different request body"}}}
 	}
 	if !created {
 		// A repeat: answer with the existing incident. If an earlier launch

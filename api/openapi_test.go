@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/breachflow/breachflow/internal/actionrecorder"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"gopkg.in/yaml.v3"
 )
@@ -35,7 +36,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		}
 	}
 	// Every optional part switched on, so every route is registered.
-	s := New(Deps{Outbox: outboxStub{}, Codec: http.NotFoundHandler(), DevCodecOrigin: "http://127.0.0.1:8233"})
+	s := New(Deps{Outbox: outboxStub{}, Actions: actionsStub{}, Codec: http.NotFoundHandler(), DevCodecOrigin: "http://127.0.0.1:8233"})
 	param := regexp.MustCompile(`:([A-Za-z]+)`)
 	routed := map[string]bool{}
 	for _, r := range s.Routes() {
@@ -74,3 +75,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 type outboxStub struct{}
 
 func (outboxStub) Messages() []mailcatcher.Message { return nil }
+
+type actionsStub struct{}
+
+func (actionsStub) Calls() []actionrecorder.Call { return nil }

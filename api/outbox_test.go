@@ -6,10 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/actionrecorder"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/templates"
@@ -96,5 +99,52 @@ func TestDevOutbox(t *testing.T) {
 		if strings.Contains(page, never) {
 			t.Errorf("outbox page shows %q", never)
 		}
+	}
+}
+
+// TestDevActions: the dev recorder's calls are listed at GET /dev/actions
+// and on the dashboard's outbox page, next to the mail.
+func TestDevActions(t *testing.T) {
+	catcher, err := mailcatcher.Start("127.0.0.1:0", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = catcher.Close(context.Background()) })
+	secret := []byte("dev-webhook-secret-0123")
+	rec, err := actionrecorder.Start("127.0.0.1:0", secret, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rec.Close(context.Background()) })
+	e := newDashEnvWith(t, func(d *Deps) { d.Outbox, d.Actions = catcher, rec })
+
+	if code, body := e.bearerGet("/dev/actions", e.admin); code != 200 || strings.TrimSpace(body) != `{"actions":[]}` {
+		t.Fatalf("no actions yet: %d %s", code, body)
+	}
+	body := `{"delivery_id":"d-77","incident_id":"BR-7K3F9Q","step":"disable-accounts","action":"disable-account","requested_by":"system","params":{}}`
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req, _ := http.NewRequest("POST", rec.URL("disable-account"), strings.NewReader(body))
+	req.Header.Set(activities.HeaderTimestamp, ts)
+	req.Header.Set(activities.HeaderSignature, activities.Sign(secret, ts, []byte(body)))
+	req.Header.Set(activities.HeaderDelivery, "d-77")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("signed call: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	code, list := e.bearerGet("/dev/actions", e.admin)
+	var got struct{ Actions []actionrecorder.Call }
+	if err := json.Unmarshal([]byte(list), &got); code != 200 || err != nil || len(got.Actions) != 1 || got.Actions[0].Step != "disable-accounts" {
+		t.Fatalf("/dev/actions: %d %s", code, list)
+	}
+	if code, _ := e.bearerGet("/dev/actions", e.viewer); code != http.StatusForbidden {
+		t.Errorf("viewer reads /dev/actions: %d, want 403", code)
+	}
+	browser := e.browser()
+	e.signIn(browser, e.admin)
+	_, page := e.get(browser, "/outbox")
+	if row := rowOf(page, `data-delivery="d-77"`); !strings.Contains(row, "disable-account") || !strings.Contains(row, "BR-7K3F9Q") {
+		t.Errorf("outbox page does not list the recorded action:\n%s", page)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/actionrecorder"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
@@ -35,6 +36,11 @@ type Outbox interface {
 	Messages() []mailcatcher.Message // newest first
 }
 
+// ActionLog lists the containment calls the dev action recorder received.
+type ActionLog interface {
+	Calls() []actionrecorder.Call // newest first
+}
+
 // Deps are the API's collaborators.
 type Deps struct {
 	Store     store.Store
@@ -43,6 +49,7 @@ type Deps struct {
 	Playbooks Playbooks
 	Logger    *slog.Logger
 	Outbox    Outbox       // nil outside dev
+	Actions   ActionLog    // nil outside dev, or when every action has a webhook
 	Codec     http.Handler // payload codec for the Temporal UI; nil to not serve it
 	// DevCodecOrigin (dev only) serves the codec without a token at
 	// /dev/codec/{encode,decode} for the browser of the embedded Temporal
@@ -71,6 +78,7 @@ type Server struct {
 	playbooks  Playbooks
 	log        *slog.Logger
 	outbox     Outbox
+	actions    ActionLog
 	codec      http.Handler
 	devOrigin  string
 	now        func() time.Time
@@ -99,7 +107,7 @@ func New(d Deps) *Server {
 	}
 	s := &Server{
 		store: d.Store, temporal: d.Temporal, converter: d.Converter, playbooks: d.Playbooks,
-		log: d.Logger, outbox: d.Outbox, codec: d.Codec, devOrigin: d.DevCodecOrigin, now: d.Now, org: d.Org,
+		log: d.Logger, outbox: d.Outbox, actions: d.Actions, codec: d.Codec, devOrigin: d.DevCodecOrigin, now: d.Now, org: d.Org,
 		keys: d.Keys, subjectKey: d.SubjectKey, allowLocal: d.AllowLocalDomains, slack: d.Slack,
 		registry: prometheus.NewRegistry(),
 	}
@@ -168,9 +176,14 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/playbooks", require(breach.RoleViewer), s.listPlaybooks)
 	v1.GET("/playbooks/:id", require(breach.RoleViewer), s.getPlaybook)
 
-	if s.outbox != nil {
+	if s.outbox != nil || s.actions != nil {
 		dev := r.Group("/dev", s.authenticate)
-		dev.GET("/outbox", require(breach.RoleResponder, breach.RoleLegal), s.devOutbox)
+		if s.outbox != nil {
+			dev.GET("/outbox", require(breach.RoleResponder, breach.RoleLegal), s.devOutbox)
+		}
+		if s.actions != nil {
+			dev.GET("/actions", require(breach.RoleResponder, breach.RoleLegal), s.devActions)
+		}
 	}
 	if s.codec != nil && s.devOrigin != "" {
 		dev := r.Group("/dev/codec", s.devCORS)
@@ -268,6 +281,15 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok", "checks": checks})
+}
+
+// devActions lists the containment calls the dev recorder received.
+func (s *Server) devActions(c *gin.Context) {
+	calls := s.actions.Calls()
+	if calls == nil {
+		calls = []actionrecorder.Call{}
+	}
+	c.JSON(http.StatusOK, gin.H{"actions": calls})
 }
 
 func (s *Server) devOutbox(c *gin.Context) {

@@ -28,12 +28,12 @@ func NewIncidentID() (string, error) {
 }
 
 const incidentColumns = `id, playbook_id, playbook_version, severity, status,
-	external_ref, idempotency_key, created_by, created_at`
+	external_ref, idempotency_key, request_digest, created_by, created_at`
 
 func scanIncident(row interface{ Scan(...any) error }) (Incident, error) {
 	var in Incident
 	err := row.Scan(&in.ID, &in.PlaybookID, &in.PlaybookVersion, &in.Severity, &in.Status,
-		&in.ExternalRef, &in.IdempotencyKey, &in.CreatedBy, dbTime{&in.CreatedAt})
+		&in.ExternalRef, &in.IdempotencyKey, &in.RequestDigest, &in.CreatedBy, dbTime{&in.CreatedAt})
 	return in, err
 }
 
@@ -82,9 +82,9 @@ func (s *SQL) createIncidentOnce(ctx context.Context, in Incident) (Incident, bo
 	created := false
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO incidents (`+incidentColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 			in.ID, in.PlaybookID, in.PlaybookVersion, in.Severity, in.Status,
-			in.ExternalRef, in.IdempotencyKey, in.CreatedBy, s.timeArg(in.CreatedAt))
+			in.ExternalRef, in.IdempotencyKey, in.RequestDigest, in.CreatedBy, s.timeArg(in.CreatedAt))
 		if err != nil {
 			return err
 		}

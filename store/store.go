@@ -45,6 +45,7 @@ type Incident struct {
 	Status          string // StatusActive or StatusClosed; CreateIncident defaults to active
 	ExternalRef     string // optional; unique when not empty
 	IdempotencyKey  string // optional; unique when not empty
+	RequestDigest   string // fingerprint of the launch request that came with IdempotencyKey; empty on older records
 	CreatedBy       string // token name
 	CreatedAt       time.Time
 }

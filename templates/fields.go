@@ -209,7 +209,10 @@ func (c *reportCtx) timing() section {
 	} else {
 		s.Rows = append(s.Rows, row{"Occurred", "not recorded"})
 	}
-	if f.DiscoveredAt != nil {
+	if f.DiscoveredAt != nil && f.IsAssumed("discovered_at") {
+		// A regulator must not read an assumption as a finding.
+		s.Rows = append(s.Rows, row{"Discovered", stamp(*f.DiscoveredAt) + " (assumed to be the time of awareness; not yet established)"})
+	} else if f.DiscoveredAt != nil {
 		s.Rows = append(s.Rows, row{"Discovered", stamp(*f.DiscoveredAt)})
 	} else {
 		s.Rows = append(s.Rows, row{"Discovered", "not recorded"})

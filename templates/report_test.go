@@ -355,3 +355,23 @@ func TestCountJurisdictions(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderReportAssumedDiscovery: a discovery time breachflow assumed
+// at launch is shown as an assumption, not as a finding; once stated it
+// is shown plain.
+func TestRenderReportAssumedDiscovery(t *testing.T) {
+	in := fullInput(t)
+	in.Obligation.ContentFields = []string{"timing"}
+	in.Incident.Facts.DiscoveredAt = ptr(in.Incident.Facts.AwareAt)
+	in.Incident.Facts.Assumed = []string{"discovered_at"}
+	r, err := RenderReport(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, r, []sectionText{{"Timing", "08:00 UTC) (assumed to be the time of awareness; not yet established)"}}, nil)
+	in.Incident.Facts.Assumed = nil
+	if r, err = RenderReport(in); err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, r, nil, []sectionText{{"Timing", "assumed"}})
+}

@@ -267,8 +267,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Click("#step-triage form[data-action=complete] button", chromedp.ByQuery),
 		chromedp.WaitVisible(`#step-triage[data-state="done"]`, chromedp.ByQuery))
 	after := p.text("#step-count")
-	if before == after || !strings.HasPrefix(after, "1 of ") || !strings.HasPrefix(before, "0 of ") {
-		t.Fatalf("step count %q → %q, want 0 → 1 done", before, after)
+	// Triage readies the two containment actions, which dev's action
+	// recorder may have completed by the time the page is drawn again.
+	if before == after || !(strings.HasPrefix(after, "1 of ") || strings.HasPrefix(after, "3 of ")) || !strings.HasPrefix(before, "0 of ") {
+		t.Fatalf("step count %q → %q, want 0 → 1 done (3 with the recorded actions)", before, after)
 	}
 	if stepState("triage") != "done" {
 		t.Fatal("the API does not show triage done")

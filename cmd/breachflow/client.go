@@ -383,7 +383,12 @@ type incidentStatus struct {
 	LaunchedAt      time.Time  `json:"launched_at"`
 	NextDeadline    *time.Time `json:"next_deadline"`
 	ClosedAt        *time.Time `json:"closed_at"`
-	Obligations     []struct {
+	Facts           struct {
+		AwareAt      time.Time  `json:"aware_at"`
+		DiscoveredAt *time.Time `json:"discovered_at"`
+		Assumed      []string   `json:"assumed"`
+	} `json:"facts"`
+	Obligations []struct {
 		ID            string     `json:"id"`
 		Jurisdiction  string     `json:"jurisdiction"`
 		Recipient     string     `json:"recipient"`
@@ -391,6 +396,7 @@ type incidentStatus struct {
 		DueAt         *time.Time `json:"due_at"`
 		Deadline      string     `json:"deadline"`
 		Status        string     `json:"status"`
+		MissingFacts  []string   `json:"missing_facts"`
 	} `json:"obligations"`
 	Steps []struct {
 		ID    string     `json:"id"`
@@ -695,6 +701,16 @@ func (o *clientOptions) renderIncident(w io.Writer, st *incidentStatus) {
 	if st.ClosedAt != nil {
 		fmt.Fprintf(w, "Closed\t%s\n", stamp(*st.ClosedAt))
 	}
+	if !st.Facts.AwareAt.IsZero() {
+		fmt.Fprintf(w, "Aware\t%s\n", stamp(st.Facts.AwareAt))
+	}
+	if st.Facts.DiscoveredAt != nil {
+		note := ""
+		if slices.Contains(st.Facts.Assumed, "discovered_at") {
+			note = " (assumed: not stated at launch; set it with PATCH discovered_at)"
+		}
+		fmt.Fprintf(w, "Discovered\t%s%s\n", stamp(*st.Facts.DiscoveredAt), note)
+	}
 	if st.NextDeadline != nil {
 		fmt.Fprintf(w, "Next deadline\t%s (%s)\n", stamp(*st.NextDeadline), relDeadline(st.NextDeadline, now))
 	} else {
@@ -708,6 +724,9 @@ func (o *clientOptions) renderIncident(w io.Writer, st *incidentStatus) {
 			switch {
 			case ob.DueAt != nil:
 				due = stamp(*ob.DueAt) + " (" + relDeadline(ob.DueAt, now) + ")"
+			case len(ob.MissingFacts) > 0:
+				// The clock has not started: its length is no due time.
+				due = "waiting for " + printable(strings.Join(ob.MissingFacts, ", "), 60)
 			case ob.Deadline != "":
 				due = printable(ob.Deadline, 60)
 			}

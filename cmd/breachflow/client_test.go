@@ -24,14 +24,17 @@ const incidentJSON = `{
  "id": "BR-7K3F9Q", "title": "CRM export on a public bucket", "summary": "", "severity": "high",
  "status": "active", "phase": "triage", "playbook": "customer-data-breach", "playbook_version": 3,
  "external_ref": "SIEM-4411", "launched_by": "ann", "launched_at": "2026-11-23T08:05:00Z",
- "facts": {"aware_at": "2026-11-23T08:00:00Z", "jurisdictions": ["DE", "US-CA"], "risk": "unassessed"},
+ "facts": {"aware_at": "2026-11-23T08:00:00Z", "discovered_at": "2026-11-23T08:00:00Z", "jurisdictions": ["DE", "US-CA"],
+  "risk": "unassessed", "assumed": ["discovered_at"]},
  "next_deadline": "2026-11-23T12:13:00Z",
  "obligations": [
   {"id": "gdpr-art33", "regime": "GDPR", "jurisdiction": "EU", "recipient": "regulator", "recipient_name": "BfDI",
    "anchor": "aware_at", "due_at": "2026-11-26T08:00:00Z", "standard": "72h", "deadline": "72 hours",
    "status": "pending", "missing_facts": [], "needs_legal_confirmation": false, "source": "", "note": ""},
   {"id": "ca-1798.82", "regime": "CCPA", "jurisdiction": "US-CA", "recipient": "subjects", "recipient_name": "",
-   "anchor": "aware_at", "deadline": "without unreasonable delay", "status": "pending"}
+   "anchor": "aware_at", "deadline": "without unreasonable delay", "status": "pending"},
+  {"id": "hk-pdpo", "regime": "PDPO", "jurisdiction": "HK", "recipient": "regulator", "recipient_name": "PCPD",
+   "anchor": "determined_at", "deadline": "30 calendar days", "status": "pending", "missing_facts": ["determined_at"]}
  ],
  "steps": [
   {"id": "contain-source", "title": "Contain", "kind": "task", "owner": "responder", "state": "ready",
@@ -207,6 +210,12 @@ func TestIncidentCmdLaunch(t *testing.T) {
 			}
 			if got := lineWith(t, out, "ca-1798.82"); strings.Join(got, " ") != "ca-1798.82 US-CA subjects without unreasonable delay pending" {
 				t.Errorf("obligation row = %q", got)
+			}
+			if got := lineWith(t, out, "hk-pdpo"); strings.Join(got, " ") != "hk-pdpo HK regulator: PCPD waiting for determined_at pending" {
+				t.Errorf("a clock without its anchor shows %q, want it waiting, not its length", got)
+			}
+			if got := lineWith(t, out, "Discovered"); !strings.Contains(strings.Join(got, " "), "(assumed") {
+				t.Errorf("discovery row = %q, want it marked assumed", got)
 			}
 			if got := lineWith(t, out, "contain-source"); strings.Join(got, " ") != "contain-source responder ready 2026-11-23 07:00 UTC (overdue 3h)" {
 				t.Errorf("step row = %q", got)

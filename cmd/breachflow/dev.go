@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/api"
+	"github.com/breachflow/breachflow/internal/actionrecorder"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
@@ -70,6 +72,8 @@ type devStack struct {
 	lock     *os.File
 	store    store.Store
 	mail     *mailcatcher.Catcher
+	actions  *actionrecorder.Recorder
+	recorded []string // actions sent to the recorder
 	temporal *devserver.Server
 	client   client.Client
 	workers  []worker.Worker
@@ -131,6 +135,9 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		}
 		cfg.SMTPAddr = s.mail.Addr()
 	}
+	if err := s.recordActions(cfg, catalog); err != nil {
+		return nil, err
+	}
 	if cfg.Notify == "" {
 		cfg.Notify = "legal=legal@localhost,responder=responder@localhost,admin=admin@localhost"
 	}
@@ -174,9 +181,13 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		_ = ln.Close()
 		return nil, err
 	}
+	var actionLog api.ActionLog
+	if s.actions != nil {
+		actionLog = s.actions
+	}
 	srv := api.New(api.Deps{
 		Store: s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
-		Logger: opts.Logger, Outbox: s.mail, Codec: codec.HTTPHandler(keys), DevCodecOrigin: uiOrigin,
+		Logger: opts.Logger, Outbox: s.mail, Actions: actionLog, Codec: codec.HTTPHandler(keys), DevCodecOrigin: uiOrigin,
 		Org:  cfg.Org(),
 		Keys: keys, SubjectKey: cfg.SubjectKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),
 	})
@@ -196,6 +207,10 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	if s.mail != nil {
 		fmt.Fprintf(opts.Out, "  SMTP catcher %s (GET /dev/outbox)\n", s.mail.Addr())
 	}
+	if s.actions != nil {
+		fmt.Fprintf(opts.Out, "  Actions      recorder at http://%s for %s (GET /dev/actions, dashboard /outbox)\n",
+			s.actions.Addr(), strings.Join(s.recorded, ", "))
+	}
 	if cfg.SlackOn() {
 		fmt.Fprintf(opts.Out, "  Slack        %s (POST /slack/commands, /slack/interactions)\n", cfg.SlackAPIURL)
 	} else {
@@ -205,6 +220,47 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	fmt.Fprintf(opts.Out, "  admin token  %s\n", s.token)
 	fmt.Fprintf(opts.Out, "\n  export BREACHFLOW_TOKEN=%s\n  curl -H \"Authorization: Bearer $BREACHFLOW_TOKEN\" http://%s/v1/incidents\n", s.token, s.httpAddr)
 	return s, nil
+}
+
+// recordActions sends every containment action a playbook names that
+// BREACHFLOW_WEBHOOKS does not map to the built-in recorder, signed with
+// BREACHFLOW_WEBHOOK_SECRET (or a dev secret kept in the data dir), so
+// action steps run in dev as they would in production. Outside dev an
+// unmapped action fails for a human to complete, as before.
+func (s *devStack) recordActions(cfg *config.Config, catalog *playbooks.Catalog) error {
+	hooks, _ := activities.ParseWebhooks(cfg.Webhooks) // validated at load
+	var missing []string
+	for _, pb := range catalog.List() {
+		for _, st := range pb.Steps {
+			if st.Kind == playbooks.KindAction && st.Action != "" && hooks[st.Action] == "" && !slices.Contains(missing, st.Action) {
+				missing = append(missing, st.Action)
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	slices.Sort(missing)
+	if cfg.WebhookSecret == "" {
+		secret, err := readOrCreate(filepath.Join(cfg.DataDir, "webhook-secret"), randomKey)
+		if err != nil {
+			return err
+		}
+		cfg.WebhookSecret = secret
+	}
+	var err error
+	if s.actions, err = actionrecorder.Start("127.0.0.1:0", []byte(cfg.WebhookSecret), 1000); err != nil {
+		return err
+	}
+	entries := []string{}
+	if strings.TrimSpace(cfg.Webhooks) != "" {
+		entries = append(entries, cfg.Webhooks)
+	}
+	for _, name := range missing {
+		entries = append(entries, name+"="+s.actions.URL(name))
+	}
+	cfg.Webhooks, s.recorded = strings.Join(entries, ","), missing
+	return nil
 }
 
 // Stop shuts every part down in reverse order.
@@ -227,6 +283,9 @@ func (s *devStack) Stop() error {
 	}
 	if s.mail != nil {
 		errs = append(errs, s.mail.Close(ctx))
+	}
+	if s.actions != nil {
+		errs = append(errs, s.actions.Close(ctx))
 	}
 	if s.store != nil {
 		errs = append(errs, s.store.Close())

@@ -40,6 +40,10 @@ type Facts struct {
 	// (NIS2 final, DORA intermediate and final, ANPD supplement) run from
 	// the earlier filing; the workflow records it here, nobody sets it.
 	Filed map[string]time.Time `json:"filed,omitempty"`
+	// Assumed names the facts whose value a launch took from another fact
+	// (Fact.AssumedFrom) because the request left them out; setting such
+	// a fact afterwards, even to the same value, makes it stated.
+	Assumed []string `json:"assumed,omitempty"`
 }
 
 // ClockSkew is how far after now a time may be and still count as now: a
@@ -79,6 +83,10 @@ type Fact struct {
 	// Role is the role whose decision the fact is; empty means responder
 	// or legal may set it.
 	Role string
+	// AssumedFrom names the time fact this one is taken to equal when a
+	// launch leaves it out (Facts.Assume); the value is marked assumed
+	// and follows its source until someone states it.
+	AssumedFrom string
 	// field points at the fact's value inside f.
 	field func(f *Facts) any
 }
@@ -125,7 +133,8 @@ var factTable = sync.OnceValue(func() []Fact {
 		{Name: "aware_at", Kind: KindTime, Required: true, Doc: "when the organisation became aware of the breach (GDPR's clock start); defaults to the launch time",
 			field: func(f *Facts) any { return &f.AwareAt }},
 		at("occurred_at", "when the breach happened", func(f *Facts) any { return &f.OccurredAt }),
-		at("discovered_at", "when the breach was discovered", func(f *Facts) any { return &f.DiscoveredAt }),
+		{Name: "discovered_at", Kind: KindTime, AssumedFrom: "aware_at", Doc: "when the breach was discovered",
+			field: func(f *Facts) any { return &f.DiscoveredAt }},
 		at("determined_at", "when the breach was determined to have occurred (HIPAA, US states)", func(f *Facts) any { return &f.DeterminedAt }),
 		at("assessed_at", "when the risk assessment concluded", func(f *Facts) any { return &f.AssessedAt }),
 		at("materiality_at", "when the incident was determined to be material (SEC 8-K Item 1.05)", func(f *Facts) any { return &f.MaterialityAt }),
@@ -211,9 +220,55 @@ func (d Fact) Known(f Facts) bool {
 	return !v.IsZero()
 }
 
-// Copy sets the fact in dst to its value in src.
+// Copy sets the fact in dst to its value in src: the value is now stated,
+// no longer assumed, and a fact still assumed from this one follows it.
 func (d Fact) Copy(dst *Facts, src Facts) {
 	reflect.ValueOf(d.field(dst)).Elem().Set(reflect.ValueOf(d.field(&src)).Elem())
+	dst.Assumed = slices.DeleteFunc(dst.Assumed, func(n string) bool { return n == d.Name })
+	for _, e := range factTable() {
+		if e.AssumedFrom == d.Name && dst.IsAssumed(e.Name) {
+			e.setTime(dst, d.Time(*dst))
+		}
+	}
+	if len(dst.Assumed) == 0 {
+		dst.Assumed = nil
+	}
+}
+
+// Assume fills each fact the launch left out that has an AssumedFrom
+// with its source's value and marks it assumed; a fact already known,
+// or whose source is not, is left alone.
+func (f *Facts) Assume() {
+	for _, d := range factTable() {
+		if d.AssumedFrom == "" || d.Known(*f) || f.IsAssumed(d.Name) {
+			continue
+		}
+		if t := mustFact(d.AssumedFrom).Time(*f); t != nil {
+			d.setTime(f, t)
+			f.Assumed = append(f.Assumed, d.Name)
+		}
+	}
+}
+
+// IsAssumed reports whether the named fact's value was assumed at launch
+// rather than given.
+func (f Facts) IsAssumed(name string) bool { return slices.Contains(f.Assumed, name) }
+
+// setTime sets a time fact to t; nil clears it (a required one keeps its
+// value).
+func (d Fact) setTime(f *Facts, t *time.Time) {
+	switch p := d.field(f).(type) {
+	case *time.Time:
+		if t != nil {
+			*p = *t
+		}
+	case **time.Time:
+		if t != nil {
+			v := *t
+			t = &v
+		}
+		*p = t
+	}
 }
 
 // Time returns a time fact's value, or nil when it is not known (or the
@@ -362,6 +417,11 @@ func (f Facts) Problems(latest time.Time) []FactProblem {
 	for _, d := range factTable() {
 		if err := d.Check(f, latest); err != nil {
 			out = append(out, d.Explain(err)...)
+		}
+	}
+	for i, name := range f.Assumed {
+		if d, ok := LookupFact(name); !ok || d.Name != name || d.AssumedFrom == "" {
+			out = append(out, FactProblem{Field: fmt.Sprintf("assumed[%d]", i), Message: fmt.Sprintf("%q is not a fact breachflow assumes", name)})
 		}
 	}
 	for _, id := range sortedKeys(f.Filed) {

@@ -59,6 +59,7 @@ func TestValidateFacts(t *testing.T) {
 		{"unknown category", func(f *Facts) { f.DataCategories = []string{"contact", "dna"} }, "data_categories[1]:"},
 		{"unknown flag", func(f *Facts) { f.Flags = []string{"bank"} }, "flags[0]:"},
 		{"unknown risk", func(f *Facts) { f.Risk = "medium" }, "risk:"},
+		{"assumed unknown fact", func(f *Facts) { f.Assumed = []string{"risk"} }, "assumed[0]:"},
 		{"filing in future", func(f *Facts) { f.Filed = map[string]time.Time{"nis2-notification": future} }, "filed.nis2-notification:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,5 +70,42 @@ func TestValidateFacts(t *testing.T) {
 				t.Errorf("ValidateFacts = %v, want error naming %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestAssumeDiscovery: a launch without discovered_at takes it as
+// aware_at, marked assumed; the assumption follows aware_at until someone
+// states discovered_at, and stating it (even to the same time) clears it.
+func TestAssumeDiscovery(t *testing.T) {
+	aware := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	f := Facts{AwareAt: aware}
+	f.Assume()
+	if f.DiscoveredAt == nil || !f.DiscoveredAt.Equal(aware) || !f.IsAssumed("discovered_at") {
+		t.Fatalf("Assume: discovered_at = %v, assumed %v; want %v, assumed", f.DiscoveredAt, f.Assumed, aware)
+	}
+	if err := f.Validate(aware); err != nil {
+		t.Errorf("assumed facts do not validate: %v", err)
+	}
+
+	earlier := aware.Add(-10 * time.Hour)
+	mustFact("aware_at").Copy(&f, Facts{AwareAt: earlier})
+	if !f.DiscoveredAt.Equal(earlier) || !f.IsAssumed("discovered_at") {
+		t.Errorf("after aware_at changed: discovered_at = %v, assumed %v; want it to follow to %v", f.DiscoveredAt, f.Assumed, earlier)
+	}
+
+	mustFact("discovered_at").Copy(&f, Facts{DiscoveredAt: &earlier})
+	if f.IsAssumed("discovered_at") || f.Assumed != nil {
+		t.Errorf("stating discovered_at kept it assumed: %v", f.Assumed)
+	}
+	mustFact("aware_at").Copy(&f, Facts{AwareAt: aware})
+	if !f.DiscoveredAt.Equal(earlier) {
+		t.Errorf("a stated discovered_at followed aware_at to %v", f.DiscoveredAt)
+	}
+
+	given := aware.Add(-time.Hour)
+	g := Facts{AwareAt: aware, DiscoveredAt: &given}
+	g.Assume()
+	if !g.DiscoveredAt.Equal(given) || g.Assumed != nil {
+		t.Errorf("a given discovered_at was replaced or marked: %v, %v", g.DiscoveredAt, g.Assumed)
 	}
 }

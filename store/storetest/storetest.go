@@ -358,6 +358,7 @@ func testIncidentCreateGet(t *testing.T, s store.Store) {
 	in := sampleIncident()
 	in.ExternalRef = "SIEM-4411"
 	in.IdempotencyKey = "req-1"
+	in.RequestDigest = "sha256:2c26b46b"
 	in.CreatedAt = time.Date(2026, 11, 23, 8, 0, 0, 123456789, time.FixedZone("CET", 3600))
 	got, created, err := s.CreateIncident(c, in)
 	if err != nil {
@@ -403,6 +404,7 @@ func testIncidentDedupe(t *testing.T, s store.Store, set func(*store.Incident, s
 	second := sampleIncident()
 	second.Severity = "low"
 	second.CreatedBy = "mallory"
+	second.RequestDigest = "another request"
 	set(&second, "dup-1")
 	b, created, err := s.CreateIncident(c, second)
 	if err != nil {
