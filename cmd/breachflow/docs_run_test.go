@@ -45,8 +45,9 @@ type docBlockRule struct {
 
 // docBlockRules classifies every fenced shell block of README.md and
 // docs/*.md, in page order. A block that matches no rule fails
-// TestDocsCommandsRun with its file:line and text; so does a rule that
-// matches no block or several.
+// TestDocsShellBlocksClassified (and TestDocsCommandsRun) with its
+// file:line, its text and a rule to start from; so does a rule that matches
+// no block or several.
 var docBlockRules = []docBlockRule{
 	{file: "README.md", match: "go run ./cmd/breachflow dev", skip: "starts the dev stack, which this test has already started"},
 	{file: "README.md", match: "go test ./...", skip: "this is that run"},
@@ -346,7 +347,7 @@ func classifyDocBlocks(t *testing.T, blocks []docBlock) map[docBlock]docBlockRul
 		}
 		switch len(matched) {
 		case 0:
-			t.Errorf("docBlockRules: no shell block of %s contains %q; update or remove the rule", r.file, r.match)
+			t.Errorf("docBlockRules: no shell block of %s contains %q (was the block changed, moved or removed?); update or remove the rule", r.file, r.match)
 		case 1:
 			if prev, ok := out[matched[0]]; ok {
 				t.Errorf("docBlockRules: %s is matched by both %q and %q", matched[0], prev.match, r.match)
@@ -362,10 +363,21 @@ func classifyDocBlocks(t *testing.T, blocks []docBlock) map[docBlock]docBlockRul
 	}
 	for _, b := range blocks {
 		if _, ok := out[b]; !ok {
-			t.Errorf("%s: this shell block is in no rule of docBlockRules (docs_run_test.go): add one that runs it or says why not:\n```sh\n%s\n```", b, b.text)
+			t.Errorf("%s: this shell block is in no rule of docBlockRules (docs_run_test.go); add one that runs it, or skips it with a reason, e.g.\n\t{file: %q, match: %q},\nthe block:\n```sh\n%s\n```", b, b.file, firstCommand(b.text), b.text)
 		}
 	}
 	return out
+}
+
+// firstCommand is the block's first line that is not a comment, a
+// starting point for a rule's match.
+func firstCommand(text string) string {
+	for line := range strings.SplitSeq(text, "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") {
+			return strings.TrimSuffix(l, " \\")
+		}
+	}
+	return text
 }
 
 // docScript is what runs for block b: the placeholders replaced and the
