@@ -148,7 +148,6 @@ type docSession struct {
 	cmd   *exec.Cmd
 	in    io.WriteCloser
 	out   *bufio.Reader
-	dir   string // DOC_DIR: the prelude's files
 	n     int
 }
 
