@@ -8,7 +8,7 @@ test:  ## what CI runs
 	bash .ci/run
 
 lint:  ## formatting, vet and staticcheck
-	gofmt -l . && go vet ./... && go run honnef.co/go/tools/cmd/staticcheck@latest ./...
+	gofmt -l . && go vet ./... && go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 bench: ## the notice fan-out on this machine (README: "How it is built"; docs/api.md: Sending the notices)
 	go run ./cmd/breachflow bench notify --subjects 100000
