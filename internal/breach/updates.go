@@ -2,10 +2,13 @@ package breach
 
 import "time"
 
-// Actor is who asks for a change: a token's name and role.
+// Actor is who asks for a change: a token's name and role. Sig is the
+// API's signature of the actor for one Update (internal/actorsig); the
+// worker refuses an Update whose actor it does not verify.
 type Actor struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	Sig  string `json:"sig,omitempty"`
 }
 
 // CompleteStep completes a step.
