@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/actorsig"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
@@ -54,13 +55,24 @@ func (s *Server) update(c *gin.Context, name string, arg any, okStatus int) {
 func (s *Server) sendUpdate(ctx context.Context, id, name, key string, arg any) (*breach.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+	opts := client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.IncidentWorkflowID(id),
 		UpdateName:   name,
 		UpdateID:     name + ":" + key,
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
+	}
+	if s.actorKey != nil {
+		// The worker checks the signature against its own wall clock, so
+		// it is dated by the real clock, not s.now.
+		signed, err := actorsig.SignInput(s.actorKey, arg,
+			actorsig.Bind{WorkflowID: opts.WorkflowID, Update: opts.UpdateName, UpdateID: opts.UpdateID}, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("sign actor: %w", err)
+		}
+		opts.Args = []any{signed}
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, opts)
 	return updateStatus(ctx, h, err)
 }
 

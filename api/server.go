@@ -62,6 +62,11 @@ type Deps struct {
 	// HMAC (32 bytes or more). Without them subject import is off.
 	Keys       store.Sealer
 	SubjectKey []byte
+	// ActorKey signs the actor of every Update the API sends
+	// (BREACHFLOW_ACTOR_KEY); workers refuse an actor it did not sign.
+	// Nil sends actors unsigned, which only a worker without the check
+	// (the workflow tests' environment) accepts.
+	ActorKey []byte
 	// AllowLocalDomains lets subject import accept emails the public
 	// internet cannot deliver to (BREACHFLOW_ALLOW_LOCAL_DOMAINS).
 	AllowLocalDomains bool
@@ -85,6 +90,7 @@ type Server struct {
 	org        templates.Organisation
 	keys       store.Sealer
 	subjectKey []byte
+	actorKey   []byte
 	allowLocal bool
 	slack      *Slack
 	room       string // IncidentInput.Room of new launches: "slack" or ""
@@ -108,7 +114,7 @@ func New(d Deps) *Server {
 	s := &Server{
 		store: d.Store, temporal: d.Temporal, converter: d.Converter, playbooks: d.Playbooks,
 		log: d.Logger, outbox: d.Outbox, actions: d.Actions, codec: d.Codec, devOrigin: d.DevCodecOrigin, now: d.Now, org: d.Org,
-		keys: d.Keys, subjectKey: d.SubjectKey, allowLocal: d.AllowLocalDomains, slack: d.Slack,
+		keys: d.Keys, subjectKey: d.SubjectKey, actorKey: d.ActorKey, allowLocal: d.AllowLocalDomains, slack: d.Slack,
 		registry: prometheus.NewRegistry(),
 	}
 	if d.Slack != nil {

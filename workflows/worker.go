@@ -8,9 +8,11 @@ import (
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/activities/notify"
 	"github.com/breachflow/breachflow/activities/slack"
+	"github.com/breachflow/breachflow/internal/actorsig"
 	"github.com/breachflow/breachflow/internal/codec"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -68,11 +70,13 @@ var (
 )
 
 // NewWorker returns a worker for the Incident workflow and its activities.
-// room is nil when Slack is not configured: the workflow calls the room
-// activities only for incidents launched with a room, which the API does
-// not launch without Slack.
-func NewWorker(c client.Client, acts *activities.Activities, containment *activities.Containment, mailer *notify.Notifier, room *slack.Activities) worker.Worker {
-	w := worker.New(c, TaskQueue, worker.Options{})
+// Every Update it validates must carry an actor signed with actorKey
+// (BREACHFLOW_ACTOR_KEY): the check is an interceptor, so the key stays
+// out of workflow state and history. room is nil when Slack is not
+// configured: the workflow calls the room activities only for incidents
+// launched with a room, which the API does not launch without Slack.
+func NewWorker(c client.Client, actorKey []byte, acts *activities.Activities, containment *activities.Containment, mailer *notify.Notifier, room *slack.Activities) worker.Worker {
+	w := worker.New(c, TaskQueue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{actorsig.Interceptor(actorKey)}})
 	w.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
 	w.RegisterWorkflowWithOptions(NotifyCustomers, workflow.RegisterOptions{Name: "NotifyCustomers"})
 	w.RegisterActivity(acts)

@@ -36,6 +36,9 @@ func clusterParts(cfg *config.Config) (*codec.Keyring, error) {
 	if cfg.EncryptionKeys == "" {
 		return nil, errors.New("BREACHFLOW_ENCRYPTION_KEYS: required (keyid:base64key,…; the same on every server and worker)")
 	}
+	if cfg.ActorKey == "" {
+		return nil, errors.New("BREACHFLOW_ACTOR_KEY: required (base64 of 32+ random bytes; the same on every server and worker)")
+	}
 	kr, err := codec.ParseKeys(cfg.EncryptionKeys)
 	if err != nil {
 		return nil, fmt.Errorf("BREACHFLOW_ENCRYPTION_KEYS: %w", err)
@@ -91,7 +94,7 @@ func serverCommand() *cobra.Command {
 			Handler: api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
 				Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
 				Org:  cfg.Org(),
-				Keys: keys, SubjectKey: cfg.SubjectKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),
+				Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		g, gctx := errgroup.WithContext(ctx)

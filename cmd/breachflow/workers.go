@@ -25,7 +25,7 @@ func newWorkers(cfg *config.Config, c client.Client, st store.Store, keys *codec
 	var out []worker.Worker
 	if cfg.WorkerQueues == "all" || cfg.WorkerQueues == "incidents" {
 		notifier := &notify.Notifier{Mailer: mailer, PublicURL: cfg.PublicURL}
-		out = append(out, workflows.NewWorker(c, acts, cfg.Containment(), notifier, room))
+		out = append(out, workflows.NewWorker(c, cfg.ActorSigningKey(), acts, cfg.Containment(), notifier, room))
 	}
 	if cfg.WorkerQueues == "all" || cfg.WorkerQueues == "notices" {
 		sender := &notify.Sender{Store: st, Keys: keys, Mailer: mailer, Org: cfg.Org(), Concurrency: cfg.NoticeConcurrency}

@@ -29,6 +29,7 @@ type Config struct {
 	AdminToken        string
 	EncryptionKeys    string
 	HMACKey           string
+	ActorKey          string
 	SMTPAddr          string
 	SMTPUser          string
 	SMTPPassword      string
@@ -75,6 +76,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_ADMIN_TOKEN", flag: "admin-token", usage: "bootstrap admin token (dev generates one if unset)", str: &c.AdminToken},
 		{env: "BREACHFLOW_ENCRYPTION_KEYS", flag: "encryption-keys", usage: "keyid:base64key,… AES-256 keys, first is current (dev generates one)", str: &c.EncryptionKeys},
 		{env: "BREACHFLOW_HMAC_KEY", flag: "hmac-key", usage: "base64 key (32+ bytes) for the keyed hash that de-duplicates customers by email; never rotate it (dev generates one)", str: &c.HMACKey},
+		{env: "BREACHFLOW_ACTOR_KEY", flag: "actor-key", usage: "base64 key (32+ bytes) with which the API signs the actor of every Update and the worker checks it; the same on every server and worker (dev generates one)", str: &c.ActorKey},
 		{env: "BREACHFLOW_SMTP_ADDR", flag: "smtp-addr", usage: "SMTP relay host:port (dev: the embedded catcher)", str: &c.SMTPAddr},
 		{env: "BREACHFLOW_SMTP_USER", flag: "smtp-user", usage: "SMTP AUTH user", str: &c.SMTPUser},
 		{env: "BREACHFLOW_SMTP_PASSWORD", flag: "smtp-password", usage: "SMTP AUTH password", str: &c.SMTPPassword},
@@ -187,6 +189,11 @@ func (c *Config) validate() error {
 	if c.HMACKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.HMACKey); err != nil || len(k) < 32 {
 			return fmt.Errorf("BREACHFLOW_HMAC_KEY: want standard base64 of at least 32 bytes")
+		}
+	}
+	if c.ActorKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.ActorKey); err != nil || len(k) < 32 {
+			return fmt.Errorf("BREACHFLOW_ACTOR_KEY: want standard base64 of at least 32 bytes")
 		}
 	}
 	if c.SMTPAddr != "" {
@@ -317,5 +324,11 @@ func (c *Config) Org() templates.Organisation {
 // SubjectKey is the decoded BREACHFLOW_HMAC_KEY (nil when unset).
 func (c *Config) SubjectKey() []byte {
 	k, _ := base64.StdEncoding.DecodeString(c.HMACKey) // validated at load
+	return k
+}
+
+// ActorSigningKey is the decoded BREACHFLOW_ACTOR_KEY (nil when unset).
+func (c *Config) ActorSigningKey() []byte {
+	k, _ := base64.StdEncoding.DecodeString(c.ActorKey) // validated at load
 	return k
 }

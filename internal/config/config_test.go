@@ -63,6 +63,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"BREACHFLOW_SMTP_POOL", "lots"},
 		{"BREACHFLOW_WORKER_QUEUES", "mail"},
 		{"BREACHFLOW_ALLOW_LOCAL_DOMAINS", "maybe"},
+		{"BREACHFLOW_ACTOR_KEY", "c2hvcnQ="},
+		{"BREACHFLOW_ACTOR_KEY", "not base64!"},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			_, err := load(t, map[string]string{tc.env: tc.val})

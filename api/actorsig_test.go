@@ -1,0 +1,53 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breachflow/breachflow/internal/actorsig"
+	"github.com/breachflow/breachflow/internal/breach"
+	"github.com/breachflow/breachflow/workflows"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+)
+
+// updateTemporal records the Updates the API sends.
+type updateTemporal struct {
+	client.Client
+	sent []client.UpdateWorkflowOptions
+}
+
+func (f *updateTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	f.sent = append(f.sent, o)
+	return statusHandle{&breach.Status{ID: "BR-ABC123"}}, nil
+}
+
+func TestSendUpdateSignsTheActor(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	fake := &updateTemporal{}
+	s := New(Deps{Temporal: fake, ActorKey: key})
+	in := breach.Decide{Actor: breach.Actor{Name: "ann", Role: breach.RoleLegal}, Step: "approve", Decision: "approve"}
+	if _, err := s.sendUpdate(context.Background(), "BR-ABC123", workflows.UpdateDecide, "k1", in); err != nil {
+		t.Fatal(err)
+	}
+	o := fake.sent[0]
+	sent, ok := o.Args[0].(breach.Decide)
+	if !ok || sent.Step != in.Step || sent.Decision != in.Decision {
+		t.Fatalf("sent %#v, want the input with its actor signed", o.Args[0])
+	}
+	b := actorsig.Bind{WorkflowID: workflows.IncidentWorkflowID("BR-ABC123"), Update: workflows.UpdateDecide, UpdateID: o.UpdateID}
+	if err := actorsig.Verify(key, sent.Actor, b, time.Now()); err != nil {
+		t.Fatalf("the worker would refuse the API's own Update: %v", err)
+	}
+}
+
+func TestUnsignedActorRefusalIs403(t *testing.T) {
+	err := temporal.NewApplicationError(actorsig.ErrNotSigned.Error()+": the actor has no signature", breach.ErrForbidden)
+	r, ok := refusal("BR-ABC123", err)
+	if !ok || r.Status != http.StatusForbidden || !strings.Contains(r.Detail, "not signed by breachflow's API") {
+		t.Fatalf("refusal = %+v, %v; want 403 saying the actor is not signed", r, ok)
+	}
+}
