@@ -9,6 +9,7 @@ import (
 
 	"github.com/breachflow/breachflow/internal/actorsig"
 	"github.com/breachflow/breachflow/internal/breach"
+	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/workflows"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -102,5 +103,20 @@ func TestForgedActorRefused(t *testing.T) {
 	_, status := c.do("GET", "/v1/incidents/"+id, stack.token, nil, nil)
 	if rs, _ := status["remediations"].([]any); len(rs) != 1 {
 		t.Errorf("remediations = %v, want only the API's", status["remediations"])
+	}
+}
+
+// TestClusterNeedsActorKey: server and worker outside dev refuse to start
+// without the actor key, with one line naming it.
+func TestClusterNeedsActorKey(t *testing.T) {
+	cfg := &config.Config{TemporalAddress: "temporal:7233", DatabaseURL: "sqlite:///tmp/x.db",
+		EncryptionKeys: "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+	_, err := clusterParts(cfg)
+	if err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_ACTOR_KEY: required") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v, want one line naming BREACHFLOW_ACTOR_KEY", err)
+	}
+	cfg.ActorKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	if _, err := clusterParts(cfg); err != nil {
+		t.Fatalf("with the key: %v", err)
 	}
 }
