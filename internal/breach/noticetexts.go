@@ -123,9 +123,9 @@ func MissingNoticeTexts(texts map[string]NoticeText, customers map[string]int) [
 	return out
 }
 
-// NoticeTextsMissing is the start of send_notices' refusal when a locale
-// in scope lacks legal's texts; the rest names each locale.
-const NoticeTextsMissing = "customer notices cannot be sent until legal writes them"
+// NoticeTextsMissing starts the refusal of a send when a locale with
+// customers lacks legal's texts; MissingNoticeTexts names each locale.
+const NoticeTextsMissing = "no notice is sent to anyone until legal writes the notice texts of every locale with customers"
 
 func isAre(n int) string { return plural(n, "is", "are") }
 
