@@ -28,6 +28,7 @@ type Store interface {
 	ListSubjectIDs(ctx context.Context, incidentID string, afterID int64, limit int) ([]int64, error)
 	EnsureNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64, messageID func(subjectID int64) string) (int, error)
 	NoticeCounts(ctx context.Context, incidentID, kind string) (map[string]map[string]int, error)
+	SubjectLocales(ctx context.Context, incidentID string) (map[string]int, error)
 	CreateOutreachTasks(ctx context.Context, incidentID string) (created, open, done int, err error)
 	OutreachCounts(ctx context.Context, incidentID string) (open, done int, err error)
 }

@@ -75,6 +75,17 @@ func (a *Activities) CountNotices(ctx context.Context, incidentID, kind string) 
 	return out, nil
 }
 
+// CustomerLocales counts the incident's customers by the locale their
+// notice is written in, so the workflow can refuse to send a locale whose
+// texts legal has not written. Only counts cross into the workflow.
+func (a *Activities) CustomerLocales(ctx context.Context, incidentID string) (map[string]int, error) {
+	n, err := a.Store.SubjectLocales(ctx, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("count customers by locale: %w", err)
+	}
+	return n, nil
+}
+
 // CreateOutreachTasks opens one task per high-tier customer without one,
 // for their account manager; it answers counts only.
 func (a *Activities) CreateOutreachTasks(ctx context.Context, incidentID string) (*breach.OutreachTally, error) {

@@ -134,8 +134,37 @@ func (s *Server) deliveryReport(c *gin.Context) {
 // sendNotices handles POST /v1/incidents/{id}/notices/send: another send
 // run, for customers imported after the first one. What is sent already
 // is never sent again.
+// The workflow refuses the send while a locale with customers lacks
+// legal's texts; the customers' locales come from the store.
 func (s *Server) sendNotices(c *gin.Context) {
-	s.update(c, workflows.UpdateSendNotices, breach.SendNotices{Actor: actor(c)}, http.StatusAccepted)
+	id, ok := incidentParam(c)
+	if !ok {
+		return
+	}
+	customers, err := s.store.SubjectLocales(c.Request.Context(), id)
+	if err != nil {
+		s.internal(c, "count customers by locale", err)
+		return
+	}
+	s.update(c, workflows.UpdateSendNotices, breach.SendNotices{Actor: actor(c), Customers: customers}, http.StatusAccepted)
+}
+
+// noticeTextRequest is the body of PUT /v1/incidents/{id}/notices/texts/{locale}.
+type noticeTextRequest struct {
+	WhatHappened   string `json:"what_happened"`
+	WhatWeAreDoing string `json:"what_we_are_doing"`
+}
+
+// setNoticeText handles PUT /v1/incidents/{id}/notices/texts/{locale}:
+// legal writes the "what happened" and "what we are doing" texts of the
+// customer notice in one locale. The workflow validates them.
+func (s *Server) setNoticeText(c *gin.Context) {
+	var req noticeTextRequest
+	if !decodeStrict(c, &req) {
+		return
+	}
+	s.update(c, workflows.UpdateSetNoticeText, breach.SetNoticeText{Actor: actor(c), Locale: c.Param("locale"),
+		WhatHappened: req.WhatHappened, WhatWeAreDoing: req.WhatWeAreDoing}, http.StatusOK)
 }
 
 // retryNotices handles POST /v1/incidents/{id}/notices/retry: failed
@@ -158,9 +187,15 @@ func (s *Server) retryNotices(c *gin.Context) {
 		problem(c, http.StatusConflict, "incident "+id+" has no failed notices to retry")
 		return
 	}
+	customers, err := s.store.SubjectLocales(c.Request.Context(), id)
+	if err != nil {
+		s.internal(c, "count customers by locale", err)
+		return
+	}
 	// The notices are pending now whatever the workflow answers: a run in
 	// progress sweeps them up at its end, so that is no failure.
-	st, err := s.sendUpdate(c.Request.Context(), id, workflows.UpdateSendNotices, "retry-"+uuid.NewString(), breach.SendNotices{Actor: actor(c)})
+	st, err := s.sendUpdate(c.Request.Context(), id, workflows.UpdateSendNotices, "retry-"+uuid.NewString(),
+		breach.SendNotices{Actor: actor(c), Customers: customers})
 	if err != nil {
 		if r, ok := refusal(id, err); ok && r.Status == http.StatusConflict && r.Detail == breach.NoticeRunInProgress {
 			c.JSON(http.StatusAccepted, gin.H{"moved": moved, "detail": "a notice run is in progress; it sends these before it ends"})

@@ -51,7 +51,9 @@ func TestDevOutbox(t *testing.T) {
 	notice, err := templates.RenderNotice(templates.NoticeInput{
 		Incident: &breach.Status{ID: "BR-7K3F9Q", Title: "CRM export on a public bucket",
 			Summary: "A CRM export was stored in a publicly readable bucket.",
-			Facts:   breach.Facts{AwareAt: aware, DataCategories: []string{"contact"}}},
+			Facts:   breach.Facts{AwareAt: aware, DataCategories: []string{"contact"}},
+			NoticeTexts: map[string]breach.NoticeText{"en": {WhatHappened: "A CRM export was stored in a publicly readable bucket.",
+				WhatWeAreDoing: "We closed the bucket."}}},
 		Org:    templates.Organisation{Name: "Example Org", Email: "security@localhost"},
 		Locale: "en", Name: "Dora Datenschutz", GeneratedAt: aware,
 	})

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/breachflow/breachflow/templates"
 	"github.com/gin-gonic/gin"
@@ -45,7 +46,9 @@ func (s *Server) report(c *gin.Context) {
 
 // noticePreview renders the customer notice legal approves, for one
 // locale, with a neutral greeting: no customer's data is involved.
-// ?format=html (default) or text.
+// ?format=html (default) or text. Legal's texts of the locale stand under
+// their headings; one not written yet is a marked placeholder, and the
+// Notice-Texts-Missing header names it.
 func (s *Server) noticePreview(c *gin.Context) {
 	format := c.DefaultQuery("format", "html")
 	if format != "html" && format != "text" {
@@ -56,12 +59,16 @@ func (s *Server) noticePreview(c *gin.Context) {
 	if !ok {
 		return
 	}
-	n, err := templates.RenderNotice(templates.NoticeInput{Incident: st, Org: s.org, Locale: c.DefaultQuery("locale", "en"), GeneratedAt: s.now().UTC()})
+	n, err := templates.RenderNotice(templates.NoticeInput{Incident: st, Org: s.org, Locale: c.DefaultQuery("locale", "en"),
+		GeneratedAt: s.now().UTC(), Draft: true})
 	if err != nil {
 		problem(c, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
 	c.Header("Content-Language", n.Locale)
+	if m := st.NoticeTexts[n.Locale].Missing(); len(m) > 0 {
+		c.Header("Notice-Texts-Missing", strings.Join(m, ", "))
+	}
 	if format == "text" {
 		c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte("Subject: "+n.Subject+"\n\n"+n.Text))
 		return

@@ -173,6 +173,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/incidents/:id/obligations/:ob/report", require(breach.RoleLegal), s.report)
 	v1.POST("/incidents/:id/subjects", require(breach.RoleResponder), s.importSubjects)
 	v1.GET("/incidents/:id/notices/preview", require(breach.RoleResponder, breach.RoleLegal), s.noticePreview)
+	v1.PUT("/incidents/:id/notices/texts/:locale", require(breach.RoleLegal), s.setNoticeText)
 	v1.GET("/incidents/:id/notices", require(breach.RoleViewer), s.listNotices)
 	v1.GET("/incidents/:id/notices/report", require(breach.RoleViewer), s.deliveryReport)
 	v1.POST("/incidents/:id/notices/send", require(breach.RoleResponder), s.sendNotices)

@@ -145,6 +145,9 @@ type Store interface {
 	// SubjectCounts counts an incident's subjects per jurisdiction
 	// (subdivision, else country, else UnknownJurisdiction) and per tier.
 	SubjectCounts(ctx context.Context, incidentID string) (byJurisdiction, byTier map[string]int, err error)
+	// SubjectLocales counts an incident's subjects by the locale their
+	// notice is written in (breach.NormalizeLocale of their locale).
+	SubjectLocales(ctx context.Context, incidentID string) (map[string]int, error)
 
 	// EnsureNotices creates the missing notices of kind for the subjects
 	// (idempotent per incident, subject and kind); messageID gives each new

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/breachflow/breachflow/internal/breach"
 	"time"
 )
 
@@ -315,6 +317,19 @@ func (s *SQL) SubjectCounts(ctx context.Context, incidentID string) (map[string]
 		return nil, nil, fmt.Errorf("store: subject counts: %w", err)
 	}
 	return byJurisdiction, byTier, nil
+}
+
+// SubjectLocales counts the incident's subjects by notice locale.
+func (s *SQL) SubjectLocales(ctx context.Context, incidentID string) (map[string]int, error) {
+	byTag, err := s.countBy(ctx, `locale`, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("store: subject locales: %w", err)
+	}
+	out := map[string]int{}
+	for tag, n := range byTag {
+		out[breach.NormalizeLocale(tag)] += n
+	}
+	return out, nil
 }
 
 // countBy groups the incident's subjects by a fixed SQL expression (never

@@ -18,16 +18,16 @@ import (
 //go:embed notice/*.tmpl
 var noticeFiles embed.FS
 
-// Locales a customer notice is written in.
+// Locales a customer notice is written in (breach owns the list).
 const (
-	LocaleEN   = "en"
-	LocaleZhCN = "zh-CN"
+	LocaleEN   = breach.LocaleEN
+	LocaleZhCN = breach.LocaleZhCN
 )
 
 // NoticeInput is what one customer's notice is rendered from. Name and Email are the only personal data;
 // they are used for the greeting and the envelope only.
 type NoticeInput struct {
-	Incident               *breach.Status // title, summary, facts (occurred_at, discovered_at/aware_at, data_categories)
+	Incident               *breach.Status // title, facts (occurred_at, discovered_at/aware_at, data_categories), legal's notice texts
 	Org                    Organisation
 	Locale                 string   // "en", "zh-CN" (also "zh", "zh-Hans", "zh_CN" → zh-CN); unknown → "en"
 	Name                   string   // may be empty → neutral greeting
@@ -37,6 +37,10 @@ type NoticeInput struct {
 	LawEnforcementDelay    bool     // California: say the notice was delayed at law enforcement's request
 	CreditMonitoringMonths int      // 0 = none offered; else the offer is described (e.g. 12)
 	GeneratedAt            time.Time
+	// Draft renders a marked placeholder where legal's texts of the locale
+	// are missing (the preview); otherwise a missing text is an error, so
+	// no customer is sent a notice legal did not write.
+	Draft bool
 }
 
 // Notice is one rendered customer notice.
@@ -48,29 +52,11 @@ type Notice struct {
 }
 
 // NoticeLocales returns the locales a notice can be rendered in.
-func NoticeLocales() []string { return []string{LocaleEN, LocaleZhCN} }
+func NoticeLocales() []string { return breach.NoticeLocales() }
 
 // NormalizeLocale maps a locale tag (or an Accept-Language value, whose first
-// tag counts) to one of NoticeLocales(): "zh", "zh-Hans", "zh_CN", "zh-SG" →
-// "zh-CN"; "en-GB" → "en"; anything else → "en", because a notice nobody can
-// read is worse than one in English.
-func NormalizeLocale(s string) string {
-	tag, _, _ := strings.Cut(s, ",")
-	tag, _, _ = strings.Cut(tag, ";")
-	tag = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(tag), "_", "-"))
-	parts := strings.Split(tag, "-")
-	if parts[0] != "zh" {
-		return LocaleEN
-	}
-	// Simplified Chinese only: Traditional-script regions are not translated yet.
-	for _, p := range parts[1:] {
-		switch p {
-		case "hant", "tw", "hk", "mo":
-			return LocaleEN
-		}
-	}
-	return LocaleZhCN
-}
+// tag counts) to one of NoticeLocales(); see breach.NormalizeLocale.
+func NormalizeLocale(s string) string { return breach.NormalizeLocale(s) }
 
 // noticeView is what the notice templates render; strings are raw, each
 // template escapes them for its own format.
@@ -109,6 +95,10 @@ func RenderNotice(in NoticeInput) (*Notice, error) {
 	}
 	locale := NormalizeLocale(in.Locale)
 	l := noticeLang(locale)
+	texts := in.Incident.NoticeTexts[locale]
+	if u := texts.Unwritten(locale); u != "" && !in.Draft {
+		return nil, errors.New("render notice: " + u)
+	}
 	org := oneLine(in.Org.Name)
 	contacts := noticeContacts(l, in)
 	if len(contacts) == 0 {
@@ -123,9 +113,9 @@ func RenderNotice(in NoticeInput) (*Notice, error) {
 		v.Greeting = l.greetingNeutral
 	}
 	v.Sections = []noticeSection{
-		whatHappenedSection(l, in),
+		whatHappenedSection(l, in, texts.WhatHappened, locale),
 		informationSection(l, in),
-		doingSection(l, in),
+		doingSection(l, in, texts.WhatWeAreDoing, locale),
 		canDoSection(l, in),
 		{Heading: l.hMore, Blocks: []noticeBlock{
 			{Text: l.moreIntro, Items: contacts},
@@ -158,23 +148,27 @@ func RenderNotice(in NoticeInput) (*Notice, error) {
 	}, nil
 }
 
-func whatHappenedSection(l noticeText, in NoticeInput) noticeSection {
-	s := noticeSection{Heading: l.hWhatHappened}
-	inc := in.Incident
-	var paras []string
-	for _, line := range strings.Split(strings.ReplaceAll(inc.Summary, "\r\n", "\n"), "\n") {
+// legalBlocks are the paragraphs of one of legal's texts; an unwritten one
+// (only in a draft) is a marked placeholder naming the field to write.
+func legalBlocks(text, field, locale string) []noticeBlock {
+	var out []noticeBlock
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
 		if p := oneLine(line); p != "" {
-			paras = append(paras, p)
+			out = append(out, noticeBlock{Text: p})
 		}
 	}
-	if len(paras) == 0 {
-		if t := oneLine(inc.Title); t != "" {
-			paras = append(paras, t)
-		}
+	if len(out) == 0 {
+		out = append(out, noticeBlock{Text: fmt.Sprintf("[DRAFT: legal has not written %s for %s yet]", field, locale)})
 	}
-	for _, p := range paras {
-		s.Blocks = append(s.Blocks, noticeBlock{Text: p})
-	}
+	return out
+}
+
+// whatHappenedSection puts legal's text of the locale first, never the
+// incident's own title or summary: those are written by responders, in
+// English, for the team.
+func whatHappenedSection(l noticeText, in NoticeInput, text, locale string) noticeSection {
+	s := noticeSection{Heading: l.hWhatHappened, Blocks: legalBlocks(text, "what_happened", locale)}
+	inc := in.Incident
 	f := inc.Facts
 	var when []string
 	if f.OccurredAt != nil {
@@ -261,8 +255,11 @@ func informationSection(l noticeText, in NoticeInput) noticeSection {
 	return s
 }
 
-func doingSection(l noticeText, in NoticeInput) noticeSection {
-	s := noticeSection{Heading: l.hDoing}
+// doingSection puts legal's text of the locale first, then what the
+// incident's record shows, so a claim (reported to the regulator) appears
+// only when it is true.
+func doingSection(l noticeText, in NoticeInput, text, locale string) noticeSection {
+	s := noticeSection{Heading: l.hDoing, Blocks: legalBlocks(text, "what_we_are_doing", locale)}
 	var items []string
 	if containedAt(in.Incident) != nil {
 		items = append(items, l.doingContained)

@@ -20,12 +20,23 @@ func noticeInput(t *testing.T, locale, name string) NoticeInput {
 			inc.Obligations[i].Status = breach.ObligationFiled
 		}
 	}
+	inc.NoticeTexts = legalTexts()
 	return NoticeInput{
 		Incident:    inc,
 		Org:         testOrg(),
 		Locale:      locale,
 		Name:        name,
 		GeneratedAt: at(t, "2026-11-24T10:00:00Z"),
+	}
+}
+
+// legalTexts are legal's texts of the notice in both locales.
+func legalTexts() map[string]breach.NoticeText {
+	return map[string]breach.NoticeText{
+		"en": {WhatHappened: "A file with customer contact and payment details was stored where anyone on the internet could read it.\nRecords show it was downloaded twice by people we do not know.",
+			WhatWeAreDoing: "We closed access to the file and are working with payment providers to watch for fraud."},
+		"zh-CN": {WhatHappened: "一个包含客户联系方式和支付信息的文件曾被存放在互联网上任何人都可以读取的位置。\n记录显示，该文件曾被不明人士下载两次。",
+			WhatWeAreDoing: "我们已关闭对该文件的访问，并正与支付服务商合作监测欺诈行为。"},
 	}
 }
 
@@ -92,8 +103,7 @@ func TestRenderNoticeHeadings(t *testing.T) {
 func TestRenderNoticeEscapes(t *testing.T) {
 	const name = `<img src=x onerror=alert(1)>`
 	in := noticeInput(t, "en", name)
-	in.Incident.Title = `<script>alert("t")</script> <b>Bucket</b>`
-	in.Incident.Summary = ""
+	in.Incident.NoticeTexts["en"] = breach.NoticeText{WhatHappened: `<script>alert("t")</script> <b>Bucket</b>`, WhatWeAreDoing: "Fixing it."}
 	in.DataElements = []string{`<i>email</i>`}
 	in.Org.Name = "Evil\r\nBcc: all@example.com"
 	n := renderNotice(t, in)
@@ -108,7 +118,7 @@ func TestRenderNoticeEscapes(t *testing.T) {
 		}
 	}
 	if !strings.Contains(n.Text, "Dear "+name+",") || !strings.Contains(n.Text, "<b>Bucket</b>") {
-		t.Errorf("text part should carry the name and title verbatim:\n%s", n.Text)
+		t.Errorf("text part should carry the name and legal's text verbatim:\n%s", n.Text)
 	}
 	if strings.ContainsAny(n.Subject, "\r\n") || n.Subject != "Notice of Data Breach — Evil Bcc: all@example.com" {
 		t.Errorf("subject not header-safe: %q", n.Subject)
@@ -242,12 +252,13 @@ func TestRenderNoticeTruthful(t *testing.T) {
 
 	in := noticeInput(t, "en", "")
 	in.Incident = sparseInput(t).Incident
+	in.Incident.NoticeTexts = map[string]breach.NoticeText{"en": {WhatHappened: "Someone exported our customer database.", WhatWeAreDoing: "We are finding out how."}}
 	in.Contact = "Help desk"
 	in.CreditMonitoringMonths = 24
 	in.LawEnforcementDelay = true
 	n = renderNotice(t, in)
 	for _, want := range []string{l.doingContaining, l.occurredUnknown, "We discovered it on 23 November 2026.",
-		"Suspicious database export", "Contact: Help desk", "24 months of credit monitoring", l.enrol, l.lawEnforcement} {
+		"Someone exported our customer database.", "We are finding out how.", "Contact: Help desk", "24 months of credit monitoring", l.enrol, l.lawEnforcement} {
 		if !strings.Contains(n.Text, want) {
 			t.Errorf("sparse notice lacks %q", want)
 		}
@@ -323,7 +334,9 @@ func FuzzRenderNotice(f *testing.F) {
 		t.Helper()
 		// A bare incident: the full fixture evaluates the rules, too slow to fuzz.
 		n, err := RenderNotice(NoticeInput{
-			Incident:     &breach.Status{ID: "BR-FUZZ", Title: title},
+			Incident: &breach.Status{ID: "BR-FUZZ", Title: title, NoticeTexts: map[string]breach.NoticeText{
+				"en": {WhatHappened: title, WhatWeAreDoing: element}, "zh-CN": {WhatHappened: title, WhatWeAreDoing: element}}},
+			Draft:        true, // a blank title renders the placeholder instead of failing
 			Org:          Organisation{Name: "Shop " + title, Email: "privacy@shop.example"},
 			Locale:       locale,
 			Name:         name,

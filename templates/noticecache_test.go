@@ -14,7 +14,9 @@ import (
 func TestNoticeCacheMatchesRenderNotice(t *testing.T) {
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	inc := &breach.Status{ID: "BR-CACHE1", Title: "CRM export on a public bucket", Summary: "A bucket was public.", LaunchedAt: at,
-		Facts: breach.Facts{AwareAt: at, DataCategories: []string{"contact", "financial"}}}
+		Facts: breach.Facts{AwareAt: at, DataCategories: []string{"contact", "financial"}},
+		NoticeTexts: map[string]breach.NoticeText{"en": {WhatHappened: "A bucket was public.", WhatWeAreDoing: "We closed it."},
+			"zh-CN": {WhatHappened: "一个存储桶曾被公开。", WhatWeAreDoing: "我们已将其关闭。"}}}
 	org := Organisation{Name: "Example Org", Email: "dpo@example.org"}
 	names := []string{"Ann <b>Lee</b>", `O'Brien & "Sons" + co`, "李雷", `=HYPERLINK("http://evil")`, "", "  two\nlines  ",
 		"<script>alert(1)</script>", "Zoë"}

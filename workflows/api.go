@@ -76,15 +76,16 @@ type IncidentResult struct {
 
 // Carry is the state an incident hands to its next run.
 type Carry struct {
-	Facts        breach.Facts           `json:"facts"`
-	Severity     string                 `json:"severity"`
-	Steps        []breach.StepState     `json:"steps"`
-	Obligations  []breach.Obligation    `json:"obligations"`
-	Remediations []breach.Remediation   `json:"remediations"`
-	Timeline     []breach.TimelineEntry `json:"timeline"`
-	AuditSeq     int                    `json:"audit_seq"`
-	Runs         int                    `json:"runs"`
-	Notices      []breach.NoticeRun     `json:"notices,omitempty"`
+	Facts        breach.Facts                 `json:"facts"`
+	Severity     string                       `json:"severity"`
+	Steps        []breach.StepState           `json:"steps"`
+	Obligations  []breach.Obligation          `json:"obligations"`
+	Remediations []breach.Remediation         `json:"remediations"`
+	Timeline     []breach.TimelineEntry       `json:"timeline"`
+	AuditSeq     int                          `json:"audit_seq"`
+	Runs         int                          `json:"runs"`
+	Notices      []breach.NoticeRun           `json:"notices,omitempty"`
+	NoticeTexts  map[string]breach.NoticeText `json:"notice_texts,omitempty"`
 }
 
 // Update names of the Incident workflow.
@@ -99,6 +100,7 @@ const (
 	UpdateClose               = "close"
 	UpdateAcknowledge         = "acknowledge"
 	UpdateSendNotices         = "send_notices"
+	UpdateSetNoticeText       = "set_notice_text"
 	// UpdateLaunch takes no input and answers the first settled status;
 	// it is sent together with the start of the workflow.
 	UpdateLaunch = "launch"

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -60,6 +61,8 @@ type incident struct {
 	notices        []breach.NoticeRun
 	noticesStarted map[string]bool
 	sendRequested  bool
+	// noticeTexts are legal's texts of the customer notice, by locale.
+	noticeTexts map[string]breach.NoticeText
 	// roomBusy is set while the incident room is being synced; roomShown
 	// is the picture it last accepted.
 	roomBusy  bool
@@ -77,7 +80,7 @@ func (w *incident) setup(ctx workflow.Context) error {
 	if c := w.in.Carry; c != nil {
 		w.facts, w.severity, w.steps, w.obligations = c.Facts, c.Severity, c.Steps, c.Obligations
 		w.remediations, w.timeline, w.auditSeq, w.runs = c.Remediations, c.Timeline, c.AuditSeq, c.Runs
-		w.notices = c.Notices
+		w.notices, w.noticeTexts = c.Notices, c.NoticeTexts
 		for _, r := range c.Notices {
 			w.noticesStarted[r.Step] = true
 		}
@@ -138,7 +141,8 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 			w.flushAudit(actx)
 			in := w.in
 			in.Carry = &Carry{Facts: w.facts, Severity: w.severity, Steps: w.steps, Obligations: w.obligations,
-				Remediations: w.remediations, Timeline: w.timeline, AuditSeq: w.auditSeq, Runs: w.runs, Notices: w.notices}
+				Remediations: w.remediations, Timeline: w.timeline, AuditSeq: w.auditSeq, Runs: w.runs, Notices: w.notices,
+				NoticeTexts: w.noticeTexts}
 			return nil, workflow.NewContinueAsNewError(ctx, "Incident", &in)
 		}
 		wake := func() bool { return w.gen != gen || len(w.auditQueue) > 0 }
@@ -347,5 +351,6 @@ func (w *incident) snapshot() *breach.Status {
 		ClosedAt:        w.closedAt,
 		Runs:            w.runs,
 		Notices:         append([]breach.NoticeRun(nil), w.notices...),
+		NoticeTexts:     maps.Clone(w.noticeTexts),
 	}
 }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/breachflow/breachflow/internal/breach"
@@ -265,6 +266,9 @@ func (w *incident) startNotices(ctx workflow.Context) {
 	}
 	w.sendRequested = false
 	w.noticesStarted[st.ID] = true
+	if workflow.GetVersion(ctx, "notice-texts", workflow.DefaultVersion, 1) == 1 && !w.noticeTextsWritten(ctx, st.ID) {
+		return // refused on the timeline; legal writes the texts, then someone sends again
+	}
 	id := NoticesWorkflowID(w.in.ID, st.ID)
 	if n := len(w.notices); n > 0 {
 		id = fmt.Sprintf("%s-%d", id, n+1)
@@ -341,6 +345,9 @@ func (w *incident) validateSendNotices(_ workflow.Context, in breach.SendNotices
 	}
 	if w.noticesRunning() {
 		return reject(breach.ErrConflict, breach.NoticeRunInProgress)
+	}
+	if missing := breach.MissingNoticeTexts(w.noticeTexts, in.Customers); len(missing) > 0 {
+		return reject(breach.ErrConflict, "%s: %s", breach.NoticeTextsMissing, strings.Join(missing, "; "))
 	}
 	return nil
 }

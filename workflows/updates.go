@@ -35,6 +35,7 @@ func (w *incident) registerUpdates(ctx workflow.Context) error {
 		{UpdateClose, w.close, w.validateClose},
 		{UpdateAcknowledge, w.acknowledge, w.validateAcknowledge},
 		{UpdateSendNotices, w.sendNotices, w.validateSendNotices},
+		{UpdateSetNoticeText, w.setNoticeText, w.validateSetNoticeText},
 		{UpdateLaunch, w.launched, nil},
 	} {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, r.name, r.handler, workflow.UpdateHandlerOptions{Validator: r.validate}); err != nil {

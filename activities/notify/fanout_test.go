@@ -75,8 +75,9 @@ func TestFanOutSendsEachNoticeOnce(t *testing.T) {
 	acts := &activities.Activities{Store: st}
 
 	in := &workflows.NotifyInput{IncidentID: id, Incident: &breach.Status{ID: id, Title: "CRM export on a public bucket",
-		LaunchedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
-		Facts:      breach.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}}},
+		LaunchedAt:  time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+		Facts:       breach.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}},
+		NoticeTexts: noticeTexts()},
 		Page: 300, Batch: 50, Window: 4, RunBatches: 7}
 	var res workflows.NotifyResult
 	runs := 0

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
@@ -58,5 +59,13 @@ func (f *fixture) importCSV(t *testing.T, csv string) {
 	}
 	if _, _, err := f.st.UpsertSubjects(context.Background(), f.id, recs); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// noticeTexts are legal's texts of the notice in both locales.
+func noticeTexts() map[string]breach.NoticeText {
+	return map[string]breach.NoticeText{
+		"en":    {WhatHappened: "A storage bucket was public.", WhatWeAreDoing: "We closed it."},
+		"zh-CN": {WhatHappened: "一个存储桶曾被公开。", WhatWeAreDoing: "我们已将其关闭。"},
 	}
 }

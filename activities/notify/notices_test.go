@@ -51,8 +51,9 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	env.RegisterActivity(sender)
 	batch := breach.NoticeBatch{IncidentID: id, Kind: breach.NoticeKindCustomer, Range: breach.NoticeRange{Through: ids[len(ids)-1]}, Incident: &breach.Status{
 		ID: id, Title: "CRM export on a public bucket", Summary: "A storage bucket was public.",
-		LaunchedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
-		Facts:      breach.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}},
+		LaunchedAt:  time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+		Facts:       breach.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}},
+		NoticeTexts: noticeTexts(),
 	}}
 	run := func() breach.BatchResult {
 		t.Helper()

@@ -173,7 +173,10 @@ func mib(b uint64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 func benchIncident() *breach.Status {
 	at := time.Now().UTC().Add(-2 * time.Hour)
 	return &breach.Status{ID: "BR-BENCH0", Title: "Notice benchmark", LaunchedAt: at,
-		Facts: breach.Facts{AwareAt: at, DataCategories: []string{"contact"}}}
+		Facts: breach.Facts{AwareAt: at, DataCategories: []string{"contact"}},
+		NoticeTexts: map[string]breach.NoticeText{
+			"en":    {WhatHappened: "A benchmark file was public.", WhatWeAreDoing: "We closed it."},
+			"zh-CN": {WhatHappened: "一个基准测试文件曾被公开。", WhatWeAreDoing: "我们已将其关闭。"}}}
 }
 
 // bareLoop sends n notices, rendered once per locale, through one pooled

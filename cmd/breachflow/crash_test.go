@@ -90,6 +90,11 @@ func TestNoticeWorkerKilledMidSend(t *testing.T) {
 	if err := st.Get(&status); err != nil {
 		t.Fatal(err)
 	}
+	// The run is started here directly, so it carries legal's texts as
+	// the incident would hand them over.
+	status.NoticeTexts = map[string]breach.NoticeText{
+		"en":    {WhatHappened: "A file was public.", WhatWeAreDoing: "We closed it."},
+		"zh-CN": {WhatHappened: "一个文件曾被公开。", WhatWeAreDoing: "我们已将其关闭。"}}
 	status.Timeline, status.Steps, status.Obligations = nil, nil, nil
 
 	keys, err := os.ReadFile(filepath.Join(dir, "encryption-keys"))

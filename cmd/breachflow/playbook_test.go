@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/internal/breach"
+	"github.com/breachflow/breachflow/templates"
 	"github.com/emersion/go-smtp"
 	"github.com/jordan-wright/email"
 )
@@ -86,6 +87,7 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	for i := 0; i < 501; i++ {
 		fmt.Fprintf(&csv, "C%d,Customer %d,c%d@example.com,en,US,US-CA,low\n", i, i, i)
 	}
+	csv.WriteString("Z1,张伟,zhang@example.com,zh-CN,US,US-CA,low\n")
 	csv.WriteString("D1,Dora,dora@example.de,de,DE,,high\nD2,\"=HYPERLINK(\"\"http://evil\"\")\",dirk@example.de,de,DE,,medium\n")
 	csv.WriteString("C7,Customer 7 again,c7@example.com,en,US,US-CA,low\nX1,Bad,not-an-email,en,US,US-CA,low\n")
 	upload := func(body, ct string) (int, map[string]any) {
@@ -109,7 +111,7 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 		t.Fatalf("import: %d %v", code, imported)
 	}
 	rep := imported["report"].(map[string]any)
-	if imported["inserted"].(float64) != 503 || len(rep["rejected"].([]any)) != 1 || rep["duplicates"].(float64) != 1 {
+	if imported["inserted"].(float64) != 504 || len(rep["rejected"].([]any)) != 1 || rep["duplicates"].(float64) != 1 {
 		t.Fatalf("import report: inserted %v, %v", imported["inserted"], rep)
 	}
 	if !strings.Contains(fmt.Sprint(imported["obligations"]), "us-ca-ag") {
@@ -119,7 +121,7 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 		t.Fatalf("re-upload: %d inserted %v, want 0 new subjects", code, again["inserted"])
 	}
 	_, st0 := c.do("GET", base, viewer, nil, nil)
-	if aff := st0["facts"].(map[string]any)["affected"].(map[string]any); aff["US-CA"].(float64) != 501 || aff["DE"].(float64) != 2 {
+	if aff := st0["facts"].(map[string]any)["affected"].(map[string]any); aff["US-CA"].(float64) != 502 || aff["DE"].(float64) != 2 {
 		t.Fatalf("affected after import = %v", aff)
 	}
 	var leaked int
@@ -136,17 +138,53 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	}
 	waitReady("assess-risk")
 	complete(legal, "assess-risk", 200)
-	// Legal reads the notice each locale will receive before deciding.
-	req, _ := http.NewRequest("GET", c.base+base+"/notices/preview?locale=zh_CN", nil)
-	req.Header.Set("Authorization", "Bearer "+legal)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	// Legal reads the notice each locale will receive before deciding:
+	// the texts only legal can write are marked, never the English title.
+	preview := func(locale string) (string, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", c.base+base+"/notices/preview?format=text&locale="+locale, nil)
+		req.Header.Set("Authorization", "Bearer "+legal)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Language") != templates.NormalizeLocale(locale) {
+			t.Fatalf("notice preview %s: %d %q", locale, resp.StatusCode, resp.Header.Get("Content-Language"))
+		}
+		return string(page), resp.Header.Get("Notice-Texts-Missing")
 	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Language") != "zh-CN" || !strings.Contains(string(page), "数据泄露通知") || !strings.Contains(string(page), "Support tool exposed tickets") {
-		t.Fatalf("notice preview: %d %q", resp.StatusCode, resp.Header.Get("Content-Language"))
+	page, missing := preview("zh_CN")
+	if !strings.Contains(page, "数据泄露通知") || strings.Contains(page, "Support tool exposed tickets") ||
+		!strings.Contains(page, "[DRAFT: legal has not written what_happened for zh-CN yet]") || missing != "what_happened, what_we_are_doing" {
+		t.Fatalf("zh-CN preview before legal's texts (missing %q):\n%s", missing, page)
+	}
+	texts := func(token, locale string, body map[string]any) (int, map[string]any) {
+		return c.do("PUT", base+"/notices/texts/"+locale, token, body, nil)
+	}
+	enTexts := map[string]any{"what_happened": "Our support tool showed some customers' tickets to other customers.",
+		"what_we_are_doing": "We took the tool offline and are reviewing every ticket it showed."}
+	zhTexts := map[string]any{"what_happened": "我们的客服工具曾向部分客户显示了其他客户的工单。",
+		"what_we_are_doing": "我们已将该工具下线，并正在逐一核查其显示过的工单。"}
+	for _, tc := range []struct {
+		token, locale string
+		body          map[string]any
+		want          int
+	}{
+		{viewer, "en", enTexts, 403},
+		{responder, "en", enTexts, 403},
+		{legal, "fr", enTexts, 422},
+		{legal, "en", map[string]any{"what_happened": "only this"}, 422},
+		{legal, "en", map[string]any{"what_happened": strings.Repeat("x", 4001), "what_we_are_doing": "y"}, 422},
+		{legal, "en", enTexts, 200},
+	} {
+		if code, body := texts(tc.token, tc.locale, tc.body); code != tc.want {
+			t.Fatalf("PUT texts %s: %d %v, want %d", tc.locale, code, body, tc.want)
+		}
+	}
+	if page, missing := preview("en"); !strings.Contains(page, enTexts["what_happened"].(string)) || missing != "" {
+		t.Fatalf("en preview lacks legal's text (missing %q):\n%s", missing, page)
 	}
 	waitReady("draft-notice")
 	complete(responder, "draft-notice", 200)
@@ -198,6 +236,30 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if stepState("high-tier-outreach") != "done" {
 		t.Fatal("the last call did not complete the outreach step")
 	}
+	// The step's run is refused while the Chinese-speaking customer's
+	// texts are not written, and nothing goes to anyone.
+	const zhMissing = "zh-CN: what_happened and what_we_are_doing are not written (1 customer)"
+	eventually(t, 30*time.Second, "automatic run refused", func() bool {
+		_, st := c.do("GET", base, viewer, nil, nil)
+		return strings.Contains(fmt.Sprint(st["timeline"]), "notices.refused") && strings.Contains(fmt.Sprint(st["timeline"]), zhMissing)
+	})
+	if code, body := c.do("POST", base+"/notices/send", responder, nil, nil); code != 409 || !strings.Contains(fmt.Sprint(body["detail"]), zhMissing) {
+		t.Fatalf("send without zh-CN texts: %d %v, want 409 naming zh-CN", code, body)
+	}
+	for _, m := range stack.mail.All() {
+		if strings.HasPrefix(m.MessageID, "<"+id+".customer.") {
+			t.Fatalf("customer notice %s went out before every locale's texts were written", m.MessageID)
+		}
+	}
+	if code, body := texts(legal, "zh-CN", zhTexts); code != 200 {
+		t.Fatalf("PUT zh-CN texts: %d %v", code, body)
+	}
+	if page, _ := preview("zh-CN"); !strings.Contains(page, zhTexts["what_happened"].(string)) {
+		t.Fatalf("zh-CN preview lacks legal's text:\n%s", page)
+	}
+	if code, body := c.do("POST", base+"/notices/send", responder, nil, nil); code != 202 {
+		t.Fatalf("send with every locale's texts: %d %v", code, body)
+	}
 	// Approved and past outreach: the step sends every notice by itself,
 	// once each, and completes when every notice is settled.
 	eventually(t, 90*time.Second, "customer-notices completed by the send run", func() bool { return stepState("customer-notices") == "done" })
@@ -205,8 +267,8 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 		_, sent := c.do("GET", base+"/notices?status=sent&limit=10000", viewer, nil, nil)
 		return len(sent["notices"].([]any))
 	}
-	if n := countSent(); n != 502 {
-		t.Fatalf("%d notices sent, want 502 (one bounced)", n)
+	if n := countSent(); n != 503 {
+		t.Fatalf("%d notices sent, want 503 (one bounced)", n)
 	}
 	_, failed := c.do("GET", base+"/notices?status=failed", viewer, nil, nil)
 	fl := failed["notices"].([]any)
@@ -222,7 +284,7 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 		}
 		return rows
 	}
-	if rows := report(); rows["US-CA"]["sent"] != 500.0 || rows["US-CA"]["failed"] != 1.0 || rows["DE"]["sent"] != 2.0 {
+	if rows := report(); rows["US-CA"]["sent"] != 501.0 || rows["US-CA"]["failed"] != 1.0 || rows["DE"]["sent"] != 2.0 {
 		t.Fatalf("delivery report per jurisdiction = %v", rows)
 	}
 	// The run reached the Californians and the Germans: their duties to
@@ -276,10 +338,13 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 			}
 		}
 	}
-	onceEach(502)
+	onceEach(503)
 	// The customer whose name is a spreadsheet formula gets it as text:
 	// escaped in the HTML part, as written in the plain-text part.
-	var formula *email.Email
+	var (
+		formula *email.Email
+		err     error
+	)
 	for _, m := range stack.mail.All() {
 		if len(m.To) == 1 && m.To[0] == "dirk@example.de" {
 			if formula, err = email.NewEmailFromReader(bytes.NewReader(m.Raw)); err != nil {
@@ -290,6 +355,22 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if formula == nil || !strings.Contains(string(formula.HTML), "=HYPERLINK(&#34;http://evil&#34;)") ||
 		!strings.Contains(string(formula.Text), `=HYPERLINK("http://evil")`) {
 		t.Fatalf("the notice to the customer named by a formula is missing or does not carry the name as escaped text")
+	}
+	// The Chinese-speaking customer reads legal's Chinese text under 发生了什么.
+	var zh *email.Email
+	for _, m := range stack.mail.All() {
+		if len(m.To) == 1 && m.To[0] == "zhang@example.com" {
+			if zh, err = email.NewEmailFromReader(bytes.NewReader(m.Raw)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if zh == nil {
+		t.Fatal("no notice reached the zh-CN customer")
+	}
+	if text := strings.ReplaceAll(string(zh.Text), "\r\n", "\n"); !strings.Contains(text, "发生了什么\n\n"+zhTexts["what_happened"].(string)) ||
+		!strings.Contains(text, zhTexts["what_we_are_doing"].(string)) || strings.Contains(text, "Support tool exposed tickets") {
+		t.Fatalf("the zh-CN notice does not carry legal's zh-CN texts:\n%s", text)
 	}
 	// Another run sends nothing new.
 	if code, body := c.do("POST", base+"/notices/send", responder, nil, nil); code != 202 {
@@ -303,16 +384,16 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 		}
 	}
 	eventually(t, 60*time.Second, "second run finished", runFinished(2))
-	onceEach(502)
+	onceEach(503)
 	// The mailbox is emptied: a retry sends the one failed notice, once.
 	stack.mail.Refuse(nil)
 	if code, body := c.do("POST", base+"/notices/retry", responder, nil, nil); code != 202 || body["moved"] != 1.0 {
 		t.Fatalf("retry: %d %v", code, body)
 	}
 	eventually(t, 60*time.Second, "retry run finished", runFinished(3))
-	onceEach(503)
-	if n := countSent(); n != 503 {
-		t.Fatalf("%d notices sent after the retry, want 503", n)
+	onceEach(504)
+	if n := countSent(); n != 504 {
+		t.Fatalf("%d notices sent after the retry, want 504", n)
 	}
 	// The later runs leave the system's filing alone; legal amends it.
 	if ob := obligation("us-ca-residents"); ob["reference"] != firstRun || ob["supplements"] != nil {

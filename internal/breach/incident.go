@@ -123,4 +123,6 @@ type Status struct {
 	Runs            int             `json:"runs"`
 	// Notices are the customer-notice send runs the workflow started.
 	Notices []NoticeRun `json:"notice_runs,omitempty"`
+	// NoticeTexts are legal's texts of the customer notice, by locale.
+	NoticeTexts map[string]NoticeText `json:"notice_texts,omitempty"`
 }

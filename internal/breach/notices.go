@@ -96,4 +96,8 @@ const NoticeRunInProgress = "a notice run is already in progress"
 // imported, or after failed notices were put back to pending.
 type SendNotices struct {
 	Actor Actor `json:"actor"`
+	// Customers counts the incident's customers by notice locale, as the
+	// API found them in the store, so the validator can refuse a locale
+	// whose texts legal has not written. Nil: the run checks at its start.
+	Customers map[string]int `json:"customers,omitempty"`
 }

@@ -84,6 +84,7 @@ func Run(t *testing.T, open Opener) {
 			{"UpsertTwice", testSubjectsUpsertTwice},
 			{"MergeByEmail", testSubjectsMergeByEmail},
 			{"Counts", testSubjectsCounts},
+			{"Locales", testSubjectsLocales},
 			{"Paging", testSubjectsPaging},
 			{"NoPlaintext", testSubjectsNoPlaintext},
 			{"RejectsBadInput", testSubjectsBadInput},

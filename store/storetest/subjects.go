@@ -188,6 +188,31 @@ func testSubjectsCounts(t *testing.T, s store.Store) {
 	}
 }
 
+func testSubjectsLocales(t *testing.T, s store.Store) {
+	keys := newSubjectKeys(t)
+	id := newIncident(t, s)
+	if got, err := s.SubjectLocales(ctx(t), id); err != nil || len(got) != 0 {
+		t.Fatalf("empty incident: %v %v", got, err)
+	}
+	var batch []subjects.Subject
+	for i, tag := range []string{"en", "en-GB", "zh", "zh_CN", "zh-Hans", "zh-TW", "", "de"} {
+		c := customer(i+1, "low", "")
+		c.Locale = tag
+		batch = append(batch, c)
+	}
+	upsert(t, s, id, keys.seal(t, id, batch...))
+	other := newIncident(t, s)
+	upsert(t, s, other, keys.seal(t, other, customer(1, "low", "")))
+	got, err := s.SubjectLocales(ctx(t), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// zh-TW is Traditional Chinese, not translated yet: it gets English.
+	if want := map[string]int{"en": 5, "zh-CN": 3}; !reflect.DeepEqual(got, want) {
+		t.Errorf("by locale = %v, want %v", got, want)
+	}
+}
+
 func testSubjectsPaging(t *testing.T, s store.Store) {
 	keys := newSubjectKeys(t)
 	id := newIncident(t, s)
