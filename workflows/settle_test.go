@@ -122,6 +122,12 @@ func TestNoticeRunSettlesSubjectDuties(t *testing.T) {
 		t.Fatal(err)
 	}
 	runID := NoticesWorkflowID(in.ID, "notify")
+	// The step is ready at once; its automatic run waits for legal's
+	// notice texts (every customer here reads English), then a responder
+	// sends.
+	h.act(time.Minute, UpdateSetNoticeText, breach.SetNoticeText{Actor: legal, Locale: "en",
+		WhatHappened: "A file was public.", WhatWeAreDoing: "We closed it."}, "")
+	h.act(2*time.Minute, UpdateSendNotices, breach.SendNotices{Actor: responder, Customers: map[string]int{"en": 7}}, "")
 	checked := 0
 	h.check(time.Hour, func(st *breach.Status) {
 		checked++

@@ -301,6 +301,12 @@ func pipeline(ctx context.Context, sink *mailcatcher.Catcher, o benchOptions) (*
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	run.imported = time.Since(start)
+	for locale, text := range benchIncident().NoticeTexts {
+		if err := call(apiRequest{method: "PUT", path: "/v1/incidents/" + inc.ID + "/notices/texts/" + locale,
+			body: map[string]any{"what_happened": text.WhatHappened, "what_we_are_doing": text.WhatWeAreDoing}}, nil); err != nil {
+			return nil, fmt.Errorf("notice texts %s: %w", locale, err)
+		}
+	}
 	start = time.Now()
 	if err := call(apiRequest{method: "POST", path: "/v1/incidents/" + inc.ID + "/steps/approve-notice/decide",
 		body: map[string]any{"decision": "approve"}}, nil); err != nil {
@@ -310,6 +316,11 @@ func pipeline(ctx context.Context, sink *mailcatcher.Catcher, o benchOptions) (*
 		var st breach.Status
 		if err := call(apiRequest{method: "GET", path: "/v1/incidents/" + inc.ID}, &st); err != nil {
 			return nil, err
+		}
+		for _, e := range st.Timeline {
+			if e.Action == "notices.refused" {
+				return nil, fmt.Errorf("the notice run was refused: %s", e.Note)
+			}
 		}
 		if len(st.Notices) > 0 && st.Notices[0].FinishedAt != nil {
 			r := st.Notices[0]

@@ -71,6 +71,7 @@ var docBlockRules = []docBlockRule{
 	{file: "docs/api.md", match: `/audit"`},
 	{file: "docs/api.md", match: "/v1/playbooks/customer-data-breach"},
 	{file: "docs/api.md", match: "@crm-export.csv"},
+	{file: "docs/api.md", match: "/notices/texts/zh-CN"},
 	{file: "docs/api.md", match: "/outreach?status=open"},
 	{file: "docs/api.md", match: "/notices/report", before: inOrder(completeSteps("draft-notice"), approveNotice)},
 	{file: "docs/api.md", match: "/v1/deadlines?within=24h"},

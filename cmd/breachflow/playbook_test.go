@@ -304,7 +304,7 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	})
 	firstRun := "notices/" + id + "/customer-notices"
 	for obID, note := range map[string]string{
-		"us-ca-residents": "customer notices US-CA: 500 sent, 1 failed: see GET /v1/incidents/" + id + "/notices?status=failed",
+		"us-ca-residents": "customer notices US-CA: 501 sent, 1 failed: see GET /v1/incidents/" + id + "/notices?status=failed",
 		"gdpr-art34":      "customer notices DE: 2 sent (delivery report",
 	} {
 		ob := obligation(obID)
@@ -341,10 +341,7 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	onceEach(503)
 	// The customer whose name is a spreadsheet formula gets it as text:
 	// escaped in the HTML part, as written in the plain-text part.
-	var (
-		formula *email.Email
-		err     error
-	)
+	var formula *email.Email
 	for _, m := range stack.mail.All() {
 		if len(m.To) == 1 && m.To[0] == "dirk@example.de" {
 			if formula, err = email.NewEmailFromReader(bytes.NewReader(m.Raw)); err != nil {
