@@ -8,10 +8,6 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/breach"
-	"github.com/breachflow/breachflow/internal/codec"
-	"github.com/breachflow/breachflow/internal/subjects"
-	"github.com/breachflow/breachflow/playbooks"
-	"github.com/breachflow/breachflow/store"
 	"go.temporal.io/sdk/activity"
 )
 
@@ -37,26 +33,10 @@ steps:
 // anyone; once both are written the batches carry them.
 func TestNoticeTextsGateTheSend(t *testing.T) {
 	h := newHarness(t, activities.Webhooks{})
-	pb, err := playbooks.Parse("notice-texts.yaml", []byte(noticeTextsPlaybook))
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := h.input("customer-data-breach", breach.Facts{AwareAt: h.start})
-	in.Playbook, in.PlaybookID, in.PlaybookVersion = pb, pb.ID, pb.Version
-	key, _ := codec.NewKey("k1")
-	kr, _ := codec.ParseKeys(key)
-	var recs []store.SubjectRecord
+	h.pinPlaybook(in, "notice-texts.yaml", noticeTextsPlaybook)
 	csv := "external_id,email,locale\nA,a@example.com,en-GB\nB,b@example.com,zh\nC,c@example.com,\n"
-	if _, err := subjects.Import(strings.NewReader(csv), subjects.Options{}, func(s subjects.Subject) error {
-		r, err := subjects.Seal(in.ID, s, kr, []byte("0123456789abcdef0123456789abcdef"))
-		recs = append(recs, r)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := h.store.UpsertSubjects(context.Background(), in.ID, recs); err != nil {
-		t.Fatal(err)
-	}
+	h.importCustomers(in.ID, csv)
 	var batches []breach.NoticeBatch
 	h.env.RegisterActivityWithOptions(func(_ context.Context, b breach.NoticeBatch) (*breach.BatchResult, error) {
 		batches = append(batches, b)

@@ -36,26 +36,10 @@ steps:
 // when the hold runs out with the calls still open, saying so.
 func TestOutreachHoldRunsOut(t *testing.T) {
 	h := newHarness(t, activities.Webhooks{})
-	pb, err := playbooks.Parse("outreach.yaml", []byte(outreachPlaybook))
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := h.input("customer-data-breach", breach.Facts{AwareAt: h.start})
-	in.Playbook, in.PlaybookID, in.PlaybookVersion = pb, pb.ID, pb.Version
-	key, _ := codec.NewKey("k1")
-	kr, _ := codec.ParseKeys(key)
-	var recs []store.SubjectRecord
+	h.pinPlaybook(in, "outreach.yaml", outreachPlaybook)
 	csv := "external_id,email,tier,account_manager\nA,a@example.com,high,amy\nB,b@example.com,low,amy\nC,c@example.com,high,bob\n"
-	if _, err := subjects.Import(strings.NewReader(csv), subjects.Options{}, func(s subjects.Subject) error {
-		r, err := subjects.Seal(in.ID, s, kr, []byte("0123456789abcdef0123456789abcdef"))
-		recs = append(recs, r)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := h.store.UpsertSubjects(context.Background(), in.ID, recs); err != nil {
-		t.Fatal(err)
-	}
+	h.importCustomers(in.ID, csv)
 	checked := 0
 	h.check(time.Hour, func(st *breach.Status) {
 		checked++
@@ -79,5 +63,34 @@ func TestOutreachHoldRunsOut(t *testing.T) {
 	tasks, err := h.store.ListOutreachTasks(context.Background(), in.ID, store.OutreachOpen)
 	if err != nil || len(tasks) != 2 || tasks[0].AccountManager != "amy" || tasks[1].AccountManager != "bob" {
 		t.Fatalf("open tasks %+v, %v", tasks, err)
+	}
+}
+
+// pinPlaybook parses a test playbook and pins it into in, as a launch does.
+func (h *harness) pinPlaybook(in *IncidentInput, name, src string) {
+	h.t.Helper()
+	pb, err := playbooks.Parse(name, []byte(src))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	in.Playbook, in.PlaybookID, in.PlaybookVersion = pb, pb.ID, pb.Version
+}
+
+// importCustomers seals and stores the customers of csv for incident id,
+// as the API's import does.
+func (h *harness) importCustomers(id, csv string) {
+	h.t.Helper()
+	key, _ := codec.NewKey("k1")
+	kr, _ := codec.ParseKeys(key)
+	var recs []store.SubjectRecord
+	if _, err := subjects.Import(strings.NewReader(csv), subjects.Options{}, func(s subjects.Subject) error {
+		r, err := subjects.Seal(id, s, kr, []byte("0123456789abcdef0123456789abcdef"))
+		recs = append(recs, r)
+		return err
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	if _, _, err := h.store.UpsertSubjects(context.Background(), id, recs); err != nil {
+		h.t.Fatal(err)
 	}
 }

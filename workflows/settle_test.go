@@ -2,16 +2,12 @@ package workflows
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/breach"
-	"github.com/breachflow/breachflow/internal/codec"
-	"github.com/breachflow/breachflow/internal/subjects"
-	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
@@ -93,34 +89,18 @@ func obligationOf(st *breach.Status, id string) breach.Obligation {
 func TestNoticeRunSettlesSubjectDuties(t *testing.T) {
 	h := newHarness(t, activities.Webhooks{})
 	h.env.RegisterActivityWithOptions(stubNoticeBatch(h.store), activity.RegisterOptions{Name: "SendNoticeBatch"})
-	pb, err := playbooks.Parse("settle.yaml", []byte(settlePlaybook))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// California's 30-day clock runs out first: once settled, it must no
 	// longer drive the next deadline.
 	discovered, assessed := h.start.Add(-29*24*time.Hour), h.start
 	in := h.input("customer-data-breach", breach.Facts{AwareAt: h.start.Add(-time.Hour), DiscoveredAt: &discovered, AssessedAt: &assessed,
 		Risk: "high", Jurisdictions: []string{"DE", "FR", "US-CA", "US-TX", "GB"}, DataCategories: []string{"contact", "financial"}})
-	in.Playbook, in.PlaybookID, in.PlaybookVersion = pb, pb.ID, pb.Version
-	key, _ := codec.NewKey("k1")
-	kr, _ := codec.ParseKeys(key)
-	var recs []store.SubjectRecord
+	h.pinPlaybook(in, "settle.yaml", settlePlaybook)
 	// Germany and France (GDPR: the EU), three Californians (one bounces),
 	// two Texans (both bounce), nobody in Great Britain.
 	csv := "external_id,email,country,subdivision\nD1,d1@example.de,DE,\nF1,f1@example.fr,FR,\n" +
 		"C1,c1@example.com,US,US-CA\nC2,c2@example.com,US,US-CA\nC3,c3@example.com,US,US-CA\n" +
 		"T1,t1@example.com,US,US-TX\nT2,t2@example.com,US,US-TX\n"
-	if _, err := subjects.Import(strings.NewReader(csv), subjects.Options{}, func(s subjects.Subject) error {
-		r, err := subjects.Seal(in.ID, s, kr, []byte("0123456789abcdef0123456789abcdef"))
-		recs = append(recs, r)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := h.store.UpsertSubjects(context.Background(), in.ID, recs); err != nil {
-		t.Fatal(err)
-	}
+	h.importCustomers(in.ID, csv)
 	runID := NoticesWorkflowID(in.ID, "notify")
 	// The step is ready at once; its automatic run waits for legal's
 	// notice texts (every customer here reads English), then a responder
