@@ -148,7 +148,7 @@ func TestChina(t *testing.T) {
 	}
 	runDueCases(t, []dueCase{
 		{
-			// CAC measures (mayerbrown.com …/2025/12; tallwire.com): CII operator 1 h, >1M people = 较大.
+			// CAC measures (mayerbrown.com …/2025/12; tallwire.com): CII operator 1 h, 1M people or more = 较大.
 			name:  "cac cii operator 1h above 1M",
 			facts: base(1_000_001, "cii_operator"),
 			due:   map[string]string{"cn-cac-report": "2026-03-10T02:30:00Z", "pipl-art57-regulator": ""},
@@ -160,8 +160,14 @@ func TestChina(t *testing.T) {
 			due:   map[string]string{"cn-cac-report": "2026-03-10T05:30:00Z"},
 		},
 		{
-			name:   "cac not at exactly 1M (较大 is more than 1M)",
-			facts:  base(1_000_000),
+			// 100万人以上: 以上 includes the number (Civil Code Art. 1259), so exactly 1M is 较大.
+			name:  "cac at exactly 1M (较大 is 1M or more)",
+			facts: base(1_000_000),
+			due:   map[string]string{"cn-cac-report": "2026-03-10T05:30:00Z"},
+		},
+		{
+			name:   "cac not one below 1M",
+			facts:  base(999_999),
 			absent: []string{"cn-cac-report", "cn-cac-post-incident"},
 			due:    map[string]string{"pipl-art57-regulator": "", "pipl-art57-individuals": ""},
 		},
