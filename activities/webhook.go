@@ -157,8 +157,8 @@ type WebhookResult struct {
 	At         time.Time `json:"at"`
 }
 
-// webhookBody is the JSON document a receiver gets.
-type webhookBody struct {
+// WebhookBody is the JSON document a containment receiver gets.
+type WebhookBody struct {
 	DeliveryID  string            `json:"delivery_id"`
 	IncidentID  string            `json:"incident_id"`
 	Step        string            `json:"step"`
@@ -264,7 +264,7 @@ func (c *Containment) CallWebhook(ctx context.Context, in WebhookInput) (*Webhoo
 	if params == nil {
 		params = map[string]string{}
 	}
-	body, err := json.Marshal(webhookBody{
+	body, err := json.Marshal(WebhookBody{
 		DeliveryID: id, IncidentID: in.IncidentID, Step: in.StepID, Action: in.Action,
 		RequestedBy: in.RequestedBy, Params: params, SentAt: sent,
 	})

@@ -72,15 +72,6 @@ func stubNoticeBatch(st *store.SQL) func(context.Context, breach.NoticeBatch) (*
 	}
 }
 
-func obligationOf(st *breach.Status, id string) breach.Obligation {
-	for _, o := range st.Obligations {
-		if o.ID == id {
-			return o
-		}
-	}
-	return breach.Obligation{}
-}
-
 // TestNoticeRunSettlesSubjectDuties: a run that reaches a duty's customers
 // files that duty as the system, with the run as its reference and the
 // failures counted in its note; a duty with no customer in the run, or
@@ -119,7 +110,7 @@ func TestNoticeRunSettlesSubjectDuties(t *testing.T) {
 			{"gdpr-art34", "customer notices DE, FR: 2 sent (delivery report: GET /v1/incidents/BR-TEST01/notices/report)"},
 			{"us-ca-residents", "customer notices US-CA: 2 sent, 1 failed: see GET /v1/incidents/BR-TEST01/notices?status=failed (delivery report: GET /v1/incidents/BR-TEST01/notices/report)"},
 		} {
-			o := obligationOf(st, tc.id)
+			o := find(st, tc.id)
 			if o.Status != breach.ObligationFiled || o.FiledBy != "system" || o.FiledAt == nil || !o.FiledAt.Equal(finished) ||
 				o.Reference != runID || o.FilingNote != tc.note {
 				t.Errorf("%s = %s by %q at %v, reference %q, note %q; want filed by the system at %v, reference %q, note %q",
@@ -131,11 +122,11 @@ func TestNoticeRunSettlesSubjectDuties(t *testing.T) {
 		}
 		// Every Texan bounced; no customer lives in Great Britain.
 		for _, id := range []string{"us-tx-individuals", "uk-gdpr-art34"} {
-			if o := obligationOf(st, id); o.ID == "" || o.Status == breach.ObligationFiled || o.FiledBy != "" {
+			if o := find(st, id); o.ID == "" || o.Status == breach.ObligationFiled || o.FiledBy != "" {
 				t.Errorf("%s = %+v, want it present and open", id, o)
 			}
 		}
-		if ca := obligationOf(st, "us-ca-residents"); st.NextDeadline == nil || ca.DueAt == nil || !st.NextDeadline.After(*ca.DueAt) {
+		if ca := find(st, "us-ca-residents"); st.NextDeadline == nil || ca.DueAt == nil || !st.NextDeadline.After(*ca.DueAt) {
 			t.Errorf("next deadline %v, want later than the settled California duty's %v", st.NextDeadline, ca.DueAt)
 		}
 	})
@@ -147,7 +138,7 @@ func TestNoticeRunSettlesSubjectDuties(t *testing.T) {
 		FiledAt: h.start.Add(2 * time.Hour)}, "already filed")
 	h.check(3*time.Hour, func(st *breach.Status) {
 		checked++
-		if o := obligationOf(st, "us-ca-residents"); o.FiledBy != "system" || len(o.Supplements) != 1 || o.Supplements[0].FiledBy != legal.Name {
+		if o := find(st, "us-ca-residents"); o.FiledBy != "system" || len(o.Supplements) != 1 || o.Supplements[0].FiledBy != legal.Name {
 			t.Errorf("us-ca-residents after the supplement = %+v", o)
 		}
 	})

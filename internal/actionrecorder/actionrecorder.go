@@ -109,14 +109,7 @@ func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "signature: "+err.Error(), http.StatusUnauthorized)
 		return
 	}
-	var doc struct {
-		DeliveryID  string            `json:"delivery_id"`
-		IncidentID  string            `json:"incident_id"`
-		Step        string            `json:"step"`
-		Action      string            `json:"action"`
-		RequestedBy string            `json:"requested_by"`
-		Params      map[string]string `json:"params"`
-	}
+	var doc activities.WebhookBody
 	if err := json.Unmarshal(body, &doc); err != nil || doc.Action != name || doc.DeliveryID == "" {
 		http.Error(w, "not a containment call for "+name, http.StatusBadRequest)
 		return
