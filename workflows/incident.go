@@ -47,6 +47,9 @@ type incident struct {
 	// advanced), so a handler can answer with a settled status.
 	gen     int
 	settled int
+	// ended is set when the main loop has stopped for good (the incident
+	// closed): nothing will settle again, so waiting handlers answer now.
+	ended bool
 	// passes counts the main loop's passes; the launch Update waits for
 	// the first, so the launcher sees computed obligations and ready steps.
 	passes     int
@@ -163,6 +166,14 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 			}
 		}
 		fire(ctx)
+	}
+	// A change that arrived while the closing pass ran (an async result,
+	// then the close itself) is never settled: release its handler, and let
+	// every handler answer before the run ends, so no caller is left
+	// without an answer (TMPRL1102). Neither adds a command.
+	w.ended = true
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return nil, err
 	}
 	w.flushAudit(actx)
 	w.index(actx)

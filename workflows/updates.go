@@ -448,7 +448,9 @@ func (w *incident) close(ctx workflow.Context, in breach.CloseIncident) (*breach
 func (w *incident) settle(ctx workflow.Context) (*breach.Status, error) {
 	w.gen++
 	mine := w.gen
-	if err := workflow.Await(ctx, func() bool { return w.settled >= mine || w.status == breach.StatusClosed && w.settled >= mine-1 }); err != nil {
+	if err := workflow.Await(ctx, func() bool {
+		return w.settled >= mine || w.ended || w.status == breach.StatusClosed && w.settled >= mine-1
+	}); err != nil {
 		return nil, err
 	}
 	return w.snapshot(), nil
