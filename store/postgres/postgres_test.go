@@ -21,7 +21,7 @@ const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disa
 
 // postgresURL returns the test server's URL, or skips (fails under CI) when
 // the server does not answer.
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("BREACHFLOW_TEST_POSTGRES_URL")
 	if u == "" {
@@ -45,7 +45,7 @@ func postgresURL(t *testing.T) string {
 
 // newPostgresSchema creates a fresh schema, drops it when the test ends,
 // and returns base with its search_path pointing at the schema.
-func newPostgresSchema(t *testing.T, base string) string {
+func newPostgresSchema(t testing.TB, base string) string {
 	t.Helper()
 	ctx := context.Background()
 	var b [6]byte
@@ -77,7 +77,7 @@ func newPostgresSchema(t *testing.T, base string) string {
 	return u.String()
 }
 
-func openPostgres(t *testing.T, url string) store.Store {
+func openPostgres(t testing.TB, url string) store.Store {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), url)
 	if err != nil {
@@ -135,4 +135,9 @@ func TestPostgresConcurrentMigrate(t *testing.T) {
 	if _, _, err := replicas[1].CreateToken(context.Background(), "after", breach.RoleViewer); err != nil {
 		t.Errorf("schema unusable after concurrent Migrate: %v", err)
 	}
+}
+
+func BenchmarkPostgresUpsertSubjects(b *testing.B) {
+	base := postgresURL(b)
+	storetest.BenchmarkUpsertSubjects(b, openPostgres(b, newPostgresSchema(b, base)))
 }

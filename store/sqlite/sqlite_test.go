@@ -12,7 +12,9 @@ import (
 	"github.com/breachflow/breachflow/store/storetest"
 )
 
-func openSQLiteFile(t *testing.T) store.Store {
+func openSQLiteFile(t *testing.T) store.Store { return openSQLiteIn(t) }
+
+func openSQLiteIn(t testing.TB) store.Store {
 	t.Helper()
 	// A missing parent directory also exercises Open creating it.
 	path := filepath.Join(t.TempDir(), "data", "breachflow.db")
@@ -115,4 +117,8 @@ func TestSQLiteTwoHandles(t *testing.T) {
 	if !rep.OK || rep.Events != 2*each {
 		t.Errorf("VerifyAudit = %+v, want OK with %d events", rep, 2*each)
 	}
+}
+
+func BenchmarkSQLiteUpsertSubjects(b *testing.B) {
+	storetest.BenchmarkUpsertSubjects(b, openSQLiteIn(b))
 }
