@@ -26,7 +26,7 @@ func TestOtherStatesDeadlines(t *testing.T) {
 			absent: []string{"us-al-ag", "us-al-cra"}},
 		// N.Y. GBL 899-aa(2): 30 days after discovery; AG etc. with the residents' notice; CRAs above 5,000.
 		{name: "NY 30 days", facts: state("US-NY", 5001),
-			due: map[string]string{"us-ny-residents": "2026-03-04T23:59:59-05:00", "us-ny-ag": "", "us-ny-cra": ""},
+			due:     map[string]string{"us-ny-residents": "2026-03-04T23:59:59-05:00", "us-ny-ag": "", "us-ny-cra": ""},
 			missing: map[string][]string{"us-ny-ag": {"subjects_notified_at"}}},
 		// Iowa 715C.2(8): 5 business days after the consumers' notice (Fri 6 Feb → Fri 13 Feb).
 		{name: "IA AG 5 business days after notice", facts: iowa, due: map[string]string{"us-ia-ag": "2026-02-13T23:59:59-06:00"}},
