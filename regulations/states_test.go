@@ -3,6 +3,7 @@ package regulations
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/breachflow/breachflow/internal/breach"
 )
@@ -18,6 +19,11 @@ func TestOtherStatesDeadlines(t *testing.T) {
 	}
 	iowa := state("US-IA", 501)
 	iowa.SubjectsNotifiedAt = ptr(notified)
+	nyHealth := state("US-NY", 40)
+	nyHealth.Flags, nyHealth.DataCategories = []string{breach.FlagHIPAACoveredEntity}, []string{"health"}
+	nyHealthFiled := state("US-NY", 40)
+	nyHealthFiled.Flags, nyHealthFiled.DataCategories = nyHealth.Flags, nyHealth.DataCategories
+	nyHealthFiled.Filed = map[string]time.Time{"hipaa-hhs": at(t, "2026-02-06T15:00:00-05:00")}
 	old := at(t, "2025-06-02T09:00:00-05:00")
 	oklahoma2025 := breach.Facts{AwareAt: old, DiscoveredAt: ptr(old), Jurisdictions: []string{"US-OK"}, Affected: map[string]int{"US-OK": 600}}
 	runDueCases(t, []dueCase{
@@ -28,6 +34,11 @@ func TestOtherStatesDeadlines(t *testing.T) {
 		{name: "NY 30 days", facts: state("US-NY", 5001),
 			due:     map[string]string{"us-ny-residents": "2026-03-04T23:59:59-05:00", "us-ny-ag": "", "us-ny-cra": ""},
 			missing: map[string][]string{"us-ny-ag": {"subjects_notified_at"}}},
+		// N.Y. GBL 899-aa(9): a HIPAA covered entity copies its HHS notice to the AG within 5 business days of it.
+		{name: "NY HIPAA AG waits for the HHS filing", facts: nyHealth, due: map[string]string{"us-ny-hipaa-ag": ""},
+			missing: map[string][]string{"us-ny-hipaa-ag": {"filed.hipaa-hhs"}}},
+		{name: "NY HIPAA AG 5 business days after HHS", facts: nyHealthFiled, due: map[string]string{"us-ny-hipaa-ag": "2026-02-13T23:59:59-05:00"}},
+		{name: "NY without HIPAA", facts: state("US-NY", 40), absent: []string{"us-ny-hipaa-ag"}},
 		// Iowa 715C.2(8): 5 business days after the consumers' notice (Fri 6 Feb → Fri 13 Feb).
 		{name: "IA AG 5 business days after notice", facts: iowa, due: map[string]string{"us-ia-ag": "2026-02-13T23:59:59-06:00"}},
 		// 9 V.S.A. 2435(b)(3): 14 business days from discovery, skipping Presidents' Day (16 Feb).
