@@ -52,7 +52,7 @@ func TestVerifyRulesFlagged(t *testing.T) {
 	// was encoded without checking the statute's text.
 	checked := []string{"US-CA", "US-TX", "US-FL", "US-CO", "US-WA"}
 	checkedRules := []string{
-		"us-al-residents", "us-al-cra", "us-il-residents", "us-or-residents", "us-or-ag", "us-in-residents", "us-ny-hipaa-ag",
+		"us-al-residents", "us-al-cra", "us-il-residents", "us-or-residents", "us-or-ag", "us-in-residents", "us-ny-hipaa-ag", "us-vt-residents",
 	}
 	var flagged, unchecked []string
 	for _, r := range defaultRules(t).Rules() {
