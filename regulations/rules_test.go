@@ -53,6 +53,7 @@ func TestVerifyRulesFlagged(t *testing.T) {
 	checked := []string{"US-CA", "US-TX", "US-FL", "US-CO", "US-WA"}
 	checkedRules := []string{
 		"us-al-residents", "us-al-cra", "us-il-residents", "us-or-residents", "us-or-ag", "us-in-residents", "us-ny-hipaa-ag", "us-vt-residents",
+		"us-md-residents", "us-oh-residents",
 	}
 	var flagged, unchecked []string
 	for _, r := range defaultRules(t).Rules() {
