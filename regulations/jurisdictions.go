@@ -54,9 +54,22 @@ func validRuleJurisdiction(code string) bool {
 // subdivision of the duty's country ("US" is reached by "US-CA", "US-CA" only
 // by "US-CA"). A duty of the EU is the GDPR's, which applies across the EEA
 // (its rules say applies_in: [EEA]), so any EEA state reaches it.
+// A US territory has a country code of its own and a US subdivision code
+// (PR and US-PR): either reaches a duty written with the other.
 func Reaches(duty, present string) bool {
 	if duty == groupEU || duty == groupEEA {
 		return inGroup(present, groupEEA)
 	}
-	return matchesJurisdiction(present, duty)
+	return matchesJurisdiction(present, duty) || territoryAlias[present] == duty
+}
+
+// territoryAlias pairs each US territory's ISO 3166-1 code with its ISO
+// 3166-2:US subdivision code, both ways.
+var territoryAlias = map[string]string{
+	"PR": "US-PR", "US-PR": "PR",
+	"VI": "US-VI", "US-VI": "VI",
+	"GU": "US-GU", "US-GU": "GU",
+	"AS": "US-AS", "US-AS": "AS",
+	"MP": "US-MP", "US-MP": "MP",
+	"UM": "US-UM", "US-UM": "UM",
 }

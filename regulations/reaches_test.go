@@ -22,6 +22,11 @@ func TestReaches(t *testing.T) {
 		{"GB", "DE", false},
 		{"CA", "CA-ON", true},
 		{"CN", "unknown", false},
+		{"US-PR", "PR", true}, // a territory's country code and its US code are one place
+		{"PR", "US-PR", true},
+		{"US-GU", "GU", true},
+		{"US-VI", "PR", false},
+		{"US-CA", "PR", false},
 	} {
 		if got := Reaches(tc.duty, tc.present); got != tc.want {
 			t.Errorf("Reaches(%q, %q) = %v, want %v", tc.duty, tc.present, got, tc.want)
