@@ -229,6 +229,20 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	// One personal call per high-tier customer (Dora); the last one done
 	// completes the outreach step and releases the mass notice.
 	waitReady("high-tier-outreach")
+	// Dora's contact is key-account data: reading the call list needs a
+	// second person's approval of the responder's access grant.
+	if code, body := c.do("GET", base+"/outreach", responder, nil, nil); code != 403 ||
+		!strings.Contains(fmt.Sprint(body["detail"]), "needs a second person's approval of an access grant") {
+		t.Fatalf("call list without a grant: %d %v, want 403", code, body)
+	}
+	code, grant := c.do("POST", base+"/grants", responder, map[string]any{"reason": "account managers call Dora", "duration": "1h"}, nil)
+	if code != 201 {
+		t.Fatalf("grant request: %d %v", code, grant)
+	}
+	approvePath := fmt.Sprintf("%s/grants/%v/approve", base, grant["id"])
+	if code, _ := c.do("POST", approvePath, legal, nil, nil); code != 200 {
+		t.Fatalf("grant approval by legal: %d", code)
+	}
 	var tasks []any
 	eventually(t, 30*time.Second, "outreach tasks opened", func() bool {
 		_, out := c.do("GET", base+"/outreach", responder, nil, nil)

@@ -1,6 +1,10 @@
 package breach
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Incident statuses.
 const (
@@ -107,6 +111,20 @@ type ApprovalNeeds struct {
 	Count    int      `json:"count"`
 	Roles    []string `json:"roles"`
 	Excluded []string `json:"excluded,omitempty"`
+}
+
+// DescribeNeeds says who is still needed, for people: "1 more approval
+// (legal), not by lena or rita".
+func DescribeNeeds(n ApprovalNeeds) string {
+	word := "approvals"
+	if n.Count == 1 {
+		word = "approval"
+	}
+	out := fmt.Sprintf("%d more %s (%s)", n.Count, word, strings.Join(n.Roles, " or "))
+	if len(n.Excluded) > 0 {
+		out += ", not by " + strings.Join(n.Excluded, " or ")
+	}
+	return out
 }
 
 // SecondApproverNeeded is the start of the refusal a second approval by
