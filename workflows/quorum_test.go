@@ -50,7 +50,7 @@ func TestQuorumApproval(t *testing.T) {
 	m := time.Minute
 	checked := 0
 	h.act(1*m, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "draft"}, "")
-	h.act(2*m, UpdateDecide, approve(responder), "step release is decided by legal; rita has responder")
+	h.act(2*m, UpdateDecide, approve(responder), "step release belongs to legal; rita has responder")
 	h.act(2*m, UpdateDecide, approve(launcher), "step release needs 2 approvers other than lars, who launched the incident")
 	h.act(2*m, UpdateDecide, breach.Decide{Actor: launcher, Step: "release", Decision: "reject", Reason: "no"}, "other than lars")
 	h.act(3*m, UpdateDecide, approve(legal), "")

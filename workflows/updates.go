@@ -86,7 +86,7 @@ func (w *incident) readyStep(actor breach.Actor, id string) (*breach.StepState, 
 		// A quorum step names the roles whose approvals count; the owner
 		// is who is reminded, not the only one who may decide.
 		if !slices.ContainsFunc(spec.Approvers, func(r string) bool { return breach.RoleSatisfies(actor.Role, r) }) {
-			return nil, nil, reject(breach.ErrForbidden, "step %s is decided by %s; %s has %s", id, strings.Join(spec.Approvers, " or "), actor.Name, actor.Role)
+			return nil, nil, reject(breach.ErrForbidden, "step %s belongs to %s; %s has %s", id, strings.Join(spec.Approvers, " or "), actor.Name, actor.Role)
 		}
 	} else if !breach.RoleSatisfies(actor.Role, st.Owner) {
 		return nil, nil, reject(breach.ErrForbidden, "step %s belongs to %s; %s has %s", id, st.Owner, actor.Name, actor.Role)
