@@ -111,6 +111,7 @@ var docPlaceholders = map[string][][2]string{
 		{"<next_page_token>", "$(doc_json '.next_page_token // empty')"},
 		{"<rid>", "$(doc_json '.remediations[-1].id')"},
 		{"outreach/17", "outreach/$(doc_json '.tasks[0].id')"},
+		{"grants/7/approve", "grants/$(doc_json '.id')/approve"},
 	},
 	"docs/playbooks.md": {
 		{"my-playbooks/*.yaml", "playbooks/*.yaml"},
