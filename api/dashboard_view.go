@@ -150,6 +150,10 @@ type incidentView struct {
 	OpenRemedies int
 	Closed       bool
 	Affected     []string
+	// ShowGrants is set for the roles that may request or approve access
+	// grants (responder, legal); Grants are the incident's.
+	ShowGrants bool
+	Grants     []grantView
 }
 
 type stepView struct {

@@ -397,6 +397,30 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("released notice shows approvals %q and %d needs", got, p.count("#step-approve-notice [data-needs]"))
 	}
 
+	// Access grants on the page: legal approves a responder's request to
+	// read the customers' contacts; their own request has no button.
+	code, grant := api.do("POST", "/v1/incidents/"+id+"/grants", responder, map[string]any{"reason": "call the key accounts", "duration": "1h"}, nil)
+	if code != 201 {
+		t.Fatalf("grant request: %d %v", code, grant)
+	}
+	if code, _ := api.do("POST", "/v1/incidents/"+id+"/grants", legal, map[string]any{"reason": "check the list", "duration": "30m"}, nil); code != 201 {
+		t.Fatalf("legal's grant request: %d", code)
+	}
+	gid := fmt.Sprint(grant["id"])
+	p.open("/incidents/" + id)
+	p.run("grants", chromedp.WaitVisible("#grant-"+gid+" form[data-action=approve-grant]", chromedp.ByQuery))
+	if got := p.text("#grant-" + gid + " [data-needs]"); !strings.Contains(got, "second person with the legal role (not Rita Responder)") {
+		t.Errorf("grant needs shown as %q", got)
+	}
+	if n := p.count("#grants li[data-status=requested] form"); n != 1 {
+		t.Errorf("%d approve buttons, want 1 (none on Lena's own request)", n)
+	}
+	p.run("approve the grant", chromedp.Click("#grant-"+gid+" form[data-action=approve-grant] button", chromedp.ByQuery),
+		chromedp.WaitVisible(`#grant-`+gid+`[data-status="approved"]`, chromedp.ByQuery))
+	if code, body := api.do("GET", "/v1/incidents/"+id+"/outreach", responder, nil, nil); code != 200 {
+		t.Errorf("the responder's read on the grant Lena approved: %d %v", code, body)
+	}
+
 	if os.Getenv("BREACHFLOW_WRITE_SCREENSHOTS") == "1" {
 		p.run("phone size", chromedp.EmulateViewport(390, 844))
 		p.open("/board")
