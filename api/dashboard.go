@@ -331,9 +331,10 @@ func (d *dash) approveGrant(c *gin.Context) {
 		return
 	}
 	who := caller(c)
-	_, err = d.store.ApproveGrant(c.Request.Context(), id, gid, who.Name, who.Role, d.now())
+	g, err := d.store.ApproveGrant(c.Request.Context(), id, gid, who.Name, who.Role, d.now())
 	switch {
 	case err == nil:
+		d.announceGrant(c.Request.Context(), id, grantApprovedText(g))
 		d.setFlash(c, "ok", fmt.Sprintf("Access grant %d approved.", gid))
 	case errors.Is(err, store.ErrSelfApproval):
 		d.refuse(c, fmt.Sprintf("You requested access grant %d; it needs a second person's approval.", gid))

@@ -14,6 +14,7 @@ import (
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 	"github.com/gin-gonic/gin"
+	slackapi "github.com/slack-go/slack"
 )
 
 // Two-person control of customer contacts: reading decrypted names and
@@ -100,6 +101,9 @@ func (s *Server) requestGrant(c *gin.Context) {
 	case err != nil:
 		s.internal(c, "request grant", err)
 	default:
+		s.announceGrant(c.Request.Context(), id, fmt.Sprintf(
+			"🔐 %s (%s) asks to read the customers' contacts of %s for %s (access grant %d). Needs approval by a second person with the %s role, not %s: the incident page or POST /v1/incidents/%s/grants/%d/approve.",
+			g.RequestedBy, g.RequesterRole, id, g.Duration, g.ID, grantApprover, g.RequestedBy, id, g.ID))
 		c.JSON(http.StatusCreated, viewGrant(g, s.now()))
 	}
 }
@@ -127,7 +131,32 @@ func (s *Server) approveGrant(c *gin.Context) {
 	case err != nil:
 		s.internal(c, "approve grant", err)
 	default:
+		s.announceGrant(c.Request.Context(), id, grantApprovedText(g))
 		c.JSON(http.StatusOK, viewGrant(g, s.now()))
+	}
+}
+
+func grantApprovedText(g store.AccessGrant) string {
+	return fmt.Sprintf("🔓 %s approved access grant %d: %s may read the customers' contacts of %s until %s.",
+		g.ApprovedBy, g.ID, g.RequestedBy, g.IncidentID, g.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// announceGrant tells the incident's Slack room about a grant, when it has
+// one. The message names principals and times only: never the reason
+// (free text that could name a customer) and never a contact.
+func (s *Server) announceGrant(ctx context.Context, id, text string) {
+	if s.slack == nil || s.slack.API == nil {
+		return
+	}
+	room, err := s.store.GetSlackRoom(ctx, id)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Warn("slack room of grant", "incident", id, "error", err)
+		}
+		return
+	}
+	if _, _, err := s.slack.API.PostMessageContext(ctx, room.ChannelID, slackapi.MsgOptionText(text, false)); err != nil {
+		s.log.Warn("slack chat.postMessage grant", "incident", id, "error", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities/slack"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/slacktest"
 	"github.com/breachflow/breachflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -306,6 +308,32 @@ func TestSlackApproval(t *testing.T) {
 	}
 	if n := len(h.card(room.ID, id, "step:approve")); n != 1 {
 		t.Fatalf("%d approve cards, want 1", n)
+	}
+
+	// An access grant to the customers' contacts is announced in the room
+	// with who is still needed, and its approval too; never its reason.
+	legalTok, _, err := h.stack.store.CreateToken(context.Background(), "lena-legal", breach.RoleLegal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, grant := c.do("POST", "/v1/incidents/"+id+"/grants", admin, map[string]any{"reason": "ring Hana Key", "duration": "1h"}, nil)
+	if code != 201 {
+		t.Fatalf("grant request: %d %v", code, grant)
+	}
+	if code, _ := c.do("POST", fmt.Sprintf("/v1/incidents/%s/grants/%v/approve", id, grant["id"]), legalTok, nil, nil); code != 200 {
+		t.Fatalf("grant approval: %d", code)
+	}
+	var asked, approved bool
+	for _, m := range fake.Messages(room.ID) {
+		if strings.Contains(m.Text, "Hana") {
+			t.Fatalf("a grant's reason reached Slack: %q", m.Text)
+		}
+		asked = asked || strings.Contains(m.Text, "asks to read the customers' contacts of "+id) &&
+			strings.Contains(m.Text, "Needs approval by a second person with the legal role")
+		approved = approved || strings.Contains(m.Text, "lena-legal approved access grant")
+	}
+	if !asked || !approved {
+		t.Fatalf("room messages lack the grant request (%v) or its approval (%v): %+v", asked, approved, fake.Messages(room.ID))
 	}
 
 	// 4. The incident is finished and closed; a click on a button of its
