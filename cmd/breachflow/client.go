@@ -131,7 +131,7 @@ func newIncidentCommand(getenv func(string) string, now func() time.Time) *cobra
 	}
 	o.flags(cmd)
 	cmd.AddCommand(o.launchCommand(), o.listCommand(), o.showCommand(), o.completeCommand(),
-		o.decideCommand(), o.closeCommand(), o.auditCommand())
+		o.decideCommand(), o.closeCommand(), o.auditCommand(), o.grantCommand())
 	return cmd
 }
 
