@@ -54,6 +54,10 @@ type RoomStep struct {
 	DoneBy  string     `json:"done_by,omitempty"`
 	AckedBy string     `json:"acked_by,omitempty"`
 	Note    string     `json:"note,omitempty"`
+	// Approvals names who approved an approval step that needs several
+	// people, in order; Needs says who is still needed ("1 more: legal").
+	Approvals []string `json:"approvals,omitempty"`
+	Needs     string   `json:"needs,omitempty"`
 }
 
 // RoomNotice is one reminder, escalation or overdue notice.

@@ -3,9 +3,11 @@ package api
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -77,6 +79,7 @@ func (s *Server) dashboard(r *gin.Engine) {
 	act.POST("/remediations", d.dashRequire(breach.RoleResponder), d.addRemediation)
 	act.POST("/remediations/:rid/done", d.dashRequire(breach.RoleResponder), d.remediationDone)
 	act.POST("/close", d.dashRequire(breach.RoleResponder), d.close)
+	act.POST("/grants/:gid/approve", d.dashRequire(breach.RoleLegal), d.approveGrant)
 	if s.outbox != nil {
 		in.GET("/outbox", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.outboxPage)
 	}
@@ -303,7 +306,50 @@ func (d *dash) incident(c *gin.Context) {
 		d.internalPage(c, "notice counts", err)
 		return
 	}
-	d.render(c, http.StatusOK, "incident", id+" · "+st.Title, "incidents", d.incidentView(st, counts, d.now()))
+	v := d.incidentView(st, counts, d.now())
+	if who := caller(c); allowed(who.Role, []string{breach.RoleResponder, breach.RoleLegal}) {
+		gs, err := d.store.ListGrants(c.Request.Context(), id)
+		if err != nil {
+			d.internalPage(c, "list grants", err)
+			return
+		}
+		v.ShowGrants = true
+		for _, g := range gs {
+			v.Grants = append(v.Grants, viewGrant(g, d.now()))
+		}
+	}
+	d.render(c, http.StatusOK, "incident", id+" · "+st.Title, "incidents", v)
+}
+
+// approveGrant approves another person's access grant to the customers'
+// contacts (two-person control); the requester's own click is refused.
+func (d *dash) approveGrant(c *gin.Context) {
+	id := c.Param("id")
+	gid, err := strconv.ParseInt(c.Param("gid"), 10, 64)
+	if !incidentIDPattern.MatchString(id) || err != nil || gid < 1 {
+		d.notFound(c, id)
+		return
+	}
+	who := caller(c)
+	g, err := d.store.ApproveGrant(c.Request.Context(), id, gid, who.Name, who.Role, d.now())
+	switch {
+	case err == nil:
+		d.announceGrant(c.Request.Context(), id, grantApprovedText(g))
+		d.setFlash(c, "ok", fmt.Sprintf("Access grant %d approved.", gid))
+	case errors.Is(err, store.ErrSelfApproval):
+		d.refuse(c, fmt.Sprintf("You requested access grant %d; it needs a second person's approval.", gid))
+		return
+	case errors.Is(err, store.ErrConflict):
+		d.refuse(c, fmt.Sprintf("Access grant %d is already approved.", gid))
+		return
+	case errors.Is(err, store.ErrNotFound):
+		d.refuse(c, fmt.Sprintf("Incident %s has no access grant %d.", id, gid))
+		return
+	default:
+		d.log.Error("dashboard approve grant", "incident", id, "grant", gid, "error", err)
+		d.setFlash(c, "error", "An internal error occurred; it has been logged.")
+	}
+	c.Redirect(http.StatusSeeOther, localPath(c.PostForm("back"), "/incidents/"+id))
 }
 
 // loadIncident queries the status of the incident in the path, answering

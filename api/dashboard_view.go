@@ -150,6 +150,10 @@ type incidentView struct {
 	OpenRemedies int
 	Closed       bool
 	Affected     []string
+	// ShowGrants is set for the roles that may request or approve access
+	// grants (responder, legal); Grants are the incident's.
+	ShowGrants bool
+	Grants     []grantView
 }
 
 type stepView struct {
@@ -157,6 +161,10 @@ type stepView struct {
 	Class    string // done | waiting | late | blocked | skipped | rejected
 	Label    string
 	Approval bool
+	// Approvals and Needs show two-person control: who approved so far
+	// and who is still needed.
+	ApprovedBy string
+	NeedsText  string
 }
 
 type obligationView struct {
@@ -209,6 +217,9 @@ func (d *dash) incidentView(st *breach.Status, counts map[string]map[string]int,
 			sv.Class, sv.Label = "rejected", "rejected"
 		case breach.StepReady:
 			sv.Class, sv.Label = "waiting", "waiting for "+s.Owner
+			if s.Needs != nil && s.Needs.Count > 0 {
+				sv.Label = fmt.Sprintf("waiting for %d of %d approvals", s.Needs.Count, s.Needs.Quorum)
+			}
 			if s.DueAt != nil && s.DueAt.Before(now) {
 				sv.Class, sv.Label = "late", "late — was due "+fmtWhen(s.DueAt)
 				v.Late++
@@ -218,6 +229,14 @@ func (d *dash) incidentView(st *breach.Status, counts map[string]map[string]int,
 			if len(s.After) > 0 {
 				sv.Label = "after " + strings.Join(s.After, ", ")
 			}
+		}
+		var by []string
+		for _, a := range s.Approvals {
+			by = append(by, fmt.Sprintf("%s (%s, %s)", a.By, a.Role, fmtWhen(&a.At)))
+		}
+		sv.ApprovedBy = strings.Join(by, "; ")
+		if s.Needs != nil && s.Needs.Count > 0 && s.State == breach.StepReady {
+			sv.NeedsText = breach.DescribeNeeds(*s.Needs)
 		}
 		v.Steps = append(v.Steps, sv)
 	}

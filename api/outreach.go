@@ -44,6 +44,10 @@ func (s *Server) listOutreach(c *gin.Context) {
 		problem(c, http.StatusBadRequest, "bad query", FieldError{Field: "status", Message: "open or done"})
 		return
 	}
+	// The list names high-tier customers: two-person control.
+	if _, ok := s.contactsGrant(c, id, "outreach call list"); !ok {
+		return
+	}
 	ctx := c.Request.Context()
 	tasks, err := s.store.ListOutreachTasks(ctx, id, status)
 	if err != nil {

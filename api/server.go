@@ -180,6 +180,9 @@ func (s *Server) routes() *gin.Engine {
 	v1.POST("/incidents/:id/notices/retry", require(breach.RoleResponder), s.retryNotices)
 	v1.GET("/incidents/:id/outreach", require(breach.RoleResponder, breach.RoleLegal), s.listOutreach)
 	v1.POST("/incidents/:id/outreach/:task/done", require(breach.RoleResponder), s.outreachDone)
+	v1.POST("/incidents/:id/grants", require(breach.RoleResponder, breach.RoleLegal), s.requestGrant)
+	v1.GET("/incidents/:id/grants", require(breach.RoleResponder, breach.RoleLegal), s.listGrants)
+	v1.POST("/incidents/:id/grants/:gid/approve", require(breach.RoleLegal), s.approveGrant)
 	v1.GET("/playbooks", require(breach.RoleViewer), s.listPlaybooks)
 	v1.GET("/playbooks/:id", require(breach.RoleViewer), s.getPlaybook)
 

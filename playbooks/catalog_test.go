@@ -113,7 +113,9 @@ func TestShippedPlaybookContent(t *testing.T) {
 			t.Errorf("%s: regulator-notices = %+v", id, reg)
 		}
 		approve := stepOf(t, p, "approve-notice")
-		if approve.Kind != KindApproval || approve.Owner != breach.RoleLegal || !slices.Equal(approve.OnReject, []string{"draft-notice"}) {
+		if approve.Kind != KindApproval || approve.Owner != breach.RoleLegal || !slices.Equal(approve.OnReject, []string{"draft-notice"}) ||
+			approve.Needed() != 2 || !slices.Equal(approve.ApproverRoles(), []string{breach.RoleLegal}) {
+			// Two-person control: two legal approvals release the notice.
 			t.Errorf("%s: approve-notice = %+v", id, approve)
 		}
 		notices := stepOf(t, p, "customer-notices")

@@ -27,6 +27,7 @@ func FuzzParse(f *testing.F) {
 		"", "---\n", "[]", "id: t\n", "{id: t, version: 1, title: T, steps: [{}]}",
 		header + taskStep("a") + "    after: [a]\n",
 		header + taskStep("a") + "    when: [{risk: [high]}]\n    due: {after: 1w, from: start}\n",
+		header + approvalStep("b") + "    quorum: 2\n    approvers: [legal, admin]\n    exclude_launcher: true\n",
 		"a: &x [*x]\n", "version: .inf\n", "version: 99999999999999999999999\n",
 	} {
 		f.Add([]byte(s))

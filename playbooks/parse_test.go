@@ -16,6 +16,11 @@ func taskStep(id string) string {
 	return "  - id: " + id + "\n    title: X\n    kind: task\n    owner: responder\n"
 }
 
+// approvalStep is a valid four-line approval step owned by legal.
+func approvalStep(id string) string {
+	return "  - id: " + id + "\n    title: X\n    kind: approval\n    owner: legal\n"
+}
+
 // problemsOf parses doc and returns its problems, failing if it parsed.
 func problemsOf(t *testing.T, doc string) []Problem {
 	t.Helper()
@@ -81,6 +86,20 @@ func TestParseProblems(t *testing.T) {
 			9, "steps[0].on_reject[0]", "does not come before this approval"},
 		{"on_reject on a task", header + taskStep("a") + taskStep("b") + "    after: [a]\n    on_reject: [a]\n",
 			14, "steps[1].on_reject", "only steps of kind approval"},
+		{"quorum on a task", header + taskStep("a") + "    quorum: 2\n",
+			9, "steps[0].quorum", "only steps of kind approval take quorum"},
+		{"quorum zero", header + approvalStep("b") + "    quorum: 0\n",
+			9, "steps[0].quorum", "quorum must be between 1 and 5"},
+		{"quorum too large", header + approvalStep("b") + "    quorum: 12\n",
+			9, "steps[0].quorum", "quorum must be between 1 and 5"},
+		{"approvers unknown role", header + approvalStep("b") + "    quorum: 2\n    approvers: [legal, dpo]\n",
+			10, "steps[0].approvers[1]", `unknown role "dpo"`},
+		{"approvers twice", header + approvalStep("b") + "    quorum: 2\n    approvers:\n      - legal\n      - legal\n",
+			12, "steps[0].approvers[1]", `role "legal" is listed twice`},
+		{"exclude_launcher alone", header + approvalStep("b") + "    exclude_launcher: true\n",
+			9, "steps[0].exclude_launcher", "needs a quorum of 2 or more"},
+		{"exclude_launcher on a task", header + taskStep("a") + "    exclude_launcher: true\n",
+			9, "steps[0].exclude_launcher", "only steps of kind approval"},
 		{"hold on a task", header + taskStep("a") + "    hold: 48h\n",
 			9, "steps[0].hold", "only steps of kind outreach"},
 		{"unknown risk level", header + taskStep("a") + "    when:\n      - risk: [high, severe]\n",

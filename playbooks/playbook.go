@@ -178,6 +178,13 @@ type Step struct {
 	// OnReject (kind=approval) lists steps reopened when the approval is
 	// rejected; the approval then waits for them again.
 	OnReject []string `json:"on_reject,omitempty" yaml:"on_reject,omitempty"`
+	// Quorum (kind=approval) is how many distinct people must approve
+	// before the step is done; 0 and 1 mean one. Approvers lists the roles
+	// whose approvals count (empty: the owner's), and ExcludeLauncher
+	// refuses the incident's launcher as an approver: two-person control.
+	Quorum          int      `json:"quorum,omitempty" yaml:"quorum,omitempty"`
+	Approvers       []string `json:"approvers,omitempty" yaml:"approvers,omitempty"`
+	ExcludeLauncher bool     `json:"exclude_launcher,omitempty" yaml:"exclude_launcher,omitempty"`
 	// Hold (kind=outreach) is the longest the steps after it wait for the
 	// outreach tasks before going ahead anyway.
 	Hold *Duration `json:"hold,omitempty" yaml:"hold,omitempty"`
@@ -187,6 +194,23 @@ type Step struct {
 	// regulator reports and notices (one of ReportRoles); empty means
 	// nothing, except for the legacy ids of LegacyReportsAs.
 	ReportsAs string `json:"reports_as,omitempty" yaml:"reports_as,omitempty"`
+}
+
+// MaxQuorum bounds an approval's quorum: more distinct approvers than
+// this is a typo, not a control.
+const MaxQuorum = 5
+
+// Needed returns how many distinct approvals the step needs: its quorum,
+// or one.
+func (s Step) Needed() int { return max(s.Quorum, 1) }
+
+// ApproverRoles returns the roles whose approvals count: Approvers, or the
+// owner when it lists none.
+func (s Step) ApproverRoles() []string {
+	if len(s.Approvers) > 0 {
+		return s.Approvers
+	}
+	return []string{s.Owner}
 }
 
 // Clause is one condition; every field it sets must hold.

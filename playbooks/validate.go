@@ -248,9 +248,48 @@ func (t *tree) checkStep(p *Playbook, i int, index map[string]int) {
 			}
 		}
 	}
+	t.checkQuorum(s, path)
 	if s.Hold != nil && s.Kind != KindOutreach && s.Kind != "" {
 		line, f := at("hold")
 		t.add(line, f, "only steps of kind outreach take a hold (this one is %s)", s.Kind)
+	}
+}
+
+// checkQuorum checks the two-person control fields of an approval step.
+func (t *tree) checkQuorum(s *Step, path string) {
+	at := func(field string) (int, string) {
+		f := joinKey(path, field)
+		return t.line(f), f
+	}
+	if s.Kind != KindApproval && s.Kind != "" {
+		for _, field := range []string{"quorum", "approvers", "exclude_launcher"} {
+			if t.has(joinKey(path, field)) {
+				line, f := at(field)
+				t.add(line, f, "only steps of kind approval take %s (this one is %s)", field, s.Kind)
+			}
+		}
+		return
+	}
+	if t.has(joinKey(path, "quorum")) && (s.Quorum < 1 || s.Quorum > MaxQuorum) {
+		line, f := at("quorum")
+		t.add(line, f, "quorum must be between 1 and %d distinct approvers", MaxQuorum)
+	}
+	seen := map[string]bool{}
+	for j, r := range s.Approvers {
+		f := joinIndex(joinKey(path, "approvers"), j)
+		switch {
+		case !slices.Contains(Roles(), r):
+			t.add(t.line(f), f, "unknown role %q (want one of %s)", r, strings.Join(Roles(), ", "))
+		case seen[r]:
+			t.add(t.line(f), f, "role %q is listed twice", r)
+		}
+		seen[r] = true
+	}
+	if s.ExcludeLauncher && s.Quorum < 2 && t.has(joinKey(path, "exclude_launcher")) {
+		// One approver who is not the launcher is still one person's say;
+		// the rule is meant for a second pair of eyes.
+		line, f := at("exclude_launcher")
+		t.add(line, f, "exclude_launcher needs a quorum of 2 or more")
 	}
 }
 

@@ -126,23 +126,38 @@ func scanAudit(row interface{ Scan(...any) error }) (AuditEvent, error) {
 // A Key the incident already has returns the stored event unchanged, which
 // makes retried activities harmless. The incident must exist (ErrNotFound).
 func (s *SQL) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error) {
+	var out AuditEvent
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.appendAuditTx(ctx, tx, e)
+		return err
+	})
+	if err != nil {
+		return AuditEvent{}, fmt.Errorf("store: append audit to %q: %w", e.IncidentID, err)
+	}
+	return out, nil
+}
+
+// appendAuditTx appends e inside tx, as AppendAudit describes, so a change
+// and its audit event commit together or not at all.
+func (s *SQL) appendAuditTx(ctx context.Context, tx *sql.Tx, e AuditEvent) (AuditEvent, error) {
 	switch {
 	case e.IncidentID == "":
-		return AuditEvent{}, fmt.Errorf("store: append audit: %w: incident id is empty", ErrInvalid)
+		return AuditEvent{}, fmt.Errorf("%w: incident id is empty", ErrInvalid)
 	case e.Actor == "":
-		return AuditEvent{}, fmt.Errorf("store: append audit: %w: actor is empty", ErrInvalid)
+		return AuditEvent{}, fmt.Errorf("%w: actor is empty", ErrInvalid)
 	case e.Action == "":
-		return AuditEvent{}, fmt.Errorf("store: append audit: %w: action is empty", ErrInvalid)
+		return AuditEvent{}, fmt.Errorf("%w: action is empty", ErrInvalid)
 	}
 	details, err := NormalizeDetails(e.Details)
 	if err != nil {
-		return AuditEvent{}, fmt.Errorf("store: append audit: %w", err)
+		return AuditEvent{}, err
 	}
 	e.Details = details
 	if e.Key == "" {
 		var b [16]byte
 		if _, err := rand.Read(b[:]); err != nil {
-			return AuditEvent{}, fmt.Errorf("store: append audit: %w", err)
+			return AuditEvent{}, err
 		}
 		e.Key = "auto:" + hex.EncodeToString(b[:])
 	}
@@ -152,47 +167,38 @@ func (s *SQL) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error)
 	// Hash what will be stored and read back: UTC, whole microseconds.
 	e.At = e.At.UTC().Truncate(time.Microsecond)
 
-	var out AuditEvent
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		if err := s.lockIncident(ctx, tx, e.IncidentID); err != nil {
-			return err
-		}
-		got, err := scanAudit(tx.QueryRowContext(ctx, s.q(`SELECT `+auditColumns+` FROM audit_events
-			WHERE incident_id = ? AND key = ?`), e.IncidentID, e.Key))
-		if err == nil {
-			out = got
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		var one int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM incidents WHERE id = ?`), e.IncidentID).Scan(&one); err != nil {
-			return notFound(err)
-		}
-		var last int64
-		var prev string
-		err = tx.QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_events
-			WHERE incident_id = ? ORDER BY seq DESC LIMIT 1`), e.IncidentID).Scan(&last, &prev)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		e.Seq = last + 1
-		e.PrevHash = prev
-		e.Hash = HashEvent(e)
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_events (`+auditColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			e.IncidentID, e.Seq, e.Key, s.timeArg(e.At), e.Actor, e.Action, e.Target,
-			string(e.Details), e.PrevHash, e.Hash); err != nil {
-			return err
-		}
-		out = e
-		return nil
-	})
-	if err != nil {
-		return AuditEvent{}, fmt.Errorf("store: append audit to %q: %w", e.IncidentID, err)
+	if err := s.lockIncident(ctx, tx, e.IncidentID); err != nil {
+		return AuditEvent{}, err
 	}
-	return out, nil
+	got, err := scanAudit(tx.QueryRowContext(ctx, s.q(`SELECT `+auditColumns+` FROM audit_events
+		WHERE incident_id = ? AND key = ?`), e.IncidentID, e.Key))
+	if err == nil {
+		return got, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return AuditEvent{}, err
+	}
+	var one int
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM incidents WHERE id = ?`), e.IncidentID).Scan(&one); err != nil {
+		return AuditEvent{}, notFound(err)
+	}
+	var last int64
+	var prev string
+	err = tx.QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_events
+		WHERE incident_id = ? ORDER BY seq DESC LIMIT 1`), e.IncidentID).Scan(&last, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return AuditEvent{}, err
+	}
+	e.Seq = last + 1
+	e.PrevHash = prev
+	e.Hash = HashEvent(e)
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_events (`+auditColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.IncidentID, e.Seq, e.Key, s.timeArg(e.At), e.Actor, e.Action, e.Target,
+		string(e.Details), e.PrevHash, e.Hash); err != nil {
+		return AuditEvent{}, err
+	}
+	return e, nil
 }
 
 // ListAudit returns the incident's events ordered by Seq; an incident

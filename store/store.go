@@ -193,6 +193,14 @@ type Store interface {
 	// CompleteOutreachTask marks one task done.
 	CompleteOutreachTask(ctx context.Context, incidentID string, taskID int64, by, note string) error
 
+	// RequestGrant stores a request for a time-boxed access grant and its
+	// audit event; ApproveGrant has a second person approve it (never its
+	// requester: ErrSelfApproval), starting its time box; ListGrants lists
+	// an incident's grants.
+	RequestGrant(ctx context.Context, g AccessGrant) (AccessGrant, error)
+	ApproveGrant(ctx context.Context, incidentID string, id int64, by, role string, at time.Time) (AccessGrant, error)
+	ListGrants(ctx context.Context, incidentID string) ([]AccessGrant, error)
+
 	// PutSlackRoom inserts or replaces the Slack channel of an incident;
 	// ErrNotFound for an unknown incident, ErrConflict for a channel that
 	// hosts another incident.

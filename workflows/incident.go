@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -324,6 +325,22 @@ func (w *incident) record(_ workflow.Context, at time.Time, actor, action, targe
 	})
 }
 
+// needs says who must still approve an unfinished approval step with a
+// quorum; nil for every other step.
+func (w *incident) needs(st *breach.StepState, spec *playbooks.Step) *breach.ApprovalNeeds {
+	if spec.Kind != playbooks.KindApproval || spec.Needed() < 2 || (st.State != breach.StepReady && st.State != breach.StepPending) {
+		return nil
+	}
+	n := &breach.ApprovalNeeds{Quorum: spec.Needed(), Count: spec.Needed() - len(st.Approvals), Roles: slices.Clone(spec.ApproverRoles())}
+	for _, a := range st.Approvals {
+		n.Excluded = append(n.Excluded, a.By)
+	}
+	if spec.ExcludeLauncher && !slices.Contains(n.Excluded, w.in.LaunchedBy) {
+		n.Excluded = append(n.Excluded, w.in.LaunchedBy)
+	}
+	return n
+}
+
 func (w *incident) snapshot() *breach.Status {
 	// What a step reports as comes from the pinned spec on every query, not
 	// from state, so incidents pinned before reports_as existed report too.
@@ -331,6 +348,8 @@ func (w *incident) snapshot() *breach.Status {
 	for i := range steps {
 		if spec, ok := w.pb.Step(steps[i].ID); ok {
 			steps[i].ReportsAs = playbooks.ReportRole(spec.ID, spec.ReportsAs)
+			steps[i].Approvals = slices.Clone(steps[i].Approvals)
+			steps[i].Needs = w.needs(&steps[i], spec)
 		}
 	}
 	obs := append([]breach.Obligation(nil), w.obligations...)

@@ -29,6 +29,7 @@ import (
 var (
 	responder = breach.Actor{Name: "rita", Role: breach.RoleResponder}
 	legal     = breach.Actor{Name: "lena", Role: breach.RoleLegal}
+	legal2    = breach.Actor{Name: "liu", Role: breach.RoleLegal}
 	viewer    = breach.Actor{Name: "vic", Role: breach.RoleViewer}
 )
 
@@ -246,6 +247,8 @@ func TestCustomerDataBreachEndToEnd(t *testing.T) {
 	})
 	h.act(53*m+35*time.Hour, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "draft-notice", Note: "added DPO contact"}, "")
 	h.act(53*m+36*time.Hour, UpdateDecide, breach.Decide{Actor: legal, Step: "approve-notice", Decision: "approve"}, "")
+	// Two-person control: a second legal person releases the notice.
+	h.act(53*m+36*time.Hour+m/2, UpdateDecide, breach.Decide{Actor: legal2, Step: "approve-notice", Decision: "approve"}, "")
 	h.act(53*m+36*time.Hour+m, UpdateDecide, breach.Decide{Actor: legal, Step: "approve-notice", Decision: "reject", Reason: "changed my mind"}, "already done")
 	h.act(53*m+37*time.Hour, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "high-tier-outreach"}, "")
 	h.act(53*m+38*time.Hour, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "customer-notices"}, "")
@@ -302,7 +305,7 @@ func TestCustomerDataBreachEndToEnd(t *testing.T) {
 		seen[e.Action+"/"+e.Actor] = true
 	}
 	for _, want := range []string{"incident.launched/rita", "step.completed/rita", "facts.changed/lena", "step.rejected/lena",
-		"step.approved/lena", "obligation.filed/lena", "step.escalated/system", "incident.closed/rita"} {
+		"step.approval_recorded/lena", "step.approved/liu", "obligation.filed/lena", "step.escalated/system", "incident.closed/rita"} {
 		if !seen[want] {
 			t.Errorf("audit lacks %s", want)
 		}

@@ -129,8 +129,17 @@ func (w *incident) room() activities.Room {
 		Members: w.in.Members}
 	r.AddObligations(w.obligations)
 	for _, st := range w.steps {
-		r.Steps = append(r.Steps, activities.RoomStep{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
-			State: st.State, DueAt: st.DueAt, DoneBy: st.DoneBy, AckedBy: st.AckedBy, Note: st.Note})
+		rs := activities.RoomStep{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
+			State: st.State, DueAt: st.DueAt, DoneBy: st.DoneBy, AckedBy: st.AckedBy, Note: st.Note}
+		for _, a := range st.Approvals {
+			rs.Approvals = append(rs.Approvals, a.By)
+		}
+		if spec, ok := w.pb.Step(st.ID); ok {
+			if n := w.needs(&st, spec); n != nil && n.Count > 0 {
+				rs.Needs = breach.DescribeNeeds(*n)
+			}
+		}
+		r.Steps = append(r.Steps, rs)
 	}
 	return r
 }

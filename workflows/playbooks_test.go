@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -49,7 +50,12 @@ func TestEveryShippedPlaybookEndToEnd(t *testing.T) {
 					}
 					acted = true
 					if s.Kind == "approval" {
-						send(UpdateDecide, breach.Decide{Actor: admin, Step: s.ID, Decision: "approve"})
+						// Two-person control: whoever has not approved yet approves.
+						by := admin
+						if s.Needs != nil && slices.Contains(s.Needs.Excluded, admin.Name) {
+							by = breach.Actor{Name: "lin", Role: breach.RoleLegal}
+						}
+						send(UpdateDecide, breach.Decide{Actor: by, Step: s.ID, Decision: "approve"})
 					} else {
 						send(UpdateCompleteStep, breach.CompleteStep{Actor: admin, Step: s.ID, Note: "done"})
 					}

@@ -24,6 +24,9 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // history-late-clock-* takes the "late-clock-reminder" branch (written by
 // TestLateClockMailsAtLaunch), history-v0-late-clock-* was recorded by the
 // code before it, which skipped those points in silence.
+// history-prequorum-* were recorded before the "quorum-approvals" change
+// (one approval released the notice); history-<playbook>.json after it,
+// with two legal approvals of approve-notice.
 // history-notices-settle-* is a run whose notice run files the customers' duties, written by
 // BREACHFLOW_WRITE_HISTORIES=1 go test -run TestCustomerDataBreachThroughAPI ./cmd/breachflow
 func TestReplaySavedHistories(t *testing.T) {

@@ -82,7 +82,13 @@ func (w *incident) readyStep(actor breach.Actor, id string) (*breach.StepState, 
 	if st == nil || !ok {
 		return nil, nil, reject(breach.ErrNotFound, "playbook %s has no step %q", w.pb.ID, id)
 	}
-	if !breach.RoleSatisfies(actor.Role, st.Owner) {
+	if st.Kind == playbooks.KindApproval && len(spec.Approvers) > 0 {
+		// A quorum step names the roles whose approvals count; the owner
+		// is who is reminded, not the only one who may decide.
+		if !slices.ContainsFunc(spec.Approvers, func(r string) bool { return breach.RoleSatisfies(actor.Role, r) }) {
+			return nil, nil, reject(breach.ErrForbidden, "step %s belongs to %s; %s has %s", id, strings.Join(spec.Approvers, " or "), actor.Name, actor.Role)
+		}
+	} else if !breach.RoleSatisfies(actor.Role, st.Owner) {
 		return nil, nil, reject(breach.ErrForbidden, "step %s belongs to %s; %s has %s", id, st.Owner, actor.Name, actor.Role)
 	}
 	switch st.State {
@@ -166,13 +172,27 @@ func (w *incident) acknowledge(ctx workflow.Context, in breach.Acknowledge) (*br
 	return w.settle(ctx)
 }
 
+// quorumApprovals is the GetVersion id of approval steps that need a
+// quorum of distinct approvers (two-person control); before it, one
+// approval finished any approval step.
+const quorumApprovals = "quorum-approvals"
+
 func (w *incident) validateDecide(_ workflow.Context, in breach.Decide) error {
-	st, _, err := w.readyStep(in.Actor, in.Step)
+	st, spec, err := w.readyStep(in.Actor, in.Step)
 	if err != nil {
 		return err
 	}
 	if st.Kind != playbooks.KindApproval {
 		return reject(breach.ErrConflict, "step %s is not an approval: complete it", st.ID)
+	}
+	if spec.Needed() > 1 {
+		if spec.ExcludeLauncher && in.Actor.Name == w.in.LaunchedBy {
+			return reject(breach.ErrForbidden, "step %s needs %d approvers other than %s, who launched the incident", st.ID, spec.Needed(), in.Actor.Name)
+		}
+		if in.Decision == "approve" && slices.ContainsFunc(st.Approvals, func(a breach.Approval) bool { return a.By == in.Actor.Name }) {
+			return reject(breach.ErrConflict, "step %s is already approved by %s; %s (%d of %d approvals)",
+				st.ID, in.Actor.Name, breach.SecondApproverNeeded, len(st.Approvals), spec.Needed())
+		}
 	}
 	switch in.Decision {
 	case "approve":
@@ -193,11 +213,27 @@ func (w *incident) decide(ctx workflow.Context, in breach.Decide) (*breach.Statu
 	st := w.step(in.Step)
 	spec, _ := w.pb.Step(in.Step)
 	now := workflow.Now(ctx)
+	if in.Decision == "approve" && spec.Needed() > 1 && workflow.GetVersion(ctx, quorumApprovals, workflow.DefaultVersion, 1) == 1 {
+		st.Approvals = append(st.Approvals, breach.Approval{By: in.Actor.Name, Role: in.Actor.Role, At: now})
+		if len(st.Approvals) < spec.Needed() {
+			w.record(ctx, now, in.Actor.Name, "step.approval_recorded", "step:"+st.ID,
+				fmt.Sprintf("approval %d of %d", len(st.Approvals), spec.Needed()),
+				map[string]any{"role": in.Actor.Role, "reason": in.Reason, "approvals": len(st.Approvals), "quorum": spec.Needed()})
+			return w.settle(ctx)
+		}
+	}
 	st.Decision, st.Reason, st.DoneBy = in.Decision, in.Reason, in.Actor.Name
 	if in.Decision == "approve" {
 		st.State, st.DoneAt = breach.StepDone, &now
-		w.record(ctx, now, in.Actor.Name, "step.approved", "step:"+st.ID, in.Reason, map[string]any{"role": in.Actor.Role})
+		details := map[string]any{"role": in.Actor.Role}
+		if len(st.Approvals) > 0 {
+			details["approvals"] = st.Approvals
+		}
+		w.record(ctx, now, in.Actor.Name, "step.approved", "step:"+st.ID, in.Reason, details)
 	} else {
+		// A rejection sends the work back; approvals given to the rejected
+		// version do not count for the next.
+		st.Approvals = nil
 		w.record(ctx, now, in.Actor.Name, "step.rejected", "step:"+st.ID, in.Reason, map[string]any{"role": in.Actor.Role, "reopens": spec.OnReject})
 		if len(spec.OnReject) == 0 {
 			st.State, st.DoneAt = breach.StepRejected, &now

@@ -170,6 +170,12 @@ func StepCard(r activities.Room, st activities.RoomStep) (string, []slackapi.Blo
 	}
 	blocks := []slackapi.Block{slackapi.NewSectionBlock(mrkdwn(line), nil, nil)}
 	var who []string
+	if len(st.Approvals) > 0 && st.State != "done" {
+		who = append(who, "Approved by "+escape(strings.Join(st.Approvals, ", ")))
+	}
+	if st.Needs != "" && st.State == "ready" {
+		who = append(who, "Needs "+escape(st.Needs))
+	}
 	if st.AckedBy != "" {
 		who = append(who, "Acknowledged by "+escape(st.AckedBy))
 	}
@@ -178,7 +184,11 @@ func StepCard(r activities.Room, st activities.RoomStep) (string, []slackapi.Blo
 		if st.State == "rejected" {
 			verb = "Rejected"
 		}
-		who = append(who, verb+" by "+escape(st.DoneBy))
+		by := st.DoneBy
+		if st.State == "done" && len(st.Approvals) > 1 {
+			by = strings.Join(st.Approvals, " and ")
+		}
+		who = append(who, verb+" by "+escape(by))
 	}
 	if len(who) > 0 {
 		blocks = append(blocks, slackapi.NewContextBlock("", mrkdwn(strings.Join(who, " · "))))

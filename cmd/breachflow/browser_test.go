@@ -358,6 +358,69 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Error("viewer's incident page lacks the steps or the clocks")
 	}
 
+	// Two-person control on the page: legal's approval of the notice
+	// waits for a second legal person, and the step says who approved
+	// and who is still needed.
+	p.signOut()
+	if code, body := api.do("PATCH", "/v1/incidents/"+id, stack.token, map[string]any{"affected": map[string]int{"DE": 10, "US-CA": 5}, "risk": "high"}, nil); code != 200 {
+		t.Fatalf("patch: %d %v", code, body)
+	}
+	for _, step := range []string{"contain-source", "preserve-evidence", "scope-impact", "assess-risk", "draft-notice"} {
+		eventually(t, 30*time.Second, step+" ready", func() bool { return stepState(step) == "ready" })
+		if code, body := api.do("POST", "/v1/incidents/"+id+"/steps/"+step+"/complete", stack.token, map[string]any{"note": "done"}, nil); code != 200 {
+			t.Fatalf("complete %s: %d %v", step, code, body)
+		}
+	}
+	eventually(t, 30*time.Second, "approve-notice ready", func() bool { return stepState("approve-notice") == "ready" })
+	p.signIn(legal)
+	p.open("/incidents/" + id)
+	p.run("approve the notice", chromedp.WaitVisible("#step-approve-notice form[data-action=decide]", chromedp.ByQuery),
+		chromedp.Click(`#step-approve-notice button[value=approve]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#step-approve-notice [data-needs]", chromedp.ByQuery))
+	if got := p.text("#step-approve-notice [data-approvals]"); !strings.Contains(got, "approved by Lena Legal (legal,") {
+		t.Errorf("approvals shown as %q", got)
+	}
+	if got := p.text("#step-approve-notice [data-needs]"); got != "needs 1 more approval (legal), not by Lena Legal" {
+		t.Errorf("still needed shown as %q", got)
+	}
+	if got := p.text("#step-approve-notice .state"); got != "waiting for 1 of 2 approvals" {
+		t.Errorf("approve-notice state shown as %q", got)
+	}
+	legal2, _, _ := stack.store.CreateToken(ctx, "Li Legal", breach.RoleLegal)
+	if code, body := api.do("POST", "/v1/incidents/"+id+"/steps/approve-notice/decide", legal2, map[string]any{"decision": "approve"}, nil); code != 200 {
+		t.Fatalf("second legal approval: %d %v", code, body)
+	}
+	p.open("/incidents/" + id)
+	p.run("notice released", chromedp.WaitVisible(`#step-approve-notice[data-state="done"]`, chromedp.ByQuery))
+	if got := p.text("#step-approve-notice [data-approvals]"); !strings.Contains(got, "Lena Legal") || !strings.Contains(got, "Li Legal") ||
+		p.count("#step-approve-notice [data-needs]") != 0 {
+		t.Errorf("released notice shows approvals %q and %d needs", got, p.count("#step-approve-notice [data-needs]"))
+	}
+
+	// Access grants on the page: legal approves a responder's request to
+	// read the customers' contacts; their own request has no button.
+	code, grant := api.do("POST", "/v1/incidents/"+id+"/grants", responder, map[string]any{"reason": "call the key accounts", "duration": "1h"}, nil)
+	if code != 201 {
+		t.Fatalf("grant request: %d %v", code, grant)
+	}
+	if code, _ := api.do("POST", "/v1/incidents/"+id+"/grants", legal, map[string]any{"reason": "check the list", "duration": "30m"}, nil); code != 201 {
+		t.Fatalf("legal's grant request: %d", code)
+	}
+	gid := fmt.Sprint(grant["id"])
+	p.open("/incidents/" + id)
+	p.run("grants", chromedp.WaitVisible("#grant-"+gid+" form[data-action=approve-grant]", chromedp.ByQuery))
+	if got := p.text("#grant-" + gid + " [data-needs]"); !strings.Contains(got, "second person with the legal role (not Rita Responder)") {
+		t.Errorf("grant needs shown as %q", got)
+	}
+	if n := p.count("#grants li[data-status=requested] form"); n != 1 {
+		t.Errorf("%d approve buttons, want 1 (none on Lena's own request)", n)
+	}
+	p.run("approve the grant", chromedp.Click("#grant-"+gid+" form[data-action=approve-grant] button", chromedp.ByQuery),
+		chromedp.WaitVisible(`#grant-`+gid+`[data-status="approved"]`, chromedp.ByQuery))
+	if code, body := api.do("GET", "/v1/incidents/"+id+"/outreach", responder, nil, nil); code != 200 {
+		t.Errorf("the responder's read on the grant Lena approved: %d %v", code, body)
+	}
+
 	if os.Getenv("BREACHFLOW_WRITE_SCREENSHOTS") == "1" {
 		p.run("phone size", chromedp.EmulateViewport(390, 844))
 		p.open("/board")

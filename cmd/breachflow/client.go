@@ -22,6 +22,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/spf13/cobra"
 )
 
@@ -130,7 +131,7 @@ func newIncidentCommand(getenv func(string) string, now func() time.Time) *cobra
 	}
 	o.flags(cmd)
 	cmd.AddCommand(o.launchCommand(), o.listCommand(), o.showCommand(), o.completeCommand(),
-		o.decideCommand(), o.closeCommand(), o.auditCommand())
+		o.decideCommand(), o.closeCommand(), o.auditCommand(), o.grantCommand())
 	return cmd
 }
 
@@ -399,10 +400,14 @@ type incidentStatus struct {
 		MissingFacts  []string   `json:"missing_facts"`
 	} `json:"obligations"`
 	Steps []struct {
-		ID    string     `json:"id"`
-		Owner string     `json:"owner"`
-		State string     `json:"state"`
-		DueAt *time.Time `json:"due_at"`
+		ID        string     `json:"id"`
+		Owner     string     `json:"owner"`
+		State     string     `json:"state"`
+		DueAt     *time.Time `json:"due_at"`
+		Approvals []struct {
+			By string `json:"by"`
+		} `json:"approvals"`
+		Needs *breach.ApprovalNeeds `json:"needs"`
 	} `json:"steps"`
 	Remediations []struct {
 		ID     string     `json:"id"`
@@ -747,7 +752,20 @@ func (o *clientOptions) renderIncident(w io.Writer, st *incidentStatus) {
 					due += " (" + relDeadline(s.DueAt, now) + ")"
 				}
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", cell(s.ID), cell(s.Owner), cell(s.State), due)
+			state := s.State
+			if s.Needs != nil && s.Needs.Count > 0 && s.State == "ready" {
+				// Two-person control: say who approved and who is still needed.
+				var by []string
+				for _, a := range s.Approvals {
+					by = append(by, a.By)
+				}
+				state += fmt.Sprintf(" (%d of %d approvals", len(by), s.Needs.Quorum)
+				if len(by) > 0 {
+					state += " by " + strings.Join(by, ", ")
+				}
+				state += "; needs " + breach.DescribeNeeds(*s.Needs) + ")"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", cell(s.ID), cell(s.Owner), cell(state), due)
 		}
 	}
 	if len(st.Remediations) > 0 {

@@ -517,3 +517,22 @@ func FuzzClientProblem(f *testing.F) {
 		}
 	})
 }
+
+// TestIncidentCmdShowsWhoMustStillApprove: a quorum approval that has one
+// of its two approvals says who approved and who is still needed.
+func TestIncidentCmdShowsWhoMustStillApprove(t *testing.T) {
+	body := strings.Replace(incidentJSON, `"owner": "legal", "state": "pending",`,
+		`"owner": "legal", "state": "ready", "approvals": [{"by": "lena", "role": "legal", "at": "2026-11-23T09:00:00Z"}],
+   "needs": {"quorum": 2, "count": 1, "roles": ["legal"], "excluded": ["lena"]},`, 1)
+	if body == incidentJSON {
+		t.Fatal("the canned incident has no pending legal-review step to change")
+	}
+	f := newFakeAPI(t, map[string]cannedResponse{"GET /v1/incidents/BR-7K3F9Q": {status: 200, body: body}})
+	out, err := runIncident(t, envFor(f), "show", "BR-7K3F9Q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(lineWith(t, out, "legal-review"), " "); got != "legal-review legal ready (1 of 2 approvals by lena; needs 1 more approval (legal), not by lena) -" {
+		t.Errorf("legal-review line = %q", got)
+	}
+}

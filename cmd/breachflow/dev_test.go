@@ -59,6 +59,19 @@ type apiClient struct {
 }
 
 // stepState is the state of a step of an incident, as the API shows it.
+// stepOf returns step id of a status answer, failing when it has none.
+func stepOf(t *testing.T, status map[string]any, id string) map[string]any {
+	t.Helper()
+	steps, _ := status["steps"].([]any)
+	for _, s := range steps {
+		if m, _ := s.(map[string]any); m["id"] == id {
+			return m
+		}
+	}
+	t.Fatalf("status has no step %s: %v", id, status)
+	return nil
+}
+
 func (c apiClient) stepState(token, id, step string) string {
 	c.t.Helper()
 	_, st := c.do("GET", "/v1/incidents/"+id, token, nil, nil)

@@ -40,6 +40,7 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	ctx := context.Background()
 	responder, _, _ := stack.store.CreateToken(ctx, "rita-responder", breach.RoleResponder)
 	legal, _, _ := stack.store.CreateToken(ctx, "lena-legal", breach.RoleLegal)
+	legal2, _, _ := stack.store.CreateToken(ctx, "li-legal", breach.RoleLegal)
 	viewer, _, _ := stack.store.CreateToken(ctx, "vic-viewer", breach.RoleViewer)
 
 	code, inc := c.do("POST", "/v1/incidents", responder, map[string]any{
@@ -202,12 +203,46 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if code, body := c.do("POST", base+"/steps/approve-notice/decide", legal, map[string]any{"decision": "approve"}, nil); code != 200 {
 		t.Fatalf("approve: %d %v", code, body)
 	}
+	// Two-person control: one legal approval leaves the notice waiting and
+	// says who is still needed; the same person again is refused.
+	_, st := c.do("GET", base, viewer, nil, nil)
+	approval := stepOf(t, st, "approve-notice")
+	approvals, _ := approval["approvals"].([]any)
+	needs, _ := approval["needs"].(map[string]any)
+	if approval["state"] != "ready" || len(approvals) != 1 || approvals[0].(map[string]any)["by"] != "lena-legal" ||
+		needs["count"] != 1.0 || fmt.Sprint(needs["roles"]) != "[legal]" || stepState("customer-notices") != "pending" {
+		t.Fatalf("after one legal approval: %v; want ready, lena's approval, 1 more legal needed", approval)
+	}
+	if code, body := c.do("POST", base+"/steps/approve-notice/decide", legal, map[string]any{"decision": "approve"}, nil); code != 409 ||
+		!strings.Contains(fmt.Sprint(body["detail"]), "already approved by lena-legal; needs a second approver") {
+		t.Fatalf("the same person approving twice: %d %v, want 409 naming the second approver", code, body)
+	}
+	if code, body := c.do("POST", base+"/steps/approve-notice/decide", legal2, map[string]any{"decision": "approve"}, nil); code != 200 {
+		t.Fatalf("second legal approval: %d %v", code, body)
+	}
+	if s := stepState("approve-notice"); s != "done" {
+		t.Fatalf("approve-notice = %s after two distinct legal approvals, want done", s)
+	}
 	if code, _ := c.do("POST", base+"/steps/approve-notice/decide", legal, map[string]any{"decision": "approve"}, nil); code != 409 {
 		t.Fatalf("second decision: %d, want 409", code)
 	}
 	// One personal call per high-tier customer (Dora); the last one done
 	// completes the outreach step and releases the mass notice.
 	waitReady("high-tier-outreach")
+	// Dora's contact is key-account data: reading the call list needs a
+	// second person's approval of the responder's access grant.
+	if code, body := c.do("GET", base+"/outreach", responder, nil, nil); code != 403 ||
+		!strings.Contains(fmt.Sprint(body["detail"]), "needs a second person's approval of an access grant") {
+		t.Fatalf("call list without a grant: %d %v, want 403", code, body)
+	}
+	code, grant := c.do("POST", base+"/grants", responder, map[string]any{"reason": "account managers call Dora", "duration": "1h"}, nil)
+	if code != 201 {
+		t.Fatalf("grant request: %d %v", code, grant)
+	}
+	approvePath := fmt.Sprintf("%s/grants/%v/approve", base, grant["id"])
+	if code, _ := c.do("POST", approvePath, legal, nil, nil); code != 200 {
+		t.Fatalf("grant approval by legal: %d", code)
+	}
 	var tasks []any
 	eventually(t, 30*time.Second, "outreach tasks opened", func() bool {
 		_, out := c.do("GET", base+"/outreach", responder, nil, nil)
@@ -427,7 +462,7 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if code, _ := c.do("POST", base+"/remediations/R1/done", responder, map[string]any{"evidence": "keys rotated 14:02"}, nil); code != 200 {
 		t.Fatalf("remediation done: %d", code)
 	}
-	_, st := c.do("GET", base, viewer, nil, nil)
+	_, st = c.do("GET", base, viewer, nil, nil)
 	for _, o := range st["obligations"].([]any) {
 		ob := o.(map[string]any)
 		if ob["status"] == "filed" || ob["status"] == "waived" || ob["exempt"] == true {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/workflows"
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -40,7 +41,7 @@ func TestEveryPlaybookRunsToClose(t *testing.T) {
 		t.Run(pb, func(t *testing.T) {
 			c.t = t
 			started := time.Now()
-			id := driveToClose(t, c, stack.token, pb)
+			id := driveToClose(t, c, stack.token, secondLegal(t, stack), pb)
 			events := saveHistory(t, stack, id, pb)
 			t.Logf("%s: closed in %s, %d history events", pb, time.Since(started).Round(time.Millisecond), events)
 		})
@@ -50,7 +51,7 @@ func TestEveryPlaybookRunsToClose(t *testing.T) {
 // driveToClose launches pb and works it like a tireless admin: sets the
 // facts steps require, completes or approves every ready step, files the
 // regulator duties and waives the rest, then closes.
-func driveToClose(t *testing.T, c apiClient, token, pb string) string {
+func driveToClose(t *testing.T, c apiClient, token, second, pb string) string {
 	t.Helper()
 	code, inc := c.do("POST", "/v1/incidents", token, map[string]any{
 		"playbook": pb, "title": "Replay run of " + pb, "severity": "high",
@@ -60,12 +61,24 @@ func driveToClose(t *testing.T, c apiClient, token, pb string) string {
 	if code != 201 {
 		t.Fatalf("launch %s: %d %v", pb, code, inc)
 	}
-	return workToClose(t, c, token, inc["id"].(string))
+	return workToClose(t, c, token, second, inc["id"].(string))
+}
+
+// secondLegal mints the legal token that gives an approval step's second
+// approval: two-person control needs two distinct people.
+func secondLegal(t *testing.T, stack *devStack) string {
+	t.Helper()
+	tok, _, err := stack.store.CreateToken(context.Background(), "second-legal", breach.RoleLegal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 // workToClose sets the facts steps require on a launched incident and
-// works it to close as driveToClose describes.
-func workToClose(t *testing.T, c apiClient, token, id string) string {
+// works it to close as driveToClose describes; second gives the second
+// approval of a step that needs two.
+func workToClose(t *testing.T, c apiClient, token, second, id string) string {
 	t.Helper()
 	base := "/v1/incidents/" + id
 	if code, body := c.do("PATCH", base, token, map[string]any{"affected": map[string]int{"DE": 40, "US-NY": 12}, "risk": "high"}, nil); code != 200 {
@@ -85,11 +98,15 @@ func workToClose(t *testing.T, c apiClient, token, id string) string {
 			}
 			path := fmt.Sprintf("%s/steps/%s/complete", base, step["id"])
 			body := map[string]any{"note": "done"}
+			by := token
 			if step["kind"] == "approval" {
 				path = fmt.Sprintf("%s/steps/%s/decide", base, step["id"])
 				body = map[string]any{"decision": "approve"}
+				if approvals, _ := step["approvals"].([]any); len(approvals) > 0 {
+					by = second
+				}
 			}
-			if code, resp := c.do("POST", path, token, body, nil); code != 200 && code != 409 {
+			if code, resp := c.do("POST", path, by, body, nil); code != 200 && code != 409 {
 				t.Fatalf("%s: %d %v", path, code, resp)
 			}
 			acted = true

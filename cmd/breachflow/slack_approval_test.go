@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities/slack"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/slacktest"
 	"github.com/breachflow/breachflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -21,7 +23,7 @@ var approvalPlaybooks = map[string]string{
 	"slack-approval.yaml": `id: slack-approval
 version: 1
 title: Slack approval
-description: Draft, legal approves (a rejection sends the draft back), then finish.
+description: Draft, two legal people approve (a rejection sends the draft back), then finish.
 steps:
   - id: draft
     title: Draft the notice
@@ -33,6 +35,8 @@ steps:
     owner: legal
     after: [draft]
     on_reject: [draft]
+    quorum: 2
+    approvers: [legal]
   - id: after
     title: Finish
     kind: task
@@ -72,7 +76,7 @@ func TestSlackApproval(t *testing.T) {
 		}
 	}
 	fake := slacktest.New(t)
-	h := startSlackDev(t, fake, "URESP001=responder,ULEGAL01=legal", pbDir)
+	h := startSlackDev(t, fake, "URESP001=responder,ULEGAL01=legal,ULEGAL02=legal", pbDir)
 	c, admin := h.api, h.admin
 
 	launch := func(playbook string) (string, slacktest.Channel) {
@@ -262,15 +266,34 @@ func TestSlackApproval(t *testing.T) {
 	if code := h.click("ULEGAL01", room.ID, slack.ActionApprove, id, "approve"); code != 200 {
 		t.Fatalf("legal approve: %d", code)
 	}
-	if s := h.stepState(id, "approve"); s != "done" {
-		t.Fatalf("after legal's Approve approve is %q, want done", s)
+	// Two-person control: one legal approval waits, and the card says who
+	// approved and who is still needed; the same person again is refused.
+	if s := h.stepState(id, "approve"); s != "ready" {
+		t.Fatalf("after one legal Approve approve is %q, want ready (it needs two people)", s)
 	}
-	if ap := timeline(id, "step.approved"); len(ap) != 1 || ap[0]["actor"] != "slack:ULEGAL01" {
+	eventually(t, 30*time.Second, "the approve card naming the first approver and the one still needed", func() bool {
+		cs := h.card(room.ID, id, "step:approve")
+		return len(cs) == 1 && strings.Contains(cs[0].Blocks, "Approved by slack:ULEGAL01") &&
+			strings.Contains(cs[0].Blocks, "Needs 1 more approval (legal), not by slack:ULEGAL01") && strings.Contains(cs[0].Blocks, slack.ActionApprove)
+	})
+	if code := h.click("ULEGAL01", room.ID, slack.ActionApprove, id, "approve"); code != 200 {
+		t.Fatalf("legal approve again: %d", code)
+	}
+	if got := ephemerals("ULEGAL01"); len(got) == 0 || !strings.Contains(got[len(got)-1], "already approved by slack:ULEGAL01; needs a second approver") {
+		t.Fatalf("the same approver twice was told %q", got)
+	}
+	if code := h.click("ULEGAL02", room.ID, slack.ActionApprove, id, "approve"); code != 200 {
+		t.Fatalf("second legal approve: %d", code)
+	}
+	if s := h.stepState(id, "approve"); s != "done" {
+		t.Fatalf("after the second legal Approve approve is %q, want done", s)
+	}
+	if ap := timeline(id, "step.approved"); len(ap) != 1 || ap[0]["actor"] != "slack:ULEGAL02" {
 		t.Fatalf("step.approved events %v", ap)
 	}
 	eventually(t, 30*time.Second, "the approve card turned in place", func() bool {
 		cs := h.card(room.ID, id, "step:approve")
-		return len(cs) == 1 && cs[0].TS == first.TS && strings.Contains(cs[0].Blocks, "Done by slack:ULEGAL01") &&
+		return len(cs) == 1 && cs[0].TS == first.TS && strings.Contains(cs[0].Blocks, "Done by slack:ULEGAL01 and slack:ULEGAL02") &&
 			!strings.Contains(cs[0].Blocks, slack.ActionApprove) && !strings.Contains(cs[0].Blocks, slack.ActionReject) &&
 			!strings.Contains(cs[0].Blocks, `"type":"actions"`)
 	})
@@ -285,6 +308,32 @@ func TestSlackApproval(t *testing.T) {
 	}
 	if n := len(h.card(room.ID, id, "step:approve")); n != 1 {
 		t.Fatalf("%d approve cards, want 1", n)
+	}
+
+	// An access grant to the customers' contacts is announced in the room
+	// with who is still needed, and its approval too; never its reason.
+	legalTok, _, err := h.stack.store.CreateToken(context.Background(), "lena-legal", breach.RoleLegal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, grant := c.do("POST", "/v1/incidents/"+id+"/grants", admin, map[string]any{"reason": "ring Hana Key", "duration": "1h"}, nil)
+	if code != 201 {
+		t.Fatalf("grant request: %d %v", code, grant)
+	}
+	if code, _ := c.do("POST", fmt.Sprintf("/v1/incidents/%s/grants/%v/approve", id, grant["id"]), legalTok, nil, nil); code != 200 {
+		t.Fatalf("grant approval: %d", code)
+	}
+	var asked, approved bool
+	for _, m := range fake.Messages(room.ID) {
+		if strings.Contains(m.Text, "Hana") {
+			t.Fatalf("a grant's reason reached Slack: %q", m.Text)
+		}
+		asked = asked || strings.Contains(m.Text, "asks to read the customers' contacts of "+id) &&
+			strings.Contains(m.Text, "Needs approval by a second person with the legal role")
+		approved = approved || strings.Contains(m.Text, "lena-legal approved access grant")
+	}
+	if !asked || !approved {
+		t.Fatalf("room messages lack the grant request (%v) or its approval (%v): %+v", asked, approved, fake.Messages(room.ID))
 	}
 
 	// 4. The incident is finished and closed; a click on a button of its

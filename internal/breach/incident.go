@@ -1,6 +1,10 @@
 package breach
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Incident statuses.
 const (
@@ -83,7 +87,49 @@ type StepState struct {
 	// notices (containment, assessment, ...); the workflow fills it from
 	// the pinned playbook in every status it returns.
 	ReportsAs string `json:"reports_as,omitempty"`
+	// Approvals are the approvals an approval step with a quorum has
+	// gathered so far, in order; a rejection clears them.
+	Approvals []Approval `json:"approvals,omitempty"`
+	// Needs says who must still approve a ready approval step; the
+	// workflow fills it from the pinned playbook in every status.
+	Needs *ApprovalNeeds `json:"needs,omitempty"`
 }
+
+// Approval is one person's approval of a step that needs several.
+type Approval struct {
+	By   string    `json:"by"`
+	Role string    `json:"role"`
+	At   time.Time `json:"at"`
+}
+
+// ApprovalNeeds is what an approval step still waits for: Count more
+// approvals by distinct people holding one of Roles, and never by those
+// listed in Excluded (who approved already, or the launcher when the
+// playbook excludes them).
+type ApprovalNeeds struct {
+	Quorum   int      `json:"quorum"`
+	Count    int      `json:"count"`
+	Roles    []string `json:"roles"`
+	Excluded []string `json:"excluded,omitempty"`
+}
+
+// DescribeNeeds says who is still needed, for people: "1 more approval
+// (legal), not by lena or rita".
+func DescribeNeeds(n ApprovalNeeds) string {
+	word := "approvals"
+	if n.Count == 1 {
+		word = "approval"
+	}
+	out := fmt.Sprintf("%d more %s (%s)", n.Count, word, strings.Join(n.Roles, " or "))
+	if len(n.Excluded) > 0 {
+		out += ", not by " + strings.Join(n.Excluded, " or ")
+	}
+	return out
+}
+
+// SecondApproverNeeded is the start of the refusal a second approval by
+// the same person gets; clients show it as is.
+const SecondApproverNeeded = "needs a second approver"
 
 // Remediation is one tracked remediation item.
 type Remediation struct {

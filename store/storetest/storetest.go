@@ -104,6 +104,10 @@ func Run(t *testing.T, open Opener) {
 		{"Outreach", []testCase{
 			{"Tasks", testOutreachTasks},
 		}},
+		{"Grants", []testCase{
+			{"Lifecycle", testGrantLifecycle},
+			{"RejectsBadInput", testGrantBadInput},
+		}},
 		{"Slack", []testCase{
 			{"RoomRoundTrip", testSlackRoomRoundTrip},
 			{"RoomRefusals", testSlackRoomRefusals},
