@@ -102,6 +102,10 @@ func (w *incident) setup(ctx workflow.Context) error {
 	return w.registerUpdates(ctx)
 }
 
+// answerAtCloseChange is the GetVersion id of answering every handler
+// before a closed incident's run ends.
+const answerAtCloseChange = "answer-handlers-at-close"
+
 func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
@@ -171,10 +175,13 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 	// A change that arrived while the closing pass ran (an async result,
 	// then the close itself) is never settled: release its handler, and let
 	// every handler answer before the run ends, so no caller is left
-	// without an answer (TMPRL1102). Neither adds a command.
-	w.ended = true
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return nil, err
+	// without an answer (TMPRL1102). An answer is a protocol message in
+	// history, so runs recorded before this change keep ending unanswered.
+	if workflow.GetVersion(ctx, answerAtCloseChange, workflow.DefaultVersion, 1) == 1 {
+		w.ended = true
+		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			return nil, err
+		}
 	}
 	w.flushAudit(actx)
 	w.index(actx)
