@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // macDomain starts every MAC input, so an audit MAC can never be confused
@@ -78,15 +80,8 @@ func MACEvent(key []byte, keyID, hash string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// ChainHead is the last event of a chain as someone outside the store
-// recorded it — the incident workflow checkpoints it after every append —
-// so that removing events from the end of the chain is detected.
-type ChainHead struct {
-	Seq   int64  `json:"seq"`
-	Hash  string `json:"hash"`
-	MAC   string `json:"mac,omitempty"`
-	KeyID string `json:"key_id,omitempty"`
-}
+// ChainHead is a checkpoint of a chain's last event (breach.AuditHead).
+type ChainHead = breach.AuditHead
 
 // HeadOf returns the chain head that e is.
 func HeadOf(e AuditEvent) ChainHead {

@@ -113,6 +113,7 @@ func TestNoticeWorkerKilledMidSend(t *testing.T) {
 			"BREACHFLOW_ENCRYPTION_KEYS="+strings.TrimSpace(string(keys)),
 			"BREACHFLOW_HMAC_KEY="+cfg.HMACKey,
 			"BREACHFLOW_ACTOR_KEY="+cfg.ActorKey,
+			"BREACHFLOW_AUDIT_KEYS="+cfg.AuditKeys,
 			"BREACHFLOW_SMTP_ADDR="+sink.Addr(),
 			"BREACHFLOW_NOTICE_BATCHES="+strconv.Itoa(batches),
 			"BREACHFLOW_NOTICE_RATE=2000", // slow enough to be caught mid-send

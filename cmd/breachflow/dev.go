@@ -118,6 +118,14 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 			return nil, err
 		}
 	}
+	if cfg.AuditKeys == "" {
+		if cfg.AuditKeys, err = readOrCreate(filepath.Join(cfg.DataDir, "audit-keys"), func() (string, error) { return store.NewAuditKey("dev1") }); err != nil {
+			return nil, err
+		}
+		if _, err := store.ParseAuditKeys(cfg.AuditKeys); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.DataDir, "audit-keys"), err)
+		}
+	}
 	catalog, err := playbooks.Load(cfg.PlaybookDir)
 	if err != nil {
 		return nil, fmt.Errorf("playbooks: %w", err)
@@ -125,6 +133,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	if s.store, err = dburl.Open(ctx, cfg.DevDatabaseURL()); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	s.store.SetAuditKeys(cfg.AuditKeyring())
 	if err := s.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}

@@ -39,6 +39,9 @@ func clusterParts(cfg *config.Config) (*codec.Keyring, error) {
 	if cfg.ActorKey == "" {
 		return nil, errors.New("BREACHFLOW_ACTOR_KEY: required (base64 of 32+ random bytes; the same on every server and worker)")
 	}
+	if cfg.AuditKeys == "" {
+		return nil, errors.New("BREACHFLOW_AUDIT_KEYS: required (keyid:base64key,… of 32+ random bytes; the same on every server and worker, kept outside the database)")
+	}
 	kr, err := codec.ParseKeys(cfg.EncryptionKeys)
 	if err != nil {
 		return nil, fmt.Errorf("BREACHFLOW_ENCRYPTION_KEYS: %w", err)
@@ -76,6 +79,7 @@ func serverCommand() *cobra.Command {
 			return err
 		}
 		defer st.Close()
+		st.SetAuditKeys(cfg.AuditKeyring())
 		if cfg.AdminToken != "" {
 			if _, err := st.EnsureToken(ctx, "admin", breach.RoleAdmin, cfg.AdminToken); err != nil {
 				return fmt.Errorf("BREACHFLOW_ADMIN_TOKEN: %w", err)
@@ -134,6 +138,7 @@ func workerCommand() *cobra.Command {
 			return err
 		}
 		defer st.Close()
+		st.SetAuditKeys(cfg.AuditKeyring())
 		c, err := workflows.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, keys, log)
 		if err != nil {
 			return err

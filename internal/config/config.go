@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
 	"github.com/spf13/pflag"
 )
@@ -30,6 +31,7 @@ type Config struct {
 	EncryptionKeys    string
 	HMACKey           string
 	ActorKey          string
+	AuditKeys         string
 	SMTPAddr          string
 	SMTPUser          string
 	SMTPPassword      string
@@ -77,6 +79,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_ENCRYPTION_KEYS", flag: "encryption-keys", usage: "keyid:base64key,… AES-256 keys, first is current (dev generates one)", str: &c.EncryptionKeys},
 		{env: "BREACHFLOW_HMAC_KEY", flag: "hmac-key", usage: "base64 key (32+ bytes) for the keyed hash that de-duplicates customers by email; never rotate it (dev generates one)", str: &c.HMACKey},
 		{env: "BREACHFLOW_ACTOR_KEY", flag: "actor-key", usage: "base64 key (32+ bytes) with which the API signs the actor of every Update and the worker checks it; the same on every server and worker (dev generates one)", str: &c.ActorKey},
+		{env: "BREACHFLOW_AUDIT_KEYS", flag: "audit-keys", usage: "keyid:base64key,… HMAC-SHA256 keys (32+ bytes) that authenticate audit events, first is current; keep old ones to verify old events; never stored in the database (dev generates one)", str: &c.AuditKeys},
 		{env: "BREACHFLOW_SMTP_ADDR", flag: "smtp-addr", usage: "SMTP relay host:port (dev: the embedded catcher)", str: &c.SMTPAddr},
 		{env: "BREACHFLOW_SMTP_USER", flag: "smtp-user", usage: "SMTP AUTH user", str: &c.SMTPUser},
 		{env: "BREACHFLOW_SMTP_PASSWORD", flag: "smtp-password", usage: "SMTP AUTH password", str: &c.SMTPPassword},
@@ -194,6 +197,11 @@ func (c *Config) validate() error {
 	if c.ActorKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.ActorKey); err != nil || len(k) < 32 {
 			return fmt.Errorf("BREACHFLOW_ACTOR_KEY: want standard base64 of at least 32 bytes")
+		}
+	}
+	if c.AuditKeys != "" {
+		if _, err := store.ParseAuditKeys(c.AuditKeys); err != nil {
+			return fmt.Errorf("BREACHFLOW_AUDIT_KEYS: %w", err)
 		}
 	}
 	if c.SMTPAddr != "" {
@@ -324,6 +332,15 @@ func (c *Config) Org() templates.Organisation {
 // SubjectKey is the decoded BREACHFLOW_HMAC_KEY (nil when unset).
 func (c *Config) SubjectKey() []byte {
 	k, _ := base64.StdEncoding.DecodeString(c.HMACKey) // validated at load
+	return k
+}
+
+// AuditKeyring is the parsed BREACHFLOW_AUDIT_KEYS (nil when unset).
+func (c *Config) AuditKeyring() *store.AuditKeys {
+	if c.AuditKeys == "" {
+		return nil
+	}
+	k, _ := store.ParseAuditKeys(c.AuditKeys) // validated at load
 	return k
 }
 
