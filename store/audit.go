@@ -232,5 +232,17 @@ func (s *SQL) VerifyAudit(ctx context.Context, incidentID string) (ChainReport, 
 	return VerifyAuditChain(events, s.auditKeys, nil), nil
 }
 
+// VerifiedAudit reads the incident's chain once and returns its events
+// with the VerifyAuditChain report over exactly those events, checked with
+// the store's audit keys and, when head is not nil, against that
+// checkpoint.
+func (s *SQL) VerifiedAudit(ctx context.Context, incidentID string, head *ChainHead) ([]AuditEvent, ChainReport, error) {
+	events, err := s.ListAudit(ctx, incidentID)
+	if err != nil {
+		return nil, ChainReport{}, fmt.Errorf("store: verify audit: %w", err)
+	}
+	return events, VerifyAuditChain(events, s.auditKeys, head), nil
+}
+
 // SetAuditKeys sets the keys that authenticate audit events.
 func (s *SQL) SetAuditKeys(keys *AuditKeys) { s.auditKeys = keys }

@@ -126,6 +126,9 @@ type Store interface {
 	// VerifyAudit recomputes every hash and link of the incident's chain
 	// and checks every MAC with the store's audit keys (VerifyAuditChain).
 	VerifyAudit(ctx context.Context, incidentID string) (ChainReport, error)
+	// VerifiedAudit returns the incident's events and the report of
+	// VerifyAuditChain over them (store's keys, the given checkpoint).
+	VerifiedAudit(ctx context.Context, incidentID string, head *ChainHead) ([]AuditEvent, ChainReport, error)
 	// SetAuditKeys gives the store the keys that authenticate audit
 	// events; set once at start, before any append. Without keys events
 	// are written without a MAC (legacy).
