@@ -125,3 +125,20 @@ func TestClusterNeedsActorKey(t *testing.T) {
 		t.Fatalf("with the keys: %v", err)
 	}
 }
+
+// TestClusterRefusesClearTextSMTP: outside dev a relay without TLS is
+// refused at start unless the insecure option says so.
+func TestClusterRefusesClearTextSMTP(t *testing.T) {
+	cfg := &config.Config{TemporalAddress: "temporal:7233", DatabaseURL: "sqlite:///tmp/x.db",
+		EncryptionKeys: "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", ActorKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		AuditKeys: "a1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SMTPAddr: "smtp.example.com:25", SMTPTLS: "none"}
+	if _, err := clusterParts(cfg); err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_SMTP_TLS: none would send mail in clear text") {
+		t.Fatalf("err = %v, want a refusal naming BREACHFLOW_SMTP_TLS", err)
+	}
+	for _, fix := range []func(){func() { cfg.SMTPInsecure = true }, func() { cfg.SMTPInsecure, cfg.SMTPTLS = false, "starttls" }} {
+		fix()
+		if _, err := clusterParts(cfg); err != nil {
+			t.Errorf("%+v: %v", cfg, err)
+		}
+	}
+}

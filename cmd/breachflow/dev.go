@@ -148,6 +148,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 			return nil, err
 		}
 		cfg.SMTPAddr = s.mail.Addr()
+		cfg.SMTPInsecure = true // our own catcher, on loopback
 	}
 	if err := s.recordActions(cfg, catalog); err != nil {
 		return nil, err

@@ -39,6 +39,9 @@ func clusterParts(cfg *config.Config) (*codec.Keyring, error) {
 	if cfg.ActorKey == "" {
 		return nil, errors.New("BREACHFLOW_ACTOR_KEY: required (base64 of 32+ random bytes; the same on every server and worker)")
 	}
+	if cfg.SMTPAddr != "" && cfg.SMTPTLS == "none" && !cfg.SMTPInsecure {
+		return nil, errors.New("BREACHFLOW_SMTP_TLS: none would send mail in clear text; use starttls or tls (BREACHFLOW_SMTP_INSECURE=true allows clear text, for a relay on a private network)")
+	}
 	if cfg.AuditKeys == "" {
 		return nil, errors.New("BREACHFLOW_AUDIT_KEYS: required (keyid:base64key,… of 32+ random bytes; the same on every server and worker, kept outside the database)")
 	}

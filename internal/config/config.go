@@ -36,6 +36,7 @@ type Config struct {
 	SMTPUser          string
 	SMTPPassword      string
 	SMTPTLS           string
+	SMTPInsecure      bool
 	MailFrom          string
 	SlackToken        string
 	SlackSigningKey   string
@@ -84,6 +85,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_SMTP_USER", flag: "smtp-user", usage: "SMTP AUTH user", str: &c.SMTPUser},
 		{env: "BREACHFLOW_SMTP_PASSWORD", flag: "smtp-password", usage: "SMTP AUTH password", str: &c.SMTPPassword},
 		{env: "BREACHFLOW_SMTP_TLS", flag: "smtp-tls", def: "none", usage: "SMTP transport security: none, starttls or tls", str: &c.SMTPTLS},
+		{env: "BREACHFLOW_SMTP_INSECURE", flag: "smtp-insecure", def: "false", usage: "allow mail in clear text outside dev: BREACHFLOW_SMTP_TLS=none, and starttls going on when the relay does not offer it (only for a relay on a private network)", on: &c.SMTPInsecure},
 		{env: "BREACHFLOW_MAIL_FROM", flag: "mail-from", def: "security@localhost", usage: "sender of notices and reminders", str: &c.MailFrom},
 		{env: "BREACHFLOW_SLACK_TOKEN", flag: "slack-token", usage: "Slack bot token (empty = Slack off)", str: &c.SlackToken},
 		{env: "BREACHFLOW_SLACK_SIGNING_SECRET", flag: "slack-signing-secret", usage: "Slack signing secret", str: &c.SlackSigningKey},
@@ -321,7 +323,7 @@ func (c *Config) Containment() *activities.Containment {
 func (c *Config) Mailer() *activities.Mailer {
 	notify, _ := activities.ParseNotify(c.Notify) // validated at load
 	return &activities.Mailer{Addr: c.SMTPAddr, User: c.SMTPUser, Password: c.SMTPPassword, TLS: c.SMTPTLS, From: c.MailFrom,
-		Notify: notify, PoolSize: c.SMTPPool}
+		Notify: notify, PoolSize: c.SMTPPool, Insecure: c.SMTPInsecure}
 }
 
 // Org is the organisation named in regulator reports and customer notices.
