@@ -96,14 +96,11 @@ func serverCommand() *cobra.Command {
 		if err := workflows.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 			return err
 		}
-		srv := &http.Server{
-			Addr: cfg.HTTPAddr,
-			Handler: api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
-				Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
-				Org:  cfg.Org(),
-				Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),
-			ReadHeaderTimeout: 10 * time.Second,
-		}
+		srv := api.NewHTTPServer(cfg.HTTPAddr, api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
+			Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
+			Org:  cfg.Org(),
+			Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),
+			api.DefaultHTTPTimeouts())
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() error {
 			if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
