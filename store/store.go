@@ -227,7 +227,7 @@ type Store interface {
 	GetSlackCard(ctx context.Context, incidentID, key string) (SlackCard, error)
 	// SlackRequestSeen records a Slack request signature's hash and reports
 	// whether it was already recorded within SlackRequestWindow (a replay).
-	SlackRequestSeen(ctx context.Context, signatureHash string, at time.Time) (bool, error)
+	SlackRequestSeen(ctx context.Context, mac []byte, at time.Time) (bool, error)
 }
 
 // Compile-time proof that SQL, on either database, satisfies Store.
