@@ -33,7 +33,7 @@ func auditCommand() *cobra.Command {
 // holds — or in an export of GET /v1/incidents/{id}/audit (--file).
 func auditVerifyCommand() *cobra.Command {
 	var file string
-	var needCheckpoint bool
+	var needCheckpoint, noLegacy bool
 	cmd := &cobra.Command{
 		Use:   "verify INCIDENT | --file EXPORT.json",
 		Short: "Verify an incident's audit chain: hashes, links, MACs and the workflow's checkpoint",
@@ -50,6 +50,7 @@ BREACHFLOW_AUDIT_KEYS is set. See docs/audit.md for what a verified chain proves
 	load := config.Flags(cmd.Flags(), os.Getenv)
 	cmd.Flags().StringVar(&file, "file", "", "verify an exported audit trail (the JSON body of GET /v1/incidents/{id}/audit) instead of the store")
 	cmd.Flags().BoolVar(&needCheckpoint, "require-checkpoint", false, "fail when the workflow's checkpoint cannot be read")
+	cmd.Flags().BoolVar(&noLegacy, "no-legacy", false, "fail when any event lacks a verified MAC (legacy events, or MACs not checked for want of keys)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if (file == "") == (len(args) == 0) {
 			return errors.New("audit verify: give an incident id or --file, not both")
@@ -70,6 +71,9 @@ BREACHFLOW_AUDIT_KEYS is set. See docs/audit.md for what a verified chain proves
 		v.print(cmd.OutOrStdout())
 		if !v.report.OK {
 			return fmt.Errorf("audit %s: chain broken at event %d: %s", v.incident, v.report.BrokenAt, v.report.Reason)
+		}
+		if noLegacy && (v.report.Legacy > 0 || v.report.Unchecked > 0) {
+			return fmt.Errorf("audit %s: %d legacy and %d unchecked events; with --no-legacy every event needs a verified MAC", v.incident, v.report.Legacy, v.report.Unchecked)
 		}
 		if needCheckpoint && v.report.Checkpoint == 0 {
 			return fmt.Errorf("audit %s: no workflow checkpoint to compare with (%s)", v.incident, v.noCheckpoint)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/api"
 	"github.com/breachflow/breachflow/store"
 )
 
@@ -83,6 +84,36 @@ func TestAuditVerify(t *testing.T) {
 		t.Fatalf("verify the export: %v\n%s", err, out)
 	}
 
+	// The same export with every MAC stripped and the plain chain
+	// recomputed, as someone without the key could: it verifies only as
+	// legacy, which --no-legacy refuses, and its checkpoint no longer fits.
+	var stripped api.AuditTrail
+	if err := json.Unmarshal(trail, &stripped); err != nil {
+		t.Fatal(err)
+	}
+	prev := ""
+	for i := range stripped.Events {
+		ev := &stripped.Events[i]
+		ev.MAC, ev.MACKey, ev.PrevHash = "", "", prev
+		ev.Hash = store.HashEvent(stripped.StoreEvents()[i])
+		prev = ev.Hash
+	}
+	checkpoint := stripped.Checkpoint
+	stripped.Checkpoint = nil
+	strippedFile := filepath.Join(t.TempDir(), "stripped.json")
+	writeJSON(t, strippedFile, stripped)
+	if out, err := runAuditVerify(t, "--file", strippedFile); err != nil || !strings.Contains(out, "legacy") {
+		t.Fatalf("a stripped export without its checkpoint: %v\n%s", err, out)
+	}
+	if _, err := runAuditVerify(t, "--file", strippedFile, "--no-legacy"); err == nil || !strings.Contains(err.Error(), "legacy") {
+		t.Fatalf("--no-legacy on a stripped export: err %v, want a refusal", err)
+	}
+	stripped.Checkpoint = checkpoint
+	writeJSON(t, strippedFile, stripped)
+	if _, err := runAuditVerify(t, "--file", strippedFile); err == nil || !strings.Contains(err.Error(), "checkpoint") {
+		t.Fatalf("a stripped export with its checkpoint: err %v, want a mismatch", err)
+	}
+
 	// Another key under the same id: every MAC fails, the first is named.
 	other, err := store.NewAuditKey("dev1")
 	if err != nil {
@@ -119,6 +150,17 @@ func TestAuditVerify(t *testing.T) {
 	}
 	if cut.Chain.OK || cut.Chain.BrokenAt != last {
 		t.Errorf("GET …/audit of a cut chain = %+v, want broken at %d", cut.Chain, last)
+	}
+}
+
+func writeJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
