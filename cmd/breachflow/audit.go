@@ -133,7 +133,7 @@ func verifyExport(path string, cfg *config.Config) (chainVerification, error) {
 
 func verifyStored(ctx context.Context, cfg *config.Config, id string) (chainVerification, error) {
 	if cfg.AuditKeys == "" {
-		spec, err := os.ReadFile(filepath.Join(cfg.DataDir, "audit-keys"))
+		spec, err := os.ReadFile(filepath.Join(cfg.DataDir, devAuditKeysFile))
 		if err != nil {
 			return chainVerification{}, errors.New("BREACHFLOW_AUDIT_KEYS: required to verify a stored chain (dev keeps it in the data dir, which has none)")
 		}
@@ -169,7 +169,7 @@ func checkpointOf(ctx context.Context, cfg *config.Config, id string) (*store.Ch
 	}
 	spec := cfg.EncryptionKeys
 	if spec == "" {
-		b, err := os.ReadFile(filepath.Join(cfg.DataDir, "encryption-keys"))
+		b, err := os.ReadFile(filepath.Join(cfg.DataDir, devEncryptionKeysFile))
 		if err != nil {
 			return nil, "no BREACHFLOW_ENCRYPTION_KEYS to read the workflow with"
 		}

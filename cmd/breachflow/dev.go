@@ -119,11 +119,11 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		}
 	}
 	if cfg.AuditKeys == "" {
-		if cfg.AuditKeys, err = readOrCreate(filepath.Join(cfg.DataDir, "audit-keys"), func() (string, error) { return store.NewAuditKey("dev1") }); err != nil {
+		if cfg.AuditKeys, err = readOrCreate(filepath.Join(cfg.DataDir, devAuditKeysFile), func() (string, error) { return store.NewAuditKey("dev1") }); err != nil {
 			return nil, err
 		}
 		if _, err := store.ParseAuditKeys(cfg.AuditKeys); err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.DataDir, "audit-keys"), err)
+			return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.DataDir, devAuditKeysFile), err)
 		}
 	}
 	catalog, err := playbooks.Load(cfg.PlaybookDir)
@@ -335,6 +335,12 @@ func lockDataDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
+// The dev data dir's key files, read also by `audit verify`.
+const (
+	devEncryptionKeysFile = "encryption-keys"
+	devAuditKeysFile      = "audit-keys"
+)
+
 // devKeys returns the configured keys, or the dev key kept in the data
 // dir (generated on first start).
 func devKeys(cfg *config.Config) (*codec.Keyring, error) {
@@ -345,13 +351,13 @@ func devKeys(cfg *config.Config) (*codec.Keyring, error) {
 		}
 		return kr, nil
 	}
-	spec, err := readOrCreate(filepath.Join(cfg.DataDir, "encryption-keys"), func() (string, error) { return codec.NewKey("dev1") })
+	spec, err := readOrCreate(filepath.Join(cfg.DataDir, devEncryptionKeysFile), func() (string, error) { return codec.NewKey("dev1") })
 	if err != nil {
 		return nil, err
 	}
 	kr, err := codec.ParseKeys(spec)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.DataDir, "encryption-keys"), err)
+		return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.DataDir, devEncryptionKeysFile), err)
 	}
 	return kr, nil
 }
