@@ -47,14 +47,19 @@ type AuditInput struct {
 // RecordAudit appends an event to the incident's hash-chained audit log.
 // The key makes it idempotent: a retried activity finds its event stored.
 func (a *Activities) RecordAudit(ctx context.Context, in AuditInput) error {
+	_, err := a.appendAudit(ctx, in)
+	return err
+}
+
+func (a *Activities) appendAudit(ctx context.Context, in AuditInput) (store.AuditEvent, error) {
 	details, err := json.Marshal(in.Details)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError("audit details", "BadAuditDetails", err)
+		return store.AuditEvent{}, temporal.NewNonRetryableApplicationError("audit details", "BadAuditDetails", err)
 	}
 	if in.Details == nil {
 		details = []byte("{}")
 	}
-	_, err = a.Store.AppendAudit(ctx, store.AuditEvent{
+	e, err := a.Store.AppendAudit(ctx, store.AuditEvent{
 		IncidentID: in.IncidentID,
 		Key:        in.Key,
 		At:         in.At,
@@ -64,9 +69,9 @@ func (a *Activities) RecordAudit(ctx context.Context, in AuditInput) error {
 		Details:    details,
 	})
 	if err != nil {
-		return fmt.Errorf("record audit %s: %w", in.Key, err)
+		return store.AuditEvent{}, fmt.Errorf("record audit %s: %w", in.Key, err)
 	}
-	return nil
+	return e, nil
 }
 
 // RecordAuditBatch appends events in order; a retry skips the ones
@@ -78,6 +83,21 @@ func (a *Activities) RecordAuditBatch(ctx context.Context, events []AuditInput) 
 		}
 	}
 	return nil
+}
+
+// RecordAuditChain appends events in order like RecordAuditBatch and
+// returns the chain head the last of them became, which the workflow keeps
+// as its checkpoint of the chain (see store.VerifyAuditChain).
+func (a *Activities) RecordAuditChain(ctx context.Context, events []AuditInput) (store.ChainHead, error) {
+	var head store.ChainHead
+	for _, ev := range events {
+		e, err := a.appendAudit(ctx, ev)
+		if err != nil {
+			return store.ChainHead{}, err
+		}
+		head = store.HeadOf(e)
+	}
+	return head, nil
 }
 
 // SetIncidentStatus mirrors the incident's status into the store's index.

@@ -30,9 +30,13 @@ type Mailer struct {
 	Notify map[string][]string
 	// PoolSize is how many SMTP connections the pool keeps (0 = 4).
 	PoolSize int
+	// Insecure lets mail go in clear text: TLS "starttls" goes on without
+	// it when the relay does not offer STARTTLS (BREACHFLOW_SMTP_INSECURE,
+	// and dev's own catcher). Otherwise "starttls" fails such a relay.
+	Insecure bool
 
 	once sync.Once
-	pool *email.Pool
+	pool *smtpPool
 	err  error
 }
 
@@ -141,20 +145,19 @@ func (m *Mailer) send(ctx context.Context, e *email.Email) error {
 		return classify(e.SendWithTLS(m.Addr, m.auth(), &tls.Config{ServerName: host}))
 	}
 	m.once.Do(func() {
-		var cfg []*tls.Config
-		if m.TLS == "starttls" {
-			cfg = append(cfg, &tls.Config{ServerName: host})
-		}
 		size := m.PoolSize
 		if size <= 0 {
 			size = 4
 		}
-		m.pool, m.err = email.NewPool(m.Addr, size, m.auth(), cfg...)
+		// "none" still takes STARTTLS when offered, as before.
+		m.pool, m.err = newSMTPPool(m.Addr, size, m.auth(), &tls.Config{ServerName: host}, m.TLS == "starttls" && !m.Insecure)
 	})
 	if m.err != nil {
 		return fmt.Errorf("smtp pool: %w", m.err)
 	}
-	return classify(m.pool.Send(e, timeout))
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return classify(m.pool.send(sctx, e))
 }
 
 // classify marks permanent SMTP failures (5xx) as non-retryable; 4xx and
@@ -184,7 +187,7 @@ func RedactAddresses(s string) string {
 // Close releases pooled SMTP connections.
 func (m *Mailer) Close() {
 	if m.pool != nil {
-		m.pool.Close()
+		m.pool.close()
 	}
 }
 

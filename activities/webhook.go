@@ -146,8 +146,9 @@ type WebhookInput struct {
 }
 
 // WebhookResult records a delivered containment action. URL holds only
-// scheme, host and path: history and the audit trail never see a query
-// string or user info.
+// scheme and host: history, the audit trail, the timeline, logs, the
+// dashboard and Slack never see the path, query string or user info,
+// where receivers keep their secrets.
 type WebhookResult struct {
 	Action     string    `json:"action"`
 	URL        string    `json:"url"`
@@ -334,10 +335,11 @@ func (c *Containment) client() *http.Client {
 	}
 }
 
-// redactURL keeps scheme, host and path: queries and user info often
-// carry credentials.
+// redactURL keeps scheme and host only. Receivers put their secrets in
+// the path as often as in the query or user info (…/services/T0/B0/XXXX,
+// …/hooks/<token>), so none of them is ever shown.
 func redactURL(u *url.URL) string {
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
 }
 
 // cleanResponse makes a receiver's answer safe to store and print: valid

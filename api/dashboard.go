@@ -60,7 +60,7 @@ func (s *Server) dashboard(r *gin.Engine) {
 		c.Header("Cache-Control", "public, max-age=300")
 		c.FileFromFS(c.Param("filepath"), http.FS(static))
 	})
-	pg := r.Group("/", d.headers)
+	pg := r.Group("/", d.headers, d.formLimit)
 	pg.GET("/login", d.loginPage)
 	pg.POST("/login", d.login)
 

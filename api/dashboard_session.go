@@ -6,10 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/breachflow/breachflow/store"
 	"github.com/gin-gonic/gin"
@@ -223,8 +226,46 @@ func (s *Server) takeFlash(c *gin.Context) *flash {
 
 // localPath keeps a redirect target on this site.
 func localPath(p, fallback string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	// A backslash anywhere is refused: browsers read it as a slash, so
+	// "/\\evil" or "/x/..\\..\\/evil" can leave the site; a control
+	// character (a tab or newline inside "//") can make a scheme-relative
+	// URL of what looks like a path, or split the header.
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") ||
+		strings.ContainsFunc(p, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
 		return fallback
 	}
 	return p
+}
+
+// dashFormLimit caps a dashboard form: notes, reasons and evidence links
+// are short; anything bigger is not a form of ours.
+const dashFormLimit = 64 << 10
+
+// formLimit makes every POST to the dashboard a URL-encoded form of at
+// most dashFormLimit bytes, parsed here before anything else reads it:
+// multipart (file uploads, unbounded parts) and other bodies are refused
+// with a page that says so, and nothing is changed.
+func (d *dash) formLimit(c *gin.Context) {
+	if c.Request.Method != http.MethodPost {
+		c.Next()
+		return
+	}
+	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		d.errorPage(c, http.StatusUnsupportedMediaType, "Form refused",
+			"Dashboard forms are sent as application/x-www-form-urlencoded; this one was not (multipart is refused). Nothing was changed.")
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, dashFormLimit)
+	if err := c.Request.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			d.errorPage(c, http.StatusRequestEntityTooLarge, "Form refused",
+				fmt.Sprintf("The form is larger than %d KB. Shorten the text and try again. Nothing was changed.", dashFormLimit>>10))
+			return
+		}
+		d.errorPage(c, http.StatusBadRequest, "Form refused", "The form could not be read. Nothing was changed.")
+		return
+	}
+	c.Next()
 }

@@ -387,10 +387,56 @@ func TestDashboardBoard(t *testing.T) {
 
 func TestLocalPath(t *testing.T) {
 	for in, want := range map[string]string{"/board": "/board", "": "/x", "//evil.example": "/x", "https://evil.example": "/x",
-		"/\\evil.example": "/x", "/a\r\nSet-Cookie: x": "/x", "/incidents/BR-7K3F9Q?x=1": "/incidents/BR-7K3F9Q?x=1"} {
+		"/\\evil.example": "/x", "/a\r\nSet-Cookie: x": "/x", "/incidents/BR-7K3F9Q?x=1": "/incidents/BR-7K3F9Q?x=1",
+		"/board\\..\\evil": "/x", "/\t/evil.example": "/x", "/board\x00": "/x", "/board\x7f": "/x", "/board\u0085": "/x"} {
 		if got := localPath(in, "/x"); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestDashboardFormLimits: every dashboard POST, the sign-in form too, is
+// a URL-encoded form of bounded size; multipart and oversized bodies get a
+// page that says so, and nothing is changed.
+func TestDashboardFormLimits(t *testing.T) {
+	e := newDashEnv(t)
+	c := e.browser()
+	csrf := e.signIn(c, e.admin)
+	_, login := e.get(e.browser(), "/login")
+	loginCSRF := csrfOf(t, login)
+	postRaw := func(path, contentType, body string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	multipart := "--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + csrf + "\r\n--b--\r\n"
+	huge := url.Values{"csrf": {csrf}, "note": {strings.Repeat("x", dashFormLimit)}}.Encode()
+	for _, tc := range []struct {
+		name, path, ctype, body string
+		status                  int
+		says                    string
+	}{
+		{"multipart action", "/incidents/BR-7K3F9Q/close", "multipart/form-data; boundary=b", multipart, 415, "multipart is refused"},
+		{"multipart sign-in", "/login", "multipart/form-data; boundary=b", strings.ReplaceAll(multipart, csrf, loginCSRF), 415, "multipart is refused"},
+		{"JSON action", "/incidents/BR-7K3F9Q/close", "application/json", `{"csrf":"` + csrf + `"}`, 415, "Nothing was changed"},
+		{"oversized action", "/incidents/BR-7K3F9Q/close", "application/x-www-form-urlencoded", huge, 413, "larger than 64 KB"},
+		{"oversized sign-in", "/login", "application/x-www-form-urlencoded", url.Values{"csrf": {loginCSRF}, "token": {strings.Repeat("x", dashFormLimit)}}.Encode(), 413, "larger than 64 KB"},
+	} {
+		resp, body := postRaw(tc.path, tc.ctype, tc.body)
+		if resp.StatusCode != tc.status || !strings.Contains(body, tc.says) || sessionCookieOf(resp) != nil {
+			t.Errorf("%s: %d, want %d saying %q\n%s", tc.name, resp.StatusCode, tc.status, tc.says, body)
+		}
+	}
+	// A form within the limit still gets through to the handler.
+	if resp, _ := e.post(c, "/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout within the limit: %d", resp.StatusCode)
 	}
 }
 

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -87,8 +86,14 @@ func (s *Server) slackVerify(c *gin.Context) {
 		refuse("signature does not match")
 		return
 	}
-	sum := sha256.Sum256([]byte(c.GetHeader("X-Slack-Signature")))
-	seen, err := s.store.SlackRequestSeen(c.Request.Context(), hex.EncodeToString(sum[:]), s.now())
+	// Key the replay check on the MAC itself: the header's hex may be
+	// re-cased ("v0=AB…" verifies as "v0=ab…") to pass as a new request.
+	mac, err := hex.DecodeString(strings.TrimPrefix(c.GetHeader("X-Slack-Signature"), "v0="))
+	if err != nil {
+		refuse("malformed signature headers")
+		return
+	}
+	seen, err := s.store.SlackRequestSeen(c.Request.Context(), mac, s.now())
 	if err != nil {
 		s.internal(c, "slack replay check", err)
 		return
@@ -155,14 +160,10 @@ func (s *Server) ephemeral(ctx context.Context, channel, user, text string) {
 	}
 }
 
-// slackReply answers a slash command: visible to the channel or only to
-// the caller.
-func slackReply(c *gin.Context, inChannel bool, text string, blocks ...slackapi.Block) {
-	kind := slackapi.ResponseTypeEphemeral
-	if inChannel {
-		kind = slackapi.ResponseTypeInChannel
-	}
-	msg := map[string]any{"response_type": kind, "text": text}
+// slackReply answers a slash command ephemerally: only the caller sees
+// the answer, whoever else is in the channel.
+func slackReply(c *gin.Context, text string, blocks ...slackapi.Block) {
+	msg := map[string]any{"response_type": slackapi.ResponseTypeEphemeral, "text": text}
 	if len(blocks) > 0 {
 		msg["blocks"] = blocks
 	}
@@ -185,7 +186,7 @@ func (s *Server) slackCommand(c *gin.Context) {
 	}
 	actor, ok := s.slackActor(c.Request.Context(), user)
 	if !ok {
-		slackReply(c, false, slackUnmapped)
+		slackReply(c, slackUnmapped)
 		return
 	}
 	words := strings.Fields(f.Get("text"))
@@ -195,14 +196,14 @@ func (s *Server) slackCommand(c *gin.Context) {
 	}
 	switch sub {
 	case "", "help":
-		slackReply(c, false, slackHelp)
+		slackReply(c, slackHelp)
 	case "declare":
 		if !breach.RoleSatisfies(actor.Role, breach.RoleResponder) {
-			slackReply(c, false, "Declaring a breach needs the responder role; you have "+actor.Role+".")
+			slackReply(c, "Declaring a breach needs the responder role; you have "+actor.Role+".")
 			return
 		}
 		if s.slack.API == nil || f.Get("trigger_id") == "" {
-			slackReply(c, false, "Slack sent no trigger to open the form; try again.")
+			slackReply(c, "Slack sent no trigger to open the form; try again.")
 			return
 		}
 		var ids []string
@@ -213,7 +214,7 @@ func (s *Server) slackCommand(c *gin.Context) {
 		defer cancel()
 		if _, err := s.slack.API.OpenViewContext(ctx, f.Get("trigger_id"), slack.DeclareModal(ids, breach.DataCategories(), channel)); err != nil {
 			s.log.Warn("slack views.open", "error", err)
-			slackReply(c, false, "The declare form could not be opened; try again, or declare with the API or CLI.")
+			slackReply(c, "The declare form could not be opened; try again, or declare with the API or CLI.")
 			return
 		}
 		c.Status(http.StatusOK)
@@ -222,7 +223,7 @@ func (s *Server) slackCommand(c *gin.Context) {
 	case "deadlines":
 		s.slackDeadlines(c)
 	default:
-		slackReply(c, false, fmt.Sprintf("Unknown subcommand %q.\n%s", sub, slackHelp))
+		slackReply(c, fmt.Sprintf("Unknown subcommand %q.\n%s", sub, slackHelp))
 	}
 }
 
@@ -234,13 +235,13 @@ func (s *Server) slackStatus(c *gin.Context, channel string, args []string) {
 	if len(args) > 0 {
 		id = strings.ToUpper(args[0])
 		if !incidentIDPattern.MatchString(id) {
-			slackReply(c, false, fmt.Sprintf("%q is not an incident id such as BR-7K3F9Q.", args[0]))
+			slackReply(c, fmt.Sprintf("%q is not an incident id such as BR-7K3F9Q.", args[0]))
 			return
 		}
 	} else {
 		room, err := s.store.SlackRoomByChannel(ctx, channel)
 		if errors.Is(err, store.ErrNotFound) {
-			slackReply(c, false, "This channel hosts no incident; name one: `/breach status BR-XXXXXX`.")
+			slackReply(c, "This channel hosts no incident; name one: `/breach status BR-XXXXXX`.")
 			return
 		}
 		if err != nil {
@@ -252,15 +253,17 @@ func (s *Server) slackStatus(c *gin.Context, channel string, args []string) {
 	st, err := s.queryStatus(ctx, id)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		slackReply(c, false, "No incident "+id+".")
+		slackReply(c, "No incident "+id+".")
 		return
 	}
 	if err != nil {
 		s.internal(c, "query incident", err)
 		return
 	}
+	// Only the caller sees it: a channel may hold people the incident's
+	// state is not for.
 	text, blocks := slack.HeaderCard(roomOf(st, s.now()), s.slack.PublicURL)
-	slackReply(c, true, text, blocks...)
+	slackReply(c, text, blocks...)
 }
 
 // roomOf is the room's picture of an incident's status: no customer
@@ -296,7 +299,7 @@ func (s *Server) slackDeadlines(c *gin.Context) {
 		lines = append(lines, fmt.Sprintf("• *%s* %s to %s (%s) — %s · %s", r.IncidentID, r.Regime, r.RecipientName, r.Jurisdiction, due, r.Status))
 	}
 	if len(lines) == 0 {
-		slackReply(c, true, "No open notification duties.")
+		slackReply(c, "No open notification duties.")
 		return
 	}
 	more := ""
@@ -304,7 +307,7 @@ func (s *Server) slackDeadlines(c *gin.Context) {
 		more = fmt.Sprintf("\n…and %d more: GET /v1/deadlines", len(lines)-25)
 		lines = lines[:25]
 	}
-	slackReply(c, true, fmt.Sprintf("*Open notification duties* (%d)\n%s%s", len(rows), strings.Join(lines, "\n"), more))
+	slackReply(c, fmt.Sprintf("*Open notification duties* (%d)\n%s%s", len(rows), strings.Join(lines, "\n"), more))
 }
 
 func remaining(d time.Duration) string {

@@ -81,6 +81,11 @@ func TestSlackSignatureVerification(t *testing.T) {
 		req  *http.Request
 	}{
 		{"replayed", slacktest.SignedRequest(cmd, testSecret, now, body)},
+		{"replayed with the signature's hex upper-cased", func() *http.Request {
+			r := slacktest.SignedRequest(cmd, testSecret, now, body)
+			r.Header.Set("X-Slack-Signature", "v0="+strings.ToUpper(strings.TrimPrefix(r.Header.Get("X-Slack-Signature"), "v0=")))
+			return r
+		}()},
 		{"forged", slacktest.SignedRequest(cmd, "not-the-secret-at-all", time.Now(), body)},
 		{"stale", slacktest.SignedRequest(cmd, testSecret, now.Add(-6*time.Minute), body)},
 		{"future", slacktest.SignedRequest(cmd, testSecret, now.Add(6*time.Minute), body)},
@@ -202,7 +207,7 @@ func TestSlackCommands(t *testing.T) {
 		t.Fatalf("unknown subcommand: %v", out)
 	}
 
-	// Deadlines from the store's index, in the channel.
+	// Deadlines from the store's index, to the caller only.
 	ctx := context.Background()
 	inc, _, err := st.CreateIncident(ctx, store.Incident{PlaybookID: "customer-data-breach", Severity: "high", CreatedBy: "rita"})
 	if err != nil {
@@ -215,7 +220,7 @@ func TestSlackCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out := cmd("U0000ANN", "deadlines")
-	if code != 200 || out["response_type"] != "in_channel" || !strings.Contains(out["text"].(string), inc.ID) || !strings.Contains(out["text"].(string), "GDPR Art. 33") {
+	if code != 200 || out["response_type"] != "ephemeral" || !strings.Contains(out["text"].(string), inc.ID) || !strings.Contains(out["text"].(string), "GDPR Art. 33") {
 		t.Fatalf("deadlines: %d %v", code, out)
 	}
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 
 	"github.com/breachflow/breachflow/internal/breach"
@@ -53,12 +52,13 @@ func (s *Server) importSubjects(c *gin.Context) {
 		problem(c, http.StatusConflict, "incident "+id+" is closed")
 		return
 	}
-	spool, err := os.CreateTemp("", "breachflow-subjects-*.csv")
+	// The copy kept for the second pass is encrypted with a key that
+	// lives in this request only: the disk never holds the list in clear.
+	spool, err := subjects.NewSpool("")
 	if err != nil {
 		s.internal(c, "spool upload", err)
 		return
 	}
-	defer os.Remove(spool.Name())
 	defer spool.Close()
 	opts := subjects.Options{MaxBytes: maxSubjectsBytes, Now: s.now(), AllowLocalDomains: s.allowLocal}
 	// Pass 1: validate everything while keeping a copy.
@@ -66,7 +66,8 @@ func (s *Server) importSubjects(c *gin.Context) {
 		s.importError(c, err)
 		return
 	}
-	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+	upload, err := spool.Reader()
+	if err != nil {
 		s.internal(c, "rewind upload", err)
 		return
 	}
@@ -81,7 +82,7 @@ func (s *Server) importSubjects(c *gin.Context) {
 		inserted, updated, batch = inserted+in, updated+up, batch[:0]
 		return err
 	}
-	report, err := subjects.Import(spool, opts, func(sub subjects.Subject) error {
+	report, err := subjects.Import(upload, opts, func(sub subjects.Subject) error {
 		rec, err := subjects.Seal(id, sub, s.keys, s.subjectKey)
 		if err != nil {
 			return err

@@ -108,13 +108,13 @@ func NormalizeDetails(details json.RawMessage) (json.RawMessage, error) {
 	return json.RawMessage(buf.Bytes()), nil
 }
 
-const auditColumns = "incident_id, seq, key, at, actor, action, target, details, prev_hash, hash"
+const auditColumns = "incident_id, seq, key, at, actor, action, target, details, prev_hash, hash, mac, mac_key"
 
 func scanAudit(row interface{ Scan(...any) error }) (AuditEvent, error) {
 	var e AuditEvent
 	var details []byte
 	err := row.Scan(&e.IncidentID, &e.Seq, &e.Key, dbTime{&e.At}, &e.Actor, &e.Action, &e.Target,
-		&details, &e.PrevHash, &e.Hash)
+		&details, &e.PrevHash, &e.Hash, &e.MAC, &e.MACKey)
 	e.Details = json.RawMessage(details)
 	return e, err
 }
@@ -122,7 +122,8 @@ func scanAudit(row interface{ Scan(...any) error }) (AuditEvent, error) {
 // AppendAudit appends e to its incident's chain inside one write
 // transaction that first takes the incident's lock, so concurrent appenders
 // see each other's events and the chain stays gap-free. Seq, PrevHash and
-// Hash are assigned here; Key defaults to a random "auto:" key, At to now.
+// Hash are assigned here, and MAC with the store's current audit key
+// when it has keys; Key defaults to a random "auto:" key, At to now.
 // A Key the incident already has returns the stored event unchanged, which
 // makes retried activities harmless. The incident must exist (ErrNotFound).
 func (s *SQL) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error) {
@@ -192,10 +193,13 @@ func (s *SQL) appendAuditTx(ctx context.Context, tx *sql.Tx, e AuditEvent) (Audi
 	e.Seq = last + 1
 	e.PrevHash = prev
 	e.Hash = HashEvent(e)
+	if s.auditKeys != nil {
+		s.auditKeys.seal(&e)
+	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_events (`+auditColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		e.IncidentID, e.Seq, e.Key, s.timeArg(e.At), e.Actor, e.Action, e.Target,
-		string(e.Details), e.PrevHash, e.Hash); err != nil {
+		string(e.Details), e.PrevHash, e.Hash, e.MAC, e.MACKey); err != nil {
 		return AuditEvent{}, err
 	}
 	return e, nil
@@ -224,11 +228,27 @@ func (s *SQL) ListAudit(ctx context.Context, incidentID string) ([]AuditEvent, e
 	return out, nil
 }
 
-// VerifyAudit loads the incident's chain and checks it with VerifyChain.
+// VerifyAudit loads the incident's chain and checks it with
+// VerifyAuditChain and the store's audit keys (no checkpoint).
 func (s *SQL) VerifyAudit(ctx context.Context, incidentID string) (ChainReport, error) {
 	events, err := s.ListAudit(ctx, incidentID)
 	if err != nil {
 		return ChainReport{}, fmt.Errorf("store: verify audit: %w", err)
 	}
-	return VerifyChain(events), nil
+	return VerifyAuditChain(events, s.auditKeys, nil), nil
 }
+
+// VerifiedAudit reads the incident's chain once and returns its events
+// with the VerifyAuditChain report over exactly those events, checked with
+// the store's audit keys and, when head is not nil, against that
+// checkpoint.
+func (s *SQL) VerifiedAudit(ctx context.Context, incidentID string, head *ChainHead) ([]AuditEvent, ChainReport, error) {
+	events, err := s.ListAudit(ctx, incidentID)
+	if err != nil {
+		return nil, ChainReport{}, fmt.Errorf("store: verify audit: %w", err)
+	}
+	return events, VerifyAuditChain(events, s.auditKeys, head), nil
+}
+
+// SetAuditKeys sets the keys that authenticate audit events.
+func (s *SQL) SetAuditKeys(keys *AuditKeys) { s.auditKeys = keys }

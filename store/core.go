@@ -36,6 +36,9 @@ type SQL struct {
 	// lockIncident serialises audit appends for one incident inside tx.
 	lockIncident func(ctx context.Context, tx *sql.Tx, incidentID string) error
 
+	// auditKeys authenticate audit events; nil writes legacy events.
+	auditKeys *AuditKeys
+
 	// gooseOptions returns dialect-specific provider options for Migrate.
 	gooseOptions func(ctx context.Context) ([]goose.ProviderOption, error)
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -146,13 +148,16 @@ func (s *SQL) GetSlackCard(ctx context.Context, incidentID, key string) (SlackCa
 	return c, nil
 }
 
-// SlackRequestSeen records a Slack request's signature hash and reports
-// whether it had been recorded before (a replay). Entries older than
-// SlackRequestWindow are dropped on the way.
-func (s *SQL) SlackRequestSeen(ctx context.Context, signatureHash string, at time.Time) (bool, error) {
-	if signatureHash == "" {
-		return false, fmt.Errorf("store: slack request seen: %w: empty signature hash", ErrInvalid)
+// SlackRequestSeen records a Slack request by its decoded signature MAC
+// (the bytes, not the header's hex, whose letter case a replay could
+// change) and reports whether it had been recorded before (a replay).
+// Entries older than SlackRequestWindow are dropped on the way.
+func (s *SQL) SlackRequestSeen(ctx context.Context, mac []byte, at time.Time) (bool, error) {
+	if len(mac) == 0 {
+		return false, fmt.Errorf("store: slack request seen: %w: empty signature", ErrInvalid)
 	}
+	sum := sha256.Sum256(mac)
+	signatureHash := hex.EncodeToString(sum[:])
 	var seen bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM slack_requests WHERE seen_at < ?`), s.timeArg(at.Add(-SlackRequestWindow))); err != nil {

@@ -63,14 +63,26 @@ type AuditEvent struct {
 	Details    json.RawMessage // JSON object, stored compacted; nil → "{}"
 	PrevHash   string          // hex sha256 of the previous event's Hash ("" for seq 1)
 	Hash       string          // see HashEvent
+	MAC        string          // see MACEvent; "" for a legacy event written without an audit key
+	MACKey     string          // id of the audit key that made MAC
 }
 
 // ChainReport is the outcome of verifying an incident's audit chain.
 type ChainReport struct {
-	OK       bool
-	Events   int
-	BrokenAt int64  // seq of the first event whose hash or link does not verify; 0 when OK
-	Reason   string // human-readable, "" when OK
+	OK       bool   `json:"ok"`
+	Events   int    `json:"events"`
+	BrokenAt int64  `json:"broken_at"` // seq of the first event that does not verify; 0 when OK
+	Reason   string `json:"reason"`    // human-readable, "" when OK
+
+	// Of the events, how many verified with an audit key, how many
+	// carry a MAC that was not checked (no keys given), and how many are
+	// legacy: written without a MAC, protected by the hash chain only.
+	Authenticated int `json:"authenticated"`
+	Unchecked     int `json:"unchecked"`
+	Legacy        int `json:"legacy"`
+	// Checkpoint is the seq of the workflow's checkpoint the chain was
+	// compared with; 0 when none was.
+	Checkpoint int64 `json:"checkpoint"`
 }
 
 // Store is the application's persistent state outside Temporal.
@@ -111,8 +123,16 @@ type Store interface {
 	AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error)
 	// ListAudit returns the incident's events ordered by Seq.
 	ListAudit(ctx context.Context, incidentID string) ([]AuditEvent, error)
-	// VerifyAudit recomputes every hash and link of the incident's chain.
+	// VerifyAudit recomputes every hash and link of the incident's chain
+	// and checks every MAC with the store's audit keys (VerifyAuditChain).
 	VerifyAudit(ctx context.Context, incidentID string) (ChainReport, error)
+	// VerifiedAudit returns the incident's events and the report of
+	// VerifyAuditChain over them (store's keys, the given checkpoint).
+	VerifiedAudit(ctx context.Context, incidentID string, head *ChainHead) ([]AuditEvent, ChainReport, error)
+	// SetAuditKeys gives the store the keys that authenticate audit
+	// events; set once at start, before any append. Without keys events
+	// are written without a MAC (legacy).
+	SetAuditKeys(keys *AuditKeys)
 
 	// PutObligations replaces the obligation rows of one incident atomically
 	// (delete + insert in one transaction). The incident must exist
@@ -215,7 +235,7 @@ type Store interface {
 	GetSlackCard(ctx context.Context, incidentID, key string) (SlackCard, error)
 	// SlackRequestSeen records a Slack request signature's hash and reports
 	// whether it was already recorded within SlackRequestWindow (a replay).
-	SlackRequestSeen(ctx context.Context, signatureHash string, at time.Time) (bool, error)
+	SlackRequestSeen(ctx context.Context, mac []byte, at time.Time) (bool, error)
 }
 
 // Compile-time proof that SQL, on either database, satisfies Store.

@@ -86,6 +86,7 @@ type Carry struct {
 	Runs         int                          `json:"runs"`
 	Notices      []breach.NoticeRun           `json:"notices,omitempty"`
 	NoticeTexts  map[string]breach.NoticeText `json:"notice_texts,omitempty"`
+	AuditHead    *breach.AuditHead            `json:"audit_head,omitempty"`
 }
 
 // Update names of the Incident workflow.

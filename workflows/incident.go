@@ -43,6 +43,8 @@ type incident struct {
 	// to the store's hash chain; auditSeq numbers them for idempotency.
 	auditQueue []activities.AuditInput
 	auditSeq   int
+	// auditHead is the chain head the store answered the last write with.
+	auditHead *breach.AuditHead
 	// gen moves whenever a handler changes state; settled is the gen the
 	// main loop has fully processed (obligations recomputed, steps
 	// advanced), so a handler can answer with a settled status.
@@ -84,7 +86,7 @@ func (w *incident) setup(ctx workflow.Context) error {
 	if c := w.in.Carry; c != nil {
 		w.facts, w.severity, w.steps, w.obligations = c.Facts, c.Severity, c.Steps, c.Obligations
 		w.remediations, w.timeline, w.auditSeq, w.runs = c.Remediations, c.Timeline, c.AuditSeq, c.Runs
-		w.notices, w.noticeTexts = c.Notices, c.NoticeTexts
+		w.notices, w.noticeTexts, w.auditHead = c.Notices, c.NoticeTexts, c.AuditHead
 		for _, r := range c.Notices {
 			w.noticesStarted[r.Step] = true
 		}
@@ -150,7 +152,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 			in := w.in
 			in.Carry = &Carry{Facts: w.facts, Severity: w.severity, Steps: w.steps, Obligations: w.obligations,
 				Remediations: w.remediations, Timeline: w.timeline, AuditSeq: w.auditSeq, Runs: w.runs, Notices: w.notices,
-				NoticeTexts: w.noticeTexts}
+				NoticeTexts: w.noticeTexts, AuditHead: w.auditHead}
 			return nil, workflow.NewContinueAsNewError(ctx, "Incident", &in)
 		}
 		wake := func() bool { return w.gen != gen || len(w.auditQueue) > 0 }
@@ -389,5 +391,6 @@ func (w *incident) snapshot() *breach.Status {
 		Runs:            w.runs,
 		Notices:         append([]breach.NoticeRun(nil), w.notices...),
 		NoticeTexts:     maps.Clone(w.noticeTexts),
+		AuditHead:       w.auditHead,
 	}
 }

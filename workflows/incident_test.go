@@ -411,6 +411,10 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 	if next.Carry == nil || next.Carry.Runs != 1 || len(next.Carry.Remediations) != 2 {
 		t.Fatalf("carried state = %+v", next.Carry)
 	}
+	if events, _ := h.store.ListAudit(context.Background(), in.ID); next.Carry.AuditHead == nil ||
+		len(events) == 0 || *next.Carry.AuditHead != store.HeadOf(events[len(events)-1]) {
+		t.Fatalf("carried audit checkpoint %+v, want the chain's head (%d events)", next.Carry.AuditHead, len(events))
+	}
 	// The next run picks up where the last left off.
 	h2 := newHarness(t, activities.Webhooks{})
 	h2.store = h.store
@@ -422,6 +426,46 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 	})
 	h2.env.RegisterDelayedCallback(func() { h2.env.CancelWorkflow() }, 2*time.Minute)
 	h2.env.ExecuteWorkflow(Incident, &next)
+}
+
+// TestAuditCheckpoint: after each write the workflow holds the chain's
+// head as the store answered it, MAC included, and the chain verifies
+// against it.
+func TestAuditCheckpoint(t *testing.T) {
+	h := newHarness(t, activities.Webhooks{})
+	spec, err := store.NewAuditKey("a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := store.ParseAuditKeys(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.store.SetAuditKeys(keys)
+	in := h.input("insider-exfiltration", breach.Facts{AwareAt: h.start, Jurisdictions: []string{"DE"}, Risk: "unassessed"})
+	h.act(time.Minute, UpdateCompleteStep, breach.CompleteStep{Actor: responder, Step: "triage", Note: "badge logs"}, "")
+	checked := 0
+	for _, at := range []time.Duration{30 * time.Second, 2 * time.Minute} {
+		h.check(at, func(st *breach.Status) {
+			events, err := h.store.ListAudit(context.Background(), in.ID)
+			if err != nil || len(events) == 0 {
+				t.Fatalf("audit at %s: %d events, %v", at, len(events), err)
+			}
+			head := store.HeadOf(events[len(events)-1])
+			if st.AuditHead == nil || *st.AuditHead != head || head.MAC == "" || head.KeyID != "a1" {
+				t.Errorf("at %s the checkpoint is %+v, want the head %+v with its MAC", at, st.AuditHead, head)
+			}
+			if rep := store.VerifyAuditChain(events, keys, st.AuditHead); !rep.OK || rep.Checkpoint != head.Seq {
+				t.Errorf("at %s the chain against the checkpoint: %+v", at, rep)
+			}
+			checked++
+		})
+	}
+	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 3*time.Minute)
+	h.env.ExecuteWorkflow(Incident, in)
+	if checked != 2 {
+		t.Fatalf("%d checks ran, want 2", checked)
+	}
 }
 
 func asCAN(err error, target **workflow.ContinueAsNewError) bool {

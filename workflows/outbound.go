@@ -160,16 +160,31 @@ func (w *incident) upsertSearch(ctx workflow.Context) {
 	}
 }
 
+// auditCheckpointChange is the GetVersion id of keeping the audit chain's
+// head in workflow state after every write, so a chain cut short in the
+// store no longer matches what the workflow saw written.
+const auditCheckpointChange = "audit-checkpoint"
+
 // flushAudit writes queued audit events in one activity, in order, so
 // the store's hash chain has the workflow's order; each event's key makes
 // a retried write idempotent. Events that arrive meanwhile go next time.
+// The head the store answers becomes the workflow's checkpoint.
 func (w *incident) flushAudit(actx workflow.Context) {
 	for len(w.auditQueue) > 0 {
 		batch := w.auditQueue
 		w.auditQueue = nil
-		if err := workflow.ExecuteActivity(actx, a.RecordAuditBatch, batch).Get(actx, nil); err != nil {
-			workflow.GetLogger(actx).Error("audit", "first", batch[0].Key, "error", err)
+		if workflow.GetVersion(actx, auditCheckpointChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			if err := workflow.ExecuteActivity(actx, a.RecordAuditBatch, batch).Get(actx, nil); err != nil {
+				workflow.GetLogger(actx).Error("audit", "first", batch[0].Key, "error", err)
+			}
+			continue
 		}
+		var head store.ChainHead
+		if err := workflow.ExecuteActivity(actx, a.RecordAuditChain, batch).Get(actx, &head); err != nil {
+			workflow.GetLogger(actx).Error("audit", "first", batch[0].Key, "error", err)
+			continue
+		}
+		w.auditHead = &head
 	}
 }
 

@@ -29,6 +29,10 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // with two legal approvals of approve-notice.
 // history-notices-settle-* is a run whose notice run files the customers' duties, written by
 // BREACHFLOW_WRITE_HISTORIES=1 go test -run TestCustomerDataBreachThroughAPI ./cmd/breachflow
+// history-audit-checkpoint-* takes the "audit-checkpoint" branch (the chain
+// head kept after every audit write), written by
+// BREACHFLOW_WRITE_HISTORIES=1 go test -run TestEveryPlaybookRunsToClose/customer-data-breach ./cmd/breachflow
+// and renamed; the other histories predate it and replay the old write.
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/history-*.json")
 	if err != nil || len(files) < 3 {

@@ -107,7 +107,7 @@ func TestForgedActorRefused(t *testing.T) {
 }
 
 // TestClusterNeedsActorKey: server and worker outside dev refuse to start
-// without the actor key, with one line naming it.
+// without the actor key or the audit keys, with one line naming each.
 func TestClusterNeedsActorKey(t *testing.T) {
 	cfg := &config.Config{TemporalAddress: "temporal:7233", DatabaseURL: "sqlite:///tmp/x.db",
 		EncryptionKeys: "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
@@ -116,7 +116,29 @@ func TestClusterNeedsActorKey(t *testing.T) {
 		t.Fatalf("err = %v, want one line naming BREACHFLOW_ACTOR_KEY", err)
 	}
 	cfg.ActorKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	_, err = clusterParts(cfg)
+	if err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_AUDIT_KEYS: required") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v, want one line naming BREACHFLOW_AUDIT_KEYS", err)
+	}
+	cfg.AuditKeys = "a1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 	if _, err := clusterParts(cfg); err != nil {
-		t.Fatalf("with the key: %v", err)
+		t.Fatalf("with the keys: %v", err)
+	}
+}
+
+// TestClusterRefusesClearTextSMTP: outside dev a relay without TLS is
+// refused at start unless the insecure option says so.
+func TestClusterRefusesClearTextSMTP(t *testing.T) {
+	cfg := &config.Config{TemporalAddress: "temporal:7233", DatabaseURL: "sqlite:///tmp/x.db",
+		EncryptionKeys: "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", ActorKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		AuditKeys: "a1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SMTPAddr: "smtp.example.com:25", SMTPTLS: "none"}
+	if _, err := clusterParts(cfg); err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_SMTP_TLS: none would send mail in clear text") {
+		t.Fatalf("err = %v, want a refusal naming BREACHFLOW_SMTP_TLS", err)
+	}
+	for _, fix := range []func(){func() { cfg.SMTPInsecure = true }, func() { cfg.SMTPInsecure, cfg.SMTPTLS = false, "starttls" }} {
+		fix()
+		if _, err := clusterParts(cfg); err != nil {
+			t.Errorf("%+v: %v", cfg, err)
+		}
 	}
 }

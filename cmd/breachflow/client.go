@@ -431,6 +431,10 @@ type auditLog struct {
 		Events   int    `json:"events"`
 		BrokenAt int    `json:"broken_at"`
 		Reason   string `json:"reason"`
+
+		Authenticated int `json:"authenticated"`
+		Legacy        int `json:"legacy"`
+		Checkpoint    int `json:"checkpoint"`
 	} `json:"chain"`
 }
 
@@ -674,6 +678,12 @@ func (o *clientOptions) auditCommand() *cobra.Command {
 				fmt.Fprintln(w)
 				if log.Chain.OK {
 					fmt.Fprintf(w, "Chain verified: %d events.\n", log.Chain.Events)
+					fmt.Fprintf(w, "%d authenticated with the audit keys, %d legacy (hash-chained only); ", log.Chain.Authenticated, log.Chain.Legacy)
+					if log.Chain.Checkpoint > 0 {
+						fmt.Fprintf(w, "matches the workflow's checkpoint at event %d.\n", log.Chain.Checkpoint)
+					} else {
+						fmt.Fprintln(w, "no workflow checkpoint compared.")
+					}
 				} else {
 					fmt.Fprintf(w, "Chain BROKEN at event %d: %s\n", log.Chain.BrokenAt, printable(log.Chain.Reason, 300))
 				}

@@ -113,7 +113,9 @@ func TestNoticeWorkerKilledMidSend(t *testing.T) {
 			"BREACHFLOW_ENCRYPTION_KEYS="+strings.TrimSpace(string(keys)),
 			"BREACHFLOW_HMAC_KEY="+cfg.HMACKey,
 			"BREACHFLOW_ACTOR_KEY="+cfg.ActorKey,
+			"BREACHFLOW_AUDIT_KEYS="+cfg.AuditKeys,
 			"BREACHFLOW_SMTP_ADDR="+sink.Addr(),
+			"BREACHFLOW_SMTP_INSECURE=true", // the test's catcher, on loopback
 			"BREACHFLOW_NOTICE_BATCHES="+strconv.Itoa(batches),
 			"BREACHFLOW_NOTICE_RATE=2000", // slow enough to be caught mid-send
 		)

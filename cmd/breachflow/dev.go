@@ -118,6 +118,14 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 			return nil, err
 		}
 	}
+	if cfg.AuditKeys == "" {
+		if cfg.AuditKeys, err = readOrCreate(filepath.Join(cfg.DataDir, devAuditKeysFile), func() (string, error) { return store.NewAuditKey("dev1") }); err != nil {
+			return nil, err
+		}
+		if _, err := store.ParseAuditKeys(cfg.AuditKeys); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.DataDir, devAuditKeysFile), err)
+		}
+	}
 	catalog, err := playbooks.Load(cfg.PlaybookDir)
 	if err != nil {
 		return nil, fmt.Errorf("playbooks: %w", err)
@@ -125,6 +133,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	if s.store, err = dburl.Open(ctx, cfg.DevDatabaseURL()); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	s.store.SetAuditKeys(cfg.AuditKeyring())
 	if err := s.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
@@ -139,6 +148,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 			return nil, err
 		}
 		cfg.SMTPAddr = s.mail.Addr()
+		cfg.SMTPInsecure = true // our own catcher, on loopback
 	}
 	if err := s.recordActions(cfg, catalog); err != nil {
 		return nil, err
@@ -196,7 +206,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		Org:  cfg.Org(),
 		Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),
 	})
-	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.http = api.NewHTTPServer(s.httpAddr, srv.Handler(), api.DefaultHTTPTimeouts())
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			opts.Logger.Error("http server", "error", err)
@@ -325,6 +335,12 @@ func lockDataDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
+// The dev data dir's key files, read also by `audit verify`.
+const (
+	devEncryptionKeysFile = "encryption-keys"
+	devAuditKeysFile      = "audit-keys"
+)
+
 // devKeys returns the configured keys, or the dev key kept in the data
 // dir (generated on first start).
 func devKeys(cfg *config.Config) (*codec.Keyring, error) {
@@ -335,13 +351,13 @@ func devKeys(cfg *config.Config) (*codec.Keyring, error) {
 		}
 		return kr, nil
 	}
-	spec, err := readOrCreate(filepath.Join(cfg.DataDir, "encryption-keys"), func() (string, error) { return codec.NewKey("dev1") })
+	spec, err := readOrCreate(filepath.Join(cfg.DataDir, devEncryptionKeysFile), func() (string, error) { return codec.NewKey("dev1") })
 	if err != nil {
 		return nil, err
 	}
 	kr, err := codec.ParseKeys(spec)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.DataDir, "encryption-keys"), err)
+		return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.DataDir, devEncryptionKeysFile), err)
 	}
 	return kr, nil
 }

@@ -39,6 +39,12 @@ func clusterParts(cfg *config.Config) (*codec.Keyring, error) {
 	if cfg.ActorKey == "" {
 		return nil, errors.New("BREACHFLOW_ACTOR_KEY: required (base64 of 32+ random bytes; the same on every server and worker)")
 	}
+	if cfg.SMTPAddr != "" && cfg.SMTPTLS == "none" && !cfg.SMTPInsecure {
+		return nil, errors.New("BREACHFLOW_SMTP_TLS: none would send mail in clear text; use starttls or tls (BREACHFLOW_SMTP_INSECURE=true allows clear text, for a relay on a private network)")
+	}
+	if cfg.AuditKeys == "" {
+		return nil, errors.New("BREACHFLOW_AUDIT_KEYS: required (keyid:base64key,… of 32+ random bytes; the same on every server and worker, kept outside the database)")
+	}
 	kr, err := codec.ParseKeys(cfg.EncryptionKeys)
 	if err != nil {
 		return nil, fmt.Errorf("BREACHFLOW_ENCRYPTION_KEYS: %w", err)
@@ -76,6 +82,7 @@ func serverCommand() *cobra.Command {
 			return err
 		}
 		defer st.Close()
+		st.SetAuditKeys(cfg.AuditKeyring())
 		if cfg.AdminToken != "" {
 			if _, err := st.EnsureToken(ctx, "admin", breach.RoleAdmin, cfg.AdminToken); err != nil {
 				return fmt.Errorf("BREACHFLOW_ADMIN_TOKEN: %w", err)
@@ -89,14 +96,11 @@ func serverCommand() *cobra.Command {
 		if err := workflows.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 			return err
 		}
-		srv := &http.Server{
-			Addr: cfg.HTTPAddr,
-			Handler: api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
-				Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
-				Org:  cfg.Org(),
-				Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),
-			ReadHeaderTimeout: 10 * time.Second,
-		}
+		srv := api.NewHTTPServer(cfg.HTTPAddr, api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
+			Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
+			Org:  cfg.Org(),
+			Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),
+			api.DefaultHTTPTimeouts())
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() error {
 			if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
@@ -134,6 +138,7 @@ func workerCommand() *cobra.Command {
 			return err
 		}
 		defer st.Close()
+		st.SetAuditKeys(cfg.AuditKeyring())
 		c, err := workflows.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, keys, log)
 		if err != nil {
 			return err

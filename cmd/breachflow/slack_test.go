@@ -67,6 +67,12 @@ func TestSlackIncidentRoom(t *testing.T) {
 	if !strings.Contains(ch.Topic, id) || !strings.Contains(ch.Topic, "high") {
 		t.Fatalf("topic %q", ch.Topic)
 	}
+	// /breach status in the room answers the caller only.
+	commands := strings.TrimSuffix(interactions, "interactions") + "commands"
+	statusCode, answer := h.send("status", slacktest.SignedRequest(commands, slackSecret, time.Now(), slacktest.SlashCommand("URESP001", ch.ID, "status")))
+	if statusCode != 200 || !strings.Contains(answer, `"response_type":"ephemeral"`) || !strings.Contains(answer, id) {
+		t.Fatalf("/breach status: %d %s, want an ephemeral answer naming %s", statusCode, answer, id)
+	}
 	triage := card(ch.ID, id, "step:triage")[0]
 	if !strings.Contains(triage.Blocks, slack.ActionComplete) || !strings.Contains(triage.Blocks, slack.ActionAcknowledge) {
 		t.Fatalf("triage card lacks its buttons: %s", triage.Blocks)

@@ -64,7 +64,8 @@ func Start(addr string, secret []byte, keep int) (*Recorder, error) {
 		return nil, fmt.Errorf("action recorder: %w", err)
 	}
 	r := &Recorder{secret: secret, keep: keep, now: time.Now, addr: ln.Addr().String()}
-	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
+	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() { _ = r.srv.Serve(ln) }()
 	return r, nil
 }

@@ -171,4 +171,17 @@ type Status struct {
 	Notices []NoticeRun `json:"notice_runs,omitempty"`
 	// NoticeTexts are legal's texts of the customer notice, by locale.
 	NoticeTexts map[string]NoticeText `json:"notice_texts,omitempty"`
+	// AuditHead is the last audit event the workflow wrote, as the store
+	// answered it: the checkpoint against which the chain is verified.
+	AuditHead *AuditHead `json:"audit_head,omitempty"`
+}
+
+// AuditHead is the last event of an incident's audit chain as someone
+// outside the store recorded it — the incident workflow checkpoints it
+// after every append — so that removing events from the end is detected.
+type AuditHead struct {
+	Seq   int64  `json:"seq"`
+	Hash  string `json:"hash"`
+	MAC   string `json:"mac,omitempty"`
+	KeyID string `json:"key_id,omitempty"`
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
 	"github.com/spf13/pflag"
 )
@@ -30,10 +31,12 @@ type Config struct {
 	EncryptionKeys    string
 	HMACKey           string
 	ActorKey          string
+	AuditKeys         string
 	SMTPAddr          string
 	SMTPUser          string
 	SMTPPassword      string
 	SMTPTLS           string
+	SMTPInsecure      bool
 	MailFrom          string
 	SlackToken        string
 	SlackSigningKey   string
@@ -77,10 +80,12 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_ENCRYPTION_KEYS", flag: "encryption-keys", usage: "keyid:base64key,… AES-256 keys, first is current (dev generates one)", str: &c.EncryptionKeys},
 		{env: "BREACHFLOW_HMAC_KEY", flag: "hmac-key", usage: "base64 key (32+ bytes) for the keyed hash that de-duplicates customers by email; never rotate it (dev generates one)", str: &c.HMACKey},
 		{env: "BREACHFLOW_ACTOR_KEY", flag: "actor-key", usage: "base64 key (32+ bytes) with which the API signs the actor of every Update and the worker checks it; the same on every server and worker (dev generates one)", str: &c.ActorKey},
+		{env: "BREACHFLOW_AUDIT_KEYS", flag: "audit-keys", usage: "keyid:base64key,… HMAC-SHA256 keys (32+ bytes) that authenticate audit events, first is current; keep old ones to verify old events; never stored in the database (dev generates one)", str: &c.AuditKeys},
 		{env: "BREACHFLOW_SMTP_ADDR", flag: "smtp-addr", usage: "SMTP relay host:port (dev: the embedded catcher)", str: &c.SMTPAddr},
 		{env: "BREACHFLOW_SMTP_USER", flag: "smtp-user", usage: "SMTP AUTH user", str: &c.SMTPUser},
 		{env: "BREACHFLOW_SMTP_PASSWORD", flag: "smtp-password", usage: "SMTP AUTH password", str: &c.SMTPPassword},
 		{env: "BREACHFLOW_SMTP_TLS", flag: "smtp-tls", def: "none", usage: "SMTP transport security: none, starttls or tls", str: &c.SMTPTLS},
+		{env: "BREACHFLOW_SMTP_INSECURE", flag: "smtp-insecure", def: "false", usage: "allow mail in clear text outside dev: BREACHFLOW_SMTP_TLS=none, and starttls going on when the relay does not offer it (only for a relay on a private network)", on: &c.SMTPInsecure},
 		{env: "BREACHFLOW_MAIL_FROM", flag: "mail-from", def: "security@localhost", usage: "sender of notices and reminders", str: &c.MailFrom},
 		{env: "BREACHFLOW_SLACK_TOKEN", flag: "slack-token", usage: "Slack bot token (empty = Slack off)", str: &c.SlackToken},
 		{env: "BREACHFLOW_SLACK_SIGNING_SECRET", flag: "slack-signing-secret", usage: "Slack signing secret", str: &c.SlackSigningKey},
@@ -194,6 +199,11 @@ func (c *Config) validate() error {
 	if c.ActorKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.ActorKey); err != nil || len(k) < 32 {
 			return fmt.Errorf("BREACHFLOW_ACTOR_KEY: want standard base64 of at least 32 bytes")
+		}
+	}
+	if c.AuditKeys != "" {
+		if _, err := store.ParseAuditKeys(c.AuditKeys); err != nil {
+			return fmt.Errorf("BREACHFLOW_AUDIT_KEYS: %w", err)
 		}
 	}
 	if c.SMTPAddr != "" {
@@ -313,7 +323,7 @@ func (c *Config) Containment() *activities.Containment {
 func (c *Config) Mailer() *activities.Mailer {
 	notify, _ := activities.ParseNotify(c.Notify) // validated at load
 	return &activities.Mailer{Addr: c.SMTPAddr, User: c.SMTPUser, Password: c.SMTPPassword, TLS: c.SMTPTLS, From: c.MailFrom,
-		Notify: notify, PoolSize: c.SMTPPool}
+		Notify: notify, PoolSize: c.SMTPPool, Insecure: c.SMTPInsecure}
 }
 
 // Org is the organisation named in regulator reports and customer notices.
@@ -324,6 +334,15 @@ func (c *Config) Org() templates.Organisation {
 // SubjectKey is the decoded BREACHFLOW_HMAC_KEY (nil when unset).
 func (c *Config) SubjectKey() []byte {
 	k, _ := base64.StdEncoding.DecodeString(c.HMACKey) // validated at load
+	return k
+}
+
+// AuditKeyring is the parsed BREACHFLOW_AUDIT_KEYS (nil when unset).
+func (c *Config) AuditKeyring() *store.AuditKeys {
+	if c.AuditKeys == "" {
+		return nil
+	}
+	k, _ := store.ParseAuditKeys(c.AuditKeys) // validated at load
 	return k
 }
 

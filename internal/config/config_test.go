@@ -65,6 +65,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"BREACHFLOW_ALLOW_LOCAL_DOMAINS", "maybe"},
 		{"BREACHFLOW_ACTOR_KEY", "c2hvcnQ="},
 		{"BREACHFLOW_ACTOR_KEY", "not base64!"},
+		{"BREACHFLOW_AUDIT_KEYS", "a1:c2hvcnQ="},
+		{"BREACHFLOW_AUDIT_KEYS", "no-colon"},
+		{"BREACHFLOW_AUDIT_KEYS", "a1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,a1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			_, err := load(t, map[string]string{tc.env: tc.val})

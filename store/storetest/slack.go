@@ -93,10 +93,10 @@ func testSlackCards(t *testing.T, s store.Store) {
 func testSlackRequestReplay(t *testing.T, s store.Store) {
 	c := ctx(t)
 	at := time.Now().UTC()
-	if seen, err := s.SlackRequestSeen(c, "sig-1", at); err != nil || seen {
+	if seen, err := s.SlackRequestSeen(c, []byte("sig-1"), at); err != nil || seen {
 		t.Fatalf("first: seen=%v err=%v", seen, err)
 	}
-	if seen, err := s.SlackRequestSeen(c, "sig-1", at.Add(time.Second)); err != nil || !seen {
+	if seen, err := s.SlackRequestSeen(c, []byte("sig-1"), at.Add(time.Second)); err != nil || !seen {
 		t.Fatalf("replay: seen=%v err=%v, want seen", seen, err)
 	}
 	// Concurrent replays: exactly one is new.
@@ -107,7 +107,7 @@ func testSlackRequestReplay(t *testing.T, s store.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			seen, err := s.SlackRequestSeen(c, "sig-2", at)
+			seen, err := s.SlackRequestSeen(c, []byte("sig-2"), at)
 			if err != nil {
 				t.Error(err)
 				return
@@ -124,13 +124,13 @@ func testSlackRequestReplay(t *testing.T, s store.Store) {
 		t.Fatalf("%d concurrent first sightings, want 1", fresh)
 	}
 	// Past the window the entry is forgotten (Slack refuses such timestamps anyway).
-	if seen, err := s.SlackRequestSeen(c, "sig-3", at.Add(time.Second)); err != nil || seen {
+	if seen, err := s.SlackRequestSeen(c, []byte("sig-3"), at.Add(time.Second)); err != nil || seen {
 		t.Fatalf("sig-3: seen=%v err=%v", seen, err)
 	}
-	if seen, err := s.SlackRequestSeen(c, "sig-1", at.Add(store.SlackRequestWindow+time.Minute)); err != nil || seen {
+	if seen, err := s.SlackRequestSeen(c, []byte("sig-1"), at.Add(store.SlackRequestWindow+time.Minute)); err != nil || seen {
 		t.Fatalf("after the window: seen=%v err=%v, want forgotten", seen, err)
 	}
-	if _, err := s.SlackRequestSeen(c, "", at); !errors.Is(err, store.ErrInvalid) {
+	if _, err := s.SlackRequestSeen(c, nil, at); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("empty hash: %v, want ErrInvalid", err)
 	}
 }

@@ -64,6 +64,12 @@ func Run(t *testing.T, open Opener) {
 			{"Concurrent", testAuditConcurrent},
 			{"AppendOnlyTrigger", testAuditTrigger},
 			{"TamperDetected", testAuditTamper},
+			{"RecomputedWithoutKey", testAuditRecomputedWithoutKey},
+			{"MACStripped", testAuditMACStripped},
+			{"WrongKey", testAuditWrongKey},
+			{"KeyRotation", testAuditKeyRotation},
+			{"TruncatedTail", testAuditTruncatedTail},
+			{"Legacy", testAuditLegacy},
 		}},
 		{"Obligations", []testCase{
 			{"RoundTrip", testObligationsRoundTrip},
@@ -120,6 +126,7 @@ func Run(t *testing.T, open Opener) {
 			for _, tc := range g.tests {
 				t.Run(tc.name, func(t *testing.T) {
 					s := open(t)
+					s.SetAuditKeys(testAuditKeys(t, "k1"))
 					t.Cleanup(func() {
 						if err := s.Close(); err != nil {
 							t.Errorf("Close: %v", err)
@@ -602,6 +609,9 @@ func testAuditChain(t *testing.T, s store.Store) {
 	}
 	prev := ""
 	for i, e := range appended {
+		if e.MACKey != "k1" || len(e.MAC) != 64 {
+			t.Errorf("event %d: MAC %q under key %q, want a MAC under k1", i, e.MAC, e.MACKey)
+		}
 		if e.Seq != int64(i+1) || e.PrevHash != prev || e.Hash != store.HashEvent(e) || len(e.Hash) != 64 {
 			t.Errorf("event %d: seq %d prev %q hash %q; want seq %d linked to %q", i, e.Seq, e.PrevHash, e.Hash, i+1, prev)
 		}
@@ -618,7 +628,7 @@ func testAuditChain(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep != (store.ChainReport{OK: true, Events: 3}) {
+	if rep != (store.ChainReport{OK: true, Events: 3, Authenticated: 3}) {
 		t.Errorf("VerifyAudit = %+v", rep)
 	}
 }
