@@ -206,14 +206,15 @@ func (d *dash) login(c *gin.Context) {
 		d.showLogin(c, http.StatusUnauthorized, "Enter your API token.")
 		return
 	}
-	if _, err := d.store.AuthenticateToken(c.Request.Context(), secret); errors.Is(err, store.ErrNotFound) {
-		d.showLogin(c, http.StatusUnauthorized, "That token is unknown, revoked or mistyped.")
+	tok, err := d.store.AuthenticateToken(c.Request.Context(), secret)
+	if errors.Is(err, store.ErrNotFound) {
+		d.showLogin(c, http.StatusUnauthorized, "That token is unknown, revoked, expired or mistyped.")
 		return
 	} else if err != nil {
 		d.internalPage(c, "dashboard login", err)
 		return
 	}
-	if err := d.startSession(c, secret); err != nil {
+	if err := d.startSession(c, tok); err != nil {
 		d.internalPage(c, "dashboard session", err)
 		return
 	}
@@ -221,7 +222,15 @@ func (d *dash) login(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, localPath(c.PostForm("next"), "/board"))
 }
 
+// logout ends the session on the server, so a copy of the cookie is
+// worthless from now on, then clears it in the browser.
 func (d *dash) logout(c *gin.Context) {
+	if id := c.GetString(sessionIDKey); id != "" {
+		if err := d.store.EndSession(c.Request.Context(), id); err != nil {
+			d.internalPage(c, "dashboard logout", err)
+			return
+		}
+	}
 	setCookie(c, sessionCookie, "", -1)
 	c.Redirect(http.StatusSeeOther, "/login")
 }

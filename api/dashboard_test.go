@@ -180,7 +180,7 @@ func TestDashboardSignIn(t *testing.T) {
 
 	// A wrong token: a clear message, no session.
 	resp, body := e.post(c, "/login", url.Values{"csrf": {csrf}, "token": {"bf_not-a-token"}})
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "unknown, revoked or mistyped") || sessionCookieOf(resp) != nil {
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "unknown, revoked, expired or mistyped") || sessionCookieOf(resp) != nil {
 		t.Fatalf("wrong token: %d, cookie %v\n%s", resp.StatusCode, sessionCookieOf(resp), body)
 	}
 	// The sign-in form itself is CSRF-protected.
@@ -260,6 +260,44 @@ func TestDashboardSessionRefusals(t *testing.T) {
 		defer e.advance(-sessionTTL - time.Minute)
 		if resp, _ := e.get(c, "/board"); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("expired session: %d, want 303 to sign in", resp.StatusCode)
+		}
+	})
+
+	t.Run("signed out, old cookie replayed", func(t *testing.T) {
+		c := e.browser()
+		csrf := e.signIn(c, e.admin)
+		u, _ := url.Parse(e.srv.URL)
+		old := append([]*http.Cookie(nil), c.Jar.Cookies(u)...)
+		if resp, _ := e.post(c, "/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign out: %d", resp.StatusCode)
+		}
+		// A copy of the cookie taken before signing out is now worthless:
+		// the session ended on the server, not just in this browser.
+		thief := e.browser()
+		thief.Jar.SetCookies(u, old)
+		if resp, _ := e.get(thief, "/board"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("replayed cookie after sign-out: %d, want 303 to sign in", resp.StatusCode)
+		}
+		// Another session of the same token is untouched.
+		other := e.browser()
+		e.signIn(other, e.admin)
+		if resp, _ := e.get(other, "/board"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("another session after one signed out: %d", resp.StatusCode)
+		}
+	})
+
+	t.Run("expired token", func(t *testing.T) {
+		ctx := context.Background()
+		expires := time.Now().Add(time.Second)
+		secret, _, err := e.store.IssueToken(ctx, store.TokenSpec{Name: "temp", Role: breach.RoleViewer, ExpiresAt: expires})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.browser()
+		e.signIn(c, secret)
+		time.Sleep(time.Until(expires) + 50*time.Millisecond)
+		if resp, _ := e.get(c, "/board"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("expired token's session: %d, want 303 to sign in", resp.StatusCode)
 		}
 	})
 

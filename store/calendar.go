@@ -61,16 +61,24 @@ func (s *SQL) CreateCalendarToken(ctx context.Context, ownerTokenID int64) (stri
 }
 
 // AuthenticateCalendarToken returns the API token a calendar secret acts
-// for. It is ErrNotFound when the secret is unknown or revoked, and
-// ErrTokenRevoked or ErrTokenExpired when its owner is, so revoking an API
-// token also shuts its calendar feeds.
+// for. It is ErrNotFound when the secret is unknown, ErrTokenRevoked when
+// it or its owner is revoked, ErrTokenExpired when its owner expired: so
+// revoking an API token also shuts its calendar feeds.
 func (s *SQL) AuthenticateCalendarToken(ctx context.Context, secret string) (Token, error) {
 	if secret == "" {
 		return Token{}, fmt.Errorf("store: authenticate calendar token: %w", ErrNotFound)
 	}
-	t, err := scanToken(s.db.QueryRowContext(ctx, s.q(`SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, t.expires_at, t.bootstrap
+	var (
+		t       Token
+		revoked time.Time
+	)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, t.expires_at, t.bootstrap, c.revoked_at
 		FROM calendar_tokens c JOIN api_tokens t ON t.id = c.owner_token_id
-		WHERE c.secret_hash = ? AND c.revoked_at IS NULL`), hashSecret(secret)))
+		WHERE c.secret_hash = ?`), hashSecret(secret)).
+		Scan(&t.ID, &t.Name, &t.Role, dbTime{&t.CreatedAt}, dbTime{&t.RevokedAt}, dbTime{&t.ExpiresAt}, &t.Bootstrap, dbTime{&revoked})
+	if err == nil && !revoked.IsZero() {
+		err = ErrTokenRevoked
+	}
 	if err == nil {
 		err = t.usable(now())
 	}

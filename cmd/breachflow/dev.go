@@ -357,7 +357,7 @@ func devAdminToken(ctx context.Context, cfg *config.Config, st store.Store) (str
 			return "", err
 		}
 	}
-	if _, err := st.EnsureToken(ctx, "admin", breach.RoleAdmin, secret); err != nil {
+	if _, err := st.BootstrapToken(ctx, "admin", breach.RoleAdmin, secret); err != nil {
 		return "", fmt.Errorf("admin token: %w", err)
 	}
 	return secret, nil

@@ -77,7 +77,7 @@ func serverCommand() *cobra.Command {
 		}
 		defer st.Close()
 		if cfg.AdminToken != "" {
-			if _, err := st.EnsureToken(ctx, "admin", breach.RoleAdmin, cfg.AdminToken); err != nil {
+			if _, err := st.BootstrapToken(ctx, "admin", breach.RoleAdmin, cfg.AdminToken); err != nil {
 				return fmt.Errorf("BREACHFLOW_ADMIN_TOKEN: %w", err)
 			}
 		}

@@ -148,7 +148,7 @@ func testCalendarRevoke(t *testing.T, s store.Store) {
 	if err := s.RevokeCalendarToken(c, mine[0].ID, ann.ID); err != nil {
 		t.Fatalf("RevokeCalendarToken(own): %v", err)
 	}
-	if _, err := s.AuthenticateCalendarToken(c, phone); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.AuthenticateCalendarToken(c, phone); !errors.Is(err, store.ErrTokenRevoked) {
 		t.Errorf("revoked calendar token: err = %v, want ErrNotFound", err)
 	}
 	if _, err := s.AuthenticateCalendarToken(c, laptop); err != nil {
