@@ -349,18 +349,29 @@ func devKeys(cfg *config.Config) (*codec.Keyring, error) {
 // devAdminToken registers the admin token: the configured one, or the one
 // kept in the data dir (generated on first start).
 func devAdminToken(ctx context.Context, cfg *config.Config, st store.Store) (string, error) {
-	secret := cfg.AdminToken
-	if secret == "" {
-		var err error
-		secret, err = readOrCreate(filepath.Join(cfg.DataDir, "admin-token"), store.NewTokenSecret)
-		if err != nil {
-			return "", err
-		}
+	if cfg.AdminToken != "" {
+		return cfg.AdminToken, bootstrapAdmin(ctx, st, cfg.AdminToken, "BREACHFLOW_ADMIN_TOKEN")
 	}
-	if _, err := st.BootstrapToken(ctx, "admin", breach.RoleAdmin, secret); err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
+	file := filepath.Join(cfg.DataDir, "admin-token")
+	secret, err := readOrCreate(file, store.NewTokenSecret)
+	if err != nil {
+		return "", err
 	}
-	return secret, nil
+	return secret, bootstrapAdmin(ctx, st, secret, "admin token in "+file)
+}
+
+// bootstrapAdmin registers the configured admin secret as the bootstrap
+// admin token, revoking the previous one when the secret was rotated.
+// where names the secret's source for the one-line error.
+func bootstrapAdmin(ctx context.Context, st store.Store, secret, where string) error {
+	_, err := st.BootstrapToken(ctx, "admin", breach.RoleAdmin, secret)
+	switch {
+	case errors.Is(err, store.ErrTokenRevoked):
+		return fmt.Errorf("%s: this token has been revoked (rotated away, or by an admin); set a new one", where)
+	case err != nil:
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	return nil
 }
 
 func readOrCreate(path string, gen func() (string, error)) (string, error) {
