@@ -64,6 +64,7 @@ type devOptions struct {
 	TemporalLogLevel string
 	Out              io.Writer
 	Logger           *slog.Logger
+	StrictCodec      bool // refuse unencrypted payloads, as server and worker do (tests)
 }
 
 // devStack is every part `breachflow dev` runs, in start order.
@@ -171,7 +172,11 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		_ = ln.Close()
 		return nil, err
 	}
-	if s.client, err = workflows.Dial(ctx, s.temporal.FrontendHostPort(), cfg.TemporalNamespace, keys, opts.Logger); err != nil {
+	// dev's codec accepts unencrypted payloads (the Temporal UI, the
+	// temporal CLI poking a local stack), unless a test asks for the
+	// production codec.
+	if s.client, err = workflows.DialWith(ctx, workflows.DialOptions{HostPort: s.temporal.FrontendHostPort(),
+		Namespace: cfg.TemporalNamespace, Keys: keys, Logger: opts.Logger, AcceptPlaintext: !opts.StrictCodec}); err != nil {
 		_ = ln.Close()
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/breachflow/breachflow/store/dburl"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -46,6 +47,18 @@ func clusterParts(cfg *config.Config) (*codec.Keyring, error) {
 		return nil, fmt.Errorf("BREACHFLOW_ENCRYPTION_KEYS: %w", err)
 	}
 	return kr, nil
+}
+
+// dialCluster connects server and worker to the external Temporal
+// cluster: TLS, mTLS and an API key as configured, and a codec that
+// refuses unencrypted payloads.
+func dialCluster(ctx context.Context, cfg *config.Config, keys *codec.Keyring, log *slog.Logger) (client.Client, error) {
+	tlsCfg, err := cfg.TemporalTLSConfig() // validated at load; the files are read again here
+	if err != nil {
+		return nil, err
+	}
+	return workflows.DialWith(ctx, workflows.DialOptions{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Keys: keys, Logger: log, TLS: tlsCfg, APIKey: cfg.TemporalAPIKey})
 }
 
 func openStore(ctx context.Context, url string) (store.Store, error) {
@@ -83,7 +96,7 @@ func serverCommand() *cobra.Command {
 				return err
 			}
 		}
-		c, err := workflows.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, keys, log)
+		c, err := dialCluster(ctx, cfg, keys, log)
 		if err != nil {
 			return err
 		}
@@ -136,7 +149,7 @@ func workerCommand() *cobra.Command {
 			return err
 		}
 		defer st.Close()
-		c, err := workflows.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, keys, log)
+		c, err := dialCluster(ctx, cfg, keys, log)
 		if err != nil {
 			return err
 		}
