@@ -23,7 +23,7 @@ import (
 // dashboardPrefixes are the paths of the web dashboard: HTML pages and
 // their assets, not API, so docs/openapi.yaml leaves them out
 // (openapi_test.go skips them; "/" is the dashboard's root).
-var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/static/"}
+var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/tokens", "/static/"}
 
 // isDashboardPath reports whether a router path belongs to the dashboard.
 func isDashboardPath(p string) bool {
@@ -80,6 +80,9 @@ func (s *Server) dashboard(r *gin.Engine) {
 	if s.outbox != nil {
 		in.GET("/outbox", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.outboxPage)
 	}
+	in.GET("/tokens", d.dashRequire(breach.RoleAdmin), d.tokensPage)
+	in.POST("/tokens/:tid/revoke", d.checkCSRF, d.dashRequire(breach.RoleAdmin), d.revokeTokenForm)
+	in.POST("/tokens/calendar/:tid/revoke", d.checkCSRF, d.dashRequire(breach.RoleAdmin), d.revokeCalendarTokenForm)
 }
 
 func parsePages() map[string]*template.Template {
@@ -92,7 +95,7 @@ func parsePages() map[string]*template.Template {
 		"pct":       func(a, b int) int { return percent(a, b) },
 	}
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "error"} {
+	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "error"} {
 		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(web.Templates,
 			"templates/layout.html", "templates/"+name+".html"))
 	}
