@@ -32,6 +32,12 @@ func (s *SQL) CreateSession(ctx context.Context, tokenID int64, expiresAt time.T
 		if err != nil {
 			return notFound(err)
 		}
+		// The token's ended and expired sessions are of no more use: drop
+		// them here, so the table holds about one row per live session.
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM dashboard_sessions
+			WHERE token_id = ? AND (ended_at IS NOT NULL OR expires_at <= ?)`), tokenID, s.timeArg(at)); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO dashboard_sessions (token_id, secret_hash, created_at, expires_at)
 			VALUES (?, ?, ?, ?)`), tokenID, hashSecret(secret), s.timeArg(at), s.timeArg(expiresAt))
 		return err

@@ -209,6 +209,26 @@ func testSessions(t *testing.T, s store.Store) {
 	if _, err := s.AuthenticateSession(c, short); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("session past its expiry: err = %v, want ErrNotFound", err)
 	}
+
+	// Signing in again sweeps the token's ended (a) and expired (short)
+	// sessions; the live one (b) stays.
+	if _, err := s.CreateSession(c, tok.ID, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	db, ok := s.(dbStore)
+	if !ok {
+		return
+	}
+	var rows int
+	if err := db.DB().QueryRowContext(c, "SELECT COUNT(*) FROM dashboard_sessions").Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 2 {
+		t.Errorf("dashboard_sessions holds %d rows after a sign-in, want 2 (the live ones)", rows)
+	}
+	if _, err := s.AuthenticateSession(c, b); err != nil {
+		t.Errorf("the sweep ended a live session: %v", err)
+	}
 }
 
 func testSessionsEndWithToken(t *testing.T, s store.Store) {
