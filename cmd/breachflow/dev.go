@@ -355,24 +355,25 @@ func devKeys(cfg *config.Config) (*codec.Keyring, error) {
 // kept in the data dir (generated on first start).
 func devAdminToken(ctx context.Context, cfg *config.Config, st store.Store) (string, error) {
 	if cfg.AdminToken != "" {
-		return cfg.AdminToken, bootstrapAdmin(ctx, st, cfg.AdminToken, "BREACHFLOW_ADMIN_TOKEN")
+		return cfg.AdminToken, bootstrapAdmin(ctx, st, cfg.AdminToken, "BREACHFLOW_ADMIN_TOKEN", "set a new one")
 	}
 	file := filepath.Join(cfg.DataDir, "admin-token")
 	secret, err := readOrCreate(file, store.NewTokenSecret)
 	if err != nil {
 		return "", err
 	}
-	return secret, bootstrapAdmin(ctx, st, secret, "admin token in "+file)
+	return secret, bootstrapAdmin(ctx, st, secret, "admin token in "+file, "delete the file and dev makes a new one")
 }
 
 // bootstrapAdmin registers the configured admin secret as the bootstrap
 // admin token, revoking the previous one when the secret was rotated.
-// where names the secret's source for the one-line error.
-func bootstrapAdmin(ctx context.Context, st store.Store, secret, where string) error {
+// where names the secret's source for the one-line error, and remedy
+// says how to replace a revoked one.
+func bootstrapAdmin(ctx context.Context, st store.Store, secret, where, remedy string) error {
 	_, err := st.BootstrapToken(ctx, "admin", breach.RoleAdmin, secret)
 	switch {
 	case errors.Is(err, store.ErrTokenRevoked):
-		return fmt.Errorf("%s: this token has been revoked (rotated away, or by an admin); set a new one", where)
+		return fmt.Errorf("%s: this token has been revoked (rotated away, or by an admin); %s", where, remedy)
 	case err != nil:
 		return fmt.Errorf("%s: %w", where, err)
 	}

@@ -92,7 +92,7 @@ func serverCommand() *cobra.Command {
 		}
 		defer st.Close()
 		if cfg.AdminToken != "" {
-			if err := bootstrapAdmin(ctx, st, cfg.AdminToken, "BREACHFLOW_ADMIN_TOKEN"); err != nil {
+			if err := bootstrapAdmin(ctx, st, cfg.AdminToken, "BREACHFLOW_ADMIN_TOKEN", "set a new one"); err != nil {
 				return err
 			}
 		}

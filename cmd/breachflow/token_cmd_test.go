@@ -149,4 +149,13 @@ func TestAdminTokenRotation(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_ADMIN_TOKEN: this token has been revoked") {
 		t.Errorf("rotating back to a revoked token: %v", err)
 	}
+
+	// Unset, dev falls back to the token it keeps in the data directory,
+	// which becomes the bootstrap token and revokes the variable's.
+	if err := start(""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AuthenticateToken(ctx, second); !errors.Is(err, store.ErrTokenRevoked) {
+		t.Errorf("the variable's token after dev fell back to its file: err = %v, want revoked", err)
+	}
 }
