@@ -24,7 +24,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	tok, err := s.store.AuthenticateToken(c.Request.Context(), strings.TrimSpace(secret))
 	if errors.Is(err, store.ErrNotFound) {
 		c.Header("WWW-Authenticate", `Bearer realm="breachflow", error="invalid_token"`)
-		problem(c, http.StatusUnauthorized, "unknown or revoked token")
+		problem(c, http.StatusUnauthorized, tokenRefusal(err, "token"))
 		return
 	}
 	if err != nil {

@@ -25,7 +25,7 @@ import (
 // dashboardPrefixes are the paths of the web dashboard: HTML pages and
 // their assets, not API, so docs/openapi.yaml leaves them out
 // (openapi_test.go skips them; "/" is the dashboard's root).
-var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/static/"}
+var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/tokens", "/static/"}
 
 // isDashboardPath reports whether a router path belongs to the dashboard.
 func isDashboardPath(p string) bool {
@@ -83,6 +83,9 @@ func (s *Server) dashboard(r *gin.Engine) {
 	if s.outbox != nil {
 		in.GET("/outbox", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.outboxPage)
 	}
+	in.GET("/tokens", d.dashRequire(breach.RoleAdmin), d.tokensPage)
+	in.POST("/tokens/:tid/revoke", d.checkCSRF, d.dashRequire(breach.RoleAdmin), d.revokeTokenForm)
+	in.POST("/tokens/calendar/:tid/revoke", d.checkCSRF, d.dashRequire(breach.RoleAdmin), d.revokeCalendarTokenForm)
 }
 
 func parsePages() map[string]*template.Template {
@@ -95,7 +98,7 @@ func parsePages() map[string]*template.Template {
 		"pct":       func(a, b int) int { return percent(a, b) },
 	}
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "error"} {
+	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "error"} {
 		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(web.Templates,
 			"templates/layout.html", "templates/"+name+".html"))
 	}
@@ -209,14 +212,15 @@ func (d *dash) login(c *gin.Context) {
 		d.showLogin(c, http.StatusUnauthorized, "Enter your API token.")
 		return
 	}
-	if _, err := d.store.AuthenticateToken(c.Request.Context(), secret); errors.Is(err, store.ErrNotFound) {
-		d.showLogin(c, http.StatusUnauthorized, "That token is unknown, revoked or mistyped.")
+	tok, err := d.store.AuthenticateToken(c.Request.Context(), secret)
+	if errors.Is(err, store.ErrNotFound) {
+		d.showLogin(c, http.StatusUnauthorized, "That token is unknown, revoked, expired or mistyped.")
 		return
 	} else if err != nil {
 		d.internalPage(c, "dashboard login", err)
 		return
 	}
-	if err := d.startSession(c, secret); err != nil {
+	if err := d.startSession(c, tok); err != nil {
 		d.internalPage(c, "dashboard session", err)
 		return
 	}
@@ -224,7 +228,15 @@ func (d *dash) login(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, localPath(c.PostForm("next"), "/board"))
 }
 
+// logout ends the session on the server, so a copy of the cookie is
+// worthless from now on, then clears it in the browser.
 func (d *dash) logout(c *gin.Context) {
+	if id := c.GetString(sessionIDKey); id != "" {
+		if err := d.store.EndSession(c.Request.Context(), id); err != nil {
+			d.internalPage(c, "dashboard logout", err)
+			return
+		}
+	}
 	setCookie(c, sessionCookie, "", -1)
 	c.Redirect(http.StatusSeeOther, "/login")
 }

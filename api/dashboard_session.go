@@ -18,12 +18,14 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// The dashboard's session is stateless, so replicas share nothing: the
-// API token and an expiry are sealed (AES-256-GCM, the payload keys) into
-// an HttpOnly cookie, and every request re-authenticates the token against
-// the store, so a revoked token ends its sessions at once. The CSRF secret
-// travels sealed in the same cookie; forms carry it in a hidden field
-// (synchronizer token) and every POST is checked against it.
+// The dashboard's session is a row in the store (dashboard_sessions), so
+// replicas share it and the server can end it: signing out ends the row,
+// and revoking or expiring its API token ends every session of that token.
+// The cookie holds the session's secret (never the API token), an expiry
+// and the CSRF secret, sealed (AES-256-GCM, the payload keys) into an
+// HttpOnly cookie; forms carry the CSRF secret in a hidden field
+// (synchronizer token) and every POST is checked against it. A copied
+// cookie replayed after sign-out is refused.
 const (
 	sessionCookie = "bf_session"
 	loginCookie   = "bf_login" // double-submit CSRF for the sign-in form
@@ -31,6 +33,7 @@ const (
 	sessionTTL    = 12 * time.Hour
 	csrfField     = "csrf"
 	csrfKey       = "breachflow.csrf"
+	sessionIDKey  = "breachflow.session"
 
 	sessionAAD = "breachflow/dashboard/session/v1"
 	flashAAD   = "breachflow/dashboard/flash/v1"
@@ -38,7 +41,7 @@ const (
 
 // session is what the cookie holds, sealed.
 type session struct {
-	Token   string `json:"t"`
+	ID      string `json:"s"` // the store's session secret
 	Expires int64  `json:"e"` // unix seconds
 	CSRF    string `json:"c"`
 }
@@ -107,9 +110,15 @@ func setCookie(c *gin.Context, name, value string, maxAge int) {
 	})
 }
 
-// startSession sets the session cookie for an authenticated secret.
-func (s *Server) startSession(c *gin.Context, secret string) error {
-	v, err := s.seal(session{Token: secret, Expires: s.now().Add(sessionTTL).Unix(), CSRF: randomToken()}, sessionAAD)
+// startSession starts a server-side session for an authenticated token
+// and sets its cookie.
+func (s *Server) startSession(c *gin.Context, tok store.Token) error {
+	expires := s.now().Add(sessionTTL)
+	id, err := s.store.CreateSession(c.Request.Context(), tok.ID, expires)
+	if err != nil {
+		return err
+	}
+	v, err := s.seal(session{ID: id, Expires: expires.Unix(), CSRF: randomToken()}, sessionAAD)
 	if err != nil {
 		return err
 	}
@@ -117,7 +126,8 @@ func (s *Server) startSession(c *gin.Context, secret string) error {
 	return nil
 }
 
-// readSession opens the session cookie and re-authenticates its token.
+// readSession opens the session cookie and finds its live session, and so
+// its token, in the store.
 func (s *Server) readSession(c *gin.Context) (store.Token, session, error) {
 	v, err := c.Cookie(sessionCookie)
 	if err != nil || v == "" {
@@ -127,10 +137,10 @@ func (s *Server) readSession(c *gin.Context) (store.Token, session, error) {
 	if err := s.open(v, sessionAAD, &sess); err != nil {
 		return store.Token{}, session{}, err
 	}
-	if sess.Token == "" || sess.CSRF == "" || s.now().Unix() >= sess.Expires {
+	if sess.ID == "" || sess.CSRF == "" || s.now().Unix() >= sess.Expires {
 		return store.Token{}, session{}, errNoSession
 	}
-	tok, err := s.store.AuthenticateToken(c.Request.Context(), sess.Token)
+	tok, err := s.store.AuthenticateSession(c.Request.Context(), sess.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Token{}, session{}, errNoSession
 	}
@@ -165,6 +175,7 @@ func (d *dash) dashSession(c *gin.Context) {
 	}
 	c.Set(tokenKey, tok)
 	c.Set(csrfKey, sess.CSRF)
+	c.Set(sessionIDKey, sess.ID)
 	c.Next()
 }
 

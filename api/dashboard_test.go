@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -180,7 +182,7 @@ func TestDashboardSignIn(t *testing.T) {
 
 	// A wrong token: a clear message, no session.
 	resp, body := e.post(c, "/login", url.Values{"csrf": {csrf}, "token": {"bf_not-a-token"}})
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "unknown, revoked or mistyped") || sessionCookieOf(resp) != nil {
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "unknown, revoked, expired or mistyped") || sessionCookieOf(resp) != nil {
 		t.Fatalf("wrong token: %d, cookie %v\n%s", resp.StatusCode, sessionCookieOf(resp), body)
 	}
 	// The sign-in form itself is CSRF-protected.
@@ -260,6 +262,44 @@ func TestDashboardSessionRefusals(t *testing.T) {
 		defer e.advance(-sessionTTL - time.Minute)
 		if resp, _ := e.get(c, "/board"); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("expired session: %d, want 303 to sign in", resp.StatusCode)
+		}
+	})
+
+	t.Run("signed out, old cookie replayed", func(t *testing.T) {
+		c := e.browser()
+		csrf := e.signIn(c, e.admin)
+		u, _ := url.Parse(e.srv.URL)
+		old := append([]*http.Cookie(nil), c.Jar.Cookies(u)...)
+		if resp, _ := e.post(c, "/logout", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign out: %d", resp.StatusCode)
+		}
+		// A copy of the cookie taken before signing out is now worthless:
+		// the session ended on the server, not just in this browser.
+		thief := e.browser()
+		thief.Jar.SetCookies(u, old)
+		if resp, _ := e.get(thief, "/board"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("replayed cookie after sign-out: %d, want 303 to sign in", resp.StatusCode)
+		}
+		// Another session of the same token is untouched.
+		other := e.browser()
+		e.signIn(other, e.admin)
+		if resp, _ := e.get(other, "/board"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("another session after one signed out: %d", resp.StatusCode)
+		}
+	})
+
+	t.Run("expired token", func(t *testing.T) {
+		ctx := context.Background()
+		expires := time.Now().Add(time.Second)
+		secret, _, err := e.store.IssueToken(ctx, store.TokenSpec{Name: "temp", Role: breach.RoleViewer, ExpiresAt: expires})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.browser()
+		e.signIn(c, secret)
+		time.Sleep(time.Until(expires) + 50*time.Millisecond)
+		if resp, _ := e.get(c, "/board"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("expired token's session: %d, want 303 to sign in", resp.StatusCode)
 		}
 	})
 
@@ -475,4 +515,71 @@ func rowOf(page, marker string) string {
 		}
 	}
 	return rest
+}
+
+// TestDashboardTokensPage: admins see every token (never a secret) and
+// revoke one with a CSRF-protected form that works without JavaScript;
+// others get 403, and a forged form changes nothing.
+func TestDashboardTokensPage(t *testing.T) {
+	e := newDashEnv(t)
+	ctx := context.Background()
+	secret, tok, err := e.store.CreateToken(ctx, "leaver", breach.RoleLegal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, err := e.store.CreateCalendarToken(ctx, e.vicID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer := e.browser()
+	vcsrf := e.signIn(viewer, e.viewer)
+	if resp, _ := e.get(viewer, "/tokens"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("viewer on /tokens: %d, want 403", resp.StatusCode)
+	}
+	id := strconv.FormatInt(tok.ID, 10)
+	if resp, _ := e.post(viewer, "/tokens/"+id+"/revoke", url.Values{"csrf": {vcsrf}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("viewer revoking: %d, want 403", resp.StatusCode)
+	}
+
+	admin := e.browser()
+	csrf := e.signIn(admin, e.admin)
+	resp, page := e.get(admin, "/tokens")
+	if resp.StatusCode != 200 || !strings.Contains(page, `data-token="`+id+`"`) || !strings.Contains(page, "leaver") ||
+		!strings.Contains(page, `action="/tokens/`+id+`/revoke"`) || !strings.Contains(page, `data-calendar-token="1"`) {
+		t.Fatalf("tokens page: %d\n%s", resp.StatusCode, page)
+	}
+	for _, s := range []string{e.admin, e.viewer, secret, feed} {
+		if strings.Contains(page, strings.SplitN(s, "_", 2)[1]) {
+			t.Fatal("the tokens page shows a secret")
+		}
+	}
+	// A form without the session's CSRF token is refused; nothing changes.
+	if resp, _ := e.post(admin, "/tokens/"+id+"/revoke", url.Values{"csrf": {"forged"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("forged revoke: %d, want 403", resp.StatusCode)
+	}
+	if _, err := e.store.AuthenticateToken(ctx, secret); err != nil {
+		t.Fatalf("a refused form revoked the token: %v", err)
+	}
+	resp, _ = e.post(admin, "/tokens/"+id+"/revoke", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/tokens" {
+		t.Fatalf("revoke: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, err := e.store.AuthenticateToken(ctx, secret); !errors.Is(err, store.ErrTokenRevoked) {
+		t.Fatalf("token after revoke on the page: %v", err)
+	}
+	_, page = e.get(admin, "/tokens")
+	if !strings.Contains(page, "Revoked token "+id) || strings.Contains(page, `action="/tokens/`+id+`/revoke"`) {
+		t.Fatalf("after revoke the page lacks the flash or still offers revoke:\n%s", page)
+	}
+	resp, _ = e.post(admin, "/tokens/calendar/1/revoke", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke calendar token: %d", resp.StatusCode)
+	}
+	if _, err := e.store.AuthenticateCalendarToken(ctx, feed); !errors.Is(err, store.ErrTokenRevoked) {
+		t.Fatalf("calendar token after revoke on the page: %v", err)
+	}
+	resp, _ = e.post(admin, "/tokens/999/revoke", url.Values{"csrf": {csrf}})
+	if _, page = e.get(admin, "/tokens"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(page, `There is no token &#34;999&#34;`) {
+		t.Fatalf("revoke unknown: %d\n%s", resp.StatusCode, page)
+	}
 }

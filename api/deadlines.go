@@ -116,7 +116,7 @@ func (s *Server) deadlinesICS(c *gin.Context) {
 	if secret := c.Query("token"); secret != "" {
 		tok, err := s.store.AuthenticateCalendarToken(ctx, secret)
 		if errors.Is(err, store.ErrNotFound) {
-			problem(c, http.StatusUnauthorized, "unknown or revoked calendar token")
+			problem(c, http.StatusUnauthorized, tokenRefusal(err, "calendar token"))
 			return
 		} else if err != nil {
 			s.internal(c, "calendar token", err)

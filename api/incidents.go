@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 )
 
 // launchRequest is the body of POST /v1/incidents: the incident's own
@@ -461,13 +462,15 @@ func (s *Server) findIncidents(ctx context.Context, in incidentQuery) ([]Inciden
 	for _, ex := range resp.GetExecutions() {
 		id := strings.TrimPrefix(ex.GetExecution().GetWorkflowId(), "incident/")
 		row := IncidentSummary{ID: id, LaunchedAt: ex.GetStartTime().AsTime()}
-		sa := ex.GetSearchAttributes().GetIndexedFields()
-		_ = s.converter.FromPayload(sa[workflows.SearchStatus.GetName()], &row.Status)
-		_ = s.converter.FromPayload(sa[workflows.SearchSeverity.GetName()], &row.Severity)
-		_ = s.converter.FromPayload(sa[workflows.SearchPlaybook.GetName()], &row.Playbook)
+		// Search attributes are never encrypted (the server indexes them),
+		// so they are read with the plain converter; the memo is sealed.
+		sa, plain := ex.GetSearchAttributes().GetIndexedFields(), converter.GetDefaultDataConverter()
+		_ = plain.FromPayload(sa[workflows.SearchStatus.GetName()], &row.Status)
+		_ = plain.FromPayload(sa[workflows.SearchSeverity.GetName()], &row.Severity)
+		_ = plain.FromPayload(sa[workflows.SearchPlaybook.GetName()], &row.Playbook)
 		if p := sa[workflows.SearchNextDeadline.GetName()]; p != nil {
 			var t time.Time
-			if s.converter.FromPayload(p, &t) == nil {
+			if plain.FromPayload(p, &t) == nil {
 				row.NextDeadline = &t
 			}
 		}

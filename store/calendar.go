@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // CalendarTokenPrefix starts every calendar token secret; it differs from
@@ -23,22 +24,34 @@ func NewCalendarTokenSecret() (string, error) {
 	return CalendarTokenPrefix + strings.ToLower(secretEncoding.EncodeToString(b[:])), nil
 }
 
+// CalendarToken is a calendar feed credential's public face.
+type CalendarToken struct {
+	ID        int64
+	OwnerID   int64  // the API token it acts for
+	OwnerName string // that token's name
+	CreatedAt time.Time
+	RevokedAt time.Time // zero while valid
+}
+
 // CreateCalendarToken makes a calendar token acting for the API token
 // ownerTokenID and returns its secret, which cannot be recovered later; only
-// its SHA-256 is stored. An unknown or revoked owner is ErrNotFound.
+// its SHA-256 is stored. An unknown, revoked or expired owner is ErrNotFound.
 func (s *SQL) CreateCalendarToken(ctx context.Context, ownerTokenID int64) (string, error) {
 	secret, err := NewCalendarTokenSecret()
 	if err != nil {
 		return "", err
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM api_tokens WHERE id = ? AND revoked_at IS NULL`),
-			ownerTokenID).Scan(&one); err != nil {
+		at := now()
+		owner, err := scanToken(tx.QueryRowContext(ctx, s.q(`SELECT `+tokenColumns+` FROM api_tokens WHERE id = ?`), ownerTokenID))
+		if err == nil {
+			err = owner.usable(at)
+		}
+		if err != nil {
 			return notFound(err)
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO calendar_tokens (owner_token_id, secret_hash, created_at)
-			VALUES (?, ?, ?)`), ownerTokenID, hashSecret(secret), s.timeArg(now()))
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO calendar_tokens (owner_token_id, secret_hash, created_at)
+			VALUES (?, ?, ?)`), ownerTokenID, hashSecret(secret), s.timeArg(at))
 		return err
 	})
 	if err != nil {
@@ -48,17 +61,74 @@ func (s *SQL) CreateCalendarToken(ctx context.Context, ownerTokenID int64) (stri
 }
 
 // AuthenticateCalendarToken returns the API token a calendar secret acts
-// for. It is ErrNotFound when the secret is unknown or the owner revoked,
-// so revoking an API token also shuts its calendar feeds.
+// for. It is ErrNotFound when the secret is unknown, ErrTokenRevoked when
+// it or its owner is revoked, ErrTokenExpired when its owner expired: so
+// revoking an API token also shuts its calendar feeds.
 func (s *SQL) AuthenticateCalendarToken(ctx context.Context, secret string) (Token, error) {
 	if secret == "" {
 		return Token{}, fmt.Errorf("store: authenticate calendar token: %w", ErrNotFound)
 	}
-	t, err := scanToken(s.db.QueryRowContext(ctx, s.q(`SELECT t.id, t.name, t.role, t.created_at, t.revoked_at
+	var (
+		t       Token
+		revoked time.Time
+	)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, t.expires_at, t.bootstrap, c.revoked_at
 		FROM calendar_tokens c JOIN api_tokens t ON t.id = c.owner_token_id
-		WHERE c.secret_hash = ? AND t.revoked_at IS NULL`), hashSecret(secret)))
+		WHERE c.secret_hash = ?`), hashSecret(secret)).
+		Scan(&t.ID, &t.Name, &t.Role, dbTime{&t.CreatedAt}, dbTime{&t.RevokedAt}, dbTime{&t.ExpiresAt}, &t.Bootstrap, dbTime{&revoked})
+	if err == nil && !revoked.IsZero() {
+		err = ErrTokenRevoked
+	}
+	if err == nil {
+		err = t.usable(now())
+	}
 	if err != nil {
 		return Token{}, fmt.Errorf("store: authenticate calendar token: %w", notFound(err))
 	}
 	return t, nil
+}
+
+// ListCalendarTokens returns ownerTokenID's calendar tokens (all when 0).
+func (s *SQL) ListCalendarTokens(ctx context.Context, ownerTokenID int64) ([]CalendarToken, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT c.id, c.owner_token_id, t.name, c.created_at, c.revoked_at
+		FROM calendar_tokens c JOIN api_tokens t ON t.id = c.owner_token_id
+		WHERE ? = 0 OR c.owner_token_id = ? ORDER BY c.id`), ownerTokenID, ownerTokenID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list calendar tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []CalendarToken
+	for rows.Next() {
+		var ct CalendarToken
+		if err := rows.Scan(&ct.ID, &ct.OwnerID, &ct.OwnerName, dbTime{&ct.CreatedAt}, dbTime{&ct.RevokedAt}); err != nil {
+			return nil, fmt.Errorf("store: list calendar tokens: %w", err)
+		}
+		out = append(out, ct)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list calendar tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeCalendarToken revokes calendar token id, which must belong to
+// ownerTokenID unless that is 0; the first revocation time is kept.
+func (s *SQL) RevokeCalendarToken(ctx context.Context, id, ownerTokenID int64) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE calendar_tokens SET revoked_at = COALESCE(revoked_at, ?)
+			WHERE id = ? AND (? = 0 OR owner_token_id = ?)`), s.timeArg(now()), id, ownerTokenID, ownerTokenID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: revoke calendar token: %w", err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -33,7 +34,23 @@ type Token struct {
 	Role      string
 	CreatedAt time.Time
 	RevokedAt time.Time // zero while the token is valid
+	ExpiresAt time.Time // zero: never expires
+	Bootstrap bool      // made from BREACHFLOW_ADMIN_TOKEN; rotating it revokes this one
 }
+
+// TokenSpec is what IssueToken needs to make a token.
+type TokenSpec struct {
+	Name      string
+	Role      string
+	ExpiresAt time.Time // zero: never; otherwise must be in the future
+}
+
+// ErrTokenRevoked and ErrTokenExpired say why a known secret no longer
+// authenticates; both are ErrNotFound to callers that need not tell.
+var (
+	ErrTokenRevoked = fmt.Errorf("%w: token revoked", ErrNotFound)
+	ErrTokenExpired = fmt.Errorf("%w: token expired", ErrNotFound)
+)
 
 // Incident is the store's record of a launched breach response; the live
 // state (phase, steps, clocks) belongs to its workflow.
@@ -95,17 +112,24 @@ type Store interface {
 	// CreateToken makes a new random secret for a token; the secret is
 	// returned once and only its SHA-256 hash is stored.
 	CreateToken(ctx context.Context, name, role string) (secret string, t Token, err error)
+	// IssueToken is CreateToken with the options of TokenSpec (expiry).
+	IssueToken(ctx context.Context, spec TokenSpec) (secret string, t Token, err error)
 	// EnsureToken stores a caller-chosen secret (bootstrap admin token);
 	// calling it again with the same secret is a no-op returning the existing
 	// Token.
 	EnsureToken(ctx context.Context, name, role, secret string) (Token, error)
+	// BootstrapToken stores the environment's admin secret like
+	// EnsureToken, marks it the bootstrap token and revokes every other
+	// bootstrap token (rotation); a revoked secret is ErrTokenRevoked.
+	BootstrapToken(ctx context.Context, name, role, secret string) (Token, error)
 	// AuthenticateToken returns the token whose secret this is, or
-	// ErrNotFound when it is unknown or revoked.
+	// ErrNotFound when it is unknown, ErrTokenRevoked or ErrTokenExpired
+	// (both also ErrNotFound).
 	AuthenticateToken(ctx context.Context, secret string) (Token, error)
 	// ListTokens returns every token, revoked ones included, by ID.
 	ListTokens(ctx context.Context) ([]Token, error)
 	// RevokeToken revokes a token; revoking twice is a no-op, an unknown id
-	// is ErrNotFound.
+	// is ErrNotFound. Its calendar tokens and dashboard sessions stop with it.
 	RevokeToken(ctx context.Context, id int64) error
 
 	// CreateIncident inserts the incident unless one with the same non-empty
@@ -150,6 +174,22 @@ type Store interface {
 	// AuthenticateCalendarToken returns the owning API token; ErrNotFound
 	// when the secret is unknown, or when the owner is revoked.
 	AuthenticateCalendarToken(ctx context.Context, secret string) (Token, error)
+	// ListCalendarTokens returns the calendar tokens of the API token
+	// ownerTokenID, or every one when it is 0, revoked ones included, by ID.
+	ListCalendarTokens(ctx context.Context, ownerTokenID int64) ([]CalendarToken, error)
+	// RevokeCalendarToken revokes one calendar token; with ownerTokenID not
+	// 0, only one that token owns (another's is ErrNotFound).
+	RevokeCalendarToken(ctx context.Context, id, ownerTokenID int64) error
+
+	// CreateSession starts a dashboard session for a usable API token and
+	// returns its secret (stored hashed), valid until expiresAt.
+	CreateSession(ctx context.Context, tokenID int64, expiresAt time.Time) (secret string, err error)
+	// AuthenticateSession returns the token of a live session; ErrNotFound
+	// when the session is unknown, ended or past its expiry, or its token
+	// is revoked or expired.
+	AuthenticateSession(ctx context.Context, secret string) (Token, error)
+	// EndSession ends a session (sign-out); an unknown one is a no-op.
+	EndSession(ctx context.Context, secret string) error
 
 	// UpsertSubjects writes a batch (at most MaxSubjectBatch) of an
 	// incident's affected customers in one transaction, merging by

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 
@@ -19,17 +20,52 @@ import (
 )
 
 // Dial connects a Temporal client whose data converter encrypts every
-// payload with keys. The API, the worker and the CLI all use it, so what
-// one seals the others can open.
+// payload with keys and refuses unencrypted ones, over plaintext gRPC.
+// The API, the worker and the CLI all use it (or DialWith), so what one
+// seals the others can open.
 func Dial(ctx context.Context, hostPort, namespace string, keys *codec.Keyring, logger *slog.Logger) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:      hostPort,
-		Namespace:     namespace,
-		DataConverter: codec.DataConverter(keys),
-		Logger:        sdklog.NewStructuredLogger(logger),
-	})
+	return DialWith(ctx, DialOptions{HostPort: hostPort, Namespace: namespace, Keys: keys, Logger: logger})
+}
+
+// DialOptions are the connection's settings beyond the defaults of Dial.
+type DialOptions struct {
+	HostPort  string
+	Namespace string
+	Keys      *codec.Keyring
+	Logger    *slog.Logger
+	// TLS secures the connection (server verification, and mTLS when it
+	// holds a client certificate); nil is plaintext.
+	TLS *tls.Config
+	// APIKey is sent as "authorization: Bearer …" on every call (Temporal
+	// Cloud); it needs TLS.
+	APIKey string
+	// AcceptPlaintext lets the codec pass unencrypted payloads through;
+	// only `breachflow dev` sets it.
+	AcceptPlaintext bool
+}
+
+// DialWith connects a Temporal client as o says.
+func DialWith(ctx context.Context, o DialOptions) (client.Client, error) {
+	if o.APIKey != "" && o.TLS == nil {
+		return nil, fmt.Errorf("dial temporal %s: an API key needs TLS", o.HostPort)
+	}
+	dc := codec.DataConverter(o.Keys)
+	if o.AcceptPlaintext {
+		dc = codec.DevDataConverter(o.Keys)
+	}
+	opts := client.Options{
+		HostPort:          o.HostPort,
+		Namespace:         o.Namespace,
+		DataConverter:     dc,
+		Logger:            sdklog.NewStructuredLogger(o.Logger),
+		ConnectionOptions: client.ConnectionOptions{TLS: o.TLS},
+	}
+	if o.APIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(o.APIKey)
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("dial temporal %s: %w", hostPort, err)
+		return nil, fmt.Errorf("dial temporal %s: %w", o.HostPort, err)
 	}
 	return c, nil
 }

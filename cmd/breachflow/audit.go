@@ -181,7 +181,9 @@ func checkpointOf(ctx context.Context, cfg *config.Config, id string) (*store.Ch
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, err := workflows.Dial(dctx, addr, cfg.TemporalNamespace, keys, slog.New(slog.DiscardHandler))
+	at := *cfg
+	at.TemporalAddress = addr
+	c, err := dialCluster(dctx, &at, keys, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, "Temporal at " + addr + " did not answer"
 	}

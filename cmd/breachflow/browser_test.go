@@ -177,7 +177,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	p.open("/board")
 	p.run("sign-in form", chromedp.WaitVisible("#token", chromedp.ByQuery))
 	p.signIn("bf_wrongwrongwrongwrong", "#login-error")
-	if msg := p.text("#login-error"); !strings.Contains(msg, "unknown, revoked or mistyped") {
+	if msg := p.text("#login-error"); !strings.Contains(msg, "unknown, revoked, expired or mistyped") {
 		t.Fatalf("wrong token message = %q", msg)
 	}
 

@@ -64,6 +64,7 @@ type devOptions struct {
 	TemporalLogLevel string
 	Out              io.Writer
 	Logger           *slog.Logger
+	StrictCodec      bool // refuse unencrypted payloads, as server and worker do (tests)
 }
 
 // devStack is every part `breachflow dev` runs, in start order.
@@ -181,7 +182,11 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		_ = ln.Close()
 		return nil, err
 	}
-	if s.client, err = workflows.Dial(ctx, s.temporal.FrontendHostPort(), cfg.TemporalNamespace, keys, opts.Logger); err != nil {
+	// dev's codec accepts unencrypted payloads (the Temporal UI, the
+	// temporal CLI poking a local stack), unless a test asks for the
+	// production codec.
+	if s.client, err = workflows.DialWith(ctx, workflows.DialOptions{HostPort: s.temporal.FrontendHostPort(),
+		Namespace: cfg.TemporalNamespace, Keys: keys, Logger: opts.Logger, AcceptPlaintext: !opts.StrictCodec}); err != nil {
 		_ = ln.Close()
 		return nil, err
 	}
@@ -365,18 +370,30 @@ func devKeys(cfg *config.Config) (*codec.Keyring, error) {
 // devAdminToken registers the admin token: the configured one, or the one
 // kept in the data dir (generated on first start).
 func devAdminToken(ctx context.Context, cfg *config.Config, st store.Store) (string, error) {
-	secret := cfg.AdminToken
-	if secret == "" {
-		var err error
-		secret, err = readOrCreate(filepath.Join(cfg.DataDir, "admin-token"), store.NewTokenSecret)
-		if err != nil {
-			return "", err
-		}
+	if cfg.AdminToken != "" {
+		return cfg.AdminToken, bootstrapAdmin(ctx, st, cfg.AdminToken, "BREACHFLOW_ADMIN_TOKEN", "set a new one")
 	}
-	if _, err := st.EnsureToken(ctx, "admin", breach.RoleAdmin, secret); err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
+	file := filepath.Join(cfg.DataDir, "admin-token")
+	secret, err := readOrCreate(file, store.NewTokenSecret)
+	if err != nil {
+		return "", err
 	}
-	return secret, nil
+	return secret, bootstrapAdmin(ctx, st, secret, "admin token in "+file, "delete the file and dev makes a new one")
+}
+
+// bootstrapAdmin registers the configured admin secret as the bootstrap
+// admin token, revoking the previous one when the secret was rotated.
+// where names the secret's source for the one-line error, and remedy
+// says how to replace a revoked one.
+func bootstrapAdmin(ctx context.Context, st store.Store, secret, where, remedy string) error {
+	_, err := st.BootstrapToken(ctx, "admin", breach.RoleAdmin, secret)
+	switch {
+	case errors.Is(err, store.ErrTokenRevoked):
+		return fmt.Errorf("%s: this token has been revoked (rotated away, or by an admin); %s", where, remedy)
+	case err != nil:
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	return nil
 }
 
 func readOrCreate(path string, gen func() (string, error)) (string, error) {

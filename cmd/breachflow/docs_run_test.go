@@ -59,6 +59,7 @@ var docBlockRules = []docBlockRule{
 
 	{file: "docs/api.md", match: "auth=(-H \"Authorization: Bearer $TOKEN\")"},
 	{file: "docs/api.md", match: "breachflow token create --role legal"},
+	{file: "docs/api.md", match: `"expires_in": "720h"`},
 	{file: "docs/api.md", match: "Idempotency-Key: siem-4411-launch"},
 	{file: "docs/api.md", match: "page_token=<next_page_token>"},
 	{file: "docs/api.md", match: `"determined_at"`},
@@ -75,12 +76,15 @@ var docBlockRules = []docBlockRule{
 	{file: "docs/api.md", match: "/outreach?status=open"},
 	{file: "docs/api.md", match: "/notices/report", before: inOrder(completeSteps("draft-notice"), approveNotice)},
 	{file: "docs/api.md", match: "/v1/deadlines?within=24h"},
+	{file: "docs/api.md", match: "calendar-tokens/<cid>/revoke"},
 	{file: "docs/api.md", match: "breachflow incident launch"},
 
 	{file: "docs/audit.md", match: "breachflow audit verify BR-7K3F9Q", skip: "needs the dev stack's Temporal address; TestAuditVerify runs this command against the test's stack"},
 	{file: "docs/audit.md", match: "audit verify --file", skip: "TestAuditVerify saves the same export and verifies it"},
 
 	{file: "docs/configuration.md", match: "openssl rand -base64 32"},
+	{file: "docs/configuration.md", match: "BREACHFLOW_TEMPORAL_TLS_CA=/etc/breachflow/temporal-ca.pem", skip: "needs a Temporal cluster behind TLS; TestTemporalTrustBoundary dials the embedded one through TLS and mTLS proxies with the same variables"},
+	{file: "docs/configuration.md", match: "tmprl.cloud", skip: "needs a Temporal Cloud namespace; TestTemporalTrustBoundary dials through a proxy that checks the API key"},
 	{file: "docs/deploy.md", match: "cp deploy/env.example .env"},
 	{file: "docs/deploy.md", match: "docker compose up -d --build", skip: "needs a Docker engine, which CI does not have"},
 	{file: "docs/deploy.md", match: "docker compose run --rm server token create", skip: "no Docker engine in CI; docs/api.md's token create runs the same command"},
@@ -113,6 +117,8 @@ var docPlaceholders = map[string][][2]string{
 		{"BR-7K3F9Q", "$DOC_INCIDENT"},
 		{"<next_page_token>", "$(doc_json '.next_page_token // empty')"},
 		{"<rid>", "$(doc_json '.remediations[-1].id')"},
+		{"<tid>", "$(doc_json '.tokens[-1].id')"},
+		{"<cid>", "$(doc_json '.calendar_tokens[-1].id')"},
 		{"outreach/17", "outreach/$(doc_json '.tasks[0].id')"},
 		{"grants/7/approve", "grants/$(doc_json '.id')/approve"},
 	},

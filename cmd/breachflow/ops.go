@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
+	"text/tabwriter"
 	"time"
 
 	"github.com/breachflow/breachflow/api"
@@ -18,6 +20,7 @@ import (
 	"github.com/breachflow/breachflow/store/dburl"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -52,6 +55,18 @@ func clusterParts(cfg *config.Config) (*codec.Keyring, error) {
 	return kr, nil
 }
 
+// dialCluster connects server and worker to the external Temporal
+// cluster: TLS, mTLS and an API key as configured, and a codec that
+// refuses unencrypted payloads.
+func dialCluster(ctx context.Context, cfg *config.Config, keys *codec.Keyring, log *slog.Logger) (client.Client, error) {
+	tlsCfg, err := cfg.TemporalTLSConfig() // validated at load; the files are read again here
+	if err != nil {
+		return nil, err
+	}
+	return workflows.DialWith(ctx, workflows.DialOptions{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Keys: keys, Logger: log, TLS: tlsCfg, APIKey: cfg.TemporalAPIKey})
+}
+
 func openStore(ctx context.Context, url string) (store.Store, error) {
 	st, err := dburl.Open(ctx, url)
 	if err != nil {
@@ -84,11 +99,11 @@ func serverCommand() *cobra.Command {
 		defer st.Close()
 		st.SetAuditKeys(cfg.AuditKeyring())
 		if cfg.AdminToken != "" {
-			if _, err := st.EnsureToken(ctx, "admin", breach.RoleAdmin, cfg.AdminToken); err != nil {
-				return fmt.Errorf("BREACHFLOW_ADMIN_TOKEN: %w", err)
+			if err := bootstrapAdmin(ctx, st, cfg.AdminToken, "BREACHFLOW_ADMIN_TOKEN", "set a new one"); err != nil {
+				return err
 			}
 		}
-		c, err := workflows.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, keys, log)
+		c, err := dialCluster(ctx, cfg, keys, log)
 		if err != nil {
 			return err
 		}
@@ -139,7 +154,7 @@ func workerCommand() *cobra.Command {
 		}
 		defer st.Close()
 		st.SetAuditKeys(cfg.AuditKeyring())
-		c, err := workflows.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, keys, log)
+		c, err := dialCluster(ctx, cfg, keys, log)
 		if err != nil {
 			return err
 		}
@@ -180,12 +195,54 @@ func migrateCommand() *cobra.Command {
 	return cmd
 }
 
+// tokenCommand manages tokens straight in the store (the database of
+// BREACHFLOW_DATABASE_URL, or the dev data directory), so the first
+// tokens can be made before any API is up; /v1/tokens does the same over
+// HTTP for admins.
 func tokenCommand() *cobra.Command {
-	tok := &cobra.Command{Use: "token", Short: "Manage API tokens"}
+	tok := &cobra.Command{Use: "token", Short: "Manage API tokens: create, list, revoke"}
+	tok.AddCommand(tokenCreateCommand(), tokenListCommand(), tokenRevokeCommand())
+	return tok
+}
+
+// tokenStore opens and migrates the store the token commands work on.
+func tokenStore(ctx context.Context, load func() (*config.Config, error)) (store.Store, error) {
+	cfg, err := load()
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg.DevDatabaseURL())
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return st, nil
+}
+
+// parseExpiry reads --expires: a duration from now ("720h") or an
+// RFC 3339 instant; empty means never.
+func parseExpiry(v string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if _, err := time.ParseDuration(v); err == nil {
+		return api.TokenExpiry(nil, v, now)
+	}
+	if at, err := time.Parse(time.RFC3339, v); err == nil {
+		return api.TokenExpiry(&at, "", now)
+	}
+	return time.Time{}, errors.New(`want a duration such as "720h" or an RFC 3339 time such as 2027-01-31T00:00:00Z`)
+}
+
+func tokenCreateCommand() *cobra.Command {
 	create := &cobra.Command{Use: "create", Short: "Create an API token and print it once", Args: cobra.NoArgs}
 	load := config.Flags(create.Flags(), os.Getenv)
 	role := create.Flags().String("role", "", "admin, responder, legal or viewer")
 	name := create.Flags().String("name", "", "who the token is for (shown in the audit trail)")
+	expires := create.Flags().String("expires", "", `when the token stops working: a duration ("720h") or an RFC 3339 time; default never`)
 	create.RunE = func(cmd *cobra.Command, _ []string) error {
 		if !breach.ValidRole(*role) {
 			return fmt.Errorf("--role: %q is not one of admin, responder, legal, viewer", *role)
@@ -193,25 +250,102 @@ func tokenCommand() *cobra.Command {
 		if *name == "" || len(*name) > 100 {
 			return errors.New("--name: required, at most 100 characters")
 		}
-		cfg, err := load()
+		exp, err := parseExpiry(*expires, time.Now())
 		if err != nil {
-			return err
+			return fmt.Errorf("--expires: %w", err)
 		}
-		st, err := openStore(cmd.Context(), cfg.DevDatabaseURL())
+		st, err := tokenStore(cmd.Context(), load)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		if err := st.Migrate(cmd.Context()); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		secret, _, err := st.CreateToken(cmd.Context(), *name, *role)
+		secret, _, err := st.IssueToken(cmd.Context(), store.TokenSpec{Name: *name, Role: *role, ExpiresAt: exp})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(cmd.OutOrStdout(), secret)
 		return nil
 	}
-	tok.AddCommand(create)
-	return tok
+	return create
+}
+
+func tokenListCommand() *cobra.Command {
+	list := &cobra.Command{Use: "list", Short: "List API tokens (or, with --calendar, calendar tokens); never their secrets", Args: cobra.NoArgs}
+	load := config.Flags(list.Flags(), os.Getenv)
+	calendar := list.Flags().Bool("calendar", false, "list calendar tokens instead")
+	list.RunE = func(cmd *cobra.Command, _ []string) error {
+		st, err := tokenStore(cmd.Context(), load)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+		defer w.Flush()
+		now := time.Now()
+		if *calendar {
+			cts, err := st.ListCalendarTokens(cmd.Context(), 0)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(w, "ID\tOWNER\tSTATUS\tCREATED")
+			for _, ct := range cts {
+				status := "active"
+				if !ct.RevokedAt.IsZero() {
+					status = "revoked " + ct.RevokedAt.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", ct.ID, ct.OwnerName, status, ct.CreatedAt.UTC().Format(time.RFC3339))
+			}
+			return nil
+		}
+		toks, err := st.ListTokens(cmd.Context())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "ID\tNAME\tROLE\tSTATUS\tEXPIRES\tCREATED")
+		for _, t := range toks {
+			status := api.TokenStatus(t, now)
+			if t.Bootstrap {
+				status += " (bootstrap)"
+			}
+			exp := "never"
+			if !t.ExpiresAt.IsZero() {
+				exp = t.ExpiresAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, status, exp, t.CreatedAt.UTC().Format(time.RFC3339))
+		}
+		return nil
+	}
+	return list
+}
+
+func tokenRevokeCommand() *cobra.Command {
+	revoke := &cobra.Command{Use: "revoke ID", Short: "Revoke an API token (its calendar feeds and dashboard sessions end too), or with --calendar one calendar token", Args: cobra.ExactArgs(1)}
+	load := config.Flags(revoke.Flags(), os.Getenv)
+	calendar := revoke.Flags().Bool("calendar", false, "ID is a calendar token's (see token list --calendar)")
+	revoke.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := strconv.ParseInt(args[0], 10, 64)
+		if err != nil || id <= 0 {
+			return fmt.Errorf("ID: %q is not a token id (see breachflow token list)", args[0])
+		}
+		st, err := tokenStore(cmd.Context(), load)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		what := "token"
+		if *calendar {
+			what = "calendar token"
+			err = st.RevokeCalendarToken(cmd.Context(), id, 0)
+		} else {
+			err = st.RevokeToken(cmd.Context(), id)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no %s %d", what, id)
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "revoked %s %d\n", what, id)
+		return nil
+	}
+	return revoke
 }

@@ -144,9 +144,20 @@ var payloadAD = []byte("temporal.payload")
 
 // PayloadCodec is the Temporal payload codec: it seals each payload whole
 // (metadata and data) so even the original encoding is hidden.
+//
+// Decoding refuses a payload that is not sealed: whoever can reach the
+// Temporal frontend could otherwise hand workflow code any input in plain
+// JSON (an Update claiming an admin actor, a signal, a start). Only `dev`
+// sets AcceptPlaintext, so the Temporal UI and the temporal CLI can poke a
+// local stack.
 type PayloadCodec struct {
-	Keys *Keyring
+	Keys            *Keyring
+	AcceptPlaintext bool // dev only: pass unencrypted payloads through on decode
 }
+
+// ErrPlaintext is the error for an unencrypted payload where only sealed
+// ones are accepted.
+var ErrPlaintext = errors.New("payload is not encrypted; outside dev every payload must be sealed with BREACHFLOW_ENCRYPTION_KEYS, so it is refused")
 
 var _ converter.PayloadCodec = (*PayloadCodec)(nil)
 
@@ -173,12 +184,16 @@ func (c *PayloadCodec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload
 	return out, nil
 }
 
-// Decode implements converter.PayloadCodec. Payloads that were never
-// encrypted (e.g. written by another client) pass through unchanged.
+// Decode implements converter.PayloadCodec. A payload that was never
+// encrypted (e.g. written by another client) is refused with ErrPlaintext,
+// or passed through unchanged when AcceptPlaintext is set.
 func (c *PayloadCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
-		if string(p.GetMetadata()[converter.MetadataEncoding]) != MetadataEncoding {
+		if enc := string(p.GetMetadata()[converter.MetadataEncoding]); enc != MetadataEncoding {
+			if !c.AcceptPlaintext {
+				return nil, fmt.Errorf("decode payload (encoding %q): %w", enc, ErrPlaintext)
+			}
 			out[i] = p
 			continue
 		}
@@ -195,14 +210,23 @@ func (c *PayloadCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload
 	return out, nil
 }
 
-// DataConverter wraps Temporal's default converter with the codec.
+// DataConverter wraps Temporal's default converter with the codec; it
+// refuses unencrypted payloads (server and worker).
 func DataConverter(keys *Keyring) converter.DataConverter {
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), &PayloadCodec{Keys: keys})
 }
 
+// DevDataConverter is DataConverter that also accepts unencrypted
+// payloads, for `breachflow dev` alone.
+func DevDataConverter(keys *Keyring) converter.DataConverter {
+	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), &PayloadCodec{Keys: keys, AcceptPlaintext: true})
+}
+
 // HTTPHandler serves the codec over HTTP (POST /encode, POST /decode) for
 // the Temporal Web UI and CLI. Mount it behind authentication: whoever can
-// reach it can read every payload.
+// reach it can read every payload. It shows unencrypted payloads as they
+// are (the UI displays what history holds; nothing it decodes reaches
+// workflow code).
 func HTTPHandler(keys *Keyring) http.Handler {
-	return converter.NewPayloadCodecHTTPHandler(&PayloadCodec{Keys: keys})
+	return converter.NewPayloadCodecHTTPHandler(&PayloadCodec{Keys: keys, AcceptPlaintext: true})
 }

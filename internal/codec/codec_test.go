@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -125,5 +126,35 @@ func TestSealBindsAdditionalData(t *testing.T) {
 	plain, err := kr.Open(id, sealed, []byte("subject.email"))
 	if err != nil || string(plain) != "ann@example.com" {
 		t.Fatalf("Open = %q, %v", plain, err)
+	}
+}
+
+// TestPlaintextRefusedUnlessDev: outside dev a payload that is not sealed
+// never reaches workflow code; dev passes it through for local poking.
+func TestPlaintextRefusedUnlessDev(t *testing.T) {
+	kr, _ := ParseKeys(testKeys(t, "k1"))
+	plain, err := converter.GetDefaultDataConverter().ToPayload(map[string]any{"actor": map[string]string{"role": "admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := (&PayloadCodec{Keys: kr}).Encode([]*commonpb.Payload{plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var v map[string]any
+	err = DataConverter(kr).FromPayload(plain, &v)
+	if !errors.Is(err, ErrPlaintext) || !strings.Contains(err.Error(), `"json/plain"`) {
+		t.Fatalf("strict decode of plain JSON: err = %v, want ErrPlaintext naming the encoding", err)
+	}
+	if _, err := (&PayloadCodec{Keys: kr}).Decode([]*commonpb.Payload{sealed[0], plain}); !errors.Is(err, ErrPlaintext) {
+		t.Fatalf("a plaintext payload among sealed ones: err = %v, want ErrPlaintext", err)
+	}
+	if err := DataConverter(kr).FromPayload(sealed[0], &v); err != nil || v["actor"] == nil {
+		t.Fatalf("strict decode of a sealed payload: %v, %v", v, err)
+	}
+	v = nil
+	if err := DevDataConverter(kr).FromPayload(plain, &v); err != nil || v["actor"] == nil {
+		t.Fatalf("dev decode of plain JSON: %v, %v", v, err)
 	}
 }

@@ -26,6 +26,12 @@ type Config struct {
 	DataDir           string
 	TemporalAddress   string
 	TemporalNamespace string
+	TemporalTLS       string // "", true or false: see TemporalTLSConfig
+	TemporalTLSCA     string
+	TemporalTLSCert   string
+	TemporalTLSKey    string
+	TemporalTLSServer string
+	TemporalAPIKey    string
 	DatabaseURL       string
 	AdminToken        string
 	EncryptionKeys    string
@@ -75,6 +81,12 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_DATA_DIR", flag: "data-dir", def: "./data", usage: "dev-mode data directory (Temporal db, app db, keys, admin token)", str: &c.DataDir},
 		{env: "BREACHFLOW_TEMPORAL_ADDRESS", flag: "temporal-address", usage: "Temporal frontend host:port (empty in dev = embedded server)", str: &c.TemporalAddress},
 		{env: "BREACHFLOW_TEMPORAL_NAMESPACE", flag: "temporal-namespace", def: "default", usage: "Temporal namespace", str: &c.TemporalNamespace},
+		{env: "BREACHFLOW_TEMPORAL_TLS", flag: "temporal-tls", usage: "TLS to the Temporal frontend: true or false (default: on when a CA, client certificate, server name or API key is set)", str: &c.TemporalTLS},
+		{env: "BREACHFLOW_TEMPORAL_TLS_CA", flag: "temporal-tls-ca", usage: "PEM file of the CA(s) that sign the Temporal frontend's certificate (default: the system's roots)", str: &c.TemporalTLSCA},
+		{env: "BREACHFLOW_TEMPORAL_TLS_CERT", flag: "temporal-tls-cert", usage: "PEM client certificate for mTLS to Temporal (with BREACHFLOW_TEMPORAL_TLS_KEY)", str: &c.TemporalTLSCert},
+		{env: "BREACHFLOW_TEMPORAL_TLS_KEY", flag: "temporal-tls-key", usage: "PEM private key of BREACHFLOW_TEMPORAL_TLS_CERT", str: &c.TemporalTLSKey},
+		{env: "BREACHFLOW_TEMPORAL_TLS_SERVER_NAME", flag: "temporal-tls-server-name", usage: "name to verify in the Temporal frontend's certificate (default: the host of BREACHFLOW_TEMPORAL_ADDRESS)", str: &c.TemporalTLSServer},
+		{env: "BREACHFLOW_TEMPORAL_API_KEY", flag: "temporal-api-key", usage: "API key sent to Temporal (Temporal Cloud, or a proxy that checks keys); needs TLS", str: &c.TemporalAPIKey},
 		{env: "BREACHFLOW_DATABASE_URL", flag: "database-url", usage: "sqlite:///path or postgres://… (dev default: sqlite in the data dir)", str: &c.DatabaseURL},
 		{env: "BREACHFLOW_ADMIN_TOKEN", flag: "admin-token", usage: "bootstrap admin token (dev generates one if unset)", str: &c.AdminToken},
 		{env: "BREACHFLOW_ENCRYPTION_KEYS", flag: "encryption-keys", usage: "keyid:base64key,… AES-256 keys, first is current (dev generates one)", str: &c.EncryptionKeys},
@@ -182,6 +194,9 @@ func (c *Config) validate() error {
 	}
 	if strings.TrimSpace(c.TemporalNamespace) == "" {
 		return fmt.Errorf("BREACHFLOW_TEMPORAL_NAMESPACE: must not be empty")
+	}
+	if _, err := c.TemporalTLSConfig(); err != nil {
+		return err
 	}
 	if c.DatabaseURL != "" {
 		if err := checkDatabaseURL(c.DatabaseURL); err != nil {

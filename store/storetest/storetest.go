@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 			{"EnsureIdempotent", testEnsureToken},
 			{"RejectsBadInput", testTokenBadInput},
 		}},
+		{"TokenLife", tokenLifeTests},
 		{"Incidents", []testCase{
 			{"CreateGet", testIncidentCreateGet},
 			{"DedupeExternalRef", testIncidentDedupeExternalRef},
