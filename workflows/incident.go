@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -67,6 +68,9 @@ type incident struct {
 	// is the picture it last accepted.
 	roomBusy  bool
 	roomShown string
+	// members of a restricted incident: those named at launch, then as
+	// admins add and remove them (UpdateSetMember).
+	members []string
 }
 
 func (w *incident) setup(ctx workflow.Context) error {
@@ -77,6 +81,7 @@ func (w *incident) setup(ctx workflow.Context) error {
 	w.status = breach.StatusActive
 	w.actions = map[string]bool{}
 	w.noticesStarted = map[string]bool{}
+	w.members = slices.Clone(w.in.Members)
 	if c := w.in.Carry; c != nil {
 		w.facts, w.severity, w.steps, w.obligations = c.Facts, c.Severity, c.Steps, c.Obligations
 		w.remediations, w.timeline, w.auditSeq, w.runs = c.Remediations, c.Timeline, c.AuditSeq, c.Runs
@@ -140,6 +145,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 			}
 			w.flushAudit(actx)
 			in := w.in
+			in.Members = w.members
 			in.Carry = &Carry{Facts: w.facts, Severity: w.severity, Steps: w.steps, Obligations: w.obligations,
 				Remediations: w.remediations, Timeline: w.timeline, AuditSeq: w.auditSeq, Runs: w.runs, Notices: w.notices,
 				NoticeTexts: w.noticeTexts}
@@ -348,6 +354,7 @@ func (w *incident) snapshot() *breach.Status {
 		Remediations:    append([]breach.Remediation{}, w.remediations...),
 		Timeline:        append([]breach.TimelineEntry(nil), w.timeline...),
 		Restricted:      w.in.Restricted,
+		Members:         slices.Clone(w.members),
 		ClosedAt:        w.closedAt,
 		Runs:            w.runs,
 		Notices:         append([]breach.NoticeRun(nil), w.notices...),

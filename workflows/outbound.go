@@ -126,7 +126,7 @@ func (w *incident) syncRoom(ctx workflow.Context, patience time.Duration) {
 func (w *incident) room() activities.Room {
 	r := activities.Room{IncidentID: w.in.ID, Title: w.in.Title, Severity: w.severity, Status: w.status,
 		Phase: w.phase(), PlaybookID: w.pb.ID, LaunchedBy: w.in.LaunchedBy, LaunchedAt: w.in.LaunchedAt,
-		Members: w.in.Members}
+		Members: w.members, Restricted: w.in.Restricted}
 	r.AddObligations(w.obligations)
 	for _, st := range w.steps {
 		r.Steps = append(r.Steps, activities.RoomStep{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
