@@ -436,11 +436,16 @@ func (s *Server) parseIncidentQuery(get func(string) string) (incidentQuery, []F
 	return q, errs
 }
 
-// findIncidents lists incidents through Temporal visibility, newest
-// first. Filter values must have passed parseIncidentQuery: they are
+// findIncidents lists the incidents who may see through Temporal
+// visibility, newest first: restricted incidents who is no member of are
+// left out (so a page may hold fewer than PageSize). Filter values must have passed parseIncidentQuery: they are
 // checked against closed vocabularies before they are put in the query,
 // so no caller text is ever formatted into it.
-func (s *Server) findIncidents(ctx context.Context, in incidentQuery) ([]IncidentSummary, []byte, error) {
+func (s *Server) findIncidents(ctx context.Context, who breach.Actor, in incidentQuery) ([]IncidentSummary, []byte, error) {
+	hide, err := s.hidden(ctx, who)
+	if err != nil {
+		return nil, nil, err
+	}
 	q := []string{"WorkflowType = 'Incident'"}
 	if in.Status == breach.StatusActive || in.Status == breach.StatusClosed {
 		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchStatus.GetName(), in.Status))
@@ -460,6 +465,9 @@ func (s *Server) findIncidents(ctx context.Context, in incidentQuery) ([]Inciden
 	items := make([]IncidentSummary, 0, len(resp.GetExecutions()))
 	for _, ex := range resp.GetExecutions() {
 		id := strings.TrimPrefix(ex.GetExecution().GetWorkflowId(), "incident/")
+		if hide[id] {
+			continue
+		}
 		row := IncidentSummary{ID: id, LaunchedAt: ex.GetStartTime().AsTime()}
 		sa := ex.GetSearchAttributes().GetIndexedFields()
 		_ = s.converter.FromPayload(sa[workflows.SearchStatus.GetName()], &row.Status)
@@ -487,7 +495,7 @@ func (s *Server) listIncidents(c *gin.Context) {
 		problem(c, http.StatusBadRequest, "bad query parameters", errs...)
 		return
 	}
-	items, next, err := s.findIncidents(c.Request.Context(), q)
+	items, next, err := s.findIncidents(c.Request.Context(), actor(c), q)
 	if err != nil {
 		s.internal(c, "list incidents", err)
 		return

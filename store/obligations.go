@@ -37,6 +37,9 @@ type DeadlineFilter struct {
 	Jurisdiction string     // exact match ("US" does not match "US-CA"); "" = any
 	IncidentID   string     // "" = any
 	ActiveOnly   bool       // only incidents whose status is active
+	// VisibleTo leaves out the restricted incidents this principal is no
+	// member of; "" leaves nothing out (admins, the system).
+	VisibleTo string
 	Limit        int        // 0 = DefaultDeadlineLimit; larger than MaxDeadlineLimit is cut to it
 }
 
@@ -219,6 +222,10 @@ func (s *SQL) deadlineQuery(f DeadlineFilter) (string, []any, error) {
 	if f.ActiveOnly {
 		where = append(where, "i.status = ?")
 		args = append(args, StatusActive)
+	}
+	if f.VisibleTo != "" {
+		where = append(where, "(i.restricted = ? OR EXISTS (SELECT 1 FROM incident_members m WHERE m.incident_id = i.id AND m.principal = ?))")
+		args = append(args, false, f.VisibleTo)
 	}
 	args = append(args, limit)
 	// Fixed-width text times (SQLite) sort like timestamps (PostgreSQL), and

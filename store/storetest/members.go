@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/breachflow/breachflow/store"
@@ -84,6 +85,28 @@ func testMembersHidden(t *testing.T, s store.Store) {
 	if !hidden[mine] || !hidden[theirs] || hidden[open] {
 		t.Errorf("hidden from a non-member = %v; want both restricted incidents", hidden)
 	}
+	for _, id := range []string{open, mine, theirs} {
+		put(t, s, id, ob("gdpr-art33", nil))
+	}
+	deadlinesOf := func(who string) []string {
+		t.Helper()
+		rows, err := s.ListDeadlines(c, store.DeadlineFilter{VisibleTo: who})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range rows {
+			ids = append(ids, r.IncidentID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	if got, want := deadlinesOf("rita-responder"), sorted(open, mine); !slices.Equal(got, want) {
+		t.Errorf("deadlines visible to rita = %v, want %v", got, want)
+	}
+	if got, want := deadlinesOf(""), sorted(open, mine, theirs); !slices.Equal(got, want) {
+		t.Errorf("deadlines with no VisibleTo = %v, want all %v", got, want)
+	}
 	if _, err := s.AddIncidentMember(c, theirs, "rita-responder", "ada-admin"); err != nil {
 		t.Fatal(err)
 	}
@@ -115,4 +138,9 @@ func testMembersBadInput(t *testing.T, s store.Store) {
 	if _, _, err := s.CreateIncident(c, in); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("CreateIncident(members, not restricted) err = %v, want ErrInvalid", err)
 	}
+}
+
+func sorted(ids ...string) []string {
+	slices.Sort(ids)
+	return ids
 }
