@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
@@ -95,8 +96,8 @@ func (r *launchRequest) validate(now time.Time, pbs Playbooks) (breach.Facts, in
 		bad("members", "at most 50 token names")
 	}
 	for i, m := range r.Members {
-		if strings.TrimSpace(m) == "" || len(m) > 100 {
-			bad(fmt.Sprintf("members[%d]", i), "a token name of 1–100 characters")
+		if m == "" || len(m) > 100 || strings.IndexFunc(m, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+			bad(fmt.Sprintf("members[%d]", i), "a principal of 1–100 characters without spaces: a token name, slack:<user id> or a staff email")
 		}
 	}
 	if len(r.Members) > 0 && !r.Restricted {
@@ -208,7 +209,7 @@ func (s *Server) launch(c *gin.Context) {
 			FieldError{Field: "Idempotency-Key", Message: "at most 200 characters"})
 		return
 	}
-	st, created, lerr := s.launchIncident(c.Request.Context(), req, idem, caller(c).Name)
+	st, created, lerr := s.launchIncident(c.Request.Context(), req, idem, actor(c))
 	if lerr != nil {
 		if lerr.Err != nil {
 			s.internal(c, lerr.Op, lerr.Err)
@@ -239,7 +240,8 @@ type launchError struct {
 // surface (REST, Slack's declare modal) launches through it, so the same
 // rules apply. created is false for a repeat (same idempotency key or
 // external_ref), which answers with the existing incident.
-func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, who string) (*breach.Status, bool, *launchError) {
+func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem string, by breach.Actor) (*breach.Status, bool, *launchError) {
+	who := by.Name
 	now := s.now()
 	facts, version, errs := req.validate(now, s.playbooks)
 	pb, _ := s.playbooks.Get(req.Playbook)
@@ -251,10 +253,19 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 	if err != nil {
 		return nil, false, &launchError{Op: "new incident id", Err: err}
 	}
+	// The launcher of a restricted incident is always one of its members.
+	var members []string
+	if req.Restricted {
+		members = slices.Clone(req.Members)
+		if !slices.Contains(members, who) {
+			members = append(members, who)
+		}
+	}
 	rec, created, err := s.store.CreateIncident(ctx, store.Incident{
 		ID: id, PlaybookID: req.Playbook, PlaybookVersion: version, Severity: req.Severity,
 		Status: breach.StatusActive, ExternalRef: req.ExternalRef, IdempotencyKey: idem,
 		RequestDigest: digest, CreatedBy: who, CreatedAt: now.UTC(),
+		Restricted: req.Restricted, Members: members,
 	})
 	if err != nil {
 		return nil, false, &launchError{Op: "create incident", Err: err}
@@ -263,10 +274,7 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 		ID: rec.ID, Title: req.Title, Summary: req.Summary, Severity: rec.Severity,
 		PlaybookID: rec.PlaybookID, PlaybookVersion: rec.PlaybookVersion, ExternalRef: rec.ExternalRef,
 		Facts: facts, LaunchedBy: rec.CreatedBy, LaunchedAt: rec.CreatedAt,
-		Playbook: pb, Restricted: req.Restricted, Members: req.Members, Room: s.room,
-	}
-	if in.Restricted && !slices.Contains(in.Members, who) {
-		in.Members = append(in.Members, who)
+		Playbook: pb, Restricted: req.Restricted, Members: members, Room: s.room,
 	}
 	if !created && idem != "" && rec.IdempotencyKey == idem && rec.RequestDigest != "" && rec.RequestDigest != digest {
 		// The key matched, the request did not: a client bug or two
@@ -277,6 +285,14 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 			Fields: []FieldError{{Field: "Idempotency-Key", Message: "already used with a different request body"}}}
 	}
 	if !created {
+		// A repeat must not show a restricted incident to a non-member
+		// who happens to send its external_ref or idempotency key.
+		if d, err := s.may(ctx, by, Rule{Roles: []string{viewer}, Scope: Read}, rec.ID); err != nil {
+			return nil, false, &launchError{Op: "authorize repeat", Err: err}
+		} else if d != nil {
+			return nil, false, &launchError{Status: http.StatusConflict,
+				Detail: "external_ref or Idempotency-Key is already used by an incident you may not see; send other values"}
+		}
 		// A repeat: answer with the existing incident. If an earlier launch
 		// stored the record but never reached Temporal, start it now.
 		if st, err := s.queryStatus(ctx, rec.ID); err == nil {

@@ -392,16 +392,10 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 		return
 	}
 	act := acts[0]
-	ruleKey := ""
+	// Each button's rule is "slack <its id without the breachflow. prefix>".
+	ruleKey := "slack " + strings.TrimPrefix(act.ActionID, "breachflow.")
 	switch act.ActionID {
-	case slack.ActionAcknowledge:
-		ruleKey = "slack acknowledge"
-	case slack.ActionComplete:
-		ruleKey = "slack complete"
-	case slack.ActionApprove:
-		ruleKey = "slack approve"
-	case slack.ActionReject:
-		ruleKey = "slack reject"
+	case slack.ActionAcknowledge, slack.ActionComplete, slack.ActionApprove, slack.ActionReject:
 	default:
 		problem(c, http.StatusBadRequest, fmt.Sprintf("unknown action id %q", act.ActionID))
 		return
@@ -595,7 +589,7 @@ func (s *Server) slackDeclareSubmit(c *gin.Context, cb *slackapi.InteractionCall
 	if jurisdictions != nil {
 		req.setFact("jurisdictions", jurisdictions)
 	}
-	st, _, lerr := s.launchIncident(ctx, req, "slack:"+cb.View.ID, actor.Name)
+	st, _, lerr := s.launchIncident(ctx, req, "slack:"+cb.View.ID, actor)
 	if lerr != nil {
 		if lerr.Err != nil {
 			s.log.Error(lerr.Op, "route", c.FullPath(), "error", lerr.Err)
