@@ -156,7 +156,7 @@ func (s *Server) routes() *gin.Engine {
 	// (api/authz.go): the role, membership of a restricted incident, and
 	// no writes to a closed one are decided there, before the handler.
 	// The calendar feed authenticates itself: calendar apps send a token in the query.
-	handle(root, s.gate, "GET", "/v1/deadlines.ics", s.authenticateCalendar, s.deadlinesICS)
+	handle(r.Group("/v1", s.authenticateCalendar), s.gate, "GET", "/deadlines.ics", s.deadlinesICS)
 	v1 := r.Group("/v1", s.authenticate)
 	api := func(method, path string, h gin.HandlerFunc) { handle(v1, s.gate, method, path, h) }
 	api("POST", "/incidents", s.launch)
