@@ -40,7 +40,7 @@ type DeadlineFilter struct {
 	// VisibleTo leaves out the restricted incidents this principal is no
 	// member of; "" leaves nothing out (admins, the system).
 	VisibleTo string
-	Limit        int        // 0 = DefaultDeadlineLimit; larger than MaxDeadlineLimit is cut to it
+	Limit     int // 0 = DefaultDeadlineLimit; larger than MaxDeadlineLimit is cut to it
 }
 
 // Obligation statuses, as the Incident workflow reports them.

@@ -26,6 +26,9 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // code before it, which skipped those points in silence.
 // history-notices-settle-* is a run whose notice run files the customers' duties, written by
 // BREACHFLOW_WRITE_HISTORIES=1 go test -run TestCustomerDataBreachThroughAPI ./cmd/breachflow
+// history-members-* is a restricted incident whose members an admin
+// changes (set_member, behind GetVersion "incident-members"), written by
+// BREACHFLOW_WRITE_HISTORIES=1 go test -run TestRestrictedRunToClose ./cmd/breachflow
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/history-*.json")
 	if err != nil || len(files) < 3 {

@@ -201,3 +201,63 @@ func jsonOf(v any) string {
 	raw, _ := json.Marshal(v)
 	return string(raw)
 }
+
+// TestRestrictedRunToClose works a restricted incident whose members an
+// admin changes to close on the real engine: after the close a
+// non-member still gets 404, and membership no longer changes (409).
+// With BREACHFLOW_WRITE_HISTORIES=1 it saves the run for the replay test
+// as workflows/testdata/history-members-insider-exfiltration.json (the
+// set_member Updates behind GetVersion "incident-members").
+func TestRestrictedRunToClose(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the embedded Temporal server")
+	}
+	cfg := devConfig(t, t.TempDir())
+	cfg.EncryptionKeys = replayKey
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stack, err := startDev(ctx, cfg, devOptions{TemporalLogLevel: "fatal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stack.Stop() })
+	c := apiClient{t: t, base: "http://" + stack.httpAddr}
+	outsider, _, err := stack.store.CreateToken(context.Background(), "otto-responder", breach.RoleResponder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, inc := c.do("POST", "/v1/incidents", stack.token, map[string]any{
+		"playbook": "insider-exfiltration", "title": "Replay run of a restricted insider case", "severity": "high",
+		"restricted": true, "members": []string{"rita-responder"},
+		"aware_at": time.Now().Add(-3 * time.Hour).UTC().Format(time.RFC3339), "jurisdictions": []string{"DE", "US-NY"},
+	}, nil)
+	if code != 201 {
+		t.Fatalf("launch: %d %v", code, inc)
+	}
+	id := inc["id"].(string)
+	base := "/v1/incidents/" + id + "/members/"
+	if code, out := c.do("PUT", base+"lena-legal", stack.token, nil, nil); code != 200 {
+		t.Fatalf("add lena: %d %v", code, out)
+	}
+	if code, out := c.do("DELETE", base+"rita-responder", stack.token, nil, nil); code != 200 {
+		t.Fatalf("remove rita: %d %v", code, out)
+	}
+	if code, out := c.do("PUT", base+"two%20words", stack.token, nil, nil); code != 422 {
+		t.Errorf("add a principal with a space: %d %v, want 422", code, out)
+	}
+	workToClose(t, c, stack.token, id)
+	saveHistory(t, stack, id, "members-insider-exfiltration")
+	if code, _ := c.do("GET", "/v1/incidents/"+id, outsider, nil, nil); code != 404 {
+		t.Errorf("non-member reads the closed restricted incident: %d, want 404", code)
+	}
+	if code, out := c.do("PUT", base+"otto-responder", stack.token, nil, nil); code != 409 {
+		t.Errorf("add a member to a closed incident: %d %v, want 409", code, out)
+	}
+	members, err := stack.store.IncidentMembers(context.Background(), id)
+	if err != nil || !slices.Contains(members, "lena-legal") {
+		t.Errorf("members in the store = %v, %v; want lena-legal among them", members, err)
+	}
+	if slices.Contains(members, "rita-responder") || slices.Contains(members, "otto-responder") {
+		t.Errorf("members in the store = %v: removed or refused members are still there", members)
+	}
+}
