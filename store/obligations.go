@@ -37,10 +37,8 @@ type DeadlineFilter struct {
 	Jurisdiction string     // exact match ("US" does not match "US-CA"); "" = any
 	IncidentID   string     // "" = any
 	ActiveOnly   bool       // only incidents whose status is active
-	// VisibleTo leaves out the restricted incidents this principal is no
-	// member of; "" leaves nothing out (admins, the system).
-	VisibleTo string
-	Limit     int // 0 = DefaultDeadlineLimit; larger than MaxDeadlineLimit is cut to it
+	Limit        int        // 0 = DefaultDeadlineLimit; larger than MaxDeadlineLimit is cut to it
+	VisibleTo    string     // leave out restricted incidents this principal is no member of; "" = none left out
 }
 
 // Obligation statuses, as the Incident workflow reports them.
