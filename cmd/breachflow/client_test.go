@@ -521,8 +521,8 @@ func FuzzClientProblem(f *testing.F) {
 func TestIncidentCmdMembers(t *testing.T) {
 	list := `{"incident":"BR-7K3F9Q","restricted":true,"members":["lena-legal","slack:U024BE7LH"]}`
 	f := newFakeAPI(t, map[string]cannedResponse{
-		"PUT /v1/incidents/BR-7K3F9Q/members/lena-legal":       {status: 200, body: `{"incident":"BR-7K3F9Q","restricted":true,"members":["lena-legal","rui"]}`},
-		"DELETE /v1/incidents/BR-7K3F9Q/members/rui":           {status: 200, body: list},
+		"PUT /v1/incidents/BR-7K3F9Q/members/lena-legal":      {status: 200, body: `{"incident":"BR-7K3F9Q","restricted":true,"members":["lena-legal","rui"]}`},
+		"DELETE /v1/incidents/BR-7K3F9Q/members/rui":          {status: 200, body: list},
 		"PUT /v1/incidents/BR-7K3F9Q/members/slack:U024BE7LH": {status: 200, body: list},
 	})
 	out, err := runIncident(t, envFor(f), "members", "BR-7K3F9Q", "--add", "lena-legal", "--add", "slack:U024BE7LH", "--remove", "rui")
