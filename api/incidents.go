@@ -93,11 +93,11 @@ func (r *launchRequest) validate(now time.Time, pbs Playbooks) (breach.Facts, in
 		r.Severity = "medium"
 	}
 	if len(r.Members) > 50 {
-		bad("members", "at most 50 token names")
+		bad("members", "at most 50 principals")
 	}
 	for i, m := range r.Members {
-		if m == "" || len(m) > 100 || strings.IndexFunc(m, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-			bad(fmt.Sprintf("members[%d]", i), "a principal of 1–100 characters without spaces: a token name, slack:<user id> or a staff email")
+		if m == "" || len(m) > store.MaxPrincipalLen || strings.IndexFunc(m, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+			bad(fmt.Sprintf("members[%d]", i), fmt.Sprintf("a principal of 1–%d characters without spaces: a token name, slack:<user id> or a staff email", store.MaxPrincipalLen))
 		}
 	}
 	if len(r.Members) > 0 && !r.Restricted {
