@@ -120,8 +120,8 @@ func (s *SQL) RemoveIncidentMember(ctx context.Context, id, principal string) (b
 
 // HiddenIncidents lists the restricted incidents principal is no member of.
 func (s *SQL) HiddenIncidents(ctx context.Context, principal string) (map[string]bool, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT i.id FROM incidents i WHERE i.restricted = ?
-		AND NOT EXISTS (SELECT 1 FROM incident_members m WHERE m.incident_id = i.id AND m.principal = ?)`), true, principal)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT i.id FROM incidents i WHERE i.restricted = TRUE
+		AND NOT EXISTS (SELECT 1 FROM incident_members m WHERE m.incident_id = i.id AND m.principal = ?)`), principal)
 	if err != nil {
 		return nil, fmt.Errorf("store: hidden incidents: %w", err)
 	}

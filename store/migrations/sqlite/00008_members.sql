@@ -15,7 +15,10 @@ CREATE TABLE incident_members (
     PRIMARY KEY (incident_id, principal)
 );
 CREATE INDEX incident_members_principal ON incident_members (principal);
+-- Lists ask for the restricted incidents a caller is no member of.
+CREATE INDEX incidents_restricted ON incidents (id) WHERE restricted = TRUE;
 
 -- +goose Down
+DROP INDEX incidents_restricted;
 DROP TABLE incident_members;
 ALTER TABLE incidents DROP COLUMN restricted;
