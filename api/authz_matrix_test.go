@@ -582,3 +582,27 @@ func TestRefusedSubjectUploadWritesNothing(t *testing.T) {
 		t.Errorf("upload to an incident its workflow closed: %d with %d rows stored; want 409 and none", code, count(kindOpen))
 	}
 }
+
+// TestSlackStatusInTheRoomSaysWhy: /breach status typed in a restricted
+// incident's room by someone who is no member (they can see the channel,
+// so they know the incident) is refused with the reason; the same user
+// naming the incident elsewhere gets "No incident".
+func TestSlackStatusInTheRoomSaysWhy(t *testing.T) {
+	e := newMatrixEnv(t)
+	id := e.incident[kindNonMember]
+	if err := e.store.PutSlackRoom(context.Background(), store.SlackRoom{IncidentID: id, ChannelID: "CROOM001",
+		ChannelName: "breach-" + strings.ToLower(id), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	_, out := send(t, slacktest.SignedRequest(e.srv.URL+"/slack/commands", testSecret, time.Now(), slacktest.SlashCommand("URESPND1", "CROOM001", "status")))
+	if text, _ := out["text"].(string); text != "Refused: "+NotMember(id)+". Ask an admin to add you." || out["response_type"] != "ephemeral" {
+		t.Errorf("status in the room of a restricted incident, as a non-member: %v", out)
+	}
+	if text := e.slackCommand("URESPND1", "status "+id); text != "No incident "+id+"." {
+		t.Errorf("status by id elsewhere, as a non-member: %q", text)
+	}
+	_, out = send(t, slacktest.SignedRequest(e.srv.URL+"/slack/commands", testSecret, time.Now(), slacktest.SlashCommand("UADMIN01", "CROOM001", "status")))
+	if text, _ := out["text"].(string); !strings.Contains(text, id) || strings.Contains(text, "Refused") {
+		t.Errorf("status in the room as an admin: %v", out)
+	}
+}
