@@ -68,6 +68,10 @@ type RoomNotice struct {
 	DueAt      time.Time `json:"due_at"`
 	Now        time.Time `json:"now"`
 	Roles      []string  `json:"roles"` // who is told by direct message
+	// Restricted incidents tell only those of Roles who are Members
+	// (principals: "slack:<user id>" or the email a user is mapped by).
+	Restricted bool     `json:"restricted,omitempty"`
+	Members    []string `json:"members,omitempty"`
 }
 
 // AddObligations counts the open duties into the room's picture and names

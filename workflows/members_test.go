@@ -81,3 +81,31 @@ func TestOutreachDoneIsAudited(t *testing.T) {
 		t.Errorf("outreach.done for task 7 by rita in the audit chain %d times, want 1", n)
 	}
 }
+
+// TestRestrictedRemindersNameTheMembers: a restricted incident's clock
+// mail carries its members as they are when it is sent, so the mailer
+// and Slack tell only them; an unrestricted one carries none.
+func TestRestrictedRemindersNameTheMembers(t *testing.T) {
+	for _, restricted := range []bool{true, false} {
+		h := newHarness(t, activities.Webhooks{})
+		in := h.input("customer-data-breach", breach.Facts{AwareAt: h.start, Jurisdictions: []string{"FR"}, Risk: "unassessed"})
+		if restricted {
+			in.Restricted, in.Members = true, []string{"rita"}
+			h.act(time.Hour, UpdateSetMember, breach.SetMember{Actor: breach.Actor{Name: "ada", Role: breach.RoleAdmin}, Principal: "lena@example.org", Member: true}, "")
+		}
+		h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 25*time.Hour)
+		h.env.ExecuteWorkflow(Incident, in)
+		if len(h.mails) == 0 {
+			t.Fatalf("restricted=%v: no reminder by 25 h", restricted)
+		}
+		for _, m := range h.mails {
+			want := []string(nil)
+			if restricted {
+				want = []string{"rita", "lena@example.org"}
+			}
+			if m.Restricted != restricted || !slices.Equal(m.Members, want) {
+				t.Errorf("restricted=%v: mail %s carries restricted=%v members=%v, want %v", restricted, m.Key, m.Restricted, m.Members, want)
+			}
+		}
+	}
+}

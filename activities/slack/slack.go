@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -444,6 +445,9 @@ func (a *Activities) PostRoomNotice(ctx context.Context, n activities.RoomNotice
 		return err
 	}
 	for _, w := range a.Users.WithRole(n.Roles...) {
+		if n.Restricted && !slices.Contains(n.Members, Principal(w)) {
+			continue // a restricted incident is told only to its members
+		}
 		id, err := a.userID(ctx, w)
 		if err != nil {
 			return err
