@@ -36,6 +36,10 @@ const (
 	// outreach calls); besides the store's status, the workflow is asked
 	// whether the incident is closed, so nothing lands on a closing one.
 	Write
+	// Keep routes record something about the incident that must stay
+	// possible after it closes (a legal hold, say): the role and
+	// membership decide, a close does not.
+	Keep
 )
 
 // Rule says who may use a route: any of Roles (ignored for Public and
@@ -208,7 +212,7 @@ func (s *Server) may(ctx context.Context, who breach.Actor, r Rule, id string) (
 			return d, nil
 		}
 	}
-	if r.Scope == Read {
+	if r.Scope == Read || r.Scope == Keep {
 		return nil, nil
 	}
 	closed := inc.Status == store.StatusClosed

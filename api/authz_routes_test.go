@@ -98,7 +98,7 @@ func TestRuleScopesMatchPaths(t *testing.T) {
 			continue
 		}
 		names := strings.Contains(key, "/:id") && !strings.HasPrefix(key, "GET /v1/playbooks/")
-		perIncident := slices.Contains([]Scope{Read, Act, Write}, r.Scope)
+		perIncident := slices.Contains([]Scope{Read, Act, Write, Keep}, r.Scope)
 		if names != perIncident {
 			t.Errorf("%s: scope %d, but the path names an incident: %v", key, r.Scope, names)
 		}
