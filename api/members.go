@@ -1,11 +1,9 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/breachflow/breachflow/internal/breach"
-	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -35,11 +33,11 @@ func (s *Server) putMember(c *gin.Context) { s.setMember(c, true) }
 // deleteMember handles DELETE /v1/incidents/{id}/members/{principal}.
 func (s *Server) deleteMember(c *gin.Context) { s.setMember(c, false) }
 
-// setMember adds or removes a member of a restricted incident. The
-// workflow judges and records it first (set_member Update: admins only,
-// in the audit chain), then the store's index follows, so a refused
-// change writes nothing; a repeat with the same Idempotency-Key repairs an
-// index write that failed after the Update was accepted.
+// setMember adds or removes a member of a restricted incident through the
+// set_member Update: the workflow judges it (admins only), writes the
+// store's index that authorization reads (an activity, retried until it
+// lands) and records it in the audit chain, so a refused change writes
+// nothing and an accepted one is in all three when this answers.
 func (s *Server) setMember(c *gin.Context, member bool) {
 	id, principal := c.Param("id"), c.Param("principal")
 	ctx := c.Request.Context()
@@ -65,19 +63,6 @@ func (s *Server) setMember(c *gin.Context, member bool) {
 	st, err := s.sendUpdate(ctx, id, workflows.UpdateSetMember, key, breach.SetMember{Actor: who, Principal: principal, Member: member})
 	if err != nil {
 		s.updateError(c, id, err)
-		return
-	}
-	if member {
-		_, err = s.store.AddIncidentMember(ctx, id, principal, who.Name)
-	} else {
-		_, err = s.store.RemoveIncidentMember(ctx, id, principal)
-	}
-	if errors.Is(err, store.ErrInvalid) {
-		problem(c, http.StatusUnprocessableEntity, err.Error())
-		return
-	}
-	if err != nil {
-		s.internal(c, "set member", err)
 		return
 	}
 	members := st.Members

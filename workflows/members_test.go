@@ -18,6 +18,7 @@ func TestMembersDecideWhoActs(t *testing.T) {
 	h := newHarness(t, activities.Webhooks{})
 	in := h.input("insider-exfiltration", breach.Facts{AwareAt: h.start, Jurisdictions: []string{"DE"}, Risk: "unassessed"})
 	in.Restricted, in.Members = true, []string{"rita"}
+	restrictInStore(t, h, in)
 	admin := breach.Actor{Name: "ada", Role: breach.RoleAdmin}
 	lena := breach.Actor{Name: "lena", Role: breach.RoleResponder}
 	add := func(p string) breach.SetMember { return breach.SetMember{Actor: admin, Principal: p, Member: true} }
@@ -46,6 +47,10 @@ func TestMembersDecideWhoActs(t *testing.T) {
 	events, err := h.store.ListAudit(context.Background(), in.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The store's index, which the API's authorization reads, followed.
+	if m, err := h.store.IncidentMembers(context.Background(), in.ID); err != nil || !slices.Equal(m, []string{"lena"}) {
+		t.Errorf("store members = %v, %v; want [lena]", m, err)
 	}
 	var got []string
 	for _, e := range events {
@@ -91,6 +96,7 @@ func TestRestrictedRemindersNameTheMembers(t *testing.T) {
 		in := h.input("customer-data-breach", breach.Facts{AwareAt: h.start, Jurisdictions: []string{"FR"}, Risk: "unassessed"})
 		if restricted {
 			in.Restricted, in.Members = true, []string{"rita"}
+			restrictInStore(t, h, in)
 			h.act(time.Hour, UpdateSetMember, breach.SetMember{Actor: breach.Actor{Name: "ada", Role: breach.RoleAdmin}, Principal: "lena@example.org", Member: true}, "")
 		}
 		h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 25*time.Hour)
@@ -106,6 +112,20 @@ func TestRestrictedRemindersNameTheMembers(t *testing.T) {
 			if m.Restricted != restricted || !slices.Equal(m.Members, want) {
 				t.Errorf("restricted=%v: mail %s carries restricted=%v members=%v, want %v", restricted, m.Key, m.Restricted, m.Members, want)
 			}
+		}
+	}
+}
+
+// restrictInStore marks the harness's incident restricted in the store,
+// with in's members, as a restricted launch records it.
+func restrictInStore(t *testing.T, h *harness, in *IncidentInput) {
+	t.Helper()
+	if _, err := h.store.DB().Exec("UPDATE incidents SET restricted = 1 WHERE id = ?", in.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range in.Members {
+		if _, err := h.store.AddIncidentMember(context.Background(), in.ID, m, "test"); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/playbooks"
 	"go.temporal.io/sdk/temporal"
@@ -478,10 +479,24 @@ func (w *incident) validateSetMember(_ workflow.Context, in breach.SetMember) er
 }
 
 // setMember adds or removes a member; a change that changes nothing is
-// answered without an audit entry.
+// answered without an audit entry. The store's index, which every
+// route's authorization reads, is written first (retried until it is), so
+// when the Update answers, the index agrees with the workflow and the
+// audit chain.
 func (w *incident) setMember(ctx workflow.Context, in breach.SetMember) (*breach.Status, error) {
 	workflow.GetVersion(ctx, membersChange, workflow.DefaultVersion, 1)
-	has := slices.Contains(w.members, in.Principal)
+	if slices.Contains(w.members, in.Principal) == in.Member {
+		return w.snapshot(), nil
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
+	})
+	change := activities.MemberChange{IncidentID: w.in.ID, Principal: in.Principal, Member: in.Member, By: in.Actor.Name}
+	if err := workflow.ExecuteActivity(actx, a.SetIncidentMember, change).Get(ctx, nil); err != nil {
+		return nil, err
+	}
+	has := slices.Contains(w.members, in.Principal) // another change may have landed meanwhile
 	switch {
 	case in.Member && !has:
 		w.members = append(w.members, in.Principal)
