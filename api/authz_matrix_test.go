@@ -504,38 +504,80 @@ func TestAuthorizationMatrixSlack(t *testing.T) {
 				t.Errorf("/breach status as %s on %s incident: %q, want its card", p.role, kind, out)
 			}
 
-			before, engine := e.snapshot(), e.temporal.updateCount()
-			eph := len(e.fake.Requests("chat.postEphemeral"))
-			code, _ := send(t, slacktest.SignedRequest(e.srv.URL+"/slack/interactions", testSecret, time.Now(),
-				slacktest.BlockAction(p.slackID, "C1", "1.1", slack.ActionComplete, id+"|triage")))
-			if code != 200 {
-				t.Fatalf("click as %s: %d", p.role, code)
+			for _, button := range []string{slack.ActionAcknowledge, slack.ActionComplete, slack.ActionApprove, slack.ActionReject} {
+				e.slackButton(t, p.role, p.slackID, kind, button)
 			}
-			said := ""
-			if reqs := e.fake.Requests("chat.postEphemeral"); len(reqs) > eph {
-				said = reqs[len(reqs)-1].Form.Get("text")
-			}
-			w := want(Rules["slack complete"], "POST", p.role, kind)
-			got := outPass
-			switch {
-			case strings.Contains(said, "may not do this"):
-				got = outRole
-			case strings.Contains(said, NotMember(id)):
-				got = outHidden
-			case strings.Contains(said, "is closed; nothing can change"):
-				got = outClosed
-			}
-			if got != w {
-				t.Errorf("complete button as %s on %s incident: %s (%q), want %s", p.role, kind, got, said, w)
-			}
-			reached := e.temporal.updateCount() > engine
-			if reached != (w == outPass) {
-				t.Errorf("complete button as %s on %s incident: reached the engine %v, want %v", p.role, kind, reached, w == outPass)
-			}
-			if w != outPass && e.snapshot() != before {
-				t.Errorf("complete button as %s on %s incident was refused but the store changed", p.role, kind)
-			}
+			e.slackRejectForm(t, p.role, p.slackID, kind)
 		}
+	}
+}
+
+// slackGateRefusal classifies what Slack was told: a refusal of the
+// authorization gate, or anything else (the gate let it through).
+func slackGateRefusal(said, id string) string {
+	switch {
+	case strings.Contains(said, "may not do this"):
+		return outRole
+	case strings.Contains(said, NotMember(id)):
+		return outHidden
+	case strings.Contains(said, "is closed; nothing can change"):
+		return outClosed
+	}
+	return outPass
+}
+
+// slackButton clicks a step button as a Slack user and checks the gate's
+// answer; a refused click reaches neither the engine nor a form.
+func (e *matrixEnv) slackButton(t *testing.T, role, user, kind, button string) {
+	t.Helper()
+	id := e.incident[kind]
+	before, engine := e.snapshot(), e.temporal.updateCount()
+	eph, views := len(e.fake.Requests("chat.postEphemeral")), len(e.fake.Requests("views.open"))
+	code, _ := send(t, slacktest.SignedRequest(e.srv.URL+"/slack/interactions", testSecret, time.Now(),
+		slacktest.BlockAction(user, "C1", "1.1", button, id+"|triage")))
+	if code != 200 {
+		t.Fatalf("%s click as %s: %d", button, role, code)
+	}
+	said := ""
+	if reqs := e.fake.Requests("chat.postEphemeral"); len(reqs) > eph {
+		said = reqs[len(reqs)-1].Form.Get("text")
+	}
+	key := "slack " + strings.TrimPrefix(button, "breachflow.")
+	w := want(Rules[key], "POST", role, kind)
+	if got := slackGateRefusal(said, id); got != w {
+		t.Errorf("%s as %s on %s incident: %s (%q), want %s", key, role, kind, got, said, w)
+	}
+	// Reject opens the reason form; the others send an Update.
+	reached := e.temporal.updateCount() > engine || len(e.fake.Requests("views.open")) > views
+	if w != outPass && reached {
+		t.Errorf("%s as %s on %s incident was refused but went on (Update or form)", key, role, kind)
+	}
+	if w == outPass && button != slack.ActionReject && !reached {
+		t.Errorf("%s as %s on %s incident passed the gate but sent no Update (%q)", key, role, kind, said)
+	}
+	if w != outPass && e.snapshot() != before {
+		t.Errorf("%s as %s on %s incident was refused but the store changed", key, role, kind)
+	}
+}
+
+// slackRejectForm submits the reject reason form as a Slack user.
+func (e *matrixEnv) slackRejectForm(t *testing.T, role, user, kind string) {
+	t.Helper()
+	id := e.incident[kind]
+	engine := e.temporal.updateCount()
+	_, out := send(t, slacktest.SignedRequest(e.srv.URL+"/slack/interactions", testSecret, time.Now(),
+		slacktest.ViewSubmission(user, slack.ViewReject, id+"|triage|C1", map[string]map[string]any{
+			slack.ReasonBlock: {slack.ReasonAction: map[string]any{"type": "plain_text_input", "value": "wording"}}})))
+	said := ""
+	if errs, ok := out["errors"].(map[string]any); ok {
+		said, _ = errs[slack.ReasonBlock].(string)
+	}
+	w := want(Rules["slack reject"], "POST", role, kind)
+	if got := slackGateRefusal(said, id); got != w {
+		t.Errorf("reject form as %s on %s incident: %s (%q), want %s", role, kind, got, said, w)
+	}
+	if reached := e.temporal.updateCount() > engine; reached != (w == outPass) {
+		t.Errorf("reject form as %s on %s incident: reached the engine %v, want %v", role, kind, reached, w == outPass)
 	}
 }
 
