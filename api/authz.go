@@ -51,14 +51,6 @@ type Rule struct {
 
 func rule(s Scope, roles ...string) Rule { return Rule{Roles: roles, Scope: s} }
 
-// Roles, shortened for the table.
-const (
-	viewer    = breach.RoleViewer
-	responder = breach.RoleResponder
-	legal     = breach.RoleLegal
-	admin     = breach.RoleAdmin
-)
-
 // Rules is the one authorization table: every route of the router, keyed
 // "METHOD /path" as Gin writes the path, and every Slack command and
 // button, keyed "slack …". Routes are registered through Server.handle,
@@ -74,72 +66,72 @@ var Rules = map[string]Rule{
 	"GET /static/*filepath":  rule(Public),
 	"POST /dev/codec/:op":    rule(Public), // dev only, CORS-bound to the embedded UI
 	"OPTIONS /dev/codec/:op": rule(Public),
-	"POST /codec/encode":     rule(Global, admin),
-	"POST /codec/decode":     rule(Global, admin),
-	"GET /dev/outbox":        rule(Global, responder, legal),
-	"GET /dev/actions":       rule(Global, responder, legal),
+	"POST /codec/encode":     rule(Global, breach.RoleAdmin),
+	"POST /codec/decode":     rule(Global, breach.RoleAdmin),
+	"GET /dev/outbox":        rule(Global, breach.RoleResponder, breach.RoleLegal),
+	"GET /dev/actions":       rule(Global, breach.RoleResponder, breach.RoleLegal),
 
 	// REST API.
-	"POST /v1/incidents":                            rule(Global, responder),
-	"GET /v1/incidents":                             rule(Global, viewer),
-	"GET /v1/incidents/:id":                         rule(Read, viewer),
-	"PATCH /v1/incidents/:id":                       rule(Act, responder, legal),
-	"POST /v1/incidents/:id/steps/:step/complete":   rule(Act, responder, legal), // the step's owner: the workflow knows the playbook
-	"POST /v1/incidents/:id/steps/:step/decide":     rule(Act, responder, legal),
-	"POST /v1/incidents/:id/remediations":           rule(Act, responder),
-	"POST /v1/incidents/:id/remediations/:rid/done": rule(Act, responder),
-	"POST /v1/incidents/:id/obligations/:ob/file":   rule(Act, legal),
-	"POST /v1/incidents/:id/obligations/:ob/waive":  rule(Act, legal),
-	"POST /v1/incidents/:id/close":                  rule(Act, responder),
-	"GET /v1/incidents/:id/audit":                   rule(Read, viewer),
-	"GET /v1/deadlines":                             rule(Global, viewer),
-	"GET /v1/deadlines.ics":                         rule(Global, viewer), // as the calendar token's owner
-	"POST /v1/calendar-tokens":                      rule(Global, viewer),
-	"GET /v1/incidents/:id/obligations/:ob/report":  rule(Read, legal),
-	"POST /v1/incidents/:id/subjects":               rule(Write, responder),
-	"GET /v1/incidents/:id/notices/preview":         rule(Read, responder, legal),
-	"PUT /v1/incidents/:id/notices/texts/:locale":   rule(Act, legal),
-	"GET /v1/incidents/:id/notices":                 rule(Read, viewer),
-	"GET /v1/incidents/:id/notices/report":          rule(Read, viewer),
-	"POST /v1/incidents/:id/notices/send":           rule(Act, responder),
-	"POST /v1/incidents/:id/notices/retry":          rule(Write, responder),
-	"GET /v1/incidents/:id/outreach":                rule(Read, responder, legal),
-	"POST /v1/incidents/:id/outreach/:task/done":    rule(Write, responder),
-	"GET /v1/incidents/:id/members":                 rule(Read, viewer),
-	"PUT /v1/incidents/:id/members/:principal":      rule(Act, admin),
-	"DELETE /v1/incidents/:id/members/:principal":   rule(Act, admin),
-	"GET /v1/playbooks":                             rule(Global, viewer),
-	"GET /v1/playbooks/:id":                         rule(Global, viewer),
+	"POST /v1/incidents":                            rule(Global, breach.RoleResponder),
+	"GET /v1/incidents":                             rule(Global, breach.RoleViewer),
+	"GET /v1/incidents/:id":                         rule(Read, breach.RoleViewer),
+	"PATCH /v1/incidents/:id":                       rule(Act, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/steps/:step/complete":   rule(Act, breach.RoleResponder, breach.RoleLegal), // the step's owner: the workflow knows the playbook
+	"POST /v1/incidents/:id/steps/:step/decide":     rule(Act, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/remediations":           rule(Act, breach.RoleResponder),
+	"POST /v1/incidents/:id/remediations/:rid/done": rule(Act, breach.RoleResponder),
+	"POST /v1/incidents/:id/obligations/:ob/file":   rule(Act, breach.RoleLegal),
+	"POST /v1/incidents/:id/obligations/:ob/waive":  rule(Act, breach.RoleLegal),
+	"POST /v1/incidents/:id/close":                  rule(Act, breach.RoleResponder),
+	"GET /v1/incidents/:id/audit":                   rule(Read, breach.RoleViewer),
+	"GET /v1/deadlines":                             rule(Global, breach.RoleViewer),
+	"GET /v1/deadlines.ics":                         rule(Global, breach.RoleViewer), // as the calendar token's owner
+	"POST /v1/calendar-tokens":                      rule(Global, breach.RoleViewer),
+	"GET /v1/incidents/:id/obligations/:ob/report":  rule(Read, breach.RoleLegal),
+	"POST /v1/incidents/:id/subjects":               rule(Write, breach.RoleResponder),
+	"GET /v1/incidents/:id/notices/preview":         rule(Read, breach.RoleResponder, breach.RoleLegal),
+	"PUT /v1/incidents/:id/notices/texts/:locale":   rule(Act, breach.RoleLegal),
+	"GET /v1/incidents/:id/notices":                 rule(Read, breach.RoleViewer),
+	"GET /v1/incidents/:id/notices/report":          rule(Read, breach.RoleViewer),
+	"POST /v1/incidents/:id/notices/send":           rule(Act, breach.RoleResponder),
+	"POST /v1/incidents/:id/notices/retry":          rule(Write, breach.RoleResponder),
+	"GET /v1/incidents/:id/outreach":                rule(Read, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/outreach/:task/done":    rule(Write, breach.RoleResponder),
+	"GET /v1/incidents/:id/members":                 rule(Read, breach.RoleViewer),
+	"PUT /v1/incidents/:id/members/:principal":      rule(Act, breach.RoleAdmin),
+	"DELETE /v1/incidents/:id/members/:principal":   rule(Act, breach.RoleAdmin),
+	"GET /v1/playbooks":                             rule(Global, breach.RoleViewer),
+	"GET /v1/playbooks/:id":                         rule(Global, breach.RoleViewer),
 
 	// Dashboard pages (a session is a token: its name is the principal).
 	"GET /login":         rule(Public),
 	"POST /login":        rule(Public),
-	"GET /":              rule(Global, viewer),
-	"POST /logout":       rule(Global, viewer),
-	"GET /board":         rule(Global, viewer),
-	"GET /incidents":     rule(Global, viewer),
-	"GET /incidents/:id": rule(Read, viewer),
-	"GET /incidents/:id/obligations/:ob/report":  rule(Read, legal),
-	"POST /incidents/:id/steps/:step/complete":   rule(Act, responder, legal),
-	"POST /incidents/:id/steps/:step/decide":     rule(Act, responder, legal),
-	"POST /incidents/:id/obligations/:ob/file":   rule(Act, legal),
-	"POST /incidents/:id/obligations/:ob/waive":  rule(Act, legal),
-	"POST /incidents/:id/remediations":           rule(Act, responder),
-	"POST /incidents/:id/remediations/:rid/done": rule(Act, responder),
-	"POST /incidents/:id/close":                  rule(Act, responder),
-	"GET /outbox":                                rule(Global, responder, legal),
+	"GET /":              rule(Global, breach.RoleViewer),
+	"POST /logout":       rule(Global, breach.RoleViewer),
+	"GET /board":         rule(Global, breach.RoleViewer),
+	"GET /incidents":     rule(Global, breach.RoleViewer),
+	"GET /incidents/:id": rule(Read, breach.RoleViewer),
+	"GET /incidents/:id/obligations/:ob/report":  rule(Read, breach.RoleLegal),
+	"POST /incidents/:id/steps/:step/complete":   rule(Act, breach.RoleResponder, breach.RoleLegal),
+	"POST /incidents/:id/steps/:step/decide":     rule(Act, breach.RoleResponder, breach.RoleLegal),
+	"POST /incidents/:id/obligations/:ob/file":   rule(Act, breach.RoleLegal),
+	"POST /incidents/:id/obligations/:ob/waive":  rule(Act, breach.RoleLegal),
+	"POST /incidents/:id/remediations":           rule(Act, breach.RoleResponder),
+	"POST /incidents/:id/remediations/:rid/done": rule(Act, breach.RoleResponder),
+	"POST /incidents/:id/close":                  rule(Act, breach.RoleResponder),
+	"GET /outbox":                                rule(Global, breach.RoleResponder, breach.RoleLegal),
 
 	// Slack: the routes, then each command and button they carry.
 	"POST /slack/commands":     rule(Signed),
 	"POST /slack/interactions": rule(Signed),
-	"slack help":               rule(Global, viewer),
-	"slack declare":            rule(Global, responder),
-	"slack status":             rule(Read, viewer),
-	"slack deadlines":          rule(Global, viewer),
-	"slack ack":                rule(Act, responder, legal), // the step's owner: the workflow judges
-	"slack complete":           rule(Act, responder, legal),
-	"slack approve":            rule(Act, responder, legal),
-	"slack reject":             rule(Act, responder, legal),
+	"slack help":               rule(Global, breach.RoleViewer),
+	"slack declare":            rule(Global, breach.RoleResponder),
+	"slack status":             rule(Read, breach.RoleViewer),
+	"slack deadlines":          rule(Global, breach.RoleViewer),
+	"slack ack":                rule(Act, breach.RoleResponder, breach.RoleLegal), // the step's owner: the workflow judges
+	"slack complete":           rule(Act, breach.RoleResponder, breach.RoleLegal),
+	"slack approve":            rule(Act, breach.RoleResponder, breach.RoleLegal),
+	"slack reject":             rule(Act, breach.RoleResponder, breach.RoleLegal),
 }
 
 // ruleFor is the rule of key; a missing rule is a programming error.
@@ -201,7 +193,7 @@ func (s *Server) may(ctx context.Context, who breach.Actor, r Rule, id string) (
 	if err != nil {
 		return nil, err
 	}
-	if inc.Restricted && who.Role != admin {
+	if inc.Restricted && who.Role != breach.RoleAdmin {
 		member, err := s.store.IsIncidentMember(ctx, id, who.Name)
 		if err != nil {
 			return nil, err
@@ -234,7 +226,7 @@ func (s *Server) may(ctx context.Context, who breach.Actor, r Rule, id string) (
 // hidden is the set of incidents who may not see: what lists, boards and
 // feeds leave out. Admins see everything.
 func (s *Server) hidden(ctx context.Context, who breach.Actor) (map[string]bool, error) {
-	if who.Role == admin {
+	if who.Role == breach.RoleAdmin {
 		return map[string]bool{}, nil
 	}
 	return s.store.HiddenIncidents(ctx, who.Name)

@@ -157,7 +157,7 @@ func (s *Server) deadlinesICS(c *gin.Context) {
 // visibleDeadlines lists the deadlines of f that who may see: a
 // restricted incident's are left out unless who is a member (or admin).
 func (s *Server) visibleDeadlines(ctx context.Context, who breach.Actor, f store.DeadlineFilter) ([]store.ObligationRow, error) {
-	if who.Role != admin {
+	if who.Role != breach.RoleAdmin {
 		f.VisibleTo = who.Name
 		if f.VisibleTo == "" {
 			return nil, errors.New("deadlines: no principal to filter for")
