@@ -13,132 +13,132 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Scope is what a route does to the incident named in its path.
-type Scope int
+// RouteScope is what a route does to the incident named in its path.
+type RouteScope int
 
 // Scopes, from the least to the most an incident is touched.
 const (
-	// Public routes have no caller to judge: health, metrics, sign-in,
+	// ScopePublic routes have no caller to judge: health, metrics, sign-in,
 	// static assets, and the dev codec (which has its own origin check).
-	Public Scope = iota
-	// Signed routes are Slack's: the request is signed by Slack, and each
+	ScopePublic RouteScope = iota
+	// ScopeSigned routes are Slack's: the request is signed by Slack, and each
 	// command and button it carries has its own rule ("slack …" below).
-	Signed
-	// Global routes name no incident; the role decides. Those that list
+	ScopeSigned
+	// ScopeGlobal routes name no incident; the role decides. Those that list
 	// incidents leave out what the caller may not see (Server.hidden).
-	Global
-	// Read routes read the incident in the path.
-	Read
-	// Act routes change the incident through an Update; the workflow's
+	ScopeGlobal
+	// ScopeRead routes read the incident in the path.
+	ScopeRead
+	// ScopeAct routes change the incident through an Update; the workflow's
 	// validator judges the action again.
-	Act
-	// Write routes write the store directly (subjects, notice retries,
+	ScopeAct
+	// ScopeWrite routes write the store directly (subjects, notice retries,
 	// outreach calls); besides the store's status, the workflow is asked
 	// whether the incident is closed, so nothing lands on a closing one.
-	Write
-	// Keep routes record something about the incident that must stay
+	ScopeWrite
+	// ScopeKeep routes record something about the incident that must stay
 	// possible after it closes (a legal hold, say): the role and
 	// membership decide, a close does not.
-	Keep
+	ScopeKeep
 )
 
-// Rule says who may use a route: any of Roles (ignored for Public and
-// Signed), and what the route does to its incident.
-type Rule struct {
+// RouteRule says who may use a route: any of Roles (ignored for ScopePublic and
+// ScopeSigned), and what the route does to its incident.
+type RouteRule struct {
 	Roles []string
-	Scope Scope
+	Scope RouteScope
 }
 
-func rule(s Scope, roles ...string) Rule { return Rule{Roles: roles, Scope: s} }
+func ruleOf(s RouteScope, roles ...string) RouteRule { return RouteRule{Roles: roles, Scope: s} }
 
-// Rules is the one authorization table: every route of the router, keyed
+// RouteRules is the one authorization table: every route of the router, keyed
 // "METHOD /path" as Gin writes the path, and every Slack command and
 // button, keyed "slack …". Routes are registered through Server.handle,
 // which refuses (panics at start) a route missing here, and
 // TestEveryRouteHasARule walks the router for any route registered
 // around it. Adding a route is one line here plus s.handle(…) where it is
 // mounted.
-var Rules = map[string]Rule{
+var RouteRules = map[string]RouteRule{
 	// Outside /v1.
-	"GET /healthz":           rule(Public),
-	"GET /readyz":            rule(Public),
-	"GET /metrics":           rule(Public),
-	"GET /static/*filepath":  rule(Public),
-	"POST /dev/codec/:op":    rule(Public), // dev only, CORS-bound to the embedded UI
-	"OPTIONS /dev/codec/:op": rule(Public),
-	"POST /codec/encode":     rule(Global, breach.RoleAdmin),
-	"POST /codec/decode":     rule(Global, breach.RoleAdmin),
-	"GET /dev/outbox":        rule(Global, breach.RoleResponder, breach.RoleLegal),
-	"GET /dev/actions":       rule(Global, breach.RoleResponder, breach.RoleLegal),
+	"GET /healthz":           ruleOf(ScopePublic),
+	"GET /readyz":            ruleOf(ScopePublic),
+	"GET /metrics":           ruleOf(ScopePublic),
+	"GET /static/*filepath":  ruleOf(ScopePublic),
+	"POST /dev/codec/:op":    ruleOf(ScopePublic), // dev only, CORS-bound to the embedded UI
+	"OPTIONS /dev/codec/:op": ruleOf(ScopePublic),
+	"POST /codec/encode":     ruleOf(ScopeGlobal, breach.RoleAdmin),
+	"POST /codec/decode":     ruleOf(ScopeGlobal, breach.RoleAdmin),
+	"GET /dev/outbox":        ruleOf(ScopeGlobal, breach.RoleResponder, breach.RoleLegal),
+	"GET /dev/actions":       ruleOf(ScopeGlobal, breach.RoleResponder, breach.RoleLegal),
 
 	// REST API.
-	"POST /v1/incidents":                            rule(Global, breach.RoleResponder),
-	"GET /v1/incidents":                             rule(Global, breach.RoleViewer),
-	"GET /v1/incidents/:id":                         rule(Read, breach.RoleViewer),
-	"PATCH /v1/incidents/:id":                       rule(Act, breach.RoleResponder, breach.RoleLegal),
-	"POST /v1/incidents/:id/steps/:step/complete":   rule(Act, breach.RoleResponder, breach.RoleLegal), // the step's owner: the workflow knows the playbook
-	"POST /v1/incidents/:id/steps/:step/decide":     rule(Act, breach.RoleResponder, breach.RoleLegal),
-	"POST /v1/incidents/:id/remediations":           rule(Act, breach.RoleResponder),
-	"POST /v1/incidents/:id/remediations/:rid/done": rule(Act, breach.RoleResponder),
-	"POST /v1/incidents/:id/obligations/:ob/file":   rule(Act, breach.RoleLegal),
-	"POST /v1/incidents/:id/obligations/:ob/waive":  rule(Act, breach.RoleLegal),
-	"POST /v1/incidents/:id/close":                  rule(Act, breach.RoleResponder),
-	"GET /v1/incidents/:id/audit":                   rule(Read, breach.RoleViewer),
-	"GET /v1/deadlines":                             rule(Global, breach.RoleViewer),
-	"GET /v1/deadlines.ics":                         rule(Global, breach.RoleViewer), // as the calendar token's owner
-	"POST /v1/calendar-tokens":                      rule(Global, breach.RoleViewer),
-	"GET /v1/incidents/:id/obligations/:ob/report":  rule(Read, breach.RoleLegal),
-	"POST /v1/incidents/:id/subjects":               rule(Write, breach.RoleResponder),
-	"GET /v1/incidents/:id/notices/preview":         rule(Read, breach.RoleResponder, breach.RoleLegal),
-	"PUT /v1/incidents/:id/notices/texts/:locale":   rule(Act, breach.RoleLegal),
-	"GET /v1/incidents/:id/notices":                 rule(Read, breach.RoleViewer),
-	"GET /v1/incidents/:id/notices/report":          rule(Read, breach.RoleViewer),
-	"POST /v1/incidents/:id/notices/send":           rule(Act, breach.RoleResponder),
-	"POST /v1/incidents/:id/notices/retry":          rule(Write, breach.RoleResponder),
-	"GET /v1/incidents/:id/outreach":                rule(Read, breach.RoleResponder, breach.RoleLegal),
-	"POST /v1/incidents/:id/outreach/:task/done":    rule(Write, breach.RoleResponder),
-	"GET /v1/incidents/:id/members":                 rule(Read, breach.RoleViewer),
-	"PUT /v1/incidents/:id/members/:principal":      rule(Act, breach.RoleAdmin),
-	"DELETE /v1/incidents/:id/members/:principal":   rule(Act, breach.RoleAdmin),
-	"GET /v1/playbooks":                             rule(Global, breach.RoleViewer),
-	"GET /v1/playbooks/:id":                         rule(Global, breach.RoleViewer),
+	"POST /v1/incidents":                            ruleOf(ScopeGlobal, breach.RoleResponder),
+	"GET /v1/incidents":                             ruleOf(ScopeGlobal, breach.RoleViewer),
+	"GET /v1/incidents/:id":                         ruleOf(ScopeRead, breach.RoleViewer),
+	"PATCH /v1/incidents/:id":                       ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/steps/:step/complete":   ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal), // the step's owner: the workflow knows the playbook
+	"POST /v1/incidents/:id/steps/:step/decide":     ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/remediations":           ruleOf(ScopeAct, breach.RoleResponder),
+	"POST /v1/incidents/:id/remediations/:rid/done": ruleOf(ScopeAct, breach.RoleResponder),
+	"POST /v1/incidents/:id/obligations/:ob/file":   ruleOf(ScopeAct, breach.RoleLegal),
+	"POST /v1/incidents/:id/obligations/:ob/waive":  ruleOf(ScopeAct, breach.RoleLegal),
+	"POST /v1/incidents/:id/close":                  ruleOf(ScopeAct, breach.RoleResponder),
+	"GET /v1/incidents/:id/audit":                   ruleOf(ScopeRead, breach.RoleViewer),
+	"GET /v1/deadlines":                             ruleOf(ScopeGlobal, breach.RoleViewer),
+	"GET /v1/deadlines.ics":                         ruleOf(ScopeGlobal, breach.RoleViewer), // as the calendar token's owner
+	"POST /v1/calendar-tokens":                      ruleOf(ScopeGlobal, breach.RoleViewer),
+	"GET /v1/incidents/:id/obligations/:ob/report":  ruleOf(ScopeRead, breach.RoleLegal),
+	"POST /v1/incidents/:id/subjects":               ruleOf(ScopeWrite, breach.RoleResponder),
+	"GET /v1/incidents/:id/notices/preview":         ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"PUT /v1/incidents/:id/notices/texts/:locale":   ruleOf(ScopeAct, breach.RoleLegal),
+	"GET /v1/incidents/:id/notices":                 ruleOf(ScopeRead, breach.RoleViewer),
+	"GET /v1/incidents/:id/notices/report":          ruleOf(ScopeRead, breach.RoleViewer),
+	"POST /v1/incidents/:id/notices/send":           ruleOf(ScopeAct, breach.RoleResponder),
+	"POST /v1/incidents/:id/notices/retry":          ruleOf(ScopeWrite, breach.RoleResponder),
+	"GET /v1/incidents/:id/outreach":                ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/outreach/:task/done":    ruleOf(ScopeWrite, breach.RoleResponder),
+	"GET /v1/incidents/:id/members":                 ruleOf(ScopeRead, breach.RoleViewer),
+	"PUT /v1/incidents/:id/members/:principal":      ruleOf(ScopeAct, breach.RoleAdmin),
+	"DELETE /v1/incidents/:id/members/:principal":   ruleOf(ScopeAct, breach.RoleAdmin),
+	"GET /v1/playbooks":                             ruleOf(ScopeGlobal, breach.RoleViewer),
+	"GET /v1/playbooks/:id":                         ruleOf(ScopeGlobal, breach.RoleViewer),
 
 	// Dashboard pages (a session is a token: its name is the principal).
-	"GET /login":         rule(Public),
-	"POST /login":        rule(Public),
-	"GET /":              rule(Global, breach.RoleViewer),
-	"POST /logout":       rule(Global, breach.RoleViewer),
-	"GET /board":         rule(Global, breach.RoleViewer),
-	"GET /incidents":     rule(Global, breach.RoleViewer),
-	"GET /incidents/:id": rule(Read, breach.RoleViewer),
-	"GET /incidents/:id/obligations/:ob/report":  rule(Read, breach.RoleLegal),
-	"POST /incidents/:id/steps/:step/complete":   rule(Act, breach.RoleResponder, breach.RoleLegal),
-	"POST /incidents/:id/steps/:step/decide":     rule(Act, breach.RoleResponder, breach.RoleLegal),
-	"POST /incidents/:id/obligations/:ob/file":   rule(Act, breach.RoleLegal),
-	"POST /incidents/:id/obligations/:ob/waive":  rule(Act, breach.RoleLegal),
-	"POST /incidents/:id/remediations":           rule(Act, breach.RoleResponder),
-	"POST /incidents/:id/remediations/:rid/done": rule(Act, breach.RoleResponder),
-	"POST /incidents/:id/close":                  rule(Act, breach.RoleResponder),
-	"GET /outbox":                                rule(Global, breach.RoleResponder, breach.RoleLegal),
+	"GET /login":         ruleOf(ScopePublic),
+	"POST /login":        ruleOf(ScopePublic),
+	"GET /":              ruleOf(ScopeGlobal, breach.RoleViewer),
+	"POST /logout":       ruleOf(ScopeGlobal, breach.RoleViewer),
+	"GET /board":         ruleOf(ScopeGlobal, breach.RoleViewer),
+	"GET /incidents":     ruleOf(ScopeGlobal, breach.RoleViewer),
+	"GET /incidents/:id": ruleOf(ScopeRead, breach.RoleViewer),
+	"GET /incidents/:id/obligations/:ob/report":  ruleOf(ScopeRead, breach.RoleLegal),
+	"POST /incidents/:id/steps/:step/complete":   ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),
+	"POST /incidents/:id/steps/:step/decide":     ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),
+	"POST /incidents/:id/obligations/:ob/file":   ruleOf(ScopeAct, breach.RoleLegal),
+	"POST /incidents/:id/obligations/:ob/waive":  ruleOf(ScopeAct, breach.RoleLegal),
+	"POST /incidents/:id/remediations":           ruleOf(ScopeAct, breach.RoleResponder),
+	"POST /incidents/:id/remediations/:rid/done": ruleOf(ScopeAct, breach.RoleResponder),
+	"POST /incidents/:id/close":                  ruleOf(ScopeAct, breach.RoleResponder),
+	"GET /outbox":                                ruleOf(ScopeGlobal, breach.RoleResponder, breach.RoleLegal),
 
 	// Slack: the routes, then each command and button they carry.
-	"POST /slack/commands":     rule(Signed),
-	"POST /slack/interactions": rule(Signed),
-	"slack help":               rule(Global, breach.RoleViewer),
-	"slack declare":            rule(Global, breach.RoleResponder),
-	"slack status":             rule(Read, breach.RoleViewer),
-	"slack deadlines":          rule(Global, breach.RoleViewer),
-	"slack ack":                rule(Act, breach.RoleResponder, breach.RoleLegal), // the step's owner: the workflow judges
-	"slack complete":           rule(Act, breach.RoleResponder, breach.RoleLegal),
-	"slack approve":            rule(Act, breach.RoleResponder, breach.RoleLegal),
-	"slack reject":             rule(Act, breach.RoleResponder, breach.RoleLegal),
+	"POST /slack/commands":     ruleOf(ScopeSigned),
+	"POST /slack/interactions": ruleOf(ScopeSigned),
+	"slack help":               ruleOf(ScopeGlobal, breach.RoleViewer),
+	"slack declare":            ruleOf(ScopeGlobal, breach.RoleResponder),
+	"slack status":             ruleOf(ScopeRead, breach.RoleViewer),
+	"slack deadlines":          ruleOf(ScopeGlobal, breach.RoleViewer),
+	"slack ack":                ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal), // the step's owner: the workflow judges
+	"slack complete":           ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),
+	"slack approve":            ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),
+	"slack reject":             ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),
 }
 
 // ruleFor is the rule of key; a missing rule is a programming error.
-func ruleFor(key string) Rule {
-	r, ok := Rules[key]
+func ruleFor(key string) RouteRule {
+	r, ok := RouteRules[key]
 	if !ok {
-		panic("api: no authorization rule for " + key + ": add one to Rules in api/authz.go")
+		panic("api: no authorization rule for " + key + ": add one to RouteRules in api/authz.go")
 	}
 	return r
 }
@@ -170,17 +170,17 @@ func noIncident(id string) *Denial {
 // incident, so it tells nothing about it), then, for a restricted
 // incident, membership (admins see everything), then that a closed
 // incident takes no writes. It reads only the store's incident index
-// (and, for Write routes, the workflow's status), so it runs before the
+// (and, for ScopeWrite routes, the workflow's status), so it runs before the
 // route reads or writes anything. A nil Denial allows.
-func (s *Server) may(ctx context.Context, who breach.Actor, r Rule, id string) (*Denial, error) {
-	if r.Scope == Public || r.Scope == Signed {
+func (s *Server) may(ctx context.Context, who breach.Actor, r RouteRule, id string) (*Denial, error) {
+	if r.Scope == ScopePublic || r.Scope == ScopeSigned {
 		return nil, nil
 	}
 	if !allowed(who.Role, r.Roles) {
 		return &Denial{Status: http.StatusForbidden,
 			Detail: "role " + who.Role + " may not do this; it needs " + strings.Join(r.Roles, " or ")}, nil
 	}
-	if r.Scope == Global {
+	if r.Scope == ScopeGlobal {
 		return nil, nil
 	}
 	if !incidentIDPattern.MatchString(id) {
@@ -204,11 +204,11 @@ func (s *Server) may(ctx context.Context, who breach.Actor, r Rule, id string) (
 			return d, nil
 		}
 	}
-	if r.Scope == Read || r.Scope == Keep {
+	if r.Scope == ScopeRead || r.Scope == ScopeKeep {
 		return nil, nil
 	}
 	closed := inc.Status == store.StatusClosed
-	if !closed && r.Scope == Write && s.temporal != nil {
+	if !closed && r.Scope == ScopeWrite && s.temporal != nil {
 		// The store learns of a close when the workflow ends, which may be
 		// minutes after the close was accepted; the workflow knows at once.
 		st, err := s.queryStatus(ctx, id)
@@ -232,23 +232,23 @@ func (s *Server) hidden(ctx context.Context, who breach.Actor) (map[string]bool,
 	return s.store.HiddenIncidents(ctx, who.Name)
 }
 
-// handle mounts a route behind its rule in Rules and the surface's gate
+// handle mounts a route behind its rule in RouteRules and the surface's gate
 // (gate turns a rule into the check that answers a refusal the way the
 // surface answers: problem+json, a page, a flash).
-func handle(g *gin.RouterGroup, gate func(Rule) gin.HandlerFunc, method, relative string, h ...gin.HandlerFunc) {
+func handle(g *gin.RouterGroup, gate func(RouteRule) gin.HandlerFunc, method, relative string, h ...gin.HandlerFunc) {
 	full := path.Join(g.BasePath(), relative)
 	if strings.HasSuffix(relative, "/") && !strings.HasSuffix(full, "/") {
 		full += "/"
 	}
 	r := ruleFor(method + " " + full)
-	if r.Scope != Public && r.Scope != Signed {
+	if r.Scope != ScopePublic && r.Scope != ScopeSigned {
 		h = append([]gin.HandlerFunc{gate(r)}, h...)
 	}
 	g.Handle(method, relative, h...)
 }
 
 // gate is the REST API's check: a refusal is a problem document.
-func (s *Server) gate(r Rule) gin.HandlerFunc {
+func (s *Server) gate(r RouteRule) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		d, err := s.may(c.Request.Context(), actor(c), r, c.Param("id"))
 		if err != nil {

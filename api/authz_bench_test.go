@@ -44,7 +44,7 @@ func BenchmarkMay(b *testing.B) {
 		}
 	}
 	s := New(Deps{Store: st})
-	read := Rules["GET /v1/incidents/:id"]
+	read := RouteRules["GET /v1/incidents/:id"]
 	for _, who := range []breach.Actor{{Name: "member-42", Role: breach.RoleResponder}, {Name: "outsider", Role: breach.RoleResponder}} {
 		b.Run(who.Name, func(b *testing.B) {
 			for b.Loop() {

@@ -351,15 +351,15 @@ func (e *matrixEnv) dashCall(role, key, id string) (string, string) {
 // terms rather than from may: the role column first, then a restricted
 // incident hidden from non-members (admins see all), then no writes to a
 // closed incident.
-func want(r Rule, method, role, kind string) string {
+func want(r RouteRule, method, role, kind string) string {
 	switch {
 	case !allowed(role, r.Roles):
 		return outRole
-	case r.Scope == Global:
+	case r.Scope == ScopeGlobal:
 		return outPass
 	case kind == kindNonMember && role != breach.RoleAdmin:
 		return outHidden
-	case kind == kindClosed && method != "GET" && r.Scope != Keep:
+	case kind == kindClosed && method != "GET" && r.Scope != ScopeKeep:
 		return outClosed
 	}
 	return outPass
@@ -373,8 +373,8 @@ func want(r Rule, method, role, kind string) string {
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newMatrixEnv(t)
 	var keys []string
-	for key, r := range Rules {
-		if r.Scope == Public || r.Scope == Signed || strings.HasPrefix(key, "slack ") || strings.HasPrefix(key, "GET /dev/") ||
+	for key, r := range RouteRules {
+		if r.Scope == ScopePublic || r.Scope == ScopeSigned || strings.HasPrefix(key, "slack ") || strings.HasPrefix(key, "GET /dev/") ||
 			strings.HasPrefix(key, "POST /codec/") || key == "POST /logout" || key == "GET /outbox" {
 			continue // no incident and no Temporal: covered by the dashboard and codec tests
 		}
@@ -383,10 +383,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	sort.Strings(keys)
 	cells := 0
 	for _, key := range keys {
-		r := Rules[key]
+		r := RouteRules[key]
 		method, route, _ := strings.Cut(key, " ")
 		kinds := matrixKinds
-		if r.Scope == Global {
+		if r.Scope == ScopeGlobal {
 			kinds = []string{""}
 		}
 		for _, p := range matrixPeople {
@@ -413,7 +413,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 						t.Errorf("%s as %s on %s incident was refused (%s) but reached the engine: %v", key, p.role, kind, w, e.temporal.updates[engine:])
 					}
 				}
-				if kind == kindClosed && slices.Contains([]string{"POST", "PUT", "PATCH", "DELETE"}, method) && r.Scope != Keep && got == outPass {
+				if kind == kindClosed && slices.Contains([]string{"POST", "PUT", "PATCH", "DELETE"}, method) && r.Scope != ScopeKeep && got == outPass {
 					t.Errorf("%s wrote to a closed incident as %s", key, p.role)
 				}
 			}
@@ -543,7 +543,7 @@ func (e *matrixEnv) slackButton(t *testing.T, role, user, kind, button string) {
 		said = reqs[len(reqs)-1].Form.Get("text")
 	}
 	key := "slack " + strings.TrimPrefix(button, "breachflow.")
-	w := want(Rules[key], "POST", role, kind)
+	w := want(RouteRules[key], "POST", role, kind)
 	if got := slackGateRefusal(said, id); got != w {
 		t.Errorf("%s as %s on %s incident: %s (%q), want %s", key, role, kind, got, said, w)
 	}
@@ -572,7 +572,7 @@ func (e *matrixEnv) slackRejectForm(t *testing.T, role, user, kind string) {
 	if errs, ok := out["errors"].(map[string]any); ok {
 		said, _ = errs[slack.ReasonBlock].(string)
 	}
-	w := want(Rules["slack reject"], "POST", role, kind)
+	w := want(RouteRules["slack reject"], "POST", role, kind)
 	if got := slackGateRefusal(said, id); got != w {
 		t.Errorf("reject form as %s on %s incident: %s (%q), want %s", role, kind, got, said, w)
 	}

@@ -36,7 +36,7 @@ func fullServer(t *testing.T) *Server {
 }
 
 // TestEveryRouteHasARule walks the router's route table (API, dashboard,
-// Slack, dev): a route without a rule in Rules fails here, as does a rule
+// Slack, dev): a route without a rule in RouteRules fails here, as does a rule
 // for a route that no longer exists.
 func TestEveryRouteHasARule(t *testing.T) {
 	s := fullServer(t)
@@ -44,16 +44,16 @@ func TestEveryRouteHasARule(t *testing.T) {
 	for _, r := range s.Routes() {
 		key := r.Method + " " + r.Path
 		mounted[key] = true
-		if _, ok := Rules[key]; !ok {
-			t.Errorf("route %s has no authorization rule: add it to Rules in api/authz.go and mount it with handle", key)
+		if _, ok := RouteRules[key]; !ok {
+			t.Errorf("route %s has no authorization rule: add it to RouteRules in api/authz.go and mount it with handle", key)
 		}
 	}
-	for key := range Rules {
+	for key := range RouteRules {
 		if strings.HasPrefix(key, "slack ") {
 			continue
 		}
 		if !mounted[key] {
-			t.Errorf("Rules has %q, which the router does not mount", key)
+			t.Errorf("RouteRules has %q, which the router does not mount", key)
 		}
 	}
 }
@@ -62,20 +62,20 @@ func TestEveryRouteHasARule(t *testing.T) {
 // and every button Slack cards carry has a rule.
 func TestEverySlackCommandHasARule(t *testing.T) {
 	for _, m := range regexp.MustCompile("`/breach ([a-z]+)").FindAllStringSubmatch(slackHelp, -1) {
-		if _, ok := Rules["slack "+m[1]]; !ok {
+		if _, ok := RouteRules["slack "+m[1]]; !ok {
 			t.Errorf("/breach %s has no rule \"slack %s\"", m[1], m[1])
 		}
 	}
 	for _, button := range []string{slack.ActionAcknowledge, slack.ActionComplete, slack.ActionApprove, slack.ActionReject} {
 		name := strings.TrimPrefix(button, "breachflow.")
-		if _, ok := Rules["slack "+name]; !ok {
+		if _, ok := RouteRules["slack "+name]; !ok {
 			t.Errorf("button %s has no rule \"slack %s\"", button, name)
 		}
 	}
 }
 
 // TestHandleRefusesARouteWithoutARule: mounting a route that is not in
-// Rules stops the server from starting, naming the route.
+// RouteRules stops the server from starting, naming the route.
 func TestHandleRefusesARouteWithoutARule(t *testing.T) {
 	s := fullServer(t)
 	defer func() {
@@ -93,16 +93,16 @@ func TestHandleRefusesARouteWithoutARule(t *testing.T) {
 // is Slack's, which names it in the payload), so no per-incident route
 // can pass as global.
 func TestRuleScopesMatchPaths(t *testing.T) {
-	for key, r := range Rules {
+	for key, r := range RouteRules {
 		if strings.HasPrefix(key, "slack ") {
 			continue
 		}
 		names := strings.Contains(key, "/:id") && !strings.HasPrefix(key, "GET /v1/playbooks/")
-		perIncident := slices.Contains([]Scope{Read, Act, Write, Keep}, r.Scope)
+		perIncident := slices.Contains([]RouteScope{ScopeRead, ScopeAct, ScopeWrite, ScopeKeep}, r.Scope)
 		if names != perIncident {
 			t.Errorf("%s: scope %d, but the path names an incident: %v", key, r.Scope, names)
 		}
-		if r.Scope != Public && r.Scope != Signed && len(r.Roles) == 0 {
+		if r.Scope != ScopePublic && r.Scope != ScopeSigned && len(r.Roles) == 0 {
 			t.Errorf("%s: no roles", key)
 		}
 	}

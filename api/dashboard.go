@@ -62,7 +62,7 @@ func (s *Server) dashboard(r *gin.Engine) {
 	handle(pg, d.gate, "GET", "/login", d.loginPage)
 	handle(pg, d.gate, "POST", "/login", d.login)
 
-	// Every page is mounted behind its rule in Rules (api/authz.go).
+	// Every page is mounted behind its rule in RouteRules (api/authz.go).
 	in := pg.Group("/", d.dashSession)
 	page := func(method, path string, h ...gin.HandlerFunc) { handle(in, d.gate, method, path, h...) }
 	page("GET", "/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/board") })

@@ -181,7 +181,7 @@ func (d *dash) checkCSRF(c *gin.Context) {
 // gate is the dashboard's check: a page for a refused read (a hidden
 // incident gets the same page as one that does not exist), and for a
 // refused action on an incident the page the form came from, with why.
-func (d *dash) gate(r Rule) gin.HandlerFunc {
+func (d *dash) gate(r RouteRule) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.Param("id")
 		den, err := d.may(c.Request.Context(), actor(c), r, id)

@@ -287,7 +287,7 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem str
 	if !created {
 		// A repeat must not show a restricted incident to a non-member
 		// who happens to send its external_ref or idempotency key.
-		if d, err := s.may(ctx, by, Rule{Roles: []string{breach.RoleViewer}, Scope: Read}, rec.ID); err != nil {
+		if d, err := s.may(ctx, by, RouteRule{Roles: []string{breach.RoleViewer}, Scope: ScopeRead}, rec.ID); err != nil {
 			return nil, false, &launchError{Op: "authorize repeat", Err: err}
 		} else if d != nil {
 			return nil, false, &launchError{Status: http.StatusConflict,

@@ -152,7 +152,7 @@ func (s *Server) routes() *gin.Engine {
 	handle(root, s.gate, "GET", "/readyz", s.readyz)
 	handle(root, s.gate, "GET", "/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 
-	// Every route is mounted through handle, behind its rule in Rules
+	// Every route is mounted through handle, behind its rule in RouteRules
 	// (api/authz.go): the role, membership of a restricted incident, and
 	// no writes to a closed one are decided there, before the handler.
 	// The calendar feed authenticates itself: calendar apps send a token in the query.

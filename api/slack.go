@@ -193,7 +193,7 @@ func (s *Server) slackCommand(c *gin.Context) {
 	if len(words) > 0 {
 		sub = strings.ToLower(words[0])
 	}
-	if r, known := Rules["slack "+sub]; known && r.Scope == Global {
+	if r, known := RouteRules["slack "+sub]; known && r.Scope == ScopeGlobal {
 		if why, err := s.slackMay(c.Request.Context(), actor, "slack "+sub, "", false); err != nil {
 			s.internal(c, "authorize", err)
 			return
