@@ -223,6 +223,16 @@ func (s *Server) may(ctx context.Context, who breach.Actor, r RouteRule, id stri
 	return nil, nil
 }
 
+// principalName is how a member is written: an email lower-cased, as a
+// Slack user mapped by email acts (slack.Users.Lookup); token names and
+// "slack:<user id>" as given.
+func principalName(p string) string {
+	if strings.Contains(p, "@") {
+		return strings.ToLower(p)
+	}
+	return p
+}
+
 // hidden is the set of incidents who may not see: what lists, boards and
 // feeds leave out. Admins see everything.
 func (s *Server) hidden(ctx context.Context, who breach.Actor) (map[string]bool, error) {

@@ -648,3 +648,27 @@ func TestSlackStatusInTheRoomSaysWhy(t *testing.T) {
 		t.Errorf("status in the room as an admin: %v", out)
 	}
 }
+
+// TestMemberEmailsAreLowerCased: a member named by email at launch is
+// written as a Slack user mapped by that email acts (lower-cased), so the
+// launcher's capitals do not lock them out; duplicates collapse.
+func TestMemberEmailsAreLowerCased(t *testing.T) {
+	e := newMatrixEnv(t)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/incidents", strings.NewReader(
+		`{"playbook":"insider-exfiltration","title":"Payroll export copied","restricted":true,"members":["Ann@Example.com","ann@example.com","Rui"]}`))
+	req.Header.Set("Authorization", "Bearer "+e.secrets[breach.RoleResponder])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st breach.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("launch: %d %v", resp.StatusCode, err)
+	}
+	got, err := e.store.IncidentMembers(context.Background(), st.ID)
+	if want := []string{"Rui", "ann@example.com", "rita-responder"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("members in the store = %v, %v; want %v", got, err, want)
+	}
+}

@@ -256,7 +256,11 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem str
 	// The launcher of a restricted incident is always one of its members.
 	var members []string
 	if req.Restricted {
-		members = slices.Clone(req.Members)
+		for _, m := range req.Members {
+			if m = principalName(m); !slices.Contains(members, m) {
+				members = append(members, m)
+			}
+		}
 		if !slices.Contains(members, who) {
 			members = append(members, who)
 		}

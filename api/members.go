@@ -39,7 +39,7 @@ func (s *Server) deleteMember(c *gin.Context) { s.setMember(c, false) }
 // lands) and records it in the audit chain, so a refused change writes
 // nothing and an accepted one is in all three when this answers.
 func (s *Server) setMember(c *gin.Context, member bool) {
-	id, principal := c.Param("id"), c.Param("principal")
+	id, principal := c.Param("id"), principalName(c.Param("principal"))
 	ctx := c.Request.Context()
 	inc, err := s.store.GetIncident(ctx, id)
 	if err != nil {
