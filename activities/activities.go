@@ -6,6 +6,7 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,6 +32,8 @@ type Store interface {
 	SubjectLocales(ctx context.Context, incidentID string) (map[string]int, error)
 	CreateOutreachTasks(ctx context.Context, incidentID string) (created, open, done int, err error)
 	OutreachCounts(ctx context.Context, incidentID string) (open, done int, err error)
+	AddIncidentMember(ctx context.Context, id, principal, by string) (bool, error)
+	RemoveIncidentMember(ctx context.Context, id, principal string) (bool, error)
 }
 
 // AuditInput is one audit event to append.
@@ -104,6 +107,34 @@ func (a *Activities) RecordAuditChain(ctx context.Context, events []AuditInput) 
 func (a *Activities) SetIncidentStatus(ctx context.Context, id, status string) error {
 	if err := a.Store.SetIncidentStatus(ctx, id, status); err != nil {
 		return fmt.Errorf("set incident status: %w", err)
+	}
+	return nil
+}
+
+// MemberChange is one change to who may see a restricted incident.
+type MemberChange struct {
+	IncidentID string `json:"incident_id"`
+	Principal  string `json:"principal"`
+	Member     bool   `json:"member"` // true adds, false removes
+	By         string `json:"by"`
+}
+
+// SetIncidentMember makes the store's index of a restricted incident's
+// members (which every route's authorization reads) follow the workflow.
+// Adding a member twice or removing a non-member changes nothing, so a
+// retry is harmless; input the store refuses is not retried.
+func (a *Activities) SetIncidentMember(ctx context.Context, in MemberChange) error {
+	var err error
+	if in.Member {
+		_, err = a.Store.AddIncidentMember(ctx, in.IncidentID, in.Principal, in.By)
+	} else {
+		_, err = a.Store.RemoveIncidentMember(ctx, in.IncidentID, in.Principal)
+	}
+	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError("set incident member: "+err.Error(), "BadMember", err)
+	}
+	if err != nil {
+		return fmt.Errorf("set incident member: %w", err)
 	}
 	return nil
 }

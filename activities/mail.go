@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/jordan-wright/email"
 	"go.temporal.io/sdk/temporal"
 )
@@ -71,6 +72,12 @@ type StaffMail struct {
 	Subject    string   `json:"subject"`
 	Text       string   `json:"text"`
 	HTML       string   `json:"html,omitempty"`
+	// Restricted: the mail goes only to the addresses of Roles that are
+	// among Members (compared case-insensitively), and, when none is, to
+	// the admin role's addresses, so a restricted incident's clocks still
+	// reach someone who may see it, and nobody else.
+	Restricted bool     `json:"restricted,omitempty"`
+	Members    []string `json:"members,omitempty"`
 }
 
 // MailResult says who got a message (by role and count, no addresses).
@@ -84,15 +91,26 @@ var ErrNoRecipients = errors.New("no recipients configured for these roles (BREA
 
 // SendStaffMail is the activity that sends one reminder or escalation.
 func (m *Mailer) SendStaffMail(ctx context.Context, in StaffMail) (*MailResult, error) {
-	var to []string
-	seen := map[string]bool{}
-	for _, r := range in.Roles {
-		for _, a := range m.Notify[r] {
-			if !seen[a] {
-				seen[a] = true
-				to = append(to, a)
+	member := map[string]bool{}
+	for _, p := range in.Members {
+		member[strings.ToLower(p)] = true
+	}
+	collect := func(roles []string) []string {
+		var to []string
+		seen := map[string]bool{}
+		for _, r := range roles {
+			for _, a := range m.Notify[r] {
+				if !seen[a] && (!in.Restricted || member[strings.ToLower(a)] || r == breach.RoleAdmin) {
+					seen[a] = true
+					to = append(to, a)
+				}
 			}
 		}
+		return to
+	}
+	to := collect(in.Roles)
+	if len(to) == 0 && in.Restricted {
+		to = collect([]string{breach.RoleAdmin})
 	}
 	if len(to) == 0 {
 		return nil, temporal.NewNonRetryableApplicationError(ErrNoRecipients.Error(), "NoRecipients", ErrNoRecipients)
@@ -203,4 +221,8 @@ type ClockMail struct {
 	DueAt      time.Time `json:"due_at"`
 	Now        time.Time `json:"now"`
 	Roles      []string  `json:"roles"`
+	// Restricted incidents mail only the role addresses that are Members;
+	// when none is, the admins (see StaffMail).
+	Restricted bool     `json:"restricted,omitempty"`
+	Members    []string `json:"members,omitempty"`
 }

@@ -35,9 +35,12 @@ type Room struct {
 	// OpenObligations counts the regulatory duties still pending or overdue.
 	OpenObligations int `json:"open_obligations"`
 	Overdue         int `json:"overdue"`
-	// Members are staff emails named at launch; the room invites them and
-	// everyone configured with a role.
-	Members []string `json:"members,omitempty"`
+	// Members are the principals of a restricted incident (token names,
+	// "slack:<user id>", staff emails). An unrestricted room invites them
+	// and everyone configured with a role; a restricted room invites
+	// only them, on every sync, so a member added later is brought in.
+	Members    []string `json:"members,omitempty"`
+	Restricted bool     `json:"restricted,omitempty"`
 	// AsOf is the workflow time of this picture; a card never goes back
 	// to an older picture than the one it shows.
 	AsOf time.Time `json:"as_of"`
@@ -69,6 +72,10 @@ type RoomNotice struct {
 	DueAt      time.Time `json:"due_at"`
 	Now        time.Time `json:"now"`
 	Roles      []string  `json:"roles"` // who is told by direct message
+	// Restricted incidents tell only those of Roles who are Members
+	// (principals: "slack:<user id>" or the email a user is mapped by).
+	Restricted bool     `json:"restricted,omitempty"`
+	Members    []string `json:"members,omitempty"`
 }
 
 // AddObligations counts the open duties into the room's picture and names

@@ -56,36 +56,39 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 func (s *Server) dashboard(r *gin.Engine) {
 	d := &dash{Server: s, pages: parsePages()}
 	static, _ := fs.Sub(web.Static, "static")
-	r.GET("/static/*filepath", func(c *gin.Context) {
+	handle(&r.RouterGroup, d.gate, "GET", "/static/*filepath", func(c *gin.Context) {
 		c.Header("Cache-Control", "public, max-age=300")
 		c.FileFromFS(c.Param("filepath"), http.FS(static))
 	})
 	pg := r.Group("/", d.headers, d.formLimit)
-	pg.GET("/login", d.loginPage)
-	pg.POST("/login", d.login)
+	handle(pg, d.gate, "GET", "/login", d.loginPage)
+	handle(pg, d.gate, "POST", "/login", d.login)
 
+	// Every page is mounted behind its rule in RouteRules (api/authz.go).
 	in := pg.Group("/", d.dashSession)
-	in.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/board") })
-	in.POST("/logout", d.checkCSRF, d.logout)
-	in.GET("/board", d.board)
-	in.GET("/incidents", d.incidents)
-	in.GET("/incidents/:id", d.incident)
-	in.GET("/incidents/:id/obligations/:ob/report", d.dashRequire(breach.RoleLegal), d.report)
+	page := func(method, path string, h ...gin.HandlerFunc) { handle(in, d.gate, method, path, h...) }
+	page("GET", "/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/board") })
+	page("POST", "/logout", d.checkCSRF, d.logout)
+	page("GET", "/board", d.board)
+	page("GET", "/incidents", d.incidents)
+	page("GET", "/incidents/:id", d.incident)
+	page("GET", "/incidents/:id/obligations/:ob/report", d.report)
 	act := in.Group("/incidents/:id", d.checkCSRF)
-	act.POST("/steps/:step/complete", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.completeStep)
-	act.POST("/steps/:step/decide", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.decide)
-	act.POST("/obligations/:ob/file", d.dashRequire(breach.RoleLegal), d.file)
-	act.POST("/obligations/:ob/waive", d.dashRequire(breach.RoleLegal), d.waive)
-	act.POST("/remediations", d.dashRequire(breach.RoleResponder), d.addRemediation)
-	act.POST("/remediations/:rid/done", d.dashRequire(breach.RoleResponder), d.remediationDone)
-	act.POST("/close", d.dashRequire(breach.RoleResponder), d.close)
-	act.POST("/grants/:gid/approve", d.dashRequire(breach.RoleLegal), d.approveGrant)
+	post := func(path string, h gin.HandlerFunc) { handle(act, d.gate, "POST", path, h) }
+	post("/steps/:step/complete", d.completeStep)
+	post("/steps/:step/decide", d.decide)
+	post("/obligations/:ob/file", d.file)
+	post("/obligations/:ob/waive", d.waive)
+	post("/remediations", d.addRemediation)
+	post("/remediations/:rid/done", d.remediationDone)
+	post("/close", d.close)
+	post("/grants/:gid/approve", d.approveGrant)
 	if s.outbox != nil {
-		in.GET("/outbox", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.outboxPage)
+		page("GET", "/outbox", d.outboxPage)
 	}
-	in.GET("/tokens", d.dashRequire(breach.RoleAdmin), d.tokensPage)
-	in.POST("/tokens/:tid/revoke", d.checkCSRF, d.dashRequire(breach.RoleAdmin), d.revokeTokenForm)
-	in.POST("/tokens/calendar/:tid/revoke", d.checkCSRF, d.dashRequire(breach.RoleAdmin), d.revokeCalendarTokenForm)
+	page("GET", "/tokens", d.tokensPage)
+	page("POST", "/tokens/:tid/revoke", d.checkCSRF, d.revokeTokenForm)
+	page("POST", "/tokens/calendar/:tid/revoke", d.checkCSRF, d.revokeCalendarTokenForm)
 }
 
 func parsePages() map[string]*template.Template {
@@ -249,7 +252,7 @@ type boardView struct {
 }
 
 func (d *dash) board(c *gin.Context) {
-	rows, err := d.store.ListDeadlines(c.Request.Context(), store.DeadlineFilter{ActiveOnly: true})
+	rows, err := d.visibleDeadlines(c.Request.Context(), actor(c), store.DeadlineFilter{ActiveOnly: true})
 	if err != nil {
 		d.internalPage(c, "list deadlines", err)
 		return
@@ -294,7 +297,7 @@ func (d *dash) incidents(c *gin.Context) {
 		d.render(c, http.StatusBadRequest, "incidents", "Incidents", "incidents", v)
 		return
 	}
-	items, next, err := d.findIncidents(c.Request.Context(), q)
+	items, next, err := d.findIncidents(c.Request.Context(), actor(c), q)
 	if err != nil {
 		d.internalPage(c, "list incidents", err)
 		return

@@ -192,16 +192,29 @@ func (d *dash) checkCSRF(c *gin.Context) {
 	c.Next()
 }
 
-// dashRequire is require for pages: a 403 page instead of a problem.
-func (d *dash) dashRequire(roles ...string) gin.HandlerFunc {
+// gate is the dashboard's check: a page for a refused read (a hidden
+// incident gets the same page as one that does not exist), and for a
+// refused action on an incident the page the form came from, with why.
+func (d *dash) gate(r RouteRule) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		tok := caller(c)
-		if allowed(tok.Role, roles) {
+		id := c.Param("id")
+		den, err := d.may(c.Request.Context(), actor(c), r, id)
+		switch {
+		case err != nil:
+			d.internalPage(c, "authorize", err)
+		case den == nil:
 			c.Next()
-			return
+		case den.Status == http.StatusNotFound:
+			d.notFound(c, id)
+		case den.Status == http.StatusForbidden:
+			d.errorPage(c, http.StatusForbidden, "Not allowed",
+				"Your role ("+actor(c).Role+") may not do this; it needs "+strings.Join(r.Roles, " or ")+". Nothing was changed.")
+		case c.Request.Method == http.MethodPost:
+			c.Abort()
+			d.refuse(c, den.Detail+".")
+		default:
+			d.errorPage(c, den.Status, "Not allowed", den.Detail)
 		}
-		d.errorPage(c, http.StatusForbidden, "Not allowed",
-			"Your role ("+tok.Role+") may not do this; it needs "+strings.Join(roles, " or ")+". Nothing was changed.")
 	}
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -77,7 +78,7 @@ func (s *Server) deadlines(c *gin.Context) {
 		problem(c, http.StatusBadRequest, "bad query parameters", errs...)
 		return
 	}
-	rows, err := s.store.ListDeadlines(c.Request.Context(), f)
+	rows, err := s.visibleDeadlines(c.Request.Context(), actor(c), f)
 	if err != nil {
 		s.internal(c, "list deadlines", err)
 		return
@@ -113,28 +114,12 @@ func (s *Server) calendarToken(c *gin.Context) {
 // (or a bearer token); nothing but incident ids and laws is in it.
 func (s *Server) deadlinesICS(c *gin.Context) {
 	ctx := c.Request.Context()
-	if secret := c.Query("token"); secret != "" {
-		tok, err := s.store.AuthenticateCalendarToken(ctx, secret)
-		if errors.Is(err, store.ErrNotFound) {
-			problem(c, http.StatusUnauthorized, tokenRefusal(err, "calendar token"))
-			return
-		} else if err != nil {
-			s.internal(c, "calendar token", err)
-			return
-		}
-		c.Set(tokenKey, tok)
-	} else {
-		s.authenticate(c)
-		if c.IsAborted() {
-			return
-		}
-	}
 	f, errs := s.deadlineFilter(c)
 	if len(errs) > 0 {
 		problem(c, http.StatusBadRequest, "bad query parameters", errs...)
 		return
 	}
-	rows, err := s.store.ListDeadlines(ctx, f)
+	rows, err := s.visibleDeadlines(ctx, actor(c), f)
 	if err != nil {
 		s.internal(c, "list deadlines", err)
 		return
@@ -167,4 +152,16 @@ func (s *Server) deadlinesICS(c *gin.Context) {
 		}
 	}
 	c.Data(http.StatusOK, "text/calendar; charset=utf-8", []byte(cal.Serialize()))
+}
+
+// visibleDeadlines lists the deadlines of f that who may see: a
+// restricted incident's are left out unless who is a member (or admin).
+func (s *Server) visibleDeadlines(ctx context.Context, who breach.Actor, f store.DeadlineFilter) ([]store.ObligationRow, error) {
+	if who.Role != breach.RoleAdmin {
+		f.VisibleTo = who.Name
+		if f.VisibleTo == "" {
+			return nil, errors.New("deadlines: no principal to filter for")
+		}
+	}
+	return s.store.ListDeadlines(ctx, f)
 }

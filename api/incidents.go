@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
@@ -93,11 +94,11 @@ func (r *launchRequest) validate(now time.Time, pbs Playbooks) (breach.Facts, in
 		r.Severity = "medium"
 	}
 	if len(r.Members) > 50 {
-		bad("members", "at most 50 token names")
+		bad("members", "at most 50 principals")
 	}
 	for i, m := range r.Members {
-		if strings.TrimSpace(m) == "" || len(m) > 100 {
-			bad(fmt.Sprintf("members[%d]", i), "a token name of 1–100 characters")
+		if m == "" || len(m) > store.MaxPrincipalLen || strings.IndexFunc(m, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+			bad(fmt.Sprintf("members[%d]", i), fmt.Sprintf("a principal of 1–%d characters without spaces: a token name, slack:<user id> or a staff email", store.MaxPrincipalLen))
 		}
 	}
 	if len(r.Members) > 0 && !r.Restricted {
@@ -209,7 +210,7 @@ func (s *Server) launch(c *gin.Context) {
 			FieldError{Field: "Idempotency-Key", Message: "at most 200 characters"})
 		return
 	}
-	st, created, lerr := s.launchIncident(c.Request.Context(), req, idem, caller(c).Name)
+	st, created, lerr := s.launchIncident(c.Request.Context(), req, idem, actor(c))
 	if lerr != nil {
 		if lerr.Err != nil {
 			s.internal(c, lerr.Op, lerr.Err)
@@ -240,7 +241,8 @@ type launchError struct {
 // surface (REST, Slack's declare modal) launches through it, so the same
 // rules apply. created is false for a repeat (same idempotency key or
 // external_ref), which answers with the existing incident.
-func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, who string) (*breach.Status, bool, *launchError) {
+func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem string, by breach.Actor) (*breach.Status, bool, *launchError) {
+	who := by.Name
 	now := s.now()
 	facts, version, errs := req.validate(now, s.playbooks)
 	pb, _ := s.playbooks.Get(req.Playbook)
@@ -252,10 +254,23 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 	if err != nil {
 		return nil, false, &launchError{Op: "new incident id", Err: err}
 	}
+	// The launcher of a restricted incident is always one of its members.
+	var members []string
+	if req.Restricted {
+		for _, m := range req.Members {
+			if m = principalName(m); !slices.Contains(members, m) {
+				members = append(members, m)
+			}
+		}
+		if !slices.Contains(members, who) {
+			members = append(members, who)
+		}
+	}
 	rec, created, err := s.store.CreateIncident(ctx, store.Incident{
 		ID: id, PlaybookID: req.Playbook, PlaybookVersion: version, Severity: req.Severity,
 		Status: breach.StatusActive, ExternalRef: req.ExternalRef, IdempotencyKey: idem,
 		RequestDigest: digest, CreatedBy: who, CreatedAt: now.UTC(),
+		Restricted: req.Restricted, Members: members,
 	})
 	if err != nil {
 		return nil, false, &launchError{Op: "create incident", Err: err}
@@ -264,10 +279,7 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 		ID: rec.ID, Title: req.Title, Summary: req.Summary, Severity: rec.Severity,
 		PlaybookID: rec.PlaybookID, PlaybookVersion: rec.PlaybookVersion, ExternalRef: rec.ExternalRef,
 		Facts: facts, LaunchedBy: rec.CreatedBy, LaunchedAt: rec.CreatedAt,
-		Playbook: pb, Restricted: req.Restricted, Members: req.Members, Room: s.room,
-	}
-	if in.Restricted && !slices.Contains(in.Members, who) {
-		in.Members = append(in.Members, who)
+		Playbook: pb, Restricted: req.Restricted, Members: members, Room: s.room,
 	}
 	if !created && idem != "" && rec.IdempotencyKey == idem && rec.RequestDigest != "" && rec.RequestDigest != digest {
 		// The key matched, the request did not: a client bug or two
@@ -278,6 +290,14 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem, wh
 			Fields: []FieldError{{Field: "Idempotency-Key", Message: "already used with a different request body"}}}
 	}
 	if !created {
+		// A repeat must not show a restricted incident to a non-member
+		// who happens to send its external_ref or idempotency key.
+		if d, err := s.may(ctx, by, RouteRule{Roles: []string{breach.RoleViewer}, Scope: ScopeRead}, rec.ID); err != nil {
+			return nil, false, &launchError{Op: "authorize repeat", Err: err}
+		} else if d != nil {
+			return nil, false, &launchError{Status: http.StatusConflict,
+				Detail: "external_ref or Idempotency-Key is already used by an incident you may not see; send other values"}
+		}
 		// A repeat: answer with the existing incident. If an earlier launch
 		// stored the record but never reached Temporal, start it now.
 		if st, err := s.queryStatus(ctx, rec.ID); err == nil {
@@ -437,11 +457,16 @@ func (s *Server) parseIncidentQuery(get func(string) string) (incidentQuery, []F
 	return q, errs
 }
 
-// findIncidents lists incidents through Temporal visibility, newest
-// first. Filter values must have passed parseIncidentQuery: they are
+// findIncidents lists the incidents who may see through Temporal
+// visibility, newest first: restricted incidents who is no member of are
+// left out (so a page may hold fewer than PageSize). Filter values must have passed parseIncidentQuery: they are
 // checked against closed vocabularies before they are put in the query,
 // so no caller text is ever formatted into it.
-func (s *Server) findIncidents(ctx context.Context, in incidentQuery) ([]IncidentSummary, []byte, error) {
+func (s *Server) findIncidents(ctx context.Context, who breach.Actor, in incidentQuery) ([]IncidentSummary, []byte, error) {
+	hide, err := s.hidden(ctx, who)
+	if err != nil {
+		return nil, nil, err
+	}
 	q := []string{"WorkflowType = 'Incident'"}
 	if in.Status == breach.StatusActive || in.Status == breach.StatusClosed {
 		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchStatus.GetName(), in.Status))
@@ -461,6 +486,9 @@ func (s *Server) findIncidents(ctx context.Context, in incidentQuery) ([]Inciden
 	items := make([]IncidentSummary, 0, len(resp.GetExecutions()))
 	for _, ex := range resp.GetExecutions() {
 		id := strings.TrimPrefix(ex.GetExecution().GetWorkflowId(), "incident/")
+		if hide[id] {
+			continue
+		}
 		row := IncidentSummary{ID: id, LaunchedAt: ex.GetStartTime().AsTime()}
 		// Search attributes are never encrypted (the server indexes them),
 		// so they are read with the plain converter; the memo is sealed.
@@ -490,7 +518,7 @@ func (s *Server) listIncidents(c *gin.Context) {
 		problem(c, http.StatusBadRequest, "bad query parameters", errs...)
 		return
 	}
-	items, next, err := s.findIncidents(c.Request.Context(), q)
+	items, next, err := s.findIncidents(c.Request.Context(), actor(c), q)
 	if err != nil {
 		s.internal(c, "list incidents", err)
 		return

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -110,6 +111,26 @@ func (s *Server) outreachDone(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	who := caller(c)
+	tasks, err := s.store.ListOutreachTasks(ctx, id, "")
+	if err != nil {
+		s.internal(c, "list outreach", err)
+		return
+	}
+	i := slices.IndexFunc(tasks, func(t store.OutreachTask) bool { return t.ID == task })
+	if i < 0 {
+		problem(c, http.StatusNotFound, fmt.Sprintf("incident %s has no outreach task %d", id, task))
+		return
+	}
+	if tasks[i].Status != store.OutreachDone {
+		// The call goes into the audit chain first (the workflow judges the
+		// caller again); the note stays in the store, as it may name the
+		// customer. A repeat is answered by the same Update.
+		if _, err := s.sendUpdate(ctx, id, workflows.UpdateOutreachDone, fmt.Sprintf("outreach-done-%d", task),
+			breach.OutreachDone{Actor: actor(c), Task: task}); err != nil {
+			s.updateError(c, id, err)
+			return
+		}
+	}
 	if err := s.store.CompleteOutreachTask(ctx, id, task, who.Name, req.Note); errors.Is(err, store.ErrNotFound) {
 		problem(c, http.StatusNotFound, fmt.Sprintf("incident %s has no outreach task %d", id, task))
 		return

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/internal/actionrecorder"
-	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
@@ -148,62 +147,69 @@ func (s *Server) routes() *gin.Engine {
 	r.HandleMethodNotAllowed = true
 	r.NoMethod(func(c *gin.Context) { problem(c, http.StatusMethodNotAllowed, "method not allowed on this route") })
 
-	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+	root := &r.RouterGroup
+	handle(root, s.gate, "GET", "/healthz", s.healthz)
+	handle(root, s.gate, "GET", "/readyz", s.readyz)
+	handle(root, s.gate, "GET", "/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 
+	// Every route is mounted through handle, behind its rule in RouteRules
+	// (api/authz.go): the role, membership of a restricted incident, and
+	// no writes to a closed one are decided there, before the handler.
 	// The calendar feed authenticates itself: calendar apps send a token in the query.
-	r.GET("/v1/deadlines.ics", s.deadlinesICS)
+	handle(r.Group("/v1", s.authenticateCalendar), s.gate, "GET", "/deadlines.ics", s.deadlinesICS)
 	v1 := r.Group("/v1", s.authenticate)
-	v1.POST("/incidents", require(breach.RoleResponder), s.launch)
-	v1.GET("/incidents", require(breach.RoleViewer), s.listIncidents)
-	v1.GET("/incidents/:id", require(breach.RoleViewer), s.getIncident)
-	v1.PATCH("/incidents/:id", require(breach.RoleResponder, breach.RoleLegal), s.patchIncident)
-	// Step owners are checked by the workflow's validator: it knows the playbook.
-	v1.POST("/incidents/:id/steps/:step/complete", require(breach.RoleResponder, breach.RoleLegal), s.completeStep)
-	v1.POST("/incidents/:id/steps/:step/decide", require(breach.RoleResponder, breach.RoleLegal), s.decideStep)
-	v1.POST("/incidents/:id/remediations", require(breach.RoleResponder), s.addRemediation)
-	v1.POST("/incidents/:id/remediations/:rid/done", require(breach.RoleResponder), s.completeRemediation)
-	v1.POST("/incidents/:id/obligations/:ob/file", require(breach.RoleLegal), s.fileObligation)
-	v1.POST("/incidents/:id/obligations/:ob/waive", require(breach.RoleLegal), s.waiveObligation)
-	v1.POST("/incidents/:id/close", require(breach.RoleResponder), s.closeIncident)
-	v1.GET("/incidents/:id/audit", require(breach.RoleViewer), s.audit)
-	v1.GET("/deadlines", require(breach.RoleViewer), s.deadlines)
-	v1.POST("/calendar-tokens", require(breach.RoleViewer), s.calendarToken)
-	v1.GET("/calendar-tokens", require(breach.RoleViewer), s.listCalendarTokens)
-	v1.POST("/calendar-tokens/:cid/revoke", require(breach.RoleViewer), s.revokeCalendarToken)
-	v1.GET("/tokens", require(breach.RoleAdmin), s.listTokens)
-	v1.POST("/tokens", require(breach.RoleAdmin), s.createToken)
-	v1.POST("/tokens/:tid/revoke", require(breach.RoleAdmin), s.revokeToken)
-	v1.GET("/incidents/:id/obligations/:ob/report", require(breach.RoleLegal), s.report)
-	v1.POST("/incidents/:id/subjects", require(breach.RoleResponder), s.importSubjects)
-	v1.GET("/incidents/:id/notices/preview", require(breach.RoleResponder, breach.RoleLegal), s.noticePreview)
-	v1.PUT("/incidents/:id/notices/texts/:locale", require(breach.RoleLegal), s.setNoticeText)
-	v1.GET("/incidents/:id/notices", require(breach.RoleViewer), s.listNotices)
-	v1.GET("/incidents/:id/notices/report", require(breach.RoleViewer), s.deliveryReport)
-	v1.POST("/incidents/:id/notices/send", require(breach.RoleResponder), s.sendNotices)
-	v1.POST("/incidents/:id/notices/retry", require(breach.RoleResponder), s.retryNotices)
-	v1.GET("/incidents/:id/outreach", require(breach.RoleResponder, breach.RoleLegal), s.listOutreach)
-	v1.POST("/incidents/:id/outreach/:task/done", require(breach.RoleResponder), s.outreachDone)
-	v1.POST("/incidents/:id/grants", require(breach.RoleResponder, breach.RoleLegal), s.requestGrant)
-	v1.GET("/incidents/:id/grants", require(breach.RoleResponder, breach.RoleLegal), s.listGrants)
-	v1.POST("/incidents/:id/grants/:gid/approve", require(breach.RoleLegal), s.approveGrant)
-	v1.GET("/playbooks", require(breach.RoleViewer), s.listPlaybooks)
-	v1.GET("/playbooks/:id", require(breach.RoleViewer), s.getPlaybook)
+	rest := func(method, path string, h gin.HandlerFunc) { handle(v1, s.gate, method, path, h) }
+	rest("POST", "/incidents", s.launch)
+	rest("GET", "/incidents", s.listIncidents)
+	rest("GET", "/incidents/:id", s.getIncident)
+	rest("PATCH", "/incidents/:id", s.patchIncident)
+	rest("POST", "/incidents/:id/steps/:step/complete", s.completeStep)
+	rest("POST", "/incidents/:id/steps/:step/decide", s.decideStep)
+	rest("POST", "/incidents/:id/remediations", s.addRemediation)
+	rest("POST", "/incidents/:id/remediations/:rid/done", s.completeRemediation)
+	rest("POST", "/incidents/:id/obligations/:ob/file", s.fileObligation)
+	rest("POST", "/incidents/:id/obligations/:ob/waive", s.waiveObligation)
+	rest("POST", "/incidents/:id/close", s.closeIncident)
+	rest("GET", "/incidents/:id/audit", s.audit)
+	rest("GET", "/deadlines", s.deadlines)
+	rest("POST", "/calendar-tokens", s.calendarToken)
+	rest("GET", "/calendar-tokens", s.listCalendarTokens)
+	rest("POST", "/calendar-tokens/:cid/revoke", s.revokeCalendarToken)
+	rest("GET", "/tokens", s.listTokens)
+	rest("POST", "/tokens", s.createToken)
+	rest("POST", "/tokens/:tid/revoke", s.revokeToken)
+	rest("GET", "/incidents/:id/obligations/:ob/report", s.report)
+	rest("POST", "/incidents/:id/subjects", s.importSubjects)
+	rest("GET", "/incidents/:id/notices/preview", s.noticePreview)
+	rest("PUT", "/incidents/:id/notices/texts/:locale", s.setNoticeText)
+	rest("GET", "/incidents/:id/notices", s.listNotices)
+	rest("GET", "/incidents/:id/notices/report", s.deliveryReport)
+	rest("POST", "/incidents/:id/notices/send", s.sendNotices)
+	rest("POST", "/incidents/:id/notices/retry", s.retryNotices)
+	rest("GET", "/incidents/:id/outreach", s.listOutreach)
+	rest("POST", "/incidents/:id/outreach/:task/done", s.outreachDone)
+	rest("POST", "/incidents/:id/grants", s.requestGrant)
+	rest("GET", "/incidents/:id/grants", s.listGrants)
+	rest("POST", "/incidents/:id/grants/:gid/approve", s.approveGrant)
+	rest("GET", "/incidents/:id/members", s.listMembers)
+	rest("PUT", "/incidents/:id/members/:principal", s.putMember)
+	rest("DELETE", "/incidents/:id/members/:principal", s.deleteMember)
+	rest("GET", "/playbooks", s.listPlaybooks)
+	rest("GET", "/playbooks/:id", s.getPlaybook)
 
 	if s.outbox != nil || s.actions != nil {
 		dev := r.Group("/dev", s.authenticate)
 		if s.outbox != nil {
-			dev.GET("/outbox", require(breach.RoleResponder, breach.RoleLegal), s.devOutbox)
+			handle(dev, s.gate, "GET", "/outbox", s.devOutbox)
 		}
 		if s.actions != nil {
-			dev.GET("/actions", require(breach.RoleResponder, breach.RoleLegal), s.devActions)
+			handle(dev, s.gate, "GET", "/actions", s.devActions)
 		}
 	}
 	if s.codec != nil && s.devOrigin != "" {
 		dev := r.Group("/dev/codec", s.devCORS)
-		dev.OPTIONS("/:op", func(c *gin.Context) { c.Status(http.StatusNoContent) })
-		dev.POST("/:op", func(c *gin.Context) {
+		handle(dev, s.gate, "OPTIONS", "/:op", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+		handle(dev, s.gate, "POST", "/:op", func(c *gin.Context) {
 			if op := c.Param("op"); op != "encode" && op != "decode" {
 				problem(c, http.StatusNotFound, "no such codec operation")
 				return
@@ -213,14 +219,14 @@ func (s *Server) routes() *gin.Engine {
 	}
 	if s.codec != nil {
 		// The Temporal UI's codec calls; the browser sends the same bearer token.
-		codec := r.Group("/codec", s.authenticate, require(breach.RoleAdmin))
-		codec.POST("/encode", gin.WrapH(s.codec))
-		codec.POST("/decode", gin.WrapH(s.codec))
+		codec := r.Group("/codec", s.authenticate)
+		handle(codec, s.gate, "POST", "/encode", gin.WrapH(s.codec))
+		handle(codec, s.gate, "POST", "/decode", gin.WrapH(s.codec))
 	}
 	s.dashboard(r) // HTML pages outside /v1: api/dashboard.go
 	// Slack signs its requests; they carry no bearer token (api/slack.go).
-	r.POST("/slack/commands", s.slackVerify, s.slackCommand)
-	r.POST("/slack/interactions", s.slackVerify, s.slackInteraction)
+	handle(root, s.gate, "POST", "/slack/commands", s.slackVerify, s.slackCommand)
+	handle(root, s.gate, "POST", "/slack/interactions", s.slackVerify, s.slackInteraction)
 	return r
 }
 

@@ -194,14 +194,19 @@ func (s *Server) slackCommand(c *gin.Context) {
 	if len(words) > 0 {
 		sub = strings.ToLower(words[0])
 	}
+	if r, known := RouteRules["slack "+sub]; known && r.Scope == ScopeGlobal {
+		if why, err := s.slackMay(c.Request.Context(), actor, "slack "+sub, "", false); err != nil {
+			s.internal(c, "authorize", err)
+			return
+		} else if why != "" {
+			slackReply(c, why)
+			return
+		}
+	}
 	switch sub {
 	case "", "help":
 		slackReply(c, slackHelp)
 	case "declare":
-		if !breach.RoleSatisfies(actor.Role, breach.RoleResponder) {
-			slackReply(c, "Declaring a breach needs the responder role; you have "+actor.Role+".")
-			return
-		}
 		if s.slack.API == nil || f.Get("trigger_id") == "" {
 			slackReply(c, "Slack sent no trigger to open the form; try again.")
 			return
@@ -219,9 +224,9 @@ func (s *Server) slackCommand(c *gin.Context) {
 		}
 		c.Status(http.StatusOK)
 	case "status":
-		s.slackStatus(c, channel, words[1:])
+		s.slackStatus(c, actor, channel, words[1:])
 	case "deadlines":
-		s.slackDeadlines(c)
+		s.slackDeadlines(c, actor)
 	default:
 		slackReply(c, fmt.Sprintf("Unknown subcommand %q.\n%s", sub, slackHelp))
 	}
@@ -229,9 +234,9 @@ func (s *Server) slackCommand(c *gin.Context) {
 
 // slackStatus answers /breach status with the incident of the channel or
 // the one named: counts and clocks only.
-func (s *Server) slackStatus(c *gin.Context, channel string, args []string) {
+func (s *Server) slackStatus(c *gin.Context, actor breach.Actor, channel string, args []string) {
 	ctx := c.Request.Context()
-	id := ""
+	id, inRoom := "", false
 	if len(args) > 0 {
 		id = strings.ToUpper(args[0])
 		if !incidentIDPattern.MatchString(id) {
@@ -248,7 +253,16 @@ func (s *Server) slackStatus(c *gin.Context, channel string, args []string) {
 			s.internal(c, "slack room by channel", err)
 			return
 		}
-		id = room.IncidentID
+		id, inRoom = room.IncidentID, true
+	}
+	// Asked from the incident's own room, the caller knows it exists and
+	// is told why; asked by id elsewhere, a hidden incident is no incident.
+	if why, err := s.slackMay(ctx, actor, "slack status", id, inRoom); err != nil {
+		s.internal(c, "authorize", err)
+		return
+	} else if why != "" {
+		slackReply(c, why)
+		return
 	}
 	st, err := s.queryStatus(ctx, id)
 	var nf *serviceerror.NotFound
@@ -279,8 +293,8 @@ func roomOf(st *breach.Status, now time.Time) activities.Room {
 }
 
 // slackDeadlines answers /breach deadlines: the open duties, soonest first.
-func (s *Server) slackDeadlines(c *gin.Context) {
-	rows, err := s.store.ListDeadlines(c.Request.Context(), store.DeadlineFilter{ActiveOnly: true})
+func (s *Server) slackDeadlines(c *gin.Context, actor breach.Actor) {
+	rows, err := s.visibleDeadlines(c.Request.Context(), actor, store.DeadlineFilter{ActiveOnly: true})
 	if err != nil {
 		s.internal(c, "list deadlines", err)
 		return
@@ -381,6 +395,8 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 		return
 	}
 	act := acts[0]
+	// Each button's rule is "slack <its id without the breachflow. prefix>".
+	ruleKey := "slack " + strings.TrimPrefix(act.ActionID, "breachflow.")
 	switch act.ActionID {
 	case slack.ActionAcknowledge, slack.ActionComplete, slack.ActionApprove, slack.ActionReject:
 	default:
@@ -400,6 +416,17 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 	actor, mapped := s.slackActor(ctx, cb.User.ID)
 	if !mapped {
 		s.ephemeral(ctx, channel, cb.User.ID, slackUnmapped)
+		c.Status(http.StatusOK)
+		return
+	}
+	// A button sits on a card the clicker can see, so a refusal says why.
+	if why, err := s.slackMay(ctx, actor, ruleKey, id, true); err != nil {
+		s.log.Error("slack authorize", "error", err)
+		s.ephemeral(ctx, channel, cb.User.ID, "Something went wrong; it has been logged. Nothing was changed.")
+		c.Status(http.StatusOK)
+		return
+	} else if why != "" {
+		s.ephemeral(ctx, channel, cb.User.ID, why)
 		c.Status(http.StatusOK)
 		return
 	}
@@ -501,6 +528,14 @@ func (s *Server) slackRejectSubmit(c *gin.Context, cb *slackapi.InteractionCallb
 		viewErrors(c, map[string]string{slack.ReasonBlock: slackUnmapped})
 		return
 	}
+	if why, err := s.slackMay(ctx, actor, "slack reject", id, true); err != nil {
+		s.log.Error("slack authorize", "error", err)
+		viewErrors(c, map[string]string{slack.ReasonBlock: "Something went wrong; it has been logged. Nothing was changed."})
+		return
+	} else if why != "" {
+		viewErrors(c, map[string]string{slack.ReasonBlock: why})
+		return
+	}
 	if why, ok := s.slackUpdate(ctx, id, workflows.UpdateDecide, slackKey(cb), breach.Decide{Actor: actor, Step: step, Decision: "reject", Reason: reason}); !ok {
 		viewErrors(c, map[string]string{slack.ReasonBlock: why})
 		return
@@ -520,8 +555,12 @@ func (s *Server) slackDeclareSubmit(c *gin.Context, cb *slackapi.InteractionCall
 		viewErrors(c, map[string]string{slack.DeclareTitle: slackUnmapped})
 		return
 	}
-	if !breach.RoleSatisfies(actor.Role, breach.RoleResponder) {
-		viewErrors(c, map[string]string{slack.DeclareTitle: "Declaring a breach needs the responder role; you have " + actor.Role + "."})
+	if why, err := s.slackMay(ctx, actor, "slack declare", "", false); err != nil {
+		s.log.Error("slack authorize", "error", err)
+		viewErrors(c, map[string]string{slack.DeclareTitle: "Something went wrong; it has been logged. Nothing was changed."})
+		return
+	} else if why != "" {
+		viewErrors(c, map[string]string{slack.DeclareTitle: why})
 		return
 	}
 	get := func(block string) slackapi.BlockAction {
@@ -553,7 +592,7 @@ func (s *Server) slackDeclareSubmit(c *gin.Context, cb *slackapi.InteractionCall
 	if jurisdictions != nil {
 		req.setFact("jurisdictions", jurisdictions)
 	}
-	st, _, lerr := s.launchIncident(ctx, req, "slack:"+cb.View.ID, actor.Name)
+	st, _, lerr := s.launchIncident(ctx, req, "slack:"+cb.View.ID, actor)
 	if lerr != nil {
 		if lerr.Err != nil {
 			s.log.Error(lerr.Op, "route", c.FullPath(), "error", lerr.Err)
@@ -576,4 +615,25 @@ func (s *Server) slackDeclareSubmit(c *gin.Context, cb *slackapi.InteractionCall
 	}
 	s.ephemeral(ctx, cb.View.PrivateMetadata, cb.User.ID, fmt.Sprintf("Declared %s; its room is being opened.", st.ID))
 	c.Status(http.StatusOK)
+}
+
+// slackMay is may for a Slack user under the rule named key: "" when
+// allowed, else what to tell them. knows is set where the user already
+// knows the incident exists (its room, a card's button): a restricted
+// incident's refusal then says why instead of "no incident".
+func (s *Server) slackMay(ctx context.Context, who breach.Actor, key, id string, knows bool) (string, error) {
+	d, err := s.may(ctx, who, ruleFor(key), id)
+	switch {
+	case err != nil:
+		return "", err
+	case d == nil:
+		return "", nil
+	case d.Hidden && knows:
+		return "Refused: " + NotMember(id) + ". Ask an admin to add you.", nil
+	case d.Status == http.StatusNotFound:
+		return "No incident " + id + ".", nil
+	case d.Status == http.StatusForbidden:
+		return "Refused: your role (" + who.Role + ") may not do this; it needs " + strings.Join(ruleFor(key).Roles, " or ") + ".", nil
+	}
+	return "Refused: " + d.Detail + ".", nil
 }

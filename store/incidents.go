@@ -28,12 +28,12 @@ func NewIncidentID() (string, error) {
 }
 
 const incidentColumns = `id, playbook_id, playbook_version, severity, status,
-	external_ref, idempotency_key, request_digest, created_by, created_at`
+	external_ref, idempotency_key, request_digest, created_by, created_at, restricted`
 
 func scanIncident(row interface{ Scan(...any) error }) (Incident, error) {
 	var in Incident
 	err := row.Scan(&in.ID, &in.PlaybookID, &in.PlaybookVersion, &in.Severity, &in.Status,
-		&in.ExternalRef, &in.IdempotencyKey, &in.RequestDigest, &in.CreatedBy, dbTime{&in.CreatedAt})
+		&in.ExternalRef, &in.IdempotencyKey, &in.RequestDigest, &in.CreatedBy, dbTime{&in.CreatedAt}, &in.Restricted)
 	return in, err
 }
 
@@ -56,6 +56,14 @@ func (s *SQL) CreateIncident(ctx context.Context, in Incident) (Incident, bool, 
 	}
 	if in.CreatedAt.IsZero() {
 		in.CreatedAt = now()
+	}
+	if len(in.Members) > 0 && !in.Restricted {
+		return Incident{}, false, fmt.Errorf("store: create incident: %w: members given for an unrestricted incident", ErrInvalid)
+	}
+	for _, m := range in.Members {
+		if err := validPrincipal(m); err != nil {
+			return Incident{}, false, fmt.Errorf("store: create incident: %w", err)
+		}
 	}
 	generated := in.ID == ""
 	for attempt := 0; ; attempt++ {
@@ -82,9 +90,9 @@ func (s *SQL) createIncidentOnce(ctx context.Context, in Incident) (Incident, bo
 	created := false
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO incidents (`+incidentColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 			in.ID, in.PlaybookID, in.PlaybookVersion, in.Severity, in.Status,
-			in.ExternalRef, in.IdempotencyKey, in.RequestDigest, in.CreatedBy, s.timeArg(in.CreatedAt))
+			in.ExternalRef, in.IdempotencyKey, in.RequestDigest, in.CreatedBy, s.timeArg(in.CreatedAt), in.Restricted)
 		if err != nil {
 			return err
 		}
@@ -94,6 +102,11 @@ func (s *SQL) createIncidentOnce(ctx context.Context, in Incident) (Incident, bo
 		}
 		if n == 1 {
 			created = true
+			for _, m := range in.Members {
+				if err := s.addMember(ctx, tx, in.ID, m, in.CreatedBy, in.CreatedAt); err != nil {
+					return err
+				}
+			}
 			got, err = scanIncident(tx.QueryRowContext(ctx, s.q(`SELECT `+incidentColumns+` FROM incidents WHERE id = ?`), in.ID))
 			return err
 		}

@@ -38,6 +38,7 @@ type DeadlineFilter struct {
 	IncidentID   string     // "" = any
 	ActiveOnly   bool       // only incidents whose status is active
 	Limit        int        // 0 = DefaultDeadlineLimit; larger than MaxDeadlineLimit is cut to it
+	VisibleTo    string     // leave out restricted incidents this principal is no member of; "" = none left out
 }
 
 // Obligation statuses, as the Incident workflow reports them.
@@ -219,6 +220,10 @@ func (s *SQL) deadlineQuery(f DeadlineFilter) (string, []any, error) {
 	if f.ActiveOnly {
 		where = append(where, "i.status = ?")
 		args = append(args, StatusActive)
+	}
+	if f.VisibleTo != "" {
+		where = append(where, "(i.restricted = ? OR EXISTS (SELECT 1 FROM incident_members m WHERE m.incident_id = i.id AND m.principal = ?))")
+		args = append(args, false, f.VisibleTo)
 	}
 	args = append(args, limit)
 	// Fixed-width text times (SQLite) sort like timestamps (PostgreSQL), and

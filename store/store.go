@@ -65,6 +65,11 @@ type Incident struct {
 	RequestDigest   string // fingerprint of the launch request that came with IdempotencyKey; empty on older records
 	CreatedBy       string // token name
 	CreatedAt       time.Time
+	// Restricted incidents are visible only to their members and admins.
+	Restricted bool
+	// Members are written by CreateIncident (restricted incidents only)
+	// and not read back by GetIncident: IncidentMembers lists them.
+	Members []string
 }
 
 // AuditEvent is one entry of an incident's append-only, hash-chained audit
@@ -140,6 +145,22 @@ type Store interface {
 	GetIncident(ctx context.Context, id string) (Incident, error)
 	// SetIncidentStatus changes the status; ErrNotFound for an unknown id.
 	SetIncidentStatus(ctx context.Context, id, status string) error
+
+	// IncidentMembers lists a restricted incident's members (principals),
+	// sorted; ErrNotFound for an unknown incident.
+	IncidentMembers(ctx context.Context, id string) ([]string, error)
+	// IsIncidentMember reports whether principal is a member of the incident.
+	IsIncidentMember(ctx context.Context, id, principal string) (bool, error)
+	// AddIncidentMember makes principal a member of a restricted incident;
+	// added is false when it already was. ErrNotFound for an unknown
+	// incident, ErrInvalid for an unrestricted one or a bad principal.
+	AddIncidentMember(ctx context.Context, id, principal, by string) (added bool, err error)
+	// RemoveIncidentMember ends a membership; removed is false when
+	// principal was not a member. ErrNotFound for an unknown incident.
+	RemoveIncidentMember(ctx context.Context, id, principal string) (removed bool, err error)
+	// HiddenIncidents lists the restricted incidents principal is not a
+	// member of: what lists, boards and feeds leave out for it.
+	HiddenIncidents(ctx context.Context, principal string) (map[string]bool, error)
 
 	// AppendAudit appends an event to its incident's chain and returns it as
 	// stored; a Key already used for the incident returns the stored event

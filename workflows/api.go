@@ -102,6 +102,8 @@ const (
 	UpdateAcknowledge         = "acknowledge"
 	UpdateSendNotices         = "send_notices"
 	UpdateSetNoticeText       = "set_notice_text"
+	UpdateSetMember           = "set_member"
+	UpdateOutreachDone        = "outreach_done"
 	// UpdateLaunch takes no input and answers the first settled status;
 	// it is sent together with the start of the workflow.
 	UpdateLaunch = "launch"

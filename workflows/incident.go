@@ -73,6 +73,9 @@ type incident struct {
 	// is the picture it last accepted.
 	roomBusy  bool
 	roomShown string
+	// members of a restricted incident: those named at launch, then as
+	// admins add and remove them (UpdateSetMember).
+	members []string
 }
 
 func (w *incident) setup(ctx workflow.Context) error {
@@ -83,6 +86,7 @@ func (w *incident) setup(ctx workflow.Context) error {
 	w.status = breach.StatusActive
 	w.actions = map[string]bool{}
 	w.noticesStarted = map[string]bool{}
+	w.members = slices.Clone(w.in.Members)
 	if c := w.in.Carry; c != nil {
 		w.facts, w.severity, w.steps, w.obligations = c.Facts, c.Severity, c.Steps, c.Obligations
 		w.remediations, w.timeline, w.auditSeq, w.runs = c.Remediations, c.Timeline, c.AuditSeq, c.Runs
@@ -150,6 +154,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 			}
 			w.flushAudit(actx)
 			in := w.in
+			in.Members = w.members
 			in.Carry = &Carry{Facts: w.facts, Severity: w.severity, Steps: w.steps, Obligations: w.obligations,
 				Remediations: w.remediations, Timeline: w.timeline, AuditSeq: w.auditSeq, Runs: w.runs, Notices: w.notices,
 				NoticeTexts: w.noticeTexts, AuditHead: w.auditHead}
@@ -387,6 +392,7 @@ func (w *incident) snapshot() *breach.Status {
 		Remediations:    append([]breach.Remediation{}, w.remediations...),
 		Timeline:        append([]breach.TimelineEntry(nil), w.timeline...),
 		Restricted:      w.in.Restricted,
+		Members:         slices.Clone(w.members),
 		ClosedAt:        w.closedAt,
 		Runs:            w.runs,
 		Notices:         append([]breach.NoticeRun(nil), w.notices...),

@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/breachflow/breachflow/activities"
@@ -66,7 +67,7 @@ func (w *incident) notify(ctx workflow.Context, key, kind, subject string, due t
 	})
 	fut := workflow.ExecuteActivity(mctx, mail.SendClockMail, activities.ClockMail{
 		IncidentID: w.in.ID, Key: w.in.ID + "-" + key, Kind: kind, Title: w.in.Title, Subject: subject,
-		DueAt: due, Now: workflow.Now(ctx), Roles: roles,
+		DueAt: due, Now: workflow.Now(ctx), Roles: roles, Restricted: w.in.Restricted, Members: w.restrictedTo(),
 	})
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		var res activities.MailResult
@@ -80,7 +81,7 @@ func (w *incident) notify(ctx workflow.Context, key, kind, subject string, due t
 	}
 	rfut := workflow.ExecuteActivity(mctx, chat.PostRoomNotice, activities.RoomNotice{
 		IncidentID: w.in.ID, Key: w.in.ID + "-" + key, Kind: kind, Subject: subject,
-		DueAt: due, Now: workflow.Now(ctx), Roles: roles,
+		DueAt: due, Now: workflow.Now(ctx), Roles: roles, Restricted: w.in.Restricted, Members: w.restrictedTo(),
 	})
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		if err := rfut.Get(gctx, nil); err != nil {
@@ -126,7 +127,7 @@ func (w *incident) syncRoom(ctx workflow.Context, patience time.Duration) {
 func (w *incident) room() activities.Room {
 	r := activities.Room{IncidentID: w.in.ID, Title: w.in.Title, Severity: w.severity, Status: w.status,
 		Phase: w.phase(), PlaybookID: w.pb.ID, LaunchedBy: w.in.LaunchedBy, LaunchedAt: w.in.LaunchedAt,
-		Members: w.in.Members}
+		Members: w.members, Restricted: w.in.Restricted}
 	r.AddObligations(w.obligations)
 	for _, st := range w.steps {
 		rs := activities.RoomStep{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
@@ -209,4 +210,13 @@ func (w *incident) index(actx workflow.Context) {
 		return
 	}
 	w.indexed = sig
+}
+
+// restrictedTo is who a restricted incident's reminders may reach: its
+// members (nil for an unrestricted incident, which tells the roles).
+func (w *incident) restrictedTo() []string {
+	if !w.in.Restricted {
+		return nil
+	}
+	return slices.Clone(w.members)
 }

@@ -33,6 +33,9 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // head kept after every audit write), written by
 // BREACHFLOW_WRITE_HISTORIES=1 go test -run TestEveryPlaybookRunsToClose/customer-data-breach ./cmd/breachflow
 // and renamed; the other histories predate it and replay the old write.
+// history-members-* is a restricted incident whose members an admin
+// changes (set_member, behind GetVersion "incident-members"), written by
+// BREACHFLOW_WRITE_HISTORIES=1 go test -run TestRestrictedRunToClose ./cmd/breachflow
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/history-*.json")
 	if err != nil || len(files) < 3 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/playbooks"
 	"go.temporal.io/sdk/temporal"
@@ -36,6 +37,8 @@ func (w *incident) registerUpdates(ctx workflow.Context) error {
 		{UpdateAcknowledge, w.acknowledge, w.validateAcknowledge},
 		{UpdateSendNotices, w.sendNotices, w.validateSendNotices},
 		{UpdateSetNoticeText, w.setNoticeText, w.validateSetNoticeText},
+		{UpdateSetMember, w.setMember, w.validateSetMember},
+		{UpdateOutreachDone, w.outreachDone, w.validateOutreachDone},
 		{UpdateLaunch, w.launched, nil},
 	} {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, r.name, r.handler, workflow.UpdateHandlerOptions{Validator: r.validate}); err != nil {
@@ -64,7 +67,7 @@ func (w *incident) admit(actor breach.Actor, need string) error {
 	if actor.Name == "" || !breach.ValidRole(actor.Role) {
 		return reject(breach.ErrForbidden, "no actor")
 	}
-	if w.in.Restricted && actor.Role != breach.RoleAdmin && !slices.Contains(w.in.Members, actor.Name) {
+	if w.in.Restricted && actor.Role != breach.RoleAdmin && !slices.Contains(w.members, actor.Name) {
 		return reject(breach.ErrForbidden, "incident %s is restricted to its members", w.in.ID)
 	}
 	if need != "" && !breach.RoleSatisfies(actor.Role, need) {
@@ -490,4 +493,75 @@ func (w *incident) settle(ctx workflow.Context) (*breach.Status, error) {
 		return nil, err
 	}
 	return w.snapshot(), nil
+}
+
+// membersChange is the change id of the member Updates: histories from
+// before it never carry them.
+const membersChange = "incident-members"
+
+func (w *incident) validateSetMember(_ workflow.Context, in breach.SetMember) error {
+	if err := w.admit(in.Actor, breach.RoleAdmin); err != nil {
+		return err
+	}
+	if !w.in.Restricted {
+		return reject(breach.ErrInvalid, "incident %s is not restricted, so it has no members", w.in.ID)
+	}
+	p := in.Principal
+	if p == "" || len(p) > 200 || strings.IndexFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return reject(breach.ErrInvalid, "member %q: want a token name, slack:<user id> or an email of 1–200 characters without spaces", p)
+	}
+	if in.Member && !slices.Contains(w.members, p) && len(w.members) >= 50 {
+		return reject(breach.ErrInvalid, "incident %s already has 50 members", w.in.ID)
+	}
+	return nil
+}
+
+// setMember adds or removes a member; a change that changes nothing is
+// answered without an audit entry. The store's index, which every
+// route's authorization reads, is written first (retried until it is), so
+// when the Update answers, the index agrees with the workflow and the
+// audit chain.
+func (w *incident) setMember(ctx workflow.Context, in breach.SetMember) (*breach.Status, error) {
+	workflow.GetVersion(ctx, membersChange, workflow.DefaultVersion, 1)
+	if slices.Contains(w.members, in.Principal) == in.Member {
+		return w.snapshot(), nil
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
+	})
+	change := activities.MemberChange{IncidentID: w.in.ID, Principal: in.Principal, Member: in.Member, By: in.Actor.Name}
+	if err := workflow.ExecuteActivity(actx, a.SetIncidentMember, change).Get(ctx, nil); err != nil {
+		return nil, err
+	}
+	has := slices.Contains(w.members, in.Principal) // another change may have landed meanwhile
+	switch {
+	case in.Member && !has:
+		w.members = append(w.members, in.Principal)
+		w.record(ctx, workflow.Now(ctx), in.Actor.Name, "member.added", "member:"+in.Principal, "", map[string]any{"role": in.Actor.Role})
+	case !in.Member && has:
+		w.members = slices.DeleteFunc(w.members, func(m string) bool { return m == in.Principal })
+		w.record(ctx, workflow.Now(ctx), in.Actor.Name, "member.removed", "member:"+in.Principal, "", map[string]any{"role": in.Actor.Role})
+	default:
+		return w.snapshot(), nil
+	}
+	return w.settle(ctx)
+}
+
+func (w *incident) validateOutreachDone(_ workflow.Context, in breach.OutreachDone) error {
+	if err := w.admit(in.Actor, breach.RoleResponder); err != nil {
+		return err
+	}
+	if in.Task < 1 {
+		return reject(breach.ErrInvalid, "no outreach task %d", in.Task)
+	}
+	return nil
+}
+
+// outreachDone puts one personal call in the audit trail; the task itself
+// is marked done in the store by the API once this is accepted.
+func (w *incident) outreachDone(ctx workflow.Context, in breach.OutreachDone) (*breach.Status, error) {
+	workflow.GetVersion(ctx, membersChange, workflow.DefaultVersion, 1)
+	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "outreach.done", fmt.Sprintf("outreach:%d", in.Task), "", map[string]any{"role": in.Actor.Role})
+	return w.settle(ctx)
 }

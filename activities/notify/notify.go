@@ -33,5 +33,6 @@ func (n *Notifier) SendClockMail(ctx context.Context, in activities.ClockMail) (
 	}
 	return n.Mailer.SendStaffMail(ctx, activities.StaffMail{
 		IncidentID: in.IncidentID, Key: in.Key, Roles: in.Roles, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+		Restricted: in.Restricted, Members: in.Members,
 	})
 }

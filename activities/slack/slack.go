@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -141,14 +142,18 @@ func (a *Activities) SyncIncidentRoom(ctx context.Context, r activities.Room) er
 	if err != nil {
 		return err
 	}
-	if room.InvitedAt == nil {
+	if room.InvitedAt == nil || r.Restricted {
+		// A restricted room is re-invited on every sync, so a member an
+		// admin adds later is brought in; invite is idempotent.
 		if err := a.invite(ctx, room.ChannelID, r); err != nil {
 			return err
 		}
-		t := a.now()
-		room.InvitedAt = &t
-		if err := a.Store.PutSlackRoom(ctx, room); err != nil {
-			return fmt.Errorf("slack room: %w", err)
+		if room.InvitedAt == nil {
+			t := a.now()
+			room.InvitedAt = &t
+			if err := a.Store.PutSlackRoom(ctx, room); err != nil {
+				return fmt.Errorf("slack room: %w", err)
+			}
 		}
 	}
 	text, blocks := HeaderCard(r, a.PublicURL)
@@ -262,7 +267,15 @@ func (a *Activities) findChannel(ctx context.Context, name string) (*slackapi.Ch
 // declarer from Slack into the channel. Someone Slack cannot find is
 // skipped (and logged by count only); a rate limit or outage is retried.
 func (a *Activities) invite(ctx context.Context, channelID string, r activities.Room) error {
-	who := append(a.Users.All(), r.Members...)
+	// A restricted room invites only its members: the incident is hidden
+	// from everyone else, Slack included.
+	var who []string
+	if !r.Restricted {
+		who = a.Users.All()
+	}
+	for _, m := range r.Members {
+		who = append(who, strings.TrimPrefix(m, "slack:"))
+	}
 	if id, ok := strings.CutPrefix(r.LaunchedBy, "slack:"); ok {
 		who = append(who, id)
 	}
@@ -432,6 +445,9 @@ func (a *Activities) PostRoomNotice(ctx context.Context, n activities.RoomNotice
 		return err
 	}
 	for _, w := range a.Users.WithRole(n.Roles...) {
+		if n.Restricted && !slices.Contains(n.Members, Principal(w)) {
+			continue // a restricted incident is told only to its members
+		}
 		id, err := a.userID(ctx, w)
 		if err != nil {
 			return err

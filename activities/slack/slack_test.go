@@ -287,3 +287,41 @@ func TestParseUsers(t *testing.T) {
 		t.Fatal("unknown user mapped")
 	}
 }
+
+// TestRestrictedRoomTellsOnlyMembers: a restricted incident's room
+// invites only its members, not every configured user, and its reminders
+// are sent by direct message only to members holding the role.
+func TestRestrictedRoomTellsOnlyMembers(t *testing.T) {
+	f := newFixture(t)
+	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	r := f.room(now, "ready")
+	r.Restricted, r.Members = true, []string{"ann@example.com", "rita-responder"}
+	if err := f.sync(r); err != nil {
+		t.Fatal(err)
+	}
+	ch := f.slack.Channels()[0]
+	if !slices.Contains(ch.Members, "U0000ANN") || slices.Contains(ch.Members, "ULEGAL01") {
+		t.Errorf("restricted room members %v: want ann (a member) and not ULEGAL01 (configured, no member)", ch.Members)
+	}
+	// A member added later is invited at the next sync.
+	r.Members = append(r.Members, "slack:ULEGAL01")
+	r.AsOf = now.Add(time.Minute)
+	if err := f.sync(r); err != nil {
+		t.Fatal(err)
+	}
+	if ch := f.slack.Channels()[0]; !slices.Contains(ch.Members, "ULEGAL01") {
+		t.Errorf("member added later not invited: %v", ch.Members)
+	}
+	n := activities.RoomNotice{IncidentID: f.id, Key: f.id + "-ob-gdpr-remind-1", Kind: "reminder", Subject: "GDPR Art. 33",
+		DueAt: now.Add(12 * time.Hour), Now: now, Roles: []string{"legal", "responder"}, Restricted: true, Members: []string{"ann@example.com"}}
+	if _, err := f.env.ExecuteActivity(f.acts.PostRoomNotice, n); err != nil {
+		t.Fatal(err)
+	}
+	var opened []string
+	for _, o := range f.slack.Requests("conversations.open") {
+		opened = append(opened, o.Form.Get("users"))
+	}
+	if !slices.Equal(opened, []string{"U0000ANN"}) {
+		t.Errorf("direct messages opened with %v, want only ann (legal's ULEGAL01 is no member of this notice's incident)", opened)
+	}
+}

@@ -68,6 +68,16 @@ func (u Users) Lookup(userID, email string) (name, role string, ok bool) {
 	return "", "", false
 }
 
+// Principal is the name a configured user (a key of Users: a Slack user
+// id or an email) acts under, as Lookup names them: "slack:<id>" or the
+// email. Membership of a restricted incident is kept in these names.
+func Principal(key string) string {
+	if strings.Contains(key, "@") {
+		return strings.ToLower(key)
+	}
+	return "slack:" + key
+}
+
 // NeedsEmail reports whether some users are configured by email, so an
 // unknown user id is worth a users.info look-up.
 func (u Users) NeedsEmail() bool {

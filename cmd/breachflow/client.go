@@ -131,7 +131,7 @@ func newIncidentCommand(getenv func(string) string, now func() time.Time) *cobra
 	}
 	o.flags(cmd)
 	cmd.AddCommand(o.launchCommand(), o.listCommand(), o.showCommand(), o.completeCommand(),
-		o.decideCommand(), o.closeCommand(), o.auditCommand(), o.grantCommand())
+		o.decideCommand(), o.closeCommand(), o.auditCommand(), o.grantCommand(), o.membersCommand())
 	return cmd
 }
 
@@ -463,6 +463,8 @@ func (o *clientOptions) launchCommand() *cobra.Command {
 			Affected       map[string]int `json:"affected,omitempty"`
 			Risk           string         `json:"risk,omitempty"`
 			Flags          []string       `json:"flags,omitempty"`
+			Restricted     bool           `json:"restricted,omitempty"`
+			Members        []string       `json:"members,omitempty"`
 		}
 		key string
 	)
@@ -488,6 +490,8 @@ func (o *clientOptions) launchCommand() *cobra.Command {
 	f.StringSliceVar(&req.Flags, "flag", nil, "sector flag, e.g. public_company, data_encrypted (repeatable)")
 	f.StringToIntVar(&req.Affected, "affected", nil, "estimated affected residents per jurisdiction, e.g. DE=1200,US-TX=300")
 	f.StringVar(&req.Risk, "risk", "", "unassessed, none, risk or high")
+	f.BoolVar(&req.Restricted, "restricted", false, "visible only to its members and admins (you are always a member)")
+	f.StringSliceVar(&req.Members, "member", nil, "a member of a restricted incident: token name, slack:<user id> or staff email (repeatable)")
 	f.StringVar(&key, "idempotency-key", "", "makes a retried launch return the first answer")
 	_ = cmd.MarkFlagRequired("playbook")
 	_ = cmd.MarkFlagRequired("title")
@@ -695,6 +699,58 @@ func (o *clientOptions) auditCommand() *cobra.Command {
 			return err
 		},
 	}
+}
+
+func (o *clientOptions) membersCommand() *cobra.Command {
+	var add, remove []string
+	cmd := &cobra.Command{
+		Use:   "members ID [--add P]… [--remove P]…",
+		Short: "List, add or remove the members of a restricted incident (adding and removing: admins)",
+		Long: "List, add or remove the members of a restricted incident. A member is a principal: an API token's\n" +
+			"name, slack:<user id>, or the staff email a Slack user is mapped by. Each change is in the audit trail.",
+		Example: "  breachflow incident members BR-7K3F9Q --add lena-legal --remove rui-responder",
+		Args:    cobra.ExactArgs(1),
+	}
+	cmd.Flags().StringSliceVar(&add, "add", nil, "principal to make a member (repeatable)")
+	cmd.Flags().StringSliceVar(&remove, "remove", nil, "principal whose membership ends (repeatable)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		var out struct {
+			Incident   string   `json:"incident"`
+			Restricted bool     `json:"restricted"`
+			Members    []string `json:"members"`
+		}
+		reqs := []apiRequest{}
+		for _, p := range add {
+			reqs = append(reqs, apiRequest{method: http.MethodPut, path: incidentPath(args[0], "members", p)})
+		}
+		for _, p := range remove {
+			reqs = append(reqs, apiRequest{method: http.MethodDelete, path: incidentPath(args[0], "members", p)})
+		}
+		if len(reqs) == 0 {
+			reqs = append(reqs, apiRequest{method: http.MethodGet, path: incidentPath(args[0], "members")})
+		}
+		for i, r := range reqs {
+			render := func(w io.Writer) error {
+				if i < len(reqs)-1 {
+					return nil // only the last answer is the list as it ends up
+				}
+				if !out.Restricted {
+					fmt.Fprintf(w, "%s is not restricted: everyone with a role sees it.\n", cell(out.Incident))
+					return nil
+				}
+				fmt.Fprintf(w, "Members of %s (and every admin):\n", cell(out.Incident))
+				for _, m := range out.Members {
+					fmt.Fprintf(w, "  %s\n", cell(m))
+				}
+				return nil
+			}
+			if err := o.call(cmd, r, &out, render); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return cmd
 }
 
 // renderIncident prints an incident's status: header lines, then its

@@ -536,3 +536,46 @@ func TestIncidentCmdShowsWhoMustStillApprove(t *testing.T) {
 		t.Errorf("legal-review line = %q", got)
 	}
 }
+
+func TestIncidentCmdMembers(t *testing.T) {
+	list := `{"incident":"BR-7K3F9Q","restricted":true,"members":["lena-legal","slack:U024BE7LH"]}`
+	f := newFakeAPI(t, map[string]cannedResponse{
+		"PUT /v1/incidents/BR-7K3F9Q/members/lena-legal":      {status: 200, body: `{"incident":"BR-7K3F9Q","restricted":true,"members":["lena-legal","rui"]}`},
+		"DELETE /v1/incidents/BR-7K3F9Q/members/rui":          {status: 200, body: list},
+		"PUT /v1/incidents/BR-7K3F9Q/members/slack:U024BE7LH": {status: 200, body: list},
+	})
+	out, err := runIncident(t, envFor(f), "members", "BR-7K3F9Q", "--add", "lena-legal", "--add", "slack:U024BE7LH", "--remove", "rui")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range f.calls {
+		assertAuthorized(t, c, "tok-123")
+		got = append(got, c.method+" "+c.path)
+	}
+	want := []string{"PUT /v1/incidents/BR-7K3F9Q/members/lena-legal", "PUT /v1/incidents/BR-7K3F9Q/members/slack:U024BE7LH",
+		"DELETE /v1/incidents/BR-7K3F9Q/members/rui"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("requests:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	assertContains(t, out, "Members of BR-7K3F9Q", "lena-legal", "slack:U024BE7LH")
+	if strings.Contains(out, "rui") {
+		t.Errorf("the list printed is not the last answer:\n%s", out)
+	}
+
+	f = newFakeAPI(t, map[string]cannedResponse{"GET /v1/incidents/BR-7K3F9Q/members": {status: 404, contentType: "application/problem+json",
+		body: `{"type":"about:blank","title":"Not Found","status":404,"detail":"no incident BR-7K3F9Q"}`}})
+	if _, err := runIncident(t, envFor(f), "members", "BR-7K3F9Q"); err == nil || !strings.Contains(err.Error(), "no incident BR-7K3F9Q") {
+		t.Errorf("a hidden incident's members: err %v, want the API's 404", err)
+	}
+}
+
+func TestIncidentCmdLaunchRestricted(t *testing.T) {
+	f := newFakeAPI(t, map[string]cannedResponse{"POST /v1/incidents": {status: http.StatusCreated, body: incidentJSON}})
+	if _, err := runIncident(t, envFor(f), "launch", "--playbook", "insider-exfiltration", "--title", "Payroll export copied",
+		"--restricted", "--member", "lena-legal", "--member", "slack:U024BE7LH"); err != nil {
+		t.Fatal(err)
+	}
+	assertBody(t, f.only(t), `{"playbook":"insider-exfiltration","title":"Payroll export copied","restricted":true,
+		"members":["lena-legal","slack:U024BE7LH"]}`)
+}

@@ -165,8 +165,10 @@ type Status struct {
 	Remediations    []Remediation   `json:"remediations"`
 	Timeline        []TimelineEntry `json:"timeline"`
 	Restricted      bool            `json:"restricted,omitempty"`
-	ClosedAt        *time.Time      `json:"closed_at,omitempty"`
-	Runs            int             `json:"runs"`
+	// Members of a restricted incident: principals who may see and act on it.
+	Members  []string   `json:"members,omitempty"`
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+	Runs     int        `json:"runs"`
 	// Notices are the customer-notice send runs the workflow started.
 	Notices []NoticeRun `json:"notice_runs,omitempty"`
 	// NoticeTexts are legal's texts of the customer notice, by locale.

@@ -43,6 +43,22 @@ type PatchFacts struct {
 	Set []string `json:"set"`
 }
 
+// SetMember adds (Member true) or removes a member of a restricted
+// incident: a principal, as the API's authorization names callers (a
+// token name, "slack:<user id>" or a staff email). Admins only.
+type SetMember struct {
+	Actor     Actor  `json:"actor"`
+	Principal string `json:"principal"`
+	Member    bool   `json:"member"`
+}
+
+// OutreachDone records in the audit trail that one outreach call was
+// made; the task's note stays in the store (it may name the customer).
+type OutreachDone struct {
+	Actor Actor `json:"actor"`
+	Task  int64 `json:"task"`
+}
+
 // AddRemediation adds a remediation item.
 type AddRemediation struct {
 	Actor Actor      `json:"actor"`

@@ -57,6 +57,12 @@ func Run(t *testing.T, open Opener) {
 			{"GetUnknown", testIncidentGetUnknown},
 			{"Status", testIncidentStatus},
 		}},
+		{"Members", []testCase{
+			{"LaunchWritesMembers", testMembersAtCreate},
+			{"AddRemove", testMembersAddRemove},
+			{"Hidden", testMembersHidden},
+			{"RejectsBadInput", testMembersBadInput},
+		}},
 		{"Audit", []testCase{
 			{"Chain", testAuditChain},
 			{"IdempotentKey", testAuditIdempotentKey},
