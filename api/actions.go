@@ -332,6 +332,9 @@ func (s *Server) waiveObligation(c *gin.Context) {
 
 type closeRequest struct {
 	Note string `json:"note"`
+	// PurgeSubjects closes and then deletes the incident's customer data
+	// (admin only); refused, before anything changes, under legal hold.
+	PurgeSubjects bool `json:"purge_subjects"`
 }
 
 func (s *Server) closeIncident(c *gin.Context) {
@@ -339,5 +342,46 @@ func (s *Server) closeIncident(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
-	s.update(c, workflows.UpdateClose, breach.CloseIncident{Actor: actor(c), Note: req.Note}, http.StatusOK)
+	if !req.PurgeSubjects {
+		s.update(c, workflows.UpdateClose, breach.CloseIncident{Actor: actor(c), Note: req.Note}, http.StatusOK)
+		return
+	}
+	id, ok := incidentParam(c)
+	if !ok {
+		return
+	}
+	if !breach.RoleSatisfies(caller(c).Role, breach.RoleAdmin) {
+		problem(c, http.StatusForbidden, "closing with purge_subjects deletes customer data: it needs the admin role",
+			FieldError{Field: "purge_subjects", Message: "admin only"})
+		return
+	}
+	switch held, err := s.held(c, id); {
+	case err != nil:
+		s.internal(c, "read hold", err)
+		return
+	case held:
+		problem(c, http.StatusConflict, "incident "+id+" is under legal hold: it cannot be closed with its customer data deleted until the hold is lifted; nothing was changed",
+			FieldError{Field: "purge_subjects", Message: "refused under legal hold"})
+		return
+	}
+	key := c.GetHeader("Idempotency-Key")
+	if key == "" || len(key) > 200 {
+		key = uuid.NewString()
+	}
+	st, err := s.sendUpdate(c.Request.Context(), id, workflows.UpdateClose, key, breach.CloseIncident{Actor: actor(c), Note: req.Note})
+	if err != nil {
+		s.updateError(c, id, err)
+		return
+	}
+	// The workflow mirrors its closing into the store in an activity that
+	// may not have run yet; the purge needs it now.
+	if err := s.store.SetIncidentStatus(c.Request.Context(), id, breach.StatusClosed); err != nil {
+		s.internal(c, "mark closed", err)
+		return
+	}
+	reason := strings.TrimSpace(req.Note)
+	if reason == "" {
+		reason = "closed with purge_subjects"
+	}
+	s.purge(c, id, reason, http.StatusOK, st)
 }

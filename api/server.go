@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"crypto/ed25519"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -73,6 +74,9 @@ type Deps struct {
 	// Slack switches on the incident room: launches set Room "slack" and
 	// /slack/commands and /slack/interactions answer. Nil = Slack off.
 	Slack *Slack
+	// EvidenceKey signs evidence packs (BREACHFLOW_EVIDENCE_KEY); nil
+	// turns GET /v1/incidents/{id}/evidence off (503).
+	EvidenceKey ed25519.PrivateKey
 }
 
 // Server is the HTTP API.
@@ -93,11 +97,13 @@ type Server struct {
 	actorKey   []byte
 	allowLocal bool
 	slack      *Slack
-	room       string // IncidentInput.Room of new launches: "slack" or ""
-	registry   *prometheus.Registry
-	requests   *prometheus.CounterVec
-	latency    *prometheus.HistogramVec
-	router     *gin.Engine
+	// evidenceSigner signs evidence packs; nil = packs off.
+	evidenceSigner ed25519.PrivateKey
+	room           string // IncidentInput.Room of new launches: "slack" or ""
+	registry       *prometheus.Registry
+	requests       *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	router         *gin.Engine
 }
 
 // New builds the router.
@@ -115,7 +121,7 @@ func New(d Deps) *Server {
 		store: d.Store, temporal: d.Temporal, converter: d.Converter, playbooks: d.Playbooks,
 		log: d.Logger, outbox: d.Outbox, actions: d.Actions, codec: d.Codec, devOrigin: d.DevCodecOrigin, now: d.Now, org: d.Org,
 		keys: d.Keys, subjectKey: d.SubjectKey, actorKey: d.ActorKey, allowLocal: d.AllowLocalDomains, slack: d.Slack,
-		registry: prometheus.NewRegistry(),
+		evidenceSigner: d.EvidenceKey, registry: prometheus.NewRegistry(),
 	}
 	if d.Slack != nil {
 		s.room = "slack"
@@ -180,6 +186,15 @@ func (s *Server) routes() *gin.Engine {
 	v1.POST("/incidents/:id/notices/retry", require(breach.RoleResponder), s.retryNotices)
 	v1.GET("/incidents/:id/outreach", require(breach.RoleResponder, breach.RoleLegal), s.listOutreach)
 	v1.POST("/incidents/:id/outreach/:task/done", require(breach.RoleResponder), s.outreachDone)
+	v1.POST("/assessments", require(breach.RoleViewer), s.assess)
+	v1.POST("/incidents/:id/assessments", require(breach.RoleViewer), s.whatIf)
+	v1.GET("/incidents/:id/evidence", require(breach.RoleLegal), s.evidence)
+	v1.GET("/evidence-key", require(breach.RoleViewer), s.evidenceKey)
+	v1.GET("/incidents/:id/hold", require(breach.RoleViewer), s.getHold)
+	v1.POST("/incidents/:id/hold", require(breach.RoleLegal), s.placeHold)
+	v1.DELETE("/incidents/:id/hold", require(breach.RoleLegal), s.liftHold)
+	v1.POST("/incidents/:id/hold/lift", require(breach.RoleLegal), s.liftHold)
+	v1.DELETE("/incidents/:id/subjects", require(breach.RoleAdmin), s.purgeSubjects)
 	v1.GET("/playbooks", require(breach.RoleViewer), s.listPlaybooks)
 	v1.GET("/playbooks/:id", require(breach.RoleViewer), s.getPlaybook)
 

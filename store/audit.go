@@ -157,42 +157,48 @@ func (s *SQL) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error)
 		if err := s.lockIncident(ctx, tx, e.IncidentID); err != nil {
 			return err
 		}
-		got, err := scanAudit(tx.QueryRowContext(ctx, s.q(`SELECT `+auditColumns+` FROM audit_events
-			WHERE incident_id = ? AND key = ?`), e.IncidentID, e.Key))
-		if err == nil {
-			out = got
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		var one int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM incidents WHERE id = ?`), e.IncidentID).Scan(&one); err != nil {
-			return notFound(err)
-		}
-		var last int64
-		var prev string
-		err = tx.QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_events
-			WHERE incident_id = ? ORDER BY seq DESC LIMIT 1`), e.IncidentID).Scan(&last, &prev)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		e.Seq = last + 1
-		e.PrevHash = prev
-		e.Hash = HashEvent(e)
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_events (`+auditColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			e.IncidentID, e.Seq, e.Key, s.timeArg(e.At), e.Actor, e.Action, e.Target,
-			string(e.Details), e.PrevHash, e.Hash); err != nil {
-			return err
-		}
-		out = e
-		return nil
+		out, err = s.appendAuditTx(ctx, tx, e)
+		return err
 	})
 	if err != nil {
 		return AuditEvent{}, fmt.Errorf("store: append audit to %q: %w", e.IncidentID, err)
 	}
 	return out, nil
+}
+
+// appendAuditTx appends e (normalised, At set) inside tx, which holds the
+// incident's lock: the hold and purge records are written with their
+// audit events in one transaction.
+func (s *SQL) appendAuditTx(ctx context.Context, tx *sql.Tx, e AuditEvent) (AuditEvent, error) {
+	got, err := scanAudit(tx.QueryRowContext(ctx, s.q(`SELECT `+auditColumns+` FROM audit_events
+		WHERE incident_id = ? AND key = ?`), e.IncidentID, e.Key))
+	if err == nil {
+		return got, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return AuditEvent{}, err
+	}
+	var one int
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM incidents WHERE id = ?`), e.IncidentID).Scan(&one); err != nil {
+		return AuditEvent{}, notFound(err)
+	}
+	var last int64
+	var prev string
+	err = tx.QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_events
+		WHERE incident_id = ? ORDER BY seq DESC LIMIT 1`), e.IncidentID).Scan(&last, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return AuditEvent{}, err
+	}
+	e.Seq = last + 1
+	e.PrevHash = prev
+	e.Hash = HashEvent(e)
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_events (`+auditColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.IncidentID, e.Seq, e.Key, s.timeArg(e.At), e.Actor, e.Action, e.Target,
+		string(e.Details), e.PrevHash, e.Hash); err != nil {
+		return AuditEvent{}, err
+	}
+	return e, nil
 }
 
 // ListAudit returns the incident's events ordered by Seq; an incident

@@ -118,6 +118,12 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 			return nil, err
 		}
 	}
+	if cfg.EvidenceKey == "" {
+		// 32 random bytes are an Ed25519 seed.
+		if cfg.EvidenceKey, err = readOrCreate(filepath.Join(cfg.DataDir, "evidence-key"), randomKey); err != nil {
+			return nil, err
+		}
+	}
 	catalog, err := playbooks.Load(cfg.PlaybookDir)
 	if err != nil {
 		return nil, fmt.Errorf("playbooks: %w", err)
@@ -194,7 +200,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		Store: s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
 		Logger: opts.Logger, Outbox: s.mail, Actions: actionLog, Codec: codec.HTTPHandler(keys), DevCodecOrigin: uiOrigin,
 		Org:  cfg.Org(),
-		Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),
+		Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),
 	})
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {

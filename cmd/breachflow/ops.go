@@ -94,7 +94,7 @@ func serverCommand() *cobra.Command {
 			Handler: api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
 				Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
 				Org:  cfg.Org(),
-				Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),
+				Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		g, gctx := errgroup.WithContext(ctx)

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/evidence"
 	"github.com/breachflow/breachflow/templates"
 	"github.com/spf13/pflag"
 )
@@ -30,6 +32,7 @@ type Config struct {
 	EncryptionKeys    string
 	HMACKey           string
 	ActorKey          string
+	EvidenceKey       string
 	SMTPAddr          string
 	SMTPUser          string
 	SMTPPassword      string
@@ -77,6 +80,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_ENCRYPTION_KEYS", flag: "encryption-keys", usage: "keyid:base64key,… AES-256 keys, first is current (dev generates one)", str: &c.EncryptionKeys},
 		{env: "BREACHFLOW_HMAC_KEY", flag: "hmac-key", usage: "base64 key (32+ bytes) for the keyed hash that de-duplicates customers by email; never rotate it (dev generates one)", str: &c.HMACKey},
 		{env: "BREACHFLOW_ACTOR_KEY", flag: "actor-key", usage: "base64 key (32+ bytes) with which the API signs the actor of every Update and the worker checks it; the same on every server and worker (dev generates one)", str: &c.ActorKey},
+		{env: "BREACHFLOW_EVIDENCE_KEY", flag: "evidence-key", usage: "base64 of the 32-byte Ed25519 seed that signs evidence packs; its public key is at GET /v1/evidence-key (dev generates one; empty elsewhere = evidence packs off)", str: &c.EvidenceKey},
 		{env: "BREACHFLOW_SMTP_ADDR", flag: "smtp-addr", usage: "SMTP relay host:port (dev: the embedded catcher)", str: &c.SMTPAddr},
 		{env: "BREACHFLOW_SMTP_USER", flag: "smtp-user", usage: "SMTP AUTH user", str: &c.SMTPUser},
 		{env: "BREACHFLOW_SMTP_PASSWORD", flag: "smtp-password", usage: "SMTP AUTH password", str: &c.SMTPPassword},
@@ -194,6 +198,11 @@ func (c *Config) validate() error {
 	if c.ActorKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.ActorKey); err != nil || len(k) < 32 {
 			return fmt.Errorf("BREACHFLOW_ACTOR_KEY: want standard base64 of at least 32 bytes")
+		}
+	}
+	if c.EvidenceKey != "" {
+		if _, err := evidence.KeyFromSeed(c.EvidenceKey); err != nil {
+			return fmt.Errorf("BREACHFLOW_EVIDENCE_KEY: %w", err)
 		}
 	}
 	if c.SMTPAddr != "" {
@@ -330,5 +339,14 @@ func (c *Config) SubjectKey() []byte {
 // ActorSigningKey is the decoded BREACHFLOW_ACTOR_KEY (nil when unset).
 func (c *Config) ActorSigningKey() []byte {
 	k, _ := base64.StdEncoding.DecodeString(c.ActorKey) // validated at load
+	return k
+}
+
+// EvidenceSigningKey is the key of BREACHFLOW_EVIDENCE_KEY (nil when unset).
+func (c *Config) EvidenceSigningKey() ed25519.PrivateKey {
+	if c.EvidenceKey == "" {
+		return nil
+	}
+	k, _ := evidence.KeyFromSeed(c.EvidenceKey) // validated at load
 	return k
 }

@@ -104,6 +104,10 @@ func Run(t *testing.T, open Opener) {
 		{"Outreach", []testCase{
 			{"Tasks", testOutreachTasks},
 		}},
+		{"LegalHold", []testCase{
+			{"BlocksPurge", testHoldBlocksPurge},
+			{"Refusals", testHoldRefusals},
+		}},
 		{"Slack", []testCase{
 			{"RoomRoundTrip", testSlackRoomRoundTrip},
 			{"RoomRefusals", testSlackRoomRefusals},
