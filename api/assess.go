@@ -254,12 +254,8 @@ func (s *Server) whatIf(c *gin.Context) {
 			FieldError{Field: "severity", Message: "not a fact"})
 		return
 	}
-	var patch breach.Facts
-	var errs []FieldError
-	for _, p := range decodeFacts(&patch, req.Facts, s.now().Add(assessHorizon)) {
-		errs = append(errs, FieldError{Field: p.Field, Message: p.Message})
-	}
-	if len(errs) > 0 {
+	latest := s.now().Add(assessHorizon)
+	if _, _, errs := applyPatch(breach.Facts{}, req.Facts, latest); len(errs) > 0 {
 		errs = withAccepted(errs)
 		problem(c, http.StatusUnprocessableEntity, assessDetail(errs), errs...)
 		return
@@ -268,20 +264,36 @@ func (s *Server) whatIf(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := st.Facts
-	var set []string
-	for _, fact := range breach.FactTable() {
-		if _, ok := req.Facts[fact.Name]; ok {
-			fact.Copy(&f, patch)
-			set = append(set, fact.Name)
-		}
-	}
+	f, set, _ := applyPatch(st.Facts, req.Facts, latest)
 	duties, err := workflows.EvaluateObligations(c.Request.Context(), f)
 	if err != nil {
 		s.internal(c, "what-if", err)
 		return
 	}
 	c.JSON(http.StatusOK, diffDuties(st, f, set, duties, s.now().UTC()))
+}
+
+// applyPatch applies a facts patch, as PATCH takes it, to a copy of cur:
+// the same decoding, and the same Copy the workflow's patch applies.
+func applyPatch(cur breach.Facts, raw map[string]json.RawMessage, latest time.Time) (breach.Facts, []string, []FieldError) {
+	var patch breach.Facts
+	var errs []FieldError
+	for _, p := range decodeFacts(&patch, raw, latest) {
+		errs = append(errs, FieldError{Field: p.Field, Message: p.Message})
+	}
+	f := cur
+	f.Jurisdictions = slices.Clone(cur.Jurisdictions)
+	f.DataCategories = slices.Clone(cur.DataCategories)
+	f.Flags = slices.Clone(cur.Flags)
+	f.Assumed = slices.Clone(cur.Assumed)
+	var set []string
+	for _, fact := range breach.FactTable() {
+		if _, ok := raw[fact.Name]; ok {
+			fact.Copy(&f, patch)
+			set = append(set, fact.Name)
+		}
+	}
+	return f, set, errs
 }
 
 // diffDuties compares the incident's current obligations with duties.
