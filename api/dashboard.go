@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ import (
 // dashboardPrefixes are the paths of the web dashboard: HTML pages and
 // their assets, not API, so docs/openapi.yaml leaves them out
 // (openapi_test.go skips them; "/" is the dashboard's root).
-var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/static/"}
+var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/assess", "/static/"}
 
 // isDashboardPath reports whether a router path belongs to the dashboard.
 func isDashboardPath(p string) bool {
@@ -69,6 +70,9 @@ func (s *Server) dashboard(r *gin.Engine) {
 	in.GET("/incidents", d.incidents)
 	in.GET("/incidents/:id", d.incident)
 	in.GET("/incidents/:id/obligations/:ob/report", d.dashRequire(breach.RoleLegal), d.report)
+	in.GET("/assess", d.assessPage)
+	in.POST("/assess", d.checkCSRF, d.assess)
+	in.POST("/assess/launch", d.checkCSRF, d.dashRequire(breach.RoleResponder), d.assessLaunch)
 	act := in.Group("/incidents/:id", d.checkCSRF)
 	act.POST("/steps/:step/complete", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.completeStep)
 	act.POST("/steps/:step/decide", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.decide)
@@ -90,9 +94,10 @@ func parsePages() map[string]*template.Template {
 		"join":      strings.Join,
 		"remaining": fmtRemaining,
 		"pct":       func(a, b int) int { return percent(a, b) },
+		"has":       func(list []string, v string) bool { return slices.Contains(list, v) },
 	}
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "error"} {
+	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "assess", "error"} {
 		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(web.Templates,
 			"templates/layout.html", "templates/"+name+".html"))
 	}
@@ -231,6 +236,11 @@ func (d *dash) logout(c *gin.Context) {
 type boardView struct {
 	Rows   []deadlineView
 	Counts map[string]int
+	// Jurisdiction filters the board (?jurisdiction=US-CA; a country
+	// shows its states too); Jurisdictions are the choices.
+	Jurisdiction  string
+	Jurisdictions []string
+	Error         *FieldError
 }
 
 func (d *dash) board(c *gin.Context) {
@@ -241,15 +251,30 @@ func (d *dash) board(c *gin.Context) {
 	}
 	now := d.now()
 	v := boardView{Counts: map[string]int{}}
+	filter, bad := boardJurisdiction(c.Query("jurisdiction"))
+	v.Jurisdiction, v.Error = filter, bad
+	var all []deadlineView
 	for _, r := range rows {
 		dv := deadlineView{IncidentID: r.IncidentID, Severity: r.Severity, Obligation: r.ObligationID, Regime: r.Regime,
 			Jurisdiction: r.Jurisdiction, Recipient: r.Recipient, RecipientName: r.RecipientName, Deadline: r.Deadline,
 			Standard: r.Standard, DueAt: r.DueAt, Status: r.Status, MissingFacts: r.MissingFacts,
 			Urgency: urgency(r.DueAt, r.Status, now)}
+		all = append(all, dv)
+		if !onBoard(filter, dv.Jurisdiction) {
+			continue
+		}
 		v.Counts[dv.Urgency]++
 		v.Rows = append(v.Rows, dv)
 	}
-	d.render(c, http.StatusOK, "board", "Deadline board", "board", v)
+	v.Jurisdictions = boardOptions(all)
+	if filter != "" && !slices.Contains(v.Jurisdictions, filter) {
+		v.Jurisdictions = append(v.Jurisdictions, filter)
+	}
+	status := http.StatusOK
+	if bad != nil {
+		status = http.StatusBadRequest
+	}
+	d.render(c, status, "board", "Deadline board", "board", v)
 }
 
 type incidentsView struct {
