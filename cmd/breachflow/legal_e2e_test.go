@@ -182,7 +182,11 @@ func TestDevLegalEndToEnd(t *testing.T) {
 	// The closed incident's pack verifies, holds no customer data, and
 	// one altered byte is named.
 	final := filepath.Join(dir, "final.zip")
+	began := time.Now()
 	out = cli(newEvidenceCommand, "export", id, "-o", final)
+	if fi, err := os.Stat(final); err == nil {
+		t.Logf("evidence export of a closed incident: %d bytes in %s (download and check)", fi.Size(), time.Since(began).Round(time.Millisecond))
+	}
 	key := strings.TrimSpace(out[strings.Index(out, "Public key: ")+len("Public key: "):])
 	key = strings.Fields(key)[0]
 	if out := cli(newEvidenceCommand, "verify", final, "--public-key", key); !strings.Contains(out, "OK") || strings.Contains(out, "INTERIM") {
@@ -269,5 +273,29 @@ func TestDevLegalEndToEnd(t *testing.T) {
 	}
 	if rep, err := stack.store.VerifyAudit(ctx, id); err != nil || !rep.OK {
 		t.Errorf("chain after the purge: %+v %v", rep, err)
+	}
+
+	// Without a hold, an admin closes and purges in one request.
+	code, second := c.do("POST", "/v1/incidents", admin, map[string]any{"playbook": "legal-check", "title": "Second export",
+		"aware_at": aware.Format(time.RFC3339), "jurisdictions": []string{"JP"}}, nil)
+	if code != 201 {
+		t.Fatalf("second launch: %d %v", code, second)
+	}
+	id2 := second["id"].(string)
+	if code, body := c.do("POST", "/v1/incidents/"+id2+"/subjects", admin, "external_id,email,country\nJ1,jun@example.com,JP\n",
+		map[string]string{"Content-Type": "text/csv"}); code != 200 {
+		t.Fatalf("second import: %d %v", code, body)
+	}
+	if code, body := c.do("POST", "/v1/incidents/"+id2+"/steps/review/complete", admin, map[string]any{}, nil); code != 200 {
+		t.Fatalf("second review: %d %v", code, body)
+	}
+	if code, _ := c.do("POST", "/v1/incidents/"+id2+"/close", legal, map[string]any{"purge_subjects": true}, nil); code != 403 {
+		t.Errorf("close and purge by legal: %d, want 403", code)
+	}
+	if code, body := c.do("POST", "/v1/incidents/"+id2+"/close", admin, map[string]any{"note": "nothing to report", "purge_subjects": true}, nil); code != 200 || body["status"] != "closed" {
+		t.Fatalf("close and purge: %d %v", code, body)
+	}
+	if counts, _, err := stack.store.SubjectCounts(ctx, id2); err != nil || len(counts) != 0 {
+		t.Errorf("customers after close and purge: %v %v", counts, err)
 	}
 }
