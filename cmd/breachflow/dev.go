@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -25,6 +26,7 @@ import (
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/devserver"
+	"github.com/breachflow/breachflow/internal/evidence"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
@@ -226,6 +228,9 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		fmt.Fprintf(opts.Out, "  Slack        %s (POST /slack/commands, /slack/interactions)\n", cfg.SlackAPIURL)
 	} else {
 		fmt.Fprintf(opts.Out, "  Slack        off (set BREACHFLOW_SLACK_TOKEN and _SIGNING_SECRET; see docs/slack.md)\n")
+	}
+	if k := cfg.EvidenceSigningKey(); k != nil {
+		fmt.Fprintf(opts.Out, "  evidence key %s (GET /v1/evidence-key)\n", evidence.Fingerprint(k.Public().(ed25519.PublicKey)))
 	}
 	fmt.Fprintf(opts.Out, "  data         %s\n", cfg.DataDir)
 	fmt.Fprintf(opts.Out, "  admin token  %s\n", s.token)

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -80,6 +81,9 @@ func TestDevLegalEndToEnd(t *testing.T) {
 	t.Cleanup(func() { _ = stack.Stop() })
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "evidence-key")); err != nil {
 		t.Fatalf("dev kept no evidence key: %v", err)
+	}
+	if fp := evidence.Fingerprint(cfg.EvidenceSigningKey().Public().(ed25519.PublicKey)); !strings.Contains(banner.String(), "evidence key "+fp) {
+		t.Errorf("the banner does not show the evidence key's fingerprint %s:\n%s", fp, banner.String())
 	}
 	c := apiClient{t: t, base: "http://" + stack.httpAddr}
 	admin := stack.token
