@@ -1,14 +1,16 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
-
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
 )
 
 // Legal hold: while it stands, an incident's customer data cannot be
@@ -174,7 +176,33 @@ func (s *Server) purgeSubjects(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if err := s.mirrorClosed(c.Request.Context(), id); err != nil {
+		s.internal(c, "mirror closed status", err)
+		return
+	}
 	s.purge(c, id, reason, http.StatusOK, nil)
+}
+
+// mirrorClosed brings the store's status of the incident up to its
+// workflow's when the workflow has closed: the workflow mirrors its
+// closing in an activity that may not have run yet, and a purge right
+// after a close must not be refused for that.
+func (s *Server) mirrorClosed(ctx context.Context, id string) error {
+	inc, err := s.store.GetIncident(ctx, id)
+	if err != nil || inc.Status == store.StatusClosed {
+		return err
+	}
+	st, err := s.queryStatus(ctx, id)
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		return nil // no workflow to ask; the store's status stands
+	case err != nil:
+		return err
+	case st.Status == breach.StatusClosed:
+		return s.store.SetIncidentStatus(ctx, id, store.StatusClosed)
+	}
+	return nil
 }
 
 // purge deletes the incident's customers and answers okStatus with body
