@@ -185,6 +185,12 @@ func TestDevLegalEndToEnd(t *testing.T) {
 
 	// The closed incident's pack verifies, holds no customer data, and
 	// one altered byte is named.
+	// The workflow writes its audit events in activities: wait for the
+	// close to be recorded before taking the final record.
+	eventually(t, 30*time.Second, "the close in the audit trail", func() bool {
+		_, audit := c.do("GET", base+"/audit", legal, nil, nil)
+		return strings.Contains(fmt.Sprint(audit["events"]), "incident.closed")
+	})
 	final := filepath.Join(dir, "final.zip")
 	began := time.Now()
 	out = cli(newEvidenceCommand, "export", id, "-o", final)
