@@ -10,6 +10,9 @@ import (
 
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 )
 
 // TestHoldRoutes: only legal (or admin) places and lifts a hold, each
@@ -98,5 +101,31 @@ func TestHoldRoutes(t *testing.T) {
 	}
 	if got := strings.Join(audited(), ", "); got != "hold.placed by lou-legal, hold.lifted by lou-legal" {
 		t.Errorf("audit: %s", got)
+	}
+}
+
+// finishedFirst plays Temporal's answer to a close whose workflow ended
+// before the Update's answer went out, and the closed status after it.
+type finishedFirst struct {
+	client.Client
+}
+
+func (finishedFirst) UpdateWorkflow(context.Context, client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	return nil, temporal.NewNonRetryableApplicationError("Workflow Update failed because the Workflow completed before the Update completed.",
+		"AcceptedUpdateCompletedWorkflow", nil)
+}
+
+func (finishedFirst) QueryWorkflow(context.Context, string, string, string, ...any) (converter.EncodedValue, error) {
+	return statusValue{&breach.Status{ID: "BR-7K3F9Q", Status: breach.StatusClosed}}, nil
+}
+
+// TestCloseThatFinishedFirstIsClosed: the close took effect when the
+// workflow finished before answering; the caller gets the closed status,
+// not a 500.
+func TestCloseThatFinishedFirstIsClosed(t *testing.T) {
+	e := newDashEnvWith(t, func(d *Deps) { d.Temporal = finishedFirst{} })
+	code, body := e.bearerPost("/v1/incidents/BR-7K3F9Q/close", e.admin, `{"note":"done"}`)
+	if code != http.StatusOK || !strings.Contains(body, `"status":"closed"`) {
+		t.Fatalf("close: %d %s, want 200 with the closed status", code, body)
 	}
 }
