@@ -332,6 +332,9 @@ func (s *Server) waiveObligation(c *gin.Context) {
 
 type closeRequest struct {
 	Note string `json:"note"`
+	// PurgeSubjects closes and then deletes the incident's customer data
+	// (admin only); refused, before anything changes, under legal hold.
+	PurgeSubjects bool `json:"purge_subjects"`
 }
 
 func (s *Server) closeIncident(c *gin.Context) {
@@ -339,5 +342,73 @@ func (s *Server) closeIncident(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
-	s.update(c, workflows.UpdateClose, breach.CloseIncident{Actor: actor(c), Note: req.Note}, http.StatusOK)
+	id, ok := incidentParam(c)
+	if !ok {
+		return
+	}
+	key := c.GetHeader("Idempotency-Key")
+	if len(key) > 200 {
+		problem(c, http.StatusBadRequest, "Idempotency-Key is longer than 200 characters")
+		return
+	}
+	if key == "" {
+		key = uuid.NewString()
+	}
+	if req.PurgeSubjects {
+		if !breach.RoleSatisfies(caller(c).Role, breach.RoleAdmin) {
+			problem(c, http.StatusForbidden, "closing with purge_subjects deletes customer data: it needs the admin role",
+				FieldError{Field: "purge_subjects", Message: "admin only"})
+			return
+		}
+		switch held, err := s.held(c, id); {
+		case err != nil:
+			s.internal(c, "read hold", err)
+			return
+		case held:
+			problem(c, http.StatusConflict, "incident "+id+" is under legal hold: it cannot be closed with its customer data deleted until the hold is lifted; nothing was changed",
+				FieldError{Field: "purge_subjects", Message: "refused under legal hold"})
+			return
+		}
+	}
+	ctx := c.Request.Context()
+	st, err := s.sendUpdate(ctx, id, workflows.UpdateClose, key, breach.CloseIncident{Actor: actor(c), Note: req.Note})
+	if err != nil {
+		closed, ok := s.closedAnyway(ctx, id, err)
+		if !ok {
+			s.updateError(c, id, err)
+			return
+		}
+		st = closed
+	}
+	if !req.PurgeSubjects {
+		c.JSON(http.StatusOK, st)
+		return
+	}
+	// The workflow mirrors its closing into the store in an activity that
+	// may not have run yet; the purge needs it now.
+	if err := s.store.SetIncidentStatus(ctx, id, breach.StatusClosed); err != nil {
+		s.internal(c, "mark closed", err)
+		return
+	}
+	reason := strings.TrimSpace(req.Note)
+	if reason == "" {
+		reason = "closed with purge_subjects"
+	}
+	s.purge(c, id, reason, http.StatusOK, st)
+}
+
+// closedAnyway reports whether a close Update failed only because the
+// workflow finished before the Update's answer went out: the close took
+// effect, and the workflow's status (queried) says so.
+func (s *Server) closedAnyway(ctx context.Context, id string, err error) (*breach.Status, bool) {
+	// Temporal's server reports it as a failure of this type.
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.Type() != "AcceptedUpdateCompletedWorkflow" {
+		return nil, false
+	}
+	st, qerr := s.queryStatus(ctx, id)
+	if qerr != nil || st.Status != breach.StatusClosed {
+		return nil, false
+	}
+	return st, true
 }

@@ -108,6 +108,15 @@ var RouteRules = map[string]RouteRule{
 	"GET /v1/incidents/:id/members":                 ruleOf(ScopeRead, breach.RoleViewer),
 	"PUT /v1/incidents/:id/members/:principal":      ruleOf(ScopeAct, breach.RoleAdmin),
 	"DELETE /v1/incidents/:id/members/:principal":   ruleOf(ScopeAct, breach.RoleAdmin),
+	"POST /v1/assessments":                          ruleOf(ScopeGlobal, breach.RoleViewer), // nothing is stored
+	"POST /v1/incidents/:id/assessments":            ruleOf(ScopeRead, breach.RoleViewer),   // a what-if: the incident is read, not changed
+	"GET /v1/incidents/:id/evidence":                ruleOf(ScopeRead, breach.RoleLegal),
+	"GET /v1/evidence-key":                          ruleOf(ScopeGlobal, breach.RoleViewer),
+	"GET /v1/incidents/:id/hold":                    ruleOf(ScopeRead, breach.RoleViewer),
+	"POST /v1/incidents/:id/hold":                   ruleOf(ScopeKeep, breach.RoleLegal),
+	"DELETE /v1/incidents/:id/hold":                 ruleOf(ScopeKeep, breach.RoleLegal),
+	"POST /v1/incidents/:id/hold/lift":              ruleOf(ScopeKeep, breach.RoleLegal),
+	"DELETE /v1/incidents/:id/subjects":             ruleOf(ScopeKeep, breach.RoleAdmin), // the purge: only once closed, never under hold
 	"GET /v1/playbooks":                             ruleOf(ScopeGlobal, breach.RoleViewer),
 	"GET /v1/playbooks/:id":                         ruleOf(ScopeGlobal, breach.RoleViewer),
 
@@ -129,6 +138,9 @@ var RouteRules = map[string]RouteRule{
 	"POST /incidents/:id/close":                  ruleOf(ScopeAct, breach.RoleResponder),
 	"POST /incidents/:id/grants/:gid/approve":    ruleOf(ScopeWrite, breach.RoleLegal),
 	"GET /outbox":                       ruleOf(ScopeGlobal, breach.RoleResponder, breach.RoleLegal),
+	"GET /assess":                       ruleOf(ScopeGlobal, breach.RoleViewer),
+	"POST /assess":                      ruleOf(ScopeGlobal, breach.RoleViewer),
+	"POST /assess/launch":               ruleOf(ScopeGlobal, breach.RoleResponder),
 	"GET /tokens":                       ruleOf(ScopeGlobal, breach.RoleAdmin),
 	"POST /tokens/:tid/revoke":          ruleOf(ScopeGlobal, breach.RoleAdmin),
 	"POST /tokens/calendar/:tid/revoke": ruleOf(ScopeGlobal, breach.RoleAdmin),

@@ -359,7 +359,7 @@ func want(r RouteRule, method, role, kind string) string {
 		return outPass
 	case kind == kindNonMember && role != breach.RoleAdmin:
 		return outHidden
-	case kind == kindClosed && method != "GET" && r.Scope != ScopeKeep:
+	case kind == kindClosed && (r.Scope == ScopeAct || r.Scope == ScopeWrite):
 		return outClosed
 	}
 	return outPass
@@ -413,7 +413,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 						t.Errorf("%s as %s on %s incident was refused (%s) but reached the engine: %v", key, p.role, kind, w, e.temporal.updates[engine:])
 					}
 				}
-				if kind == kindClosed && slices.Contains([]string{"POST", "PUT", "PATCH", "DELETE"}, method) && r.Scope != ScopeKeep && got == outPass {
+				if kind == kindClosed && (r.Scope == ScopeAct || r.Scope == ScopeWrite) && got == outPass {
 					t.Errorf("%s wrote to a closed incident as %s", key, p.role)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ import (
 // dashboardPrefixes are the paths of the web dashboard: HTML pages and
 // their assets, not API, so docs/openapi.yaml leaves them out
 // (openapi_test.go skips them; "/" is the dashboard's root).
-var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/tokens", "/static/"}
+var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/tokens", "/assess", "/static/"}
 
 // isDashboardPath reports whether a router path belongs to the dashboard.
 func isDashboardPath(p string) bool {
@@ -73,6 +74,9 @@ func (s *Server) dashboard(r *gin.Engine) {
 	page("GET", "/incidents", d.incidents)
 	page("GET", "/incidents/:id", d.incident)
 	page("GET", "/incidents/:id/obligations/:ob/report", d.report)
+	page("GET", "/assess", d.assessPage)
+	page("POST", "/assess", d.checkCSRF, d.assess)
+	page("POST", "/assess/launch", d.checkCSRF, d.assessLaunch)
 	act := in.Group("/incidents/:id", d.checkCSRF)
 	post := func(path string, h gin.HandlerFunc) { handle(act, d.gate, "POST", path, h) }
 	post("/steps/:step/complete", d.completeStep)
@@ -99,9 +103,10 @@ func parsePages() map[string]*template.Template {
 		"join":      strings.Join,
 		"remaining": fmtRemaining,
 		"pct":       func(a, b int) int { return percent(a, b) },
+		"has":       func(list []string, v string) bool { return slices.Contains(list, v) },
 	}
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "error"} {
+	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "assess", "error"} {
 		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(web.Templates,
 			"templates/layout.html", "templates/"+name+".html"))
 	}
@@ -249,6 +254,11 @@ func (d *dash) logout(c *gin.Context) {
 type boardView struct {
 	Rows   []deadlineView
 	Counts map[string]int
+	// Jurisdiction filters the board (?jurisdiction=US-CA; a country
+	// shows its states too); Jurisdictions are the choices.
+	Jurisdiction  string
+	Jurisdictions []string
+	Error         *FieldError
 }
 
 func (d *dash) board(c *gin.Context) {
@@ -259,15 +269,30 @@ func (d *dash) board(c *gin.Context) {
 	}
 	now := d.now()
 	v := boardView{Counts: map[string]int{}}
+	filter, bad := boardJurisdiction(c.Query("jurisdiction"))
+	v.Jurisdiction, v.Error = filter, bad
+	var all []deadlineView
 	for _, r := range rows {
 		dv := deadlineView{IncidentID: r.IncidentID, Severity: r.Severity, Obligation: r.ObligationID, Regime: r.Regime,
 			Jurisdiction: r.Jurisdiction, Recipient: r.Recipient, RecipientName: r.RecipientName, Deadline: r.Deadline,
 			Standard: r.Standard, DueAt: r.DueAt, Status: r.Status, MissingFacts: r.MissingFacts,
 			Urgency: urgency(r.DueAt, r.Status, now)}
+		all = append(all, dv)
+		if !onBoard(filter, dv.Jurisdiction) {
+			continue
+		}
 		v.Counts[dv.Urgency]++
 		v.Rows = append(v.Rows, dv)
 	}
-	d.render(c, http.StatusOK, "board", "Deadline board", "board", v)
+	v.Jurisdictions = boardOptions(all)
+	if filter != "" && !slices.Contains(v.Jurisdictions, filter) {
+		v.Jurisdictions = append(v.Jurisdictions, filter)
+	}
+	status := http.StatusOK
+	if bad != nil {
+		status = http.StatusBadRequest
+	}
+	d.render(c, status, "board", "Deadline board", "board", v)
 }
 
 type incidentsView struct {

@@ -110,18 +110,27 @@ func (r *launchRequest) validate(now time.Time, pbs Playbooks) (breach.Facts, in
 	if r.ExternalRef != "" && !externalRefPattern.MatchString(r.ExternalRef) {
 		bad("external_ref", "1–100 characters of letters, digits and . _ : / # -")
 	}
+	f, ferrs := r.facts(now, now)
+	return f, version, append(errs, ferrs...)
+}
+
+// facts reads the request's facts as a launch takes them: aware_at
+// defaults to now, and no time may be after latest (a launch passes now;
+// an assessment, which may ask about the future, a later bound).
+func (r *launchRequest) facts(now, latest time.Time) (breach.Facts, []FieldError) {
+	var errs []FieldError
 	f := breach.Facts{AwareAt: now.UTC().Truncate(time.Second), Risk: breach.RiskUnassessed}
-	for _, p := range decodeFacts(&f, r.Facts, now) {
-		bad(p.Field, p.Message)
+	for _, p := range decodeFacts(&f, r.Facts, latest) {
+		errs = append(errs, FieldError{Field: p.Field, Message: p.Message})
 	}
 	if f.OccurredAt != nil && f.OccurredAt.After(f.AwareAt) {
-		bad("occurred_at", "is after aware_at")
+		errs = append(errs, FieldError{Field: "occurred_at", Message: "is after aware_at"})
 	}
 	// A clock that starts at discovery (California's 30 days) would wait
 	// on a fact most launches never send; take discovery as awareness,
 	// marked assumed, until someone states it.
 	f.Assume()
-	return f, version, errs
+	return f, errs
 }
 
 // digest fingerprints the request as validate left it (defaults filled,

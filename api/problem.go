@@ -15,6 +15,9 @@ import (
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// Accepted lists the values the field takes, when it is one of a
+	// closed set (a flag, a data category, a jurisdiction code).
+	Accepted []string `json:"accepted,omitempty"`
 }
 
 // Problem is an RFC 9457 problem document.

@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"crypto/ed25519"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -72,6 +73,9 @@ type Deps struct {
 	// Slack switches on the incident room: launches set Room "slack" and
 	// /slack/commands and /slack/interactions answer. Nil = Slack off.
 	Slack *Slack
+	// EvidenceKey signs evidence packs (BREACHFLOW_EVIDENCE_KEY); nil
+	// turns GET /v1/incidents/{id}/evidence off (503).
+	EvidenceKey ed25519.PrivateKey
 }
 
 // Server is the HTTP API.
@@ -92,11 +96,13 @@ type Server struct {
 	actorKey   []byte
 	allowLocal bool
 	slack      *Slack
-	room       string // IncidentInput.Room of new launches: "slack" or ""
-	registry   *prometheus.Registry
-	requests   *prometheus.CounterVec
-	latency    *prometheus.HistogramVec
-	router     *gin.Engine
+	// evidenceSigner signs evidence packs; nil = packs off.
+	evidenceSigner ed25519.PrivateKey
+	room           string // IncidentInput.Room of new launches: "slack" or ""
+	registry       *prometheus.Registry
+	requests       *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	router         *gin.Engine
 }
 
 // New builds the router.
@@ -114,7 +120,7 @@ func New(d Deps) *Server {
 		store: d.Store, temporal: d.Temporal, converter: d.Converter, playbooks: d.Playbooks,
 		log: d.Logger, outbox: d.Outbox, actions: d.Actions, codec: d.Codec, devOrigin: d.DevCodecOrigin, now: d.Now, org: d.Org,
 		keys: d.Keys, subjectKey: d.SubjectKey, actorKey: d.ActorKey, allowLocal: d.AllowLocalDomains, slack: d.Slack,
-		registry: prometheus.NewRegistry(),
+		evidenceSigner: d.EvidenceKey, registry: prometheus.NewRegistry(),
 	}
 	if d.Slack != nil {
 		s.room = "slack"
@@ -194,6 +200,15 @@ func (s *Server) routes() *gin.Engine {
 	rest("GET", "/incidents/:id/members", s.listMembers)
 	rest("PUT", "/incidents/:id/members/:principal", s.putMember)
 	rest("DELETE", "/incidents/:id/members/:principal", s.deleteMember)
+	rest("POST", "/assessments", s.assess)
+	rest("POST", "/incidents/:id/assessments", s.whatIf)
+	rest("GET", "/incidents/:id/evidence", s.evidence)
+	rest("GET", "/evidence-key", s.evidenceKey)
+	rest("GET", "/incidents/:id/hold", s.getHold)
+	rest("POST", "/incidents/:id/hold", s.placeHold)
+	rest("DELETE", "/incidents/:id/hold", s.liftHold)
+	rest("POST", "/incidents/:id/hold/lift", s.liftHold)
+	rest("DELETE", "/incidents/:id/subjects", s.purgeSubjects)
 	rest("GET", "/playbooks", s.listPlaybooks)
 	rest("GET", "/playbooks/:id", s.getPlaybook)
 

@@ -297,6 +297,18 @@ type Store interface {
 	// SlackRequestSeen records a Slack request signature's hash and reports
 	// whether it was already recorded within SlackRequestWindow (a replay).
 	SlackRequestSeen(ctx context.Context, mac []byte, at time.Time) (bool, error)
+
+	// PlaceHold puts an incident under legal hold, audited in the same
+	// transaction; ErrConflict when a hold already stands.
+	PlaceHold(ctx context.Context, c HoldChange) (Hold, error)
+	// LiftHold lifts the standing hold, audited in the same transaction;
+	// ErrNotFound when none stands.
+	LiftHold(ctx context.Context, c HoldChange) (Hold, error)
+	// ListHolds returns every hold of an incident, the oldest first.
+	ListHolds(ctx context.Context, incidentID string) ([]Hold, error)
+	// PurgeSubjects deletes a closed incident's customers, audited;
+	// ErrHeld under legal hold, ErrConflict while the incident is active.
+	PurgeSubjects(ctx context.Context, c HoldChange) (int, error)
 }
 
 // Compile-time proof that SQL, on either database, satisfies Store.

@@ -131,7 +131,7 @@ func newIncidentCommand(getenv func(string) string, now func() time.Time) *cobra
 	}
 	o.flags(cmd)
 	cmd.AddCommand(o.launchCommand(), o.listCommand(), o.showCommand(), o.completeCommand(),
-		o.decideCommand(), o.closeCommand(), o.auditCommand(), o.grantCommand(), o.membersCommand())
+		o.decideCommand(), o.closeCommand(), o.auditCommand(), o.grantCommand(), o.membersCommand(), o.patchCommand(), o.holdCommand())
 	return cmd
 }
 
@@ -214,6 +214,11 @@ type apiRequest struct {
 	// JSON, without the client's overall timeout (a large file takes long).
 	upload      io.Reader
 	contentType string
+	// download, when set, receives a success's body as it streams (an
+	// evidence pack); do then returns no body.
+	download io.Writer
+	// accept overrides the Accept header (a Markdown report, a zip).
+	accept string
 }
 
 // do sends req and returns the response body. A non-2xx answer is an
@@ -240,6 +245,9 @@ func (c *incidentAPI) do(ctx context.Context, req apiRequest) ([]byte, error) {
 	}
 	hr.Header.Set("Authorization", "Bearer "+c.token)
 	hr.Header.Set("Accept", "application/json, application/problem+json")
+	if req.accept != "" {
+		hr.Header.Set("Accept", req.accept+", application/problem+json")
+	}
 	hr.Header.Set("User-Agent", "breachflow-cli/"+version)
 	if req.body != nil {
 		hr.Header.Set("Content-Type", "application/json")
@@ -257,6 +265,15 @@ func (c *incidentAPI) do(ctx context.Context, req apiRequest) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s: %w", req.method, req.path, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
+	if req.download != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		if _, err := io.Copy(req.download, resp.Body); err != nil {
+			return nil, fmt.Errorf("%s %s: read response: %w", req.method, req.path, err)
+		}
+		if req.wantStatus != nil {
+			*req.wantStatus = resp.StatusCode
+		}
+		return nil, nil
+	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIResponse))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: read response: %w", req.method, req.path, err)

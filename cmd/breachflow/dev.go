@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -25,6 +26,7 @@ import (
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/devserver"
+	"github.com/breachflow/breachflow/internal/evidence"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
@@ -127,6 +129,12 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 			return nil, fmt.Errorf("%s: %w", filepath.Join(cfg.DataDir, devAuditKeysFile), err)
 		}
 	}
+	if cfg.EvidenceKey == "" {
+		// 32 random bytes are an Ed25519 seed.
+		if cfg.EvidenceKey, err = readOrCreate(filepath.Join(cfg.DataDir, "evidence-key"), randomKey); err != nil {
+			return nil, err
+		}
+	}
 	catalog, err := playbooks.Load(cfg.PlaybookDir)
 	if err != nil {
 		return nil, fmt.Errorf("playbooks: %w", err)
@@ -209,7 +217,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		Store: s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
 		Logger: opts.Logger, Outbox: s.mail, Actions: actionLog, Codec: codec.HTTPHandler(keys), DevCodecOrigin: uiOrigin,
 		Org:  cfg.Org(),
-		Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),
+		Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),
 	})
 	s.http = api.NewHTTPServer(s.httpAddr, srv.Handler(), api.DefaultHTTPTimeouts())
 	go func() {
@@ -235,6 +243,9 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		fmt.Fprintf(opts.Out, "  Slack        %s (POST /slack/commands, /slack/interactions)\n", cfg.SlackAPIURL)
 	} else {
 		fmt.Fprintf(opts.Out, "  Slack        off (set BREACHFLOW_SLACK_TOKEN and _SIGNING_SECRET; see docs/slack.md)\n")
+	}
+	if k := cfg.EvidenceSigningKey(); k != nil {
+		fmt.Fprintf(opts.Out, "  evidence key %s (GET /v1/evidence-key)\n", evidence.Fingerprint(k.Public().(ed25519.PublicKey)))
 	}
 	fmt.Fprintf(opts.Out, "  data         %s\n", cfg.DataDir)
 	fmt.Fprintf(opts.Out, "  admin token  %s\n", s.token)

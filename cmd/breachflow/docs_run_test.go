@@ -86,6 +86,14 @@ var docBlockRules = []docBlockRule{
 	{file: "docs/configuration.md", match: "openssl rand -base64 32"},
 	{file: "docs/configuration.md", match: "BREACHFLOW_TEMPORAL_TLS_CA=/etc/breachflow/temporal-ca.pem", skip: "needs a Temporal cluster behind TLS; TestTemporalTrustBoundary dials the embedded one through TLS and mTLS proxies with the same variables"},
 	{file: "docs/configuration.md", match: "tmprl.cloud", skip: "needs a Temporal Cloud namespace; TestTemporalTrustBoundary dials through a proxy that checks the API key"},
+	{file: "docs/legal.md", match: "breachflow assess --jurisdiction US-CA"},
+	{file: "docs/legal.md", match: "/v1/assessments"},
+	{file: "docs/legal.md", match: "breachflow assess --incident"},
+	{file: "docs/legal.md", match: "breachflow incident patch"},
+	{file: "docs/legal.md", match: "breachflow incident hold"},
+	{file: "docs/legal.md", match: "/subjects?reason=retention", refused: 409},
+	{file: "docs/legal.md", match: "/hold/lift"},
+	{file: "docs/legal.md", match: "breachflow evidence export"},
 	{file: "docs/deploy.md", match: "cp deploy/env.example .env"},
 	{file: "docs/deploy.md", match: "docker compose up -d --build", skip: "needs a Docker engine, which CI does not have"},
 	{file: "docs/deploy.md", match: "docker compose run --rm server token create", skip: "no Docker engine in CI; docs/api.md's token create runs the same command"},
@@ -125,6 +133,9 @@ var docPlaceholders = map[string][][2]string{
 	},
 	"docs/playbooks.md": {
 		{"my-playbooks/*.yaml", "playbooks/*.yaml"},
+	},
+	"docs/legal.md": {
+		{"BR-7K3F9Q", "$DOC_INCIDENT"},
 	},
 }
 
@@ -464,6 +475,7 @@ func TestDocsCommandsRun(t *testing.T) {
 	workdirs := map[string]string{
 		"docs/api.md":    scratchDir(t, map[string]string{"crm-export.csv": "internal/subjects/testdata/generic.csv"}),
 		"docs/deploy.md": scratchDir(t, map[string]string{"deploy/env.example": "deploy/env.example"}),
+		"docs/legal.md":  t.TempDir(), // the evidence pack is written here
 	}
 
 	var env []string

@@ -114,7 +114,7 @@ func serverCommand() *cobra.Command {
 		srv := api.NewHTTPServer(cfg.HTTPAddr, api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
 			Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
 			Org:  cfg.Org(),
-			Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),
+			Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),
 			api.DefaultHTTPTimeouts())
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() error {

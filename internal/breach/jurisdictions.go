@@ -92,3 +92,15 @@ func containsWord(list, word string) bool {
 	}
 	return false
 }
+
+// Jurisdictions returns every accepted jurisdiction code: the ISO 3166-1
+// alpha-2 countries, then the supported ISO 3166-2 subdivisions.
+func Jurisdictions() []string {
+	out := strings.Fields(iso3166Alpha2)
+	for _, c := range strings.Fields(iso3166Alpha2) {
+		for _, sub := range strings.Fields(subdivisionsOf(c)) {
+			out = append(out, c+"-"+sub)
+		}
+	}
+	return out
+}

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/evidence"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
 	"github.com/spf13/pflag"
@@ -38,6 +40,7 @@ type Config struct {
 	HMACKey           string
 	ActorKey          string
 	AuditKeys         string
+	EvidenceKey       string
 	SMTPAddr          string
 	SMTPUser          string
 	SMTPPassword      string
@@ -93,6 +96,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_HMAC_KEY", flag: "hmac-key", usage: "base64 key (32+ bytes) for the keyed hash that de-duplicates customers by email; never rotate it (dev generates one)", str: &c.HMACKey},
 		{env: "BREACHFLOW_ACTOR_KEY", flag: "actor-key", usage: "base64 key (32+ bytes) with which the API signs the actor of every Update and the worker checks it; the same on every server and worker (dev generates one)", str: &c.ActorKey},
 		{env: "BREACHFLOW_AUDIT_KEYS", flag: "audit-keys", usage: "keyid:base64key,… HMAC-SHA256 keys (32+ bytes) that authenticate audit events, first is current; keep old ones to verify old events; never stored in the database (dev generates one)", str: &c.AuditKeys},
+		{env: "BREACHFLOW_EVIDENCE_KEY", flag: "evidence-key", usage: "base64 of the 32-byte Ed25519 seed that signs evidence packs; its public key is at GET /v1/evidence-key (dev generates one; empty elsewhere = evidence packs off)", str: &c.EvidenceKey},
 		{env: "BREACHFLOW_SMTP_ADDR", flag: "smtp-addr", usage: "SMTP relay host:port (dev: the embedded catcher)", str: &c.SMTPAddr},
 		{env: "BREACHFLOW_SMTP_USER", flag: "smtp-user", usage: "SMTP AUTH user", str: &c.SMTPUser},
 		{env: "BREACHFLOW_SMTP_PASSWORD", flag: "smtp-password", usage: "SMTP AUTH password", str: &c.SMTPPassword},
@@ -219,6 +223,11 @@ func (c *Config) validate() error {
 	if c.AuditKeys != "" {
 		if _, err := store.ParseAuditKeys(c.AuditKeys); err != nil {
 			return fmt.Errorf("BREACHFLOW_AUDIT_KEYS: %w", err)
+		}
+	}
+	if c.EvidenceKey != "" {
+		if _, err := evidence.KeyFromSeed(c.EvidenceKey); err != nil {
+			return fmt.Errorf("BREACHFLOW_EVIDENCE_KEY: %w", err)
 		}
 	}
 	if c.SMTPAddr != "" {
@@ -364,5 +373,14 @@ func (c *Config) AuditKeyring() *store.AuditKeys {
 // ActorSigningKey is the decoded BREACHFLOW_ACTOR_KEY (nil when unset).
 func (c *Config) ActorSigningKey() []byte {
 	k, _ := base64.StdEncoding.DecodeString(c.ActorKey) // validated at load
+	return k
+}
+
+// EvidenceSigningKey is the key of BREACHFLOW_EVIDENCE_KEY (nil when unset).
+func (c *Config) EvidenceSigningKey() ed25519.PrivateKey {
+	if c.EvidenceKey == "" {
+		return nil
+	}
+	k, _ := evidence.KeyFromSeed(c.EvidenceKey) // validated at load
 	return k
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -68,6 +69,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"BREACHFLOW_AUDIT_KEYS", "a1:c2hvcnQ="},
 		{"BREACHFLOW_AUDIT_KEYS", "no-colon"},
 		{"BREACHFLOW_AUDIT_KEYS", "a1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,a1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},
+		{"BREACHFLOW_EVIDENCE_KEY", "c2hvcnQ="},
+		{"BREACHFLOW_EVIDENCE_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIQ=="},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			_, err := load(t, map[string]string{tc.env: tc.val})
@@ -108,5 +111,20 @@ func TestAllowLocalDomains(t *testing.T) {
 		if c.AllowLocalDomains != tc.want {
 			t.Errorf("%v %v: AllowLocalDomains = %v, want %v", tc.env, tc.args, c.AllowLocalDomains, tc.want)
 		}
+	}
+}
+
+func TestEvidenceKey(t *testing.T) {
+	seed := "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	cfg, err := load(t, map[string]string{"BREACHFLOW_EVIDENCE_KEY": seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := cfg.EvidenceSigningKey()
+	if k == nil || base64.StdEncoding.EncodeToString(k.Seed()) != seed {
+		t.Fatalf("EvidenceSigningKey = %v, want the key of the seed", k)
+	}
+	if cfg, _ := load(t, nil); cfg.EvidenceSigningKey() != nil {
+		t.Error("an unset BREACHFLOW_EVIDENCE_KEY gave a key")
 	}
 }

@@ -121,6 +121,10 @@ func Run(t *testing.T, open Opener) {
 			{"Lifecycle", testGrantLifecycle},
 			{"RejectsBadInput", testGrantBadInput},
 		}},
+		{"LegalHold", []testCase{
+			{"BlocksPurge", testHoldBlocksPurge},
+			{"Refusals", testHoldRefusals},
+		}},
 		{"Slack", []testCase{
 			{"RoomRoundTrip", testSlackRoomRoundTrip},
 			{"RoomRefusals", testSlackRoomRefusals},
