@@ -60,6 +60,8 @@ func jsonReason(err error) string {
 		return fmt.Sprintf("%s: want %s, got %s", typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.EOF):
 		return "empty body"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "invalid JSON: the body ends before the value does"
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
@@ -129,8 +131,8 @@ type amAlert struct {
 	Status       string            `json:"status"`
 	Labels       map[string]string `json:"labels"`
 	Annotations  map[string]string `json:"annotations"`
-	StartsAt     time.Time         `json:"startsAt"`
-	EndsAt       time.Time         `json:"endsAt"`
+	StartsAt     string            `json:"startsAt"`
+	EndsAt       string            `json:"endsAt"`
 	GeneratorURL string            `json:"generatorURL"`
 	Fingerprint  string            `json:"fingerprint"`
 }
@@ -165,8 +167,15 @@ func parseAlertmanager(body []byte) ([]Alert, error) {
 			status = w.Status
 		}
 		a := Alert{
-			Title: name, Status: status, Labels: x.Labels, StartsAt: x.StartsAt.UTC(),
+			Title: name, Status: status, Labels: x.Labels,
 			Severity: severityOf(x.Labels["severity"]), Raw: raw.Alerts[i],
+		}
+		if x.StartsAt != "" {
+			t, err := time.Parse(time.RFC3339Nano, x.StartsAt)
+			if err != nil {
+				return nil, fmt.Errorf("%sstartsAt: %q is not an RFC 3339 time", prefix, x.StartsAt)
+			}
+			a.StartsAt = t.UTC()
 		}
 		if s := x.Annotations["summary"]; s != "" {
 			a.Text = s

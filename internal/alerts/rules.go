@@ -48,15 +48,15 @@ type Rules struct {
 
 // Rule is one routing rule.
 type Rule struct {
-	ID          string   `yaml:"id" json:"id"`
-	Description string   `yaml:"description" json:"description,omitempty"`
-	Match       Match    `yaml:"match" json:"match"`
-	Action      string   `yaml:"action" json:"action"`
-	Launch      *Launch  `yaml:"launch" json:"launch,omitempty"`
-	Attach      *Attach  `yaml:"attach" json:"attach,omitempty"`
-	Storm       *Storm   `yaml:"storm" json:"storm,omitempty"`
-	File        string   `yaml:"-" json:"file"`
-	Line        int      `yaml:"-" json:"line"`
+	ID          string  `yaml:"id" json:"id"`
+	Description string  `yaml:"description" json:"description,omitempty"`
+	Match       Match   `yaml:"match" json:"match"`
+	Action      string  `yaml:"action" json:"action"`
+	Launch      *Launch `yaml:"launch" json:"launch,omitempty"`
+	Attach      *Attach `yaml:"attach" json:"attach,omitempty"`
+	Storm       *Storm  `yaml:"storm" json:"storm,omitempty"`
+	File        string  `yaml:"-" json:"file"`
+	Line        int     `yaml:"-" json:"line"`
 	textRE      *regexp.Regexp
 	labelRE     map[string]*regexp.Regexp
 }
