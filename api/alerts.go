@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/internal/alerts"
+	"github.com/breachflow/breachflow/internal/detect"
 	"github.com/breachflow/breachflow/store"
 	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
@@ -30,8 +32,9 @@ type AlertDeps struct {
 	// Rate and Burst limit each source's calls (per second; burst calls).
 	Rate  float64
 	Burst int
-	// Detect is the CRM log detector; nil leaves /v1/detect off.
-	Detect Detector
+	// Detect is the CRM log detector's configuration; nil leaves
+	// /v1/detect answering 404.
+	Detect *detect.Config
 }
 
 const sourceKey = "breachflow.alert-source"
@@ -420,4 +423,45 @@ func (s *Server) incidentAlerts(ctx context.Context, id string) ([]AlertView, er
 		out = append(out, alertView(a))
 	}
 	return out, nil
+}
+
+// maxDetectBody caps one CRM log upload; a day of Event Monitoring for a
+// large org is tens of megabytes.
+const maxDetectBody = 256 << 20
+
+// DetectorSource is the source every finding's alert is recorded under,
+// whoever sent the log: routing rules match it.
+const DetectorSource = "detector"
+
+// detect handles POST /v1/detect/{format}: the log is read, the rules
+// applied, and each finding goes through the alert intake. The answer is
+// the report (lines that could not be used, findings) and the outcome of
+// each finding's alert.
+func (s *Server) detect(c *gin.Context) {
+	if s.alerts.deps.Detect == nil {
+		problem(c, http.StatusNotFound, "the detector is not configured")
+		return
+	}
+	format := c.Param("format")
+	if !contains(detect.Formats, format) {
+		problem(c, http.StatusNotFound, "no log format "+strconv.Quote(format)+"; use one of "+strings.Join(detect.Formats, ", "))
+		return
+	}
+	rep, err := s.alerts.deps.Detect.Run(format, bytes.NewReader(c.MustGet(bodyKey).([]byte)))
+	if err != nil {
+		s.internal(c, "detect", err)
+		return
+	}
+	list := make([]alerts.Alert, 0, len(rep.Findings))
+	for _, f := range rep.Findings {
+		a := f.Alert(format)
+		a.Labels["submitted_by"] = c.GetString(sourceKey)
+		list = append(list, a)
+	}
+	out, err := s.alerts.intake.Receive(c.Request.Context(), DetectorSource, list)
+	if err != nil {
+		s.internal(c, "receive findings", err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"report": rep, "alerts": out})
 }

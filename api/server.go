@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/internal/actionrecorder"
+	"github.com/breachflow/breachflow/internal/alerts"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"golang.org/x/time/rate"
 )
 
 // Playbooks is the catalog the API launches from.
@@ -73,6 +75,9 @@ type Deps struct {
 	// Slack switches on the incident room: launches set Room "slack" and
 	// /slack/commands and /slack/interactions answer. Nil = Slack off.
 	Slack *Slack
+	// Alerts switches on alert intake, the detector and the triage queue
+	// (api/alerts.go). Nil = off: those routes answer 404.
+	Alerts *AlertDeps
 }
 
 // Server is the HTTP API.
@@ -93,7 +98,8 @@ type Server struct {
 	actorKey   []byte
 	allowLocal bool
 	slack      *Slack
-	room       string // IncidentInput.Room of new launches: "slack" or ""
+	alerts     *alertIntake // nil when alert intake is off
+	room       string       // IncidentInput.Room of new launches: "slack" or ""
 	registry   *prometheus.Registry
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
@@ -119,6 +125,10 @@ func New(d Deps) *Server {
 	}
 	if d.Slack != nil {
 		s.room = "slack"
+	}
+	if d.Alerts != nil {
+		s.alerts = &alertIntake{deps: *d.Alerts, limiters: map[string]*rate.Limiter{}}
+		s.alerts.intake = &alerts.Intake{Store: d.Store, Keys: d.Keys, Rules: d.Alerts.Rules, Launcher: s, Now: d.Now, Log: d.Logger}
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "breachflow_http_requests_total", Help: "HTTP requests by route and status.",
@@ -181,6 +191,17 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/incidents/:id/outreach", require(breach.RoleResponder, breach.RoleLegal), s.listOutreach)
 	v1.POST("/incidents/:id/outreach/:task/done", require(breach.RoleResponder), s.outreachDone)
 	v1.GET("/playbooks", require(breach.RoleViewer), s.listPlaybooks)
+	if s.alerts != nil {
+		// Sources authenticate with their own tokens (and signatures), not
+		// API tokens: api/alerts.go.
+		r.POST("/v1/alerts", s.alertSource(maxAlertBody), s.receiveAlerts)
+		r.POST("/v1/detect/:format", s.alertSource(maxDetectBody), s.detect)
+		v1.GET("/alerts", require(breach.RoleResponder, breach.RoleLegal), s.listAlerts)
+		v1.GET("/alerts/:aid", require(breach.RoleResponder, breach.RoleLegal), s.getAlert)
+		v1.POST("/alerts/:aid/launch", require(breach.RoleResponder), s.launchAlert)
+		v1.POST("/alerts/:aid/attach", require(breach.RoleResponder), s.attachAlert)
+		v1.POST("/alerts/:aid/dismiss", require(breach.RoleResponder), s.dismissAlert)
+	}
 	v1.GET("/playbooks/:id", require(breach.RoleViewer), s.getPlaybook)
 
 	if s.outbox != nil || s.actions != nil {

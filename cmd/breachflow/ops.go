@@ -89,9 +89,13 @@ func serverCommand() *cobra.Command {
 		if err := workflows.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 			return err
 		}
+		alertDeps, err := apiAlerts(cfg, catalog)
+		if err != nil {
+			return err
+		}
 		srv := &http.Server{
 			Addr: cfg.HTTPAddr,
-			Handler: api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
+			Handler: api.New(api.Deps{Alerts: alertDeps, Store: st, Temporal: c, Converter: codec.DataConverter(keys),
 				Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
 				Org:  cfg.Org(),
 				Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),

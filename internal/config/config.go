@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/alerts"
+	"github.com/breachflow/breachflow/internal/detect"
 	"github.com/breachflow/breachflow/templates"
 	"github.com/spf13/pflag"
 )
@@ -55,6 +57,11 @@ type Config struct {
 	DevUIPort         int
 	DevSMTPAddr       string
 	AllowLocalDomains bool
+	AlertSources      string
+	AlertRulesDir     string
+	AlertRate         int
+	AlertBurst        int
+	DetectConfig      string
 }
 
 // setting describes one variable: its flag, default and where it lands.
@@ -98,6 +105,11 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_NOTICE_CONCURRENCY", flag: "notice-concurrency", def: "8", usage: "SMTP sends one notice batch runs at once", num: &c.NoticeConcurrency, count: true},
 		{env: "BREACHFLOW_NOTICE_BATCHES", flag: "notice-batches", def: "4", usage: "notice batches one worker process runs at once", num: &c.NoticeBatches, count: true},
 		{env: "BREACHFLOW_SMTP_POOL", flag: "smtp-pool", def: "4", usage: "SMTP connections one process keeps open", num: &c.SMTPPool, count: true},
+		{env: "BREACHFLOW_ALERT_SOURCES", flag: "alert-sources", usage: "alert sources allowed to POST /v1/alerts and /v1/detect: name:token[:signing-secret],… (empty = alert intake off)", str: &c.AlertSources},
+		{env: "BREACHFLOW_ALERT_RULES_DIR", flag: "alert-rules-dir", usage: "directory of alert routing rule files that add to or replace the shipped ones", str: &c.AlertRulesDir},
+		{env: "BREACHFLOW_ALERT_RATE", flag: "alert-rate", def: "50", usage: "alert calls per second one source may make (per API process); more answer 429", num: &c.AlertRate, count: true},
+		{env: "BREACHFLOW_ALERT_BURST", flag: "alert-burst", def: "500", usage: "alert calls one source may make at once above its rate", num: &c.AlertBurst, count: true},
+		{env: "BREACHFLOW_DETECT_CONFIG", flag: "detect-config", usage: "YAML file configuring the CRM log detector (time zone, calendar, rules, high-tier objects); empty = the shipped default", str: &c.DetectConfig},
 		{env: "BREACHFLOW_WORKER_QUEUES", flag: "worker-queues", def: "all", usage: "task queues this worker serves: all, incidents or notices", str: &c.WorkerQueues},
 		{env: "BREACHFLOW_DEV_TEMPORAL_PORT", flag: "dev-temporal-port", def: "7233", usage: "dev: embedded Temporal frontend port", num: &c.DevTemporalPort},
 		{env: "BREACHFLOW_DEV_UI_PORT", flag: "dev-ui-port", def: "8233", usage: "dev: Temporal Web UI port (0 = off)", num: &c.DevUIPort},
@@ -236,6 +248,20 @@ func (c *Config) validate() error {
 		if len(c.WebhookSecret) < 16 {
 			return fmt.Errorf("BREACHFLOW_WEBHOOK_SECRET: required with BREACHFLOW_WEBHOOKS, at least 16 characters")
 		}
+	}
+	if _, err := alerts.ParseSources(c.AlertSources); err != nil {
+		return fmt.Errorf("BREACHFLOW_ALERT_SOURCES: %w", err)
+	}
+	if c.AlertRulesDir != "" {
+		if st, err := os.Stat(c.AlertRulesDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("BREACHFLOW_ALERT_RULES_DIR: %q is not a directory", c.AlertRulesDir)
+		}
+	}
+	if c.AlertSources != "" && (c.AlertRate == 0 || c.AlertBurst == 0) {
+		return fmt.Errorf("BREACHFLOW_ALERT_RATE and BREACHFLOW_ALERT_BURST: must be at least 1")
+	}
+	if _, err := detect.LoadConfig(c.DetectConfig); err != nil {
+		return fmt.Errorf("BREACHFLOW_DETECT_CONFIG: %w", err)
 	}
 	switch c.WorkerQueues {
 	case "all", "incidents", "notices":
