@@ -1,0 +1,165 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/breachflow/breachflow/internal/alerts"
+	"github.com/breachflow/breachflow/internal/detect"
+	"github.com/breachflow/breachflow/playbooks"
+	"github.com/breachflow/breachflow/store"
+)
+
+const signSecret = "sign-secret-0000000001"
+
+func newAlertEnv(t *testing.T) *dashEnv {
+	t.Helper()
+	srcs, err := alerts.ParseSources("siem:tok-siem-0000000000001:" + signSecret + ",plain:tok-plain-000000000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, _ := playbooks.Embedded()
+	rules, err := alerts.LoadRules("", cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, _ := detect.DefaultConfig()
+	return newDashEnvWith(t, func(d *Deps) {
+		d.Alerts = &AlertDeps{Sources: srcs, Rules: rules, Rate: 0.5, Burst: 10, Detect: det}
+	})
+}
+
+func (e *dashEnv) send(path, token string, body []byte, hdr ...string) *http.Response {
+	e.t.Helper()
+	req, _ := http.NewRequest("POST", e.srv.URL+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func (e *dashEnv) storedAlerts() int {
+	e.t.Helper()
+	list, err := e.store.ListAlerts(context.Background(), store.AlertFilter{Limit: 1000})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(list)
+}
+
+// TestAlertRefusalsStoreNothing sends what a source must not get through:
+// each is refused with its status and leaves the store as it was.
+func TestAlertRefusalsStoreNothing(t *testing.T) {
+	e := newAlertEnv(t)
+	body := []byte(`{"title":"Disk almost full","labels":{"host":"db-1"}}`)
+	for _, tc := range []struct {
+		name  string
+		path  string
+		token string
+		body  []byte
+		hdr   []string
+		want  int
+	}{
+		{"no token", "/v1/alerts", "", body, nil, http.StatusUnauthorized},
+		{"unknown source", "/v1/alerts", "tok-nobody-0000000001", body, nil, http.StatusUnauthorized},
+		{"an API token is not a source token", "/v1/alerts", e.admin, body, nil, http.StatusUnauthorized},
+		{"unsigned", "/v1/alerts", "tok-siem-0000000000001", body, nil, http.StatusUnauthorized},
+		{"bad signature", "/v1/alerts", "tok-siem-0000000000001", body, []string{alerts.SignatureHeader, alerts.SignatureValue([]byte("other-secret-000000"), body)}, http.StatusUnauthorized},
+		{"signed for another body", "/v1/alerts", "tok-siem-0000000000001", body, []string{alerts.SignatureHeader, alerts.SignatureValue([]byte(signSecret), []byte("{}"))}, http.StatusUnauthorized},
+		{"not the declared format", "/v1/alerts?format=alertmanager", "tok-plain-000000000001", body, nil, http.StatusBadRequest},
+		{"unknown format", "/v1/alerts?format=nagios", "tok-plain-000000000001", body, nil, http.StatusBadRequest},
+		{"10 MB", "/v1/alerts", "tok-plain-000000000001", bytes.Repeat([]byte(" "), 10<<20), nil, http.StatusRequestEntityTooLarge},
+		{"unknown log format", "/v1/detect/excel", "tok-plain-000000000001", []byte("a,b\n"), nil, http.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if resp := e.send(tc.path, tc.token, tc.body, tc.hdr...); resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+			if n := e.storedAlerts(); n != 0 {
+				t.Fatalf("%d alerts stored", n)
+			}
+		})
+	}
+	signed := e.send("/v1/alerts", "tok-siem-0000000000001", body, alerts.SignatureHeader, alerts.SignatureValue([]byte(signSecret), body))
+	if signed.StatusCode != http.StatusAccepted || e.storedAlerts() != 1 {
+		t.Fatalf("signed alert: %d, %d stored", signed.StatusCode, e.storedAlerts())
+	}
+}
+
+// TestAlertRateLimit spends a source's burst and wants 429 with
+// Retry-After, while another source is unaffected.
+func TestAlertRateLimit(t *testing.T) {
+	e := newAlertEnv(t)
+	for i := range 10 {
+		body := fmt.Appendf(nil, `{"title":"Disk almost full","labels":{"host":"db-%d"}}`, i)
+		if resp := e.send("/v1/alerts", "tok-plain-000000000001", body); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("call %d: %d", i, resp.StatusCode)
+		}
+	}
+	resp := e.send("/v1/alerts", "tok-plain-000000000001", []byte(`{"title":"one too many"}`))
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("over the limit: %d Retry-After %q, want 429 and 2", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if n := e.storedAlerts(); n != 10 {
+		t.Fatalf("%d stored, want 10", n)
+	}
+	body := []byte(`{"title":"other source"}`)
+	if resp := e.send("/v1/alerts", "tok-siem-0000000000001", body, alerts.SignatureHeader, alerts.SignatureValue([]byte(signSecret), body)); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("another source: %d", resp.StatusCode)
+	}
+}
+
+// TestTriageRolesAndSealing checks that the queue is for responders and
+// that an alert's text is sealed at rest but shown to them.
+func TestTriageRolesAndSealing(t *testing.T) {
+	e := newAlertEnv(t)
+	body := []byte(`{"title":"DLP: list mailed out","text":"sent by jane.doe@example.com","labels":{"alertname":"Other"}}`)
+	if resp := e.send("/v1/alerts", "tok-plain-000000000001", body); resp.StatusCode != http.StatusAccepted {
+		t.Fatal(resp.StatusCode)
+	}
+	var sealed []byte
+	if err := e.store.(interface{ DB() *sql.DB }).DB().QueryRow(`SELECT sealed FROM alerts`).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("jane.doe")) {
+		t.Fatal("alert text stored in the clear")
+	}
+	get := func(token, path string) (int, map[string]any) {
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if code, _ := get(e.viewer, "/v1/alerts"); code != http.StatusForbidden {
+		t.Fatalf("viewer listing alerts: %d", code)
+	}
+	code, list := get(e.admin, "/v1/alerts")
+	if code != http.StatusOK || len(list["alerts"].([]any)) != 1 {
+		t.Fatalf("list: %d %v", code, list)
+	}
+	code, one := get(e.admin, "/v1/alerts/1")
+	if code != http.StatusOK || !strings.Contains(fmt.Sprint(one["text"]), "jane.doe") || len(one["events"].([]any)) != 1 {
+		t.Fatalf("show: %d %v", code, one)
+	}
+	if code, _ := get(e.admin, "/v1/alerts/99"); code != http.StatusNotFound {
+		t.Fatalf("unknown alert: %d", code)
+	}
+}
