@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -138,5 +139,27 @@ func TestConfigProblemsNameTheLine(t *testing.T) {
 		if _, err := ParseConfig("c.yaml", []byte(tc.body)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: %v, want %q", tc.body, err, tc.want)
 		}
+	}
+}
+
+// TestSampleLog reads the sample shipped for the docs: report exports,
+// Bulk API jobs (whose count is in ROWS_PROCESSED) and API reads.
+func TestSampleLog(t *testing.T) {
+	f, err := os.Open("testdata/sample-salesforce.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := shipped(t).Run(FormatSalesforce, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, x := range rep.Findings {
+		got = append(got, fmt.Sprintf("%s %s %s %d", x.Rule, x.User, x.Day, x.Records))
+	}
+	want := "after-hours-export 0055e000001U007 2026-11-24 1500|export-volume-spike 0055e000001U042 2026-11-25 60730|non-owner-high-tier 0055e000001U099 2026-11-26 40"
+	if strings.Join(got, "|") != want || rep.ProblemCount != 0 {
+		t.Fatalf("findings %v, problems %v", got, rep.Problems)
 	}
 }

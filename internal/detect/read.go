@@ -129,14 +129,14 @@ func (r *reader) csv(in io.Reader, cols columns, mk func(row map[string]string) 
 		r.problem(1, "no header: %v", err)
 		return nil
 	}
-	index := map[string]int{}
+	// Each field may come from several columns (BulkApi rows fill
+	// ROWS_PROCESSED, reports ROW_COUNT): a row takes the first non-empty.
+	index := map[string][]int{}
 	for field, names := range cols {
 		for _, name := range names {
 			for i, h := range header {
 				if strings.EqualFold(strings.TrimSpace(h), name) {
-					if _, ok := index[field]; !ok {
-						index[field] = i
-					}
+					index[field] = append(index[field], i)
 				}
 			}
 		}
@@ -182,8 +182,13 @@ func (r *reader) csv(in io.Reader, cols columns, mk func(row map[string]string) 
 			continue
 		}
 		clear(row)
-		for field, i := range index {
-			row[field] = strings.TrimSpace(rec[i])
+		for field, is := range index {
+			for _, i := range is {
+				if v := strings.TrimSpace(rec[i]); v != "" {
+					row[field] = v
+					break
+				}
+			}
 		}
 		e, ok, err := mk(row)
 		if err != nil {
