@@ -77,6 +77,18 @@ var docBlockRules = []docBlockRule{
 	{file: "docs/api.md", match: "/v1/deadlines?within=24h"},
 	{file: "docs/api.md", match: "breachflow incident launch"},
 
+	{file: "docs/alerts.md", match: "Unusual login location for a CRM admin"},
+	{file: "docs/alerts.md", match: "?format=alertmanager"},
+	{file: "docs/alerts.md", match: "?format=splunk"},
+	{file: "docs/alerts.md", match: "X-Breachflow-Signature: sha256=$sig", skip: "needs a source with a signing secret; TestAlertRefusalsStoreNothing signs bodies and checks refusals"},
+	{file: "docs/alerts.md", match: "breachflow alerts validate"},
+	{file: "docs/alerts.md", match: "breachflow alerts show 1"},
+	{file: "docs/alerts.md", match: "breachflow alerts dismiss 3"},
+	{file: "docs/alerts.md", match: "/v1/alerts/3/attach", refused: 409},
+	{file: "docs/alerts.md", match: "breachflow detect --send"},
+	{file: "docs/alerts.md", match: "bench detect --events 100000"},
+	{file: "docs/alerts.md", match: "bench alerts --copies", skip: "starts a second embedded stack and sends 20,000 alerts; TestAlertIntakeEndToEnd sends 1,050"},
+
 	{file: "docs/configuration.md", match: "openssl rand -base64 32"},
 	{file: "docs/deploy.md", match: "cp deploy/env.example .env"},
 	{file: "docs/deploy.md", match: "docker compose up -d --build", skip: "needs a Docker engine, which CI does not have"},
@@ -87,6 +99,10 @@ var docBlockRules = []docBlockRule{
 	{file: "docs/deploy.md", match: "BREACHFLOW_TEMPORAL_ADDRESS=temporal-frontend.internal:7233", skip: "starts server and worker against a production cluster; the dev stack runs the same parts"},
 	{file: "docs/playbooks.md", match: "playbook validate my-playbooks/*.yaml"},
 }
+
+// docSourceToken is the alert source docs/alerts.md sends as; the test
+// dev stack declares it (devConfig).
+const docSourceToken = "tok-monitoring-0000000001"
 
 // docClock is the moment the pages' examples are written at: every
 // RFC 3339 time in a block moves by (now - docClock), so the story keeps
@@ -467,6 +483,7 @@ func TestDocsCommandsRun(t *testing.T) {
 		"BF="+base,
 		"TOKEN="+stack.token,
 		"LEGAL_TOKEN="+legal,
+		"SOURCE_TOKEN="+docSourceToken,
 	)
 
 	byFile := map[string][]docBlock{}
