@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/internal/alerts"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/detect"
 	"github.com/breachflow/breachflow/store"
 	"github.com/gin-gonic/gin"
@@ -313,9 +314,30 @@ func (s *Server) launchAlert(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
-	if a.State != store.AlertOpen {
-		problem(c, http.StatusConflict, fmt.Sprintf("alert %d is %s, not in triage", a.ID, a.State))
+	st, created, got, lerr := s.acceptAlert(c.Request.Context(), a, req, caller(c).Name)
+	if lerr != nil {
+		if lerr.Err != nil {
+			s.internal(c, lerr.Op, lerr.Err)
+			return
+		}
+		problem(c, lerr.Status, lerr.Detail, lerr.Fields...)
 		return
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	c.Header("Location", "/v1/incidents/"+st.ID)
+	c.JSON(status, gin.H{"alert": alertView(got), "incident": st})
+}
+
+// acceptAlert launches an incident for an alert in triage on behalf of
+// who, through the launch path of POST /v1/incidents, and records the
+// decision on the alert and the incident's audit trail. Every surface
+// (REST, dashboard) accepts through it.
+func (s *Server) acceptAlert(ctx context.Context, a store.AlertRecord, req launchRequest, who string) (*breach.Status, bool, store.AlertRecord, *launchError) {
+	if a.State != store.AlertOpen {
+		return nil, false, a, &launchError{Status: http.StatusConflict, Detail: fmt.Sprintf("alert %d is %s, not in triage", a.ID, a.State)}
 	}
 	if strings.TrimSpace(req.Title) == "" {
 		req.Title = a.Title
@@ -326,33 +348,41 @@ func (s *Server) launchAlert(c *gin.Context) {
 	if _, ok := req.Facts["discovered_at"]; !ok && a.StartsAt != nil && !a.StartsAt.After(s.now()) {
 		req.setFact("discovered_at", a.StartsAt.UTC().Format(time.RFC3339))
 	}
-	who := caller(c).Name
-	st, created, lerr := s.launchIncident(c.Request.Context(), req, "alert-accept:"+strconv.FormatInt(a.ID, 10), who)
+	st, created, lerr := s.launchIncident(ctx, req, "alert-accept:"+strconv.FormatInt(a.ID, 10), who)
 	if lerr != nil {
-		if lerr.Err != nil {
-			s.internal(c, lerr.Op, lerr.Err)
-			return
-		}
-		problem(c, lerr.Status, lerr.Detail, lerr.Fields...)
-		return
+		return nil, false, a, lerr
 	}
 	now := s.now().UTC()
-	got, err := s.store.DecideAlert(c.Request.Context(), store.AlertDecision{AlertID: a.ID, State: store.AlertLaunched,
+	got, err := s.store.DecideAlert(ctx, store.AlertDecision{AlertID: a.ID, State: store.AlertLaunched,
 		IncidentID: st.ID, Actor: who, At: now,
 		Reason: fmt.Sprintf("accepted by %s; aware_at %s", who, st.Facts.AwareAt.UTC().Format(time.RFC3339))})
-	if !s.decided(c, err) {
-		return
+	if errors.Is(err, store.ErrAlertDecided) {
+		return nil, false, a, &launchError{Status: http.StatusConflict, Detail: "the alert is no longer in triage"}
 	}
-	if err := alerts.AuditOnIncident(c.Request.Context(), s.store, got, who, now); err != nil {
-		s.internal(c, "audit alert", err)
-		return
+	if err != nil {
+		return nil, false, a, &launchError{Op: "decide alert", Err: err}
 	}
-	status := http.StatusCreated
-	if !created {
-		status = http.StatusOK
+	if err := alerts.AuditOnIncident(ctx, s.store, got, who, now); err != nil {
+		return nil, false, a, &launchError{Op: "audit alert", Err: err}
 	}
-	c.Header("Location", "/v1/incidents/"+st.ID)
-	c.JSON(status, gin.H{"alert": alertView(got), "incident": st})
+	return st, created, got, nil
+}
+
+// attachAlertTo attaches an alert in triage to an incident for who.
+func (s *Server) attachAlertTo(ctx context.Context, a store.AlertRecord, incident, who string) (store.AlertRecord, error) {
+	now := s.now().UTC()
+	got, err := s.store.DecideAlert(ctx, store.AlertDecision{AlertID: a.ID, State: store.AlertAttached,
+		IncidentID: incident, Actor: who, At: now})
+	if err != nil {
+		return got, err
+	}
+	return got, alerts.AuditOnIncident(ctx, s.store, got, who, now)
+}
+
+// dismissAlertWith dismisses an alert in triage for who.
+func (s *Server) dismissAlertWith(ctx context.Context, a store.AlertRecord, reason, who string) (store.AlertRecord, error) {
+	return s.store.DecideAlert(ctx, store.AlertDecision{AlertID: a.ID, State: store.AlertDismissed,
+		Actor: who, Reason: reason, At: s.now().UTC()})
 }
 
 // attachAlert handles POST /v1/alerts/{id}/attach {"incident": "BR-…"}.
@@ -372,14 +402,8 @@ func (s *Server) attachAlert(c *gin.Context) {
 			FieldError{Field: "incident", Message: "an incident id"})
 		return
 	}
-	who, now := caller(c).Name, s.now().UTC()
-	got, err := s.store.DecideAlert(c.Request.Context(), store.AlertDecision{AlertID: a.ID, State: store.AlertAttached,
-		IncidentID: body.Incident, Actor: who, At: now})
+	got, err := s.attachAlertTo(c.Request.Context(), a, body.Incident, caller(c).Name)
 	if !s.decided(c, err) {
-		return
-	}
-	if err := alerts.AuditOnIncident(c.Request.Context(), s.store, got, who, now); err != nil {
-		s.internal(c, "audit alert", err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"alert": alertView(got)})
@@ -403,8 +427,7 @@ func (s *Server) dismissAlert(c *gin.Context) {
 			FieldError{Field: "reason", Message: "required, at most 1000 characters"})
 		return
 	}
-	got, err := s.store.DecideAlert(c.Request.Context(), store.AlertDecision{AlertID: a.ID, State: store.AlertDismissed,
-		Actor: caller(c).Name, Reason: body.Reason, At: s.now().UTC()})
+	got, err := s.dismissAlertWith(c.Request.Context(), a, body.Reason, caller(c).Name)
 	if !s.decided(c, err) {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -161,5 +162,78 @@ func TestTriageRolesAndSealing(t *testing.T) {
 	}
 	if code, _ := get(e.admin, "/v1/alerts/99"); code != http.StatusNotFound {
 		t.Fatalf("unknown alert: %d", code)
+	}
+}
+
+// TestDashboardTriage works the triage page as a browser without
+// JavaScript does: plain forms with the session's CSRF token.
+func TestDashboardTriage(t *testing.T) {
+	e := newAlertEnv(t)
+	for _, host := range []string{"db-1", "db-2", "db-3"} {
+		body := fmt.Appendf(nil, `{"title":"Disk almost full on %s","labels":{"host":"%s"}}`, host, host)
+		if resp := e.send("/v1/alerts", "tok-plain-000000000001", body); resp.StatusCode != http.StatusAccepted {
+			t.Fatal(resp.StatusCode)
+		}
+	}
+	ctx := context.Background()
+	inc, _, err := e.store.CreateIncident(ctx, store.Incident{PlaybookID: "customer-data-breach", PlaybookVersion: 1, Severity: "high", CreatedBy: "ada-admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	viewer := e.browser()
+	e.signIn(viewer, e.viewer)
+	if resp, _ := e.get(viewer, "/triage"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("viewer on triage: %d", resp.StatusCode)
+	}
+	admin := e.browser()
+	e.signIn(admin, e.admin)
+	resp, page := e.get(admin, "/triage")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `href="/triage"`) {
+		t.Fatalf("triage page: %d\n%s", resp.StatusCode, page)
+	}
+	first, third := strings.Index(page, "db-1"), strings.Index(page, "db-3")
+	if first < 0 || third < first || strings.Count(page, `data-action="dismiss"`) != 3 {
+		t.Fatalf("triage page does not list the three alerts oldest first:\n%s", page)
+	}
+	csrf := csrfOf(t, page)
+
+	if resp, _ := e.post(admin, "/triage/1/dismiss", url.Values{"reason": {"noise"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("dismiss without CSRF: %d", resp.StatusCode)
+	}
+	if resp, _ := e.post(admin, "/triage/1/dismiss", url.Values{"csrf": {csrf}, "reason": {" "}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("dismiss without reason: %d", resp.StatusCode)
+	}
+	if _, page := e.get(admin, "/triage"); !strings.Contains(page, "needs a reason") {
+		t.Fatalf("no message for a dismissal without reason:\n%s", page)
+	}
+	if a, _ := e.store.GetAlert(ctx, 1); a.State != store.AlertOpen {
+		t.Fatalf("a refused dismissal changed the alert: %+v", a)
+	}
+	e.post(admin, "/triage/1/dismiss", url.Values{"csrf": {csrf}, "reason": {"ops alert, not a breach"}})
+	e.post(admin, "/triage/2/attach", url.Values{"csrf": {csrf}, "incident": {inc.ID}})
+	e.post(admin, "/triage/3/attach", url.Values{"csrf": {csrf}, "incident": {"BR-ZZZZZZ"}})
+	_, page = e.get(admin, "/triage")
+	if !strings.Contains(page, "no such incident") {
+		t.Fatalf("no message for an unknown incident:\n%s", page)
+	}
+	if strings.Count(page, `data-action="dismiss"`) != 1 {
+		t.Fatalf("the queue still shows decided alerts:\n%s", page)
+	}
+	a1, _ := e.store.GetAlert(ctx, 1)
+	a2, _ := e.store.GetAlert(ctx, 2)
+	a3, _ := e.store.GetAlert(ctx, 3)
+	if a1.State != store.AlertDismissed || a1.DecidedBy != "ada-admin" || a1.Reason != "ops alert, not a breach" ||
+		a2.State != store.AlertAttached || a2.IncidentID != inc.ID || a3.State != store.AlertOpen {
+		t.Fatalf("alerts after the decisions: %+v\n%+v\n%+v", a1, a2, a3)
+	}
+	audit, err := e.store.ListAudit(ctx, inc.ID)
+	if err != nil || len(audit) != 1 || audit[0].Action != "alert.attached" || audit[0].Actor != "ada-admin" {
+		t.Fatalf("audit = %+v, %v", audit, err)
+	}
+	// A second decision on a decided alert is refused on the page.
+	e.post(admin, "/triage/1/attach", url.Values{"csrf": {csrf}, "incident": {inc.ID}})
+	if _, page := e.get(admin, "/triage"); !strings.Contains(page, "no longer in triage") {
+		t.Fatalf("no message for a decided alert:\n%s", page)
 	}
 }

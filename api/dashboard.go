@@ -23,7 +23,7 @@ import (
 // dashboardPrefixes are the paths of the web dashboard: HTML pages and
 // their assets, not API, so docs/openapi.yaml leaves them out
 // (openapi_test.go skips them; "/" is the dashboard's root).
-var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/static/"}
+var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/triage", "/static/"}
 
 // isDashboardPath reports whether a router path belongs to the dashboard.
 func isDashboardPath(p string) bool {
@@ -80,6 +80,13 @@ func (s *Server) dashboard(r *gin.Engine) {
 	if s.outbox != nil {
 		in.GET("/outbox", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.outboxPage)
 	}
+	if s.alerts != nil {
+		in.GET("/triage", d.dashRequire(breach.RoleResponder, breach.RoleLegal), d.triage)
+		tr := in.Group("/triage/:aid", d.checkCSRF, d.dashRequire(breach.RoleResponder))
+		tr.POST("/launch", d.triageLaunch)
+		tr.POST("/attach", d.triageAttach)
+		tr.POST("/dismiss", d.triageDismiss)
+	}
 }
 
 func parsePages() map[string]*template.Template {
@@ -92,7 +99,7 @@ func parsePages() map[string]*template.Template {
 		"pct":       func(a, b int) int { return percent(a, b) },
 	}
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "error"} {
+	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "triage", "error"} {
 		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(web.Templates,
 			"templates/layout.html", "templates/"+name+".html"))
 	}
@@ -117,6 +124,7 @@ type pageData struct {
 	CSRF   string
 	Flash  *flash
 	Outbox bool
+	Triage bool // alert intake is on: the nav links the triage queue
 	Now    time.Time
 	Page   any
 }
@@ -132,7 +140,7 @@ func (p pageData) Owns(owner string) bool {
 }
 
 func (d *dash) render(c *gin.Context, status int, name, title, nav string, page any) {
-	data := pageData{Title: title, Nav: nav, Outbox: d.outbox != nil, Now: d.now().UTC(), Page: page, Flash: d.takeFlash(c)}
+	data := pageData{Title: title, Nav: nav, Outbox: d.outbox != nil, Triage: d.alerts != nil, Now: d.now().UTC(), Page: page, Flash: d.takeFlash(c)}
 	if v, ok := c.Get(tokenKey); ok {
 		tok := v.(store.Token)
 		data.User = &tok
