@@ -128,7 +128,8 @@ func New(d Deps) *Server {
 	}
 	if d.Alerts != nil {
 		s.alerts = &alertIntake{deps: *d.Alerts, limiters: map[string]*rate.Limiter{}}
-		s.alerts.intake = &alerts.Intake{Store: d.Store, Keys: d.Keys, Rules: d.Alerts.Rules, Launcher: s, Now: d.Now, Log: d.Logger}
+		s.alerts.intake = &alerts.Intake{Store: d.Store, Keys: d.Keys, Rules: d.Alerts.Rules, Launcher: s, Now: d.Now, Log: d.Logger,
+			Triaged: s.postAlertCard}
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "breachflow_http_requests_total", Help: "HTTP requests by route and status.",

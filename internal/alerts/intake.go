@@ -53,6 +53,9 @@ type Intake struct {
 	Launcher Launcher
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Triaged, when set, is told of each new alert that waits in triage
+	// (the Slack triage card).
+	Triaged func(ctx context.Context, a store.AlertRecord)
 }
 
 // Outcome is what became of one received alert.
@@ -133,7 +136,13 @@ func (in *Intake) receive(ctx context.Context, source string, a Alert) (Outcome,
 	if !created {
 		return o, nil
 	}
-	return in.route(ctx, source, a, got, now)
+	o, err = in.route(ctx, source, a, got, now)
+	if err == nil && o.State == store.AlertOpen && in.Triaged != nil {
+		if rec, gerr := in.Store.GetAlert(ctx, got.ID); gerr == nil {
+			in.Triaged(ctx, rec)
+		}
+	}
+	return o, err
 }
 
 // route applies the first matching rule to a new alert.

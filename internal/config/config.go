@@ -62,6 +62,7 @@ type Config struct {
 	AlertRate         int
 	AlertBurst        int
 	DetectConfig      string
+	SlackTriage       string
 }
 
 // setting describes one variable: its flag, default and where it lands.
@@ -93,6 +94,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_SLACK_SIGNING_SECRET", flag: "slack-signing-secret", usage: "Slack signing secret", str: &c.SlackSigningKey},
 		{env: "BREACHFLOW_SLACK_API_URL", flag: "slack-api-url", def: "https://slack.com/api/", usage: "Slack Web API base URL", str: &c.SlackAPIURL},
 		{env: "BREACHFLOW_SLACK_USERS", flag: "slack-users", usage: "who may act from Slack: U024BE7LH=legal,ann@example.com=responder", str: &c.SlackUsers},
+		{env: "BREACHFLOW_SLACK_TRIAGE_CHANNEL", flag: "slack-triage-channel", usage: "Slack channel id that gets a card with Launch / Attach / Dismiss for every alert waiting in triage (empty = no cards)", str: &c.SlackTriage},
 		{env: "BREACHFLOW_PUBLIC_URL", flag: "public-url", def: "http://127.0.0.1:8080", usage: "base URL used in links inside emails and Slack", str: &c.PublicURL},
 		{env: "BREACHFLOW_PLAYBOOK_DIR", flag: "playbook-dir", usage: "directory of playbook YAML files that add to or override the shipped ones", str: &c.PlaybookDir},
 		{env: "BREACHFLOW_ORG_NAME", flag: "org-name", def: "Example Org", usage: "the organisation named in regulator reports", str: &c.OrgName},
