@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -487,4 +488,24 @@ func (s *Server) detect(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"report": rep, "alerts": out})
+}
+
+// withAlertTimeline adds the incident's alerts to its timeline as the
+// evidence of how it was first seen: one entry per alert at its first
+// sighting, saying source, rule, count and last seen, and who took it in.
+// The alerts live in the store, not the workflow, so they are merged here.
+func withAlertTimeline(st *breach.Status, list []AlertView) {
+	if len(list) == 0 {
+		return
+	}
+	for _, a := range list {
+		note := fmt.Sprintf("%s from %s", a.Title, a.Source)
+		if a.Rule != "" {
+			note += ", rule " + a.Rule
+		}
+		note += fmt.Sprintf("; seen %d× from %s to %s", a.Count, a.FirstSeen.UTC().Format(time.RFC3339), a.LastSeen.UTC().Format(time.RFC3339))
+		st.Timeline = append(st.Timeline, breach.TimelineEntry{At: a.FirstSeen, Actor: a.DecidedBy,
+			Action: "alert." + a.State, Target: fmt.Sprintf("alert:%d", a.ID), Note: note})
+	}
+	slices.SortStableFunc(st.Timeline, func(x, y breach.TimelineEntry) int { return x.At.Compare(y.At) })
 }

@@ -311,6 +311,12 @@ func (d *dash) incident(c *gin.Context) {
 		d.internalPage(c, "notice counts", err)
 		return
 	}
+	al, err := d.incidentAlerts(c.Request.Context(), id)
+	if err != nil {
+		d.internalPage(c, "incident alerts", err)
+		return
+	}
+	withAlertTimeline(st, al)
 	d.render(c, http.StatusOK, "incident", id+" · "+st.Title, "incidents", d.incidentView(st, counts, d.now()))
 }
 

@@ -348,6 +348,7 @@ func (s *Server) getIncident(c *gin.Context) {
 		s.internal(c, "incident alerts", err)
 		return
 	}
+	withAlertTimeline(st, al)
 	c.JSON(http.StatusOK, struct {
 		*breach.Status
 		Delivery *Delivery   `json:"delivery,omitempty"`

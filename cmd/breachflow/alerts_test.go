@@ -206,6 +206,9 @@ func TestAlertIntakeEndToEnd(t *testing.T) {
 	if len(al) != 1 || al[0].(map[string]any)["count"] != float64(1000) || al[0].(map[string]any)["source"] != "prometheus" {
 		t.Fatalf("incident alerts %v", al)
 	}
+	if tl := fmt.Sprint(copyInc["timeline"]); !strings.Contains(tl, "alert.launched") || !strings.Contains(tl, "seen 1000×") {
+		t.Fatalf("the timeline lacks the alert: %s", tl)
+	}
 	if facts, _ := copyInc["facts"].(map[string]any); facts["discovered_at"] != "2026-11-23T02:10:00Z" || facts["aware_at"] == "2026-11-23T02:10:00Z" {
 		t.Fatalf("facts %v: want discovered_at from the alert, aware_at not", facts)
 	}
