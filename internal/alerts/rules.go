@@ -178,8 +178,12 @@ func ParseRules(file string, data []byte, pbs PlaybookCatalog) (*Rules, error) {
 		if rulesNode != nil && i < len(rulesNode.Content) {
 			n = rulesNode.Content[i]
 		}
-		r.File, r.Line = file, lineOf(n)
 		p := fmt.Sprintf("rules[%d]", i)
+		if r == nil {
+			add(lineOf(n), p, "an empty rule")
+			continue
+		}
+		r.File, r.Line = file, lineOf(n)
 		at := func(path ...string) int { return keyLine(n, path...) }
 		switch {
 		case !ruleIDPattern.MatchString(r.ID):

@@ -157,7 +157,6 @@ func (r *reader) csv(in io.Reader, cols columns, mk func(row map[string]string) 
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		var perr *csv.ParseError
 		if errors.As(err, &perr) {
 			r.problem(perr.StartLine, "not CSV: %v", perr.Err)
@@ -166,6 +165,7 @@ func (r *reader) csv(in io.Reader, cols columns, mk func(row map[string]string) 
 		if err != nil {
 			return err
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			r.problem(line, "%d fields, the header has %d", len(rec), len(header))
 			continue
