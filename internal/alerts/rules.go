@@ -156,16 +156,21 @@ func ParseRules(file string, data []byte, pbs PlaybookCatalog) (*Rules, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, e := range te.Errors {
-				line, msg := yamlErrorLine(errors.New(e))
-				add(line, "", "%s", msg)
-			}
-		} else {
+		if !errors.As(err, &te) {
 			line, msg := yamlErrorLine(err)
 			add(line, "", "%s", msg)
+			return fail()
 		}
-		return fail()
+		for _, e := range te.Errors {
+			line, msg := yamlErrorLine(errors.New(e))
+			add(line, "", "%s", msg)
+		}
+		// Unknown fields alone leave the rest worth checking: decode
+		// again without them and go on, so one run names every problem.
+		f = ruleFile{}
+		if yaml.Unmarshal(data, &f) != nil {
+			return fail()
+		}
 	}
 	doc := root.Content[0]
 	if f.Version != 1 {
