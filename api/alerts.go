@@ -366,6 +366,7 @@ func (s *Server) acceptAlert(ctx context.Context, a store.AlertRecord, req launc
 	if err := alerts.AuditOnIncident(ctx, s.store, got, who, now); err != nil {
 		return nil, false, a, &launchError{Op: "audit alert", Err: err}
 	}
+	s.refreshAlertCard(ctx, got)
 	return st, created, got, nil
 }
 
@@ -377,13 +378,21 @@ func (s *Server) attachAlertTo(ctx context.Context, a store.AlertRecord, inciden
 	if err != nil {
 		return got, err
 	}
-	return got, alerts.AuditOnIncident(ctx, s.store, got, who, now)
+	if err := alerts.AuditOnIncident(ctx, s.store, got, who, now); err != nil {
+		return got, err
+	}
+	s.refreshAlertCard(ctx, got)
+	return got, nil
 }
 
 // dismissAlertWith dismisses an alert in triage for who.
 func (s *Server) dismissAlertWith(ctx context.Context, a store.AlertRecord, reason, who string) (store.AlertRecord, error) {
-	return s.store.DecideAlert(ctx, store.AlertDecision{AlertID: a.ID, State: store.AlertDismissed,
+	got, err := s.store.DecideAlert(ctx, store.AlertDecision{AlertID: a.ID, State: store.AlertDismissed,
 		Actor: who, Reason: reason, At: s.now().UTC()})
+	if err == nil {
+		s.refreshAlertCard(ctx, got)
+	}
+	return got, err
 }
 
 // attachAlert handles POST /v1/alerts/{id}/attach {"incident": "BR-…"}.

@@ -38,9 +38,36 @@ func (s *Server) postAlertCard(ctx context.Context, a store.AlertRecord) {
 	ctx, cancel := context.WithTimeout(ctx, slackAnswerWithin)
 	defer cancel()
 	text, blocks := slack.AlertCard(alertCardView(a))
-	if _, _, err := s.slack.API.PostMessageContext(ctx, s.slack.TriageChannel,
-		slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...)); err != nil {
+	channel, ts, err := s.slack.API.PostMessageContext(ctx, s.slack.TriageChannel,
+		slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...))
+	if err != nil {
 		s.log.Warn("slack triage card", "alert", a.ID, "error", err)
+		return
+	}
+	if err := s.store.PutAlertCard(ctx, a.ID, channel, ts); err != nil {
+		s.log.Warn("slack triage card: record", "alert", a.ID, "error", err)
+	}
+}
+
+// refreshAlertCard shows a decision on the alert's Slack card, wherever
+// the decision was made; no card, no Slack, or a failure changes nothing
+// else (the decision stands, the failure is logged).
+func (s *Server) refreshAlertCard(ctx context.Context, a store.AlertRecord) {
+	if s.slack == nil || s.slack.API == nil {
+		return
+	}
+	channel, ts, err := s.store.GetAlertCard(ctx, a.ID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Warn("slack triage card: look up", "alert", a.ID, "error", err)
+		}
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, slackAnswerWithin)
+	defer cancel()
+	text, blocks := slack.AlertCard(alertCardView(a))
+	if _, _, _, err := s.slack.API.UpdateMessageContext(ctx, channel, ts, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...)); err != nil {
+		s.log.Warn("slack triage card update", "alert", a.ID, "error", err)
 	}
 }
 
@@ -92,7 +119,7 @@ func (s *Server) slackAlertClick(c *gin.Context, cb *slackapi.InteractionCallbac
 // through the same code as the API and the dashboard, then updates the
 // card in place.
 func (s *Server) slackAlertSubmit(c *gin.Context, cb *slackapi.InteractionCallback) {
-	id, channel, ts, ok := slack.ParseAlertMeta(cb.View.PrivateMetadata)
+	id, _, _, ok := slack.ParseAlertMeta(cb.View.PrivateMetadata)
 	if !ok {
 		problem(c, http.StatusBadRequest, "the alert form's metadata names no alert")
 		return
@@ -126,7 +153,7 @@ func (s *Server) slackAlertSubmit(c *gin.Context, cb *slackapi.InteractionCallba
 		if js != nil {
 			req.setFact("jurisdictions", js)
 		}
-		_, _, got, lerr := s.acceptAlert(ctx, a, req, actor.Name)
+		_, _, _, lerr := s.acceptAlert(ctx, a, req, actor.Name)
 		if lerr != nil {
 			if lerr.Err != nil {
 				s.log.Error(lerr.Op, "route", c.FullPath(), "error", lerr.Err)
@@ -140,14 +167,13 @@ func (s *Server) slackAlertSubmit(c *gin.Context, cb *slackapi.InteractionCallba
 			viewErrors(c, map[string]string{first: msg})
 			return
 		}
-		a = got
 	case slack.ViewAlertAttach:
 		inc := strings.ToUpper(strings.TrimSpace(get(slack.AlertIncident).Value))
 		if !incidentIDPattern.MatchString(inc) {
 			viewErrors(c, map[string]string{first: "An incident id such as BR-7K3F9Q."})
 			return
 		}
-		if a, err = s.attachAlertTo(ctx, a, inc, actor.Name); err != nil {
+		if _, err = s.attachAlertTo(ctx, a, inc, actor.Name); err != nil {
 			viewErrors(c, map[string]string{first: s.slackDecisionError(err)})
 			return
 		}
@@ -157,17 +183,12 @@ func (s *Server) slackAlertSubmit(c *gin.Context, cb *slackapi.InteractionCallba
 			viewErrors(c, map[string]string{first: "A reason is required: it is kept with the alert."})
 			return
 		}
-		if a, err = s.dismissAlertWith(ctx, a, reason, actor.Name); err != nil {
+		if _, err = s.dismissAlertWith(ctx, a, reason, actor.Name); err != nil {
 			viewErrors(c, map[string]string{first: s.slackDecisionError(err)})
 			return
 		}
 	}
-	if channel != "" && ts != "" {
-		text, blocks := slack.AlertCard(alertCardView(a))
-		if _, _, _, err := s.slack.API.UpdateMessageContext(ctx, channel, ts, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...)); err != nil {
-			s.log.Warn("slack triage card update", "alert", a.ID, "error", err)
-		}
-	}
+	// The decision refreshed the card (refreshAlertCard).
 	c.Status(http.StatusOK)
 }
 

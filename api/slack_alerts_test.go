@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -85,6 +86,24 @@ func TestSlackTriageCard(t *testing.T) {
 	card := fake.Messages(channel)[0]
 	if card.Updates != 1 || !strings.Contains(card.Blocks, "Dismissed by") || strings.Contains(card.Blocks, slack.ActionAlertLaunch) {
 		t.Fatalf("card after the decision: %+v", card)
+	}
+	// A decision made over the API updates the card too.
+	e.send("/v1/alerts", "tok-plain-000000000001", []byte(`{"title":"Disk almost full","labels":{"host":"db-2"}}`))
+	second := fake.Messages(channel)[1]
+	open, _ := st.ListAlerts(ctx, store.AlertFilter{State: store.AlertOpen})
+	if len(open) != 1 {
+		t.Fatalf("open alerts %+v", open)
+	}
+	req := httptest.NewRequest("POST", fmt.Sprintf("%s/v1/alerts/%d/dismiss", srv.URL, open[0].ID), strings.NewReader(`{"reason":"planned"}`))
+	req.RequestURI = ""
+	admin, _, _ := st.CreateToken(ctx, "ada-admin", "admin")
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/json")
+	if code, out := send(t, req); code != 200 {
+		t.Fatalf("API dismissal: %d %v", code, out)
+	}
+	if m := fake.Messages(channel)[1]; m.TS != second.TS || m.Updates != 1 || !strings.Contains(m.Blocks, "Dismissed by ada-admin") {
+		t.Fatalf("card after an API decision: %+v", m)
 	}
 	// The card's buttons on a decided alert say so instead of a form.
 	send(t, slacktest.SignedRequest(inter, testSecret, now, slacktest.BlockAction("URESP001", channel, ts, slack.ActionAlertAttach, "1")))

@@ -357,3 +357,34 @@ func (s *SQL) IncidentByExternalRef(ctx context.Context, ref string) (Incident, 
 	}
 	return s.GetIncident(ctx, id)
 }
+
+// PutAlertCard records where an alert's Slack card is; ErrNotFound for an
+// unknown alert. Recording it again moves it.
+func (s *SQL) PutAlertCard(ctx context.Context, alertID int64, channel, ts string) error {
+	if channel == "" || ts == "" {
+		return fmt.Errorf("store: put alert card: %w: channel and ts are required", ErrInvalid)
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM alerts WHERE id = ?`), alertID).Scan(&one); err != nil {
+			return notFound(err)
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO alert_cards (alert_id, channel_id, ts, posted_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (alert_id) DO UPDATE SET channel_id = excluded.channel_id, ts = excluded.ts, posted_at = excluded.posted_at`),
+			alertID, channel, ts, s.timeArg(now()))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: put alert card: %w", err)
+	}
+	return nil
+}
+
+// GetAlertCard returns where an alert's Slack card is, or ErrNotFound.
+func (s *SQL) GetAlertCard(ctx context.Context, alertID int64) (channel, ts string, err error) {
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT channel_id, ts FROM alert_cards WHERE alert_id = ?`), alertID).Scan(&channel, &ts)
+	if err != nil {
+		return "", "", fmt.Errorf("store: get alert card: %w", notFound(err))
+	}
+	return channel, ts, nil
+}

@@ -228,6 +228,10 @@ type Store interface {
 	AlertStorm(ctx context.Context, ruleID string, alertID int64, at time.Time, window time.Duration) (int64, error)
 	// IncidentByExternalRef returns the incident with that reference.
 	IncidentByExternalRef(ctx context.Context, ref string) (Incident, error)
+	// PutAlertCard records where an alert's Slack triage card is.
+	PutAlertCard(ctx context.Context, alertID int64, channel, ts string) error
+	// GetAlertCard returns where an alert's Slack card is, or ErrNotFound.
+	GetAlertCard(ctx context.Context, alertID int64) (channel, ts string, err error)
 }
 
 // Compile-time proof that SQL, on either database, satisfies Store.

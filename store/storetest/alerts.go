@@ -205,3 +205,28 @@ func testIncidentByExternalRef(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+func testAlertCards(t *testing.T, s store.Store) {
+	c := ctx(t)
+	a, _, err := s.RecordAlert(c, newAlert("card", time.Now()), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.GetAlertCard(c, a.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("card before any: %v", err)
+	}
+	if err := s.PutAlertCard(c, 99999, "C1", "1.1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("card of unknown alert: %v", err)
+	}
+	if err := s.PutAlertCard(c, a.ID, "", "1.1"); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("card without channel: %v", err)
+	}
+	for _, ts := range []string{"1.1", "2.2"} {
+		if err := s.PutAlertCard(c, a.ID, "C1", ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ch, ts, err := s.GetAlertCard(c, a.ID); err != nil || ch != "C1" || ts != "2.2" {
+		t.Fatalf("card = %s %s %v", ch, ts, err)
+	}
+}

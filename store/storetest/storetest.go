@@ -117,6 +117,7 @@ func Run(t *testing.T, open Opener) {
 			{"ListOldestFirst", testAlertsListOldestFirst},
 			{"Storm", testAlertsStorm},
 			{"IncidentByExternalRef", testIncidentByExternalRef},
+			{"Cards", testAlertCards},
 		}},
 	}
 	for _, g := range groups {

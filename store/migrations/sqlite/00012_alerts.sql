@@ -60,7 +60,17 @@ CREATE TABLE alert_storms (
     opened_at      TEXT NOT NULL
 );
 
+-- alert_cards is where an alert's Slack triage card is, so a decision
+-- made anywhere (API, dashboard, Slack) updates it in place.
+CREATE TABLE alert_cards (
+    alert_id   INTEGER PRIMARY KEY REFERENCES alerts (id),
+    channel_id TEXT NOT NULL CHECK (channel_id <> ''),
+    ts         TEXT NOT NULL CHECK (ts <> ''),
+    posted_at  TEXT NOT NULL
+);
+
 -- +goose Down
+DROP TABLE alert_cards;
 DROP TABLE alert_storms;
 DROP TABLE alert_events;
 DROP TABLE alerts;
