@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -235,5 +236,57 @@ func TestDashboardTriage(t *testing.T) {
 	e.post(admin, "/triage/1/attach", url.Values{"csrf": {csrf}, "incident": {inc.ID}})
 	if _, page := e.get(admin, "/triage"); !strings.Contains(page, "no longer in triage") {
 		t.Fatalf("no message for a decided alert:\n%s", page)
+	}
+}
+
+// TestDetectReportsBadLines sends a log with a bad encoding, a bad time,
+// a short line and a line out of order: the answer names those lines, and
+// the good lines still make their finding, which becomes an alert.
+func TestDetectReportsBadLines(t *testing.T) {
+	dir := t.TempDir()
+	// Replace the shipped rules with one that queues every finding, so no
+	// launch (and no Temporal) is involved.
+	if err := os.WriteFile(dir+"/examples.yaml", []byte("version: 1\nrules:\n  - id: hold\n    action: triage\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cat, _ := playbooks.Embedded()
+	rules, err := alerts.LoadRules(dir, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs, _ := alerts.ParseSources("crm:tok-crm-00000000000001")
+	det, _ := detect.DefaultConfig()
+	e := newDashEnvWith(t, func(d *Deps) { d.Alerts = &AlertDeps{Sources: srcs, Rules: rules, Rate: 10, Burst: 10, Detect: det} })
+	log, err := os.ReadFile("../internal/detect/testdata/bad-salesforce.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/detect/salesforce", bytes.NewReader(log))
+	req.Header.Set("Authorization", "Bearer tok-crm-00000000000001")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Report detect.Report    `json:"report"`
+		Alerts []alerts.Outcome `json:"alerts"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("detect: %d %v", resp.StatusCode, err)
+	}
+	var lines []int
+	for _, p := range out.Report.Problems {
+		lines = append(lines, p.Line)
+	}
+	if fmt.Sprint(lines) != "[3 4 5 6]" || out.Report.Events != 2 {
+		t.Fatalf("problems on lines %v, %d events; want [3 4 5 6] and 2", lines, out.Report.Events)
+	}
+	if len(out.Alerts) != 1 || out.Alerts[0].State != store.AlertOpen || out.Alerts[0].Rule != "hold" {
+		t.Fatalf("alerts %+v", out.Alerts)
+	}
+	a, err := e.store.GetAlert(context.Background(), out.Alerts[0].AlertID)
+	if err != nil || a.Source != DetectorSource || a.Labels["submitted_by"] != "crm" || a.Labels["user"] != "U9" {
+		t.Fatalf("finding alert %+v, %v", a, err)
 	}
 }
