@@ -135,6 +135,19 @@ func (s *Server) LaunchFromAlert(ctx context.Context, r alerts.LaunchRequest) (s
 	for name, t := range r.Times {
 		req.setFact(name, t.UTC().Format(time.RFC3339))
 	}
+	for name, v := range r.Labels {
+		// A label carries one value; list facts get a list of one. A value
+		// the fact refuses fails the launch, and the alert waits in triage
+		// with the reason.
+		if f, ok := breach.LookupFact(name); ok && f.Kind == breach.KindChoice {
+			req.setFact(name, v)
+		} else {
+			if name == "jurisdictions" {
+				v = strings.ToUpper(v)
+			}
+			req.setFact(name, []string{v})
+		}
+	}
 	st, _, lerr := s.launchIncident(ctx, req, r.IdempotencyKey, r.By)
 	if lerr != nil {
 		if lerr.Err != nil {

@@ -176,12 +176,20 @@ func TestAlertIntakeEndToEnd(t *testing.T) {
 		launched[o["incident_id"].(string)] = true
 	}
 	for i := range 5 {
-		_, out := postAlert(t, base, siemToken, "/v1/alerts", genericBody(fmt.Sprint("DLP violation ", i), "DLPViolation", fmt.Sprint("mail-", i), "high"))
+		body, _ := json.Marshal(map[string]any{"title": fmt.Sprint("DLP violation ", i), "severity": "high",
+			"labels": map[string]string{"alertname": "DLPViolation", "key": fmt.Sprint("mail-", i), "country": "fr"}})
+		_, out := postAlert(t, base, siemToken, "/v1/alerts", body)
 		o := outcome(t, out)
 		if o["state"] != "launched" || o["incident_id"] == nil {
 			t.Fatalf("DLP alert %d: %v", i, o)
 		}
 		launched[o["incident_id"].(string)] = true
+		if i == 0 {
+			_, inc := api.do("GET", "/v1/incidents/"+o["incident_id"].(string), admin, nil, nil)
+			if js := fmt.Sprint(inc["facts"].(map[string]any)["jurisdictions"]); js != "[FR]" {
+				t.Fatalf("jurisdictions from the country label: %s", js)
+			}
+		}
 	}
 	for i := range 35 {
 		code, out := postAlert(t, base, promToken, "/v1/alerts?format=alertmanager", amBody("DiskAlmostFull", "warning", fmt.Sprint("node-", i)))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/breachflow/breachflow/store"
@@ -35,6 +36,7 @@ type LaunchRequest struct {
 	Jurisdictions  []string
 	DataCategories []string
 	Times          map[string]time.Time // time facts taken from the alert; never aware_at
+	Labels         map[string]string    // facts taken from a label's value (jurisdictions, choice, choices)
 	IdempotencyKey string               // deterministic per alert group
 	By             string               // "rule:<id>"
 }
@@ -260,8 +262,17 @@ func launchRequest(r *Rule, first store.AlertRecord, key string) LaunchRequest {
 	if l.ExternalRefLabel != "" {
 		req.ExternalRef = first.Labels[l.ExternalRefLabel]
 	}
-	for fact := range l.Facts { // the one alert field is starts_at
-		if first.StartsAt != nil {
+	for fact, field := range l.Facts {
+		if label, ok := strings.CutPrefix(field, "labels."); ok {
+			if v := first.Labels[label]; v != "" {
+				if req.Labels == nil {
+					req.Labels = map[string]string{}
+				}
+				req.Labels[fact] = v
+			}
+			continue
+		}
+		if first.StartsAt != nil { // starts_at
 			if req.Times == nil {
 				req.Times = map[string]time.Time{}
 			}

@@ -79,8 +79,9 @@ type Launch struct {
 	DataCategories []string `yaml:"data_categories" json:"data_categories,omitempty"`
 	Restricted     bool     `yaml:"restricted" json:"restricted,omitempty"`
 	Members        []string `yaml:"members" json:"members,omitempty"`
-	// Facts maps a time fact to the alert field that sets it; the only
-	// field is starts_at. aware_at is never set from an alert.
+	// Facts maps a fact to the alert field that sets it: starts_at for a
+	// time fact, labels.<name> for a jurisdictions, choice or choices
+	// fact (one value). aware_at is never set from an alert.
 	Facts map[string]string `yaml:"facts" json:"facts,omitempty"`
 	// ExternalRefLabel, when set, makes the label's value the incident's
 	// external_ref, so attach rules (and repeats) find it.
@@ -290,10 +291,16 @@ func checkLaunch(l *Launch, pbs PlaybookCatalog, bad func(field, format string, 
 			bad("facts."+name, "aware_at starts the legal clock and is set by a person accepting an alert, never by a rule")
 		case !ok || fact.System || fact.Name != name:
 			bad("facts."+name, "unknown fact %q", name)
+		case fact.Role != "":
+			bad("facts."+name, "%s is %s's decision, never a rule's", name, fact.Role)
+		case fact.Kind == breach.KindTime && field != "starts_at":
+			bad("facts."+name, "a time fact takes starts_at, not %q", field)
+		case fact.Kind == breach.KindJurisdictions || fact.Kind == breach.KindChoice || fact.Kind == breach.KindChoices:
+			if label, ok := strings.CutPrefix(field, "labels."); !ok || label == "" {
+				bad("facts."+name, "a %s fact takes labels.<name>, not %q", fact.Kind, field)
+			}
 		case fact.Kind != breach.KindTime:
-			bad("facts."+name, "only time facts can be taken from an alert")
-		case field != "starts_at":
-			bad("facts."+name, "unknown alert field %q (the one time field is starts_at)", field)
+			bad("facts."+name, "a %s fact cannot be taken from an alert", fact.Kind)
 		}
 	}
 }
