@@ -78,6 +78,11 @@ func (s *Server) alertSource(limit int64) gin.HandlerFunc {
 			problem(c, http.StatusUnauthorized, "unknown alert source token")
 			return
 		}
+		if s.keys == nil {
+			// Alert bodies are sealed at rest; without keys nothing is taken in.
+			problem(c, http.StatusServiceUnavailable, "alert intake needs BREACHFLOW_ENCRYPTION_KEYS to seal alert bodies")
+			return
+		}
 		res := s.alerts.limiter(src.Name).Reserve()
 		if d := res.Delay(); d > 0 {
 			res.Cancel()
