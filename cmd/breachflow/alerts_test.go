@@ -153,7 +153,8 @@ func TestAlertIntakeEndToEnd(t *testing.T) {
 		copyID = id
 	}
 	_, copyAlert := api.do("GET", fmt.Sprintf("/v1/alerts/%d", int(copyID)), admin, nil, nil)
-	if copyAlert["count"] != float64(1000) || copyAlert["state"] != "launched" || copyAlert["rule"] != "data-exfiltration" {
+	if copyAlert["count"] != float64(1000) || copyAlert["state"] != "launched" || copyAlert["rule"] != "data-exfiltration" ||
+		!strings.Contains(fmt.Sprint(copyAlert["reason"]), "aware_at is the launch time") {
 		t.Fatalf("the copied alert: %v", copyAlert)
 	}
 	copyIncident := copyAlert["incident_id"].(string)

@@ -175,7 +175,7 @@ func (in *Intake) route(ctx context.Context, source string, a Alert, rec store.A
 		case inc.Status != store.StatusActive:
 			return triage(fmt.Sprintf("incident %s with external_ref %q is closed: waiting in triage", inc.ID, ref))
 		}
-		return in.decide(ctx, o, rec, store.AlertAttached, inc.ID, actor, now)
+		return in.decide(ctx, o, rec, store.AlertAttached, inc.ID, actor, "", now)
 	}
 	// Launch: a burst under a storm window shares its first alert's
 	// request and key, so the launch path answers every one with the same
@@ -200,18 +200,18 @@ func (in *Intake) route(ctx context.Context, source string, a Alert, rec store.A
 		in.Log.Warn("alert launch failed; the alert waits in triage", "alert", rec.ID, "rule", r.ID, "error", err)
 		return triage("launch failed: " + err.Error())
 	}
-	state := store.AlertLaunched
+	state, why := store.AlertLaunched, "launched by rule "+r.ID+"; its aware_at is the launch time, not the alert's, until a person states it"
 	if first.ID != rec.ID {
-		state = store.AlertAttached
+		state, why = store.AlertAttached, fmt.Sprintf("storm of rule %s: joins the incident of alert %d", r.ID, first.ID)
 	}
-	return in.decide(ctx, o, rec, state, incident, actor, now)
+	return in.decide(ctx, o, rec, state, incident, actor, why, now)
 }
 
 // decide records a rule's decision on the alert and on the incident's
 // audit trail.
-func (in *Intake) decide(ctx context.Context, o Outcome, rec store.AlertRecord, state, incident, actor string, now time.Time) (Outcome, error) {
+func (in *Intake) decide(ctx context.Context, o Outcome, rec store.AlertRecord, state, incident, actor, why string, now time.Time) (Outcome, error) {
 	got, err := in.Store.DecideAlert(ctx, store.AlertDecision{AlertID: rec.ID, State: state, RuleID: o.Rule,
-		IncidentID: incident, Actor: actor, At: now})
+		IncidentID: incident, Actor: actor, Reason: why, At: now})
 	if err != nil {
 		return o, err
 	}
