@@ -12,3 +12,5 @@ lint:  ## formatting, vet and staticcheck
 
 bench: ## the notice fan-out on this machine (README: "How it is built"; docs/api.md: Sending the notices)
 	go run ./cmd/breachflow bench notify --subjects 100000
+	go run ./cmd/breachflow bench alerts   # alert intake (docs/alerts.md: Throughput)
+	go run ./cmd/breachflow bench detect   # the CRM export detector

@@ -21,8 +21,9 @@ const (
 	// ScopePublic routes have no caller to judge: health, metrics, sign-in,
 	// static assets, and the dev codec (which has its own origin check).
 	ScopePublic RouteScope = iota
-	// ScopeSigned routes are Slack's: the request is signed by Slack, and each
-	// command and button it carries has its own rule ("slack …" below).
+	// ScopeSigned routes authenticate their caller themselves: Slack's are
+	// signed by Slack, and each command and button they carry has its own
+	// rule ("slack …" below); an alert source's carry its token.
 	ScopeSigned
 	// ScopeGlobal routes name no incident; the role decides. Those that list
 	// incidents leave out what the caller may not see (Server.hidden).
@@ -117,6 +118,13 @@ var RouteRules = map[string]RouteRule{
 	"DELETE /v1/incidents/:id/hold":                 ruleOf(ScopeKeep, breach.RoleLegal),
 	"POST /v1/incidents/:id/hold/lift":              ruleOf(ScopeKeep, breach.RoleLegal),
 	"DELETE /v1/incidents/:id/subjects":             ruleOf(ScopeKeep, breach.RoleAdmin), // the purge: only once closed, never under hold
+	"POST /v1/alerts":                               ruleOf(ScopeSigned),                 // an alert source's own token (and signature): api/alerts.go
+	"POST /v1/detect/:format":                       ruleOf(ScopeSigned),
+	"GET /v1/alerts":                                ruleOf(ScopeGlobal, breach.RoleResponder, breach.RoleLegal),
+	"GET /v1/alerts/:aid":                           ruleOf(ScopeGlobal, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/alerts/:aid/launch":                   ruleOf(ScopeGlobal, breach.RoleResponder),
+	"POST /v1/alerts/:aid/attach":                   ruleOf(ScopeGlobal, breach.RoleResponder), // and may act on the incident in the body
+	"POST /v1/alerts/:aid/dismiss":                  ruleOf(ScopeGlobal, breach.RoleResponder),
 	"GET /v1/playbooks":                             ruleOf(ScopeGlobal, breach.RoleViewer),
 	"GET /v1/playbooks/:id":                         ruleOf(ScopeGlobal, breach.RoleViewer),
 
@@ -141,6 +149,10 @@ var RouteRules = map[string]RouteRule{
 	"GET /assess":                       ruleOf(ScopeGlobal, breach.RoleViewer),
 	"POST /assess":                      ruleOf(ScopeGlobal, breach.RoleViewer),
 	"POST /assess/launch":               ruleOf(ScopeGlobal, breach.RoleResponder),
+	"GET /triage":                       ruleOf(ScopeGlobal, breach.RoleResponder, breach.RoleLegal),
+	"POST /triage/:aid/launch":          ruleOf(ScopeGlobal, breach.RoleResponder),
+	"POST /triage/:aid/attach":          ruleOf(ScopeGlobal, breach.RoleResponder), // and may act on the incident named
+	"POST /triage/:aid/dismiss":         ruleOf(ScopeGlobal, breach.RoleResponder),
 	"GET /tokens":                       ruleOf(ScopeGlobal, breach.RoleAdmin),
 	"POST /tokens/:tid/revoke":          ruleOf(ScopeGlobal, breach.RoleAdmin),
 	"POST /tokens/calendar/:tid/revoke": ruleOf(ScopeGlobal, breach.RoleAdmin),
@@ -155,6 +167,9 @@ var RouteRules = map[string]RouteRule{
 	"slack ack":                ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal), // the step's owner: the workflow judges
 	"slack complete":           ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),
 	"slack approve":            ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),
+	"slack alert.launch":       ruleOf(ScopeGlobal, breach.RoleResponder), // the triage card's buttons and forms
+	"slack alert.attach":       ruleOf(ScopeGlobal, breach.RoleResponder), // and may act on the incident named
+	"slack alert.dismiss":      ruleOf(ScopeGlobal, breach.RoleResponder),
 	"slack reject":             ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),
 }
 

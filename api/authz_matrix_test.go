@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/breachflow/breachflow/internal/alerts"
 	"io"
 	"net/http"
 	"net/url"
@@ -153,6 +154,7 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 		d.Temporal = tm
 		d.SubjectKey = []byte(strings.Repeat("k", 32))
 		d.Slack = &Slack{SigningSecret: testSecret, Users: parsed, API: slack.NewClient("xoxb-test", fake.URL())}
+		d.Alerts = &AlertDeps{Sources: &alerts.Sources{}, Rules: &alerts.Rules{}}
 	})
 	e := &matrixEnv{dashEnv: de, temporal: tm, secrets: map[string]string{}, browsers: map[string]*http.Client{},
 		csrf: map[string]string{}, incident: map[string]string{}, fake: fake}
@@ -241,7 +243,7 @@ func (e *matrixEnv) snapshot() string {
 // fill puts the matrix's values into a route's path parameters.
 func fill(route, id string) string {
 	r := strings.NewReplacer(":id", id, ":step", "triage", ":ob", "gdpr-art33", ":rid", "R1", ":task", "1",
-		":locale", "en", ":principal", "new-member", ":gid", "1", ":tid", "1", ":cid", "1")
+		":locale", "en", ":principal", "new-member", ":gid", "1", ":aid", "1", ":tid", "1", ":cid", "1")
 	return r.Replace(route)
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/breachflow/breachflow/internal/alerts"
 	"net/http"
 	"regexp"
 	"slices"
@@ -32,7 +33,8 @@ func fullServer(t *testing.T) *Server {
 	keys, _ := codec.ParseKeys(key)
 	return New(Deps{Store: st, Playbooks: cat, Keys: keys, Outbox: outboxStub{}, Actions: actionsStub{},
 		Codec: http.NotFoundHandler(), DevCodecOrigin: "http://127.0.0.1:8233",
-		Slack: &Slack{SigningSecret: testSecret, Users: slack.Users{}}})
+		Slack:  &Slack{SigningSecret: testSecret, Users: slack.Users{}},
+		Alerts: &AlertDeps{Sources: &alerts.Sources{}, Rules: &alerts.Rules{}}})
 }
 
 // TestEveryRouteHasARule walks the router's route table (API, dashboard,
@@ -66,7 +68,8 @@ func TestEverySlackCommandHasARule(t *testing.T) {
 			t.Errorf("/breach %s has no rule \"slack %s\"", m[1], m[1])
 		}
 	}
-	for _, button := range []string{slack.ActionAcknowledge, slack.ActionComplete, slack.ActionApprove, slack.ActionReject} {
+	for _, button := range []string{slack.ActionAcknowledge, slack.ActionComplete, slack.ActionApprove, slack.ActionReject,
+		slack.ActionAlertLaunch, slack.ActionAlertAttach, slack.ActionAlertDismiss} {
 		name := strings.TrimPrefix(button, "breachflow.")
 		if _, ok := RouteRules["slack "+name]; !ok {
 			t.Errorf("button %s has no rule \"slack %s\"", button, name)

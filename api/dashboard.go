@@ -26,7 +26,7 @@ import (
 // dashboardPrefixes are the paths of the web dashboard: HTML pages and
 // their assets, not API, so docs/openapi.yaml leaves them out
 // (openapi_test.go skips them; "/" is the dashboard's root).
-var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/tokens", "/assess", "/static/"}
+var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/tokens", "/assess", "/triage", "/static/"}
 
 // isDashboardPath reports whether a router path belongs to the dashboard.
 func isDashboardPath(p string) bool {
@@ -93,6 +93,12 @@ func (s *Server) dashboard(r *gin.Engine) {
 	page("GET", "/tokens", d.tokensPage)
 	page("POST", "/tokens/:tid/revoke", d.checkCSRF, d.revokeTokenForm)
 	page("POST", "/tokens/calendar/:tid/revoke", d.checkCSRF, d.revokeCalendarTokenForm)
+	if s.alerts != nil {
+		page("GET", "/triage", d.triage)
+		page("POST", "/triage/:aid/launch", d.checkCSRF, d.triageLaunch)
+		page("POST", "/triage/:aid/attach", d.checkCSRF, d.triageAttach)
+		page("POST", "/triage/:aid/dismiss", d.checkCSRF, d.triageDismiss)
+	}
 }
 
 func parsePages() map[string]*template.Template {
@@ -106,7 +112,7 @@ func parsePages() map[string]*template.Template {
 		"has":       func(list []string, v string) bool { return slices.Contains(list, v) },
 	}
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "assess", "error"} {
+	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "assess", "triage", "error"} {
 		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(web.Templates,
 			"templates/layout.html", "templates/"+name+".html"))
 	}
@@ -131,6 +137,7 @@ type pageData struct {
 	CSRF   string
 	Flash  *flash
 	Outbox bool
+	Triage bool // alert intake is on: the nav links the triage queue
 	Now    time.Time
 	Page   any
 }
@@ -146,7 +153,7 @@ func (p pageData) Owns(owner string) bool {
 }
 
 func (d *dash) render(c *gin.Context, status int, name, title, nav string, page any) {
-	data := pageData{Title: title, Nav: nav, Outbox: d.outbox != nil, Now: d.now().UTC(), Page: page, Flash: d.takeFlash(c)}
+	data := pageData{Title: title, Nav: nav, Outbox: d.outbox != nil, Triage: d.alerts != nil, Now: d.now().UTC(), Page: page, Flash: d.takeFlash(c)}
 	if v, ok := c.Get(tokenKey); ok {
 		tok := v.(store.Token)
 		data.User = &tok
@@ -346,6 +353,12 @@ func (d *dash) incident(c *gin.Context) {
 		d.internalPage(c, "notice counts", err)
 		return
 	}
+	al, err := d.incidentAlerts(c.Request.Context(), id)
+	if err != nil {
+		d.internalPage(c, "incident alerts", err)
+		return
+	}
+	withAlertTimeline(st, al)
 	v := d.incidentView(st, counts, d.now())
 	if who := caller(c); allowed(who.Role, []string{breach.RoleResponder, breach.RoleLegal}) {
 		gs, err := d.store.ListGrants(c.Request.Context(), id)

@@ -371,10 +371,19 @@ func (s *Server) getIncident(c *gin.Context) {
 		s.internal(c, "delivery counts", err)
 		return
 	}
+	// The alerts launched into or attached to the incident are its
+	// evidence of how it was first seen.
+	al, err := s.incidentAlerts(c.Request.Context(), st.ID)
+	if err != nil {
+		s.internal(c, "incident alerts", err)
+		return
+	}
+	withAlertTimeline(st, al)
 	c.JSON(http.StatusOK, struct {
 		*breach.Status
-		Delivery *Delivery `json:"delivery,omitempty"`
-	}{st, d})
+		Delivery *Delivery   `json:"delivery,omitempty"`
+		Alerts   []AlertView `json:"alerts,omitempty"`
+	}{st, d, al})
 }
 
 // incidentParam is the incident id in the path; a malformed one is

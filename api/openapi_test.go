@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/breachflow/breachflow/internal/actionrecorder"
+	"github.com/breachflow/breachflow/internal/alerts"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"gopkg.in/yaml.v3"
 )
@@ -36,7 +37,8 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		}
 	}
 	// Every optional part switched on, so every route is registered.
-	s := New(Deps{Outbox: outboxStub{}, Actions: actionsStub{}, Codec: http.NotFoundHandler(), DevCodecOrigin: "http://127.0.0.1:8233"})
+	s := New(Deps{Outbox: outboxStub{}, Actions: actionsStub{}, Codec: http.NotFoundHandler(), DevCodecOrigin: "http://127.0.0.1:8233",
+		Alerts: &AlertDeps{Sources: &alerts.Sources{}, Rules: &alerts.Rules{}}})
 	param := regexp.MustCompile(`:([A-Za-z]+)`)
 	routed := map[string]bool{}
 	for _, r := range s.Routes() {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/internal/actionrecorder"
+	"github.com/breachflow/breachflow/internal/alerts"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"golang.org/x/time/rate"
 )
 
 // Playbooks is the catalog the API launches from.
@@ -76,6 +78,9 @@ type Deps struct {
 	// EvidenceKey signs evidence packs (BREACHFLOW_EVIDENCE_KEY); nil
 	// turns GET /v1/incidents/{id}/evidence off (503).
 	EvidenceKey ed25519.PrivateKey
+	// Alerts switches on alert intake, the detector and the triage queue
+	// (api/alerts.go). Nil = off: those routes answer 404.
+	Alerts *AlertDeps
 }
 
 // Server is the HTTP API.
@@ -98,7 +103,8 @@ type Server struct {
 	slack      *Slack
 	// evidenceSigner signs evidence packs; nil = packs off.
 	evidenceSigner ed25519.PrivateKey
-	room           string // IncidentInput.Room of new launches: "slack" or ""
+	alerts         *alertIntake // nil when alert intake is off
+	room           string       // IncidentInput.Room of new launches: "slack" or ""
 	registry       *prometheus.Registry
 	requests       *prometheus.CounterVec
 	latency        *prometheus.HistogramVec
@@ -124,6 +130,11 @@ func New(d Deps) *Server {
 	}
 	if d.Slack != nil {
 		s.room = "slack"
+	}
+	if d.Alerts != nil {
+		s.alerts = &alertIntake{deps: *d.Alerts, limiters: map[string]*rate.Limiter{}}
+		s.alerts.intake = &alerts.Intake{Store: d.Store, Keys: d.Keys, Rules: d.Alerts.Rules, Launcher: s, Now: d.Now, Log: d.Logger,
+			Triaged: s.postAlertCard}
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "breachflow_http_requests_total", Help: "HTTP requests by route and status.",
@@ -210,6 +221,17 @@ func (s *Server) routes() *gin.Engine {
 	rest("POST", "/incidents/:id/hold/lift", s.liftHold)
 	rest("DELETE", "/incidents/:id/subjects", s.purgeSubjects)
 	rest("GET", "/playbooks", s.listPlaybooks)
+	if s.alerts != nil {
+		// Sources authenticate with their own tokens (and signatures), not
+		// API tokens: api/alerts.go.
+		handle(r.Group("/v1", s.alertSource(maxAlertBody)), s.gate, "POST", "/alerts", s.receiveAlerts)
+		handle(r.Group("/v1", s.alertSource(maxDetectBody)), s.gate, "POST", "/detect/:format", s.detect)
+		rest("GET", "/alerts", s.listAlerts)
+		rest("GET", "/alerts/:aid", s.getAlert)
+		rest("POST", "/alerts/:aid/launch", s.launchAlert)
+		rest("POST", "/alerts/:aid/attach", s.attachAlert)
+		rest("POST", "/alerts/:aid/dismiss", s.dismissAlert)
+	}
 	rest("GET", "/playbooks/:id", s.getPlaybook)
 
 	if s.outbox != nil || s.actions != nil {

@@ -35,6 +35,9 @@ type Slack struct {
 	API *slackapi.Client
 	// PublicURL links cards to the incident.
 	PublicURL string
+	// TriageChannel, when set, gets a card with Launch / Attach / Dismiss
+	// for every alert that lands in triage (BREACHFLOW_SLACK_TRIAGE_CHANNEL).
+	TriageChannel string
 
 	mu     sync.Mutex
 	emails map[string]string // Slack user id → profile email, for users configured by email
@@ -350,6 +353,8 @@ func (s *Server) slackInteraction(c *gin.Context) {
 			s.slackRejectSubmit(c, &cb)
 		case slack.ViewDeclare:
 			s.slackDeclareSubmit(c, &cb)
+		case slack.ViewAlertLaunch, slack.ViewAlertAttach, slack.ViewAlertDismiss:
+			s.slackAlertSubmit(c, &cb)
 		default:
 			problem(c, http.StatusBadRequest, "unknown view "+fmt.Sprintf("%q", cb.View.CallbackID))
 		}
@@ -399,6 +404,13 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 	ruleKey := "slack " + strings.TrimPrefix(act.ActionID, "breachflow.")
 	switch act.ActionID {
 	case slack.ActionAcknowledge, slack.ActionComplete, slack.ActionApprove, slack.ActionReject:
+	case slack.ActionAlertLaunch, slack.ActionAlertAttach, slack.ActionAlertDismiss:
+		channel := cb.Channel.ID
+		if channel == "" {
+			channel = cb.Container.ChannelID
+		}
+		s.slackAlertClick(c, cb, act, channel)
+		return
 	default:
 		problem(c, http.StatusBadRequest, fmt.Sprintf("unknown action id %q", act.ActionID))
 		return

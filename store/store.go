@@ -309,6 +309,30 @@ type Store interface {
 	// PurgeSubjects deletes a closed incident's customers, audited;
 	// ErrHeld under legal hold, ErrConflict while the incident is active.
 	PurgeSubjects(ctx context.Context, c HoldChange) (int, error)
+
+	// RecordAlert stores an alert or counts a repeat of the current one
+	// of its (source, fingerprint) within window; created is true for a
+	// new row. A repeat changes only count, last-seen and source status.
+	RecordAlert(ctx context.Context, in AlertRecord, window time.Duration) (got AlertRecord, created bool, err error)
+	// GetAlert returns one alert or ErrNotFound.
+	GetAlert(ctx context.Context, id int64) (AlertRecord, error)
+	// ListAlerts lists alerts oldest first.
+	ListAlerts(ctx context.Context, f AlertFilter) ([]AlertRecord, error)
+	// DecideAlert launches, attaches or dismisses an open alert and
+	// records the event; ErrAlertDecided when it is not open.
+	DecideAlert(ctx context.Context, d AlertDecision) (AlertRecord, error)
+	// NoteAlert records an event that leaves the alert open.
+	NoteAlert(ctx context.Context, e AlertEvent, ruleID string) error
+	// ListAlertEvents returns an alert's events in order.
+	ListAlertEvents(ctx context.Context, alertID int64) ([]AlertEvent, error)
+	// AlertStorm returns the first alert of the rule's burst open at at.
+	AlertStorm(ctx context.Context, ruleID string, alertID int64, at time.Time, window time.Duration) (int64, error)
+	// IncidentByExternalRef returns the incident with that reference.
+	IncidentByExternalRef(ctx context.Context, ref string) (Incident, error)
+	// PutAlertCard records where an alert's Slack triage card is.
+	PutAlertCard(ctx context.Context, alertID int64, channel, ts string) error
+	// GetAlertCard returns where an alert's Slack card is, or ErrNotFound.
+	GetAlertCard(ctx context.Context, alertID int64) (channel, ts string, err error)
 }
 
 // Compile-time proof that SQL, on either database, satisfies Store.

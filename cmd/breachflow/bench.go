@@ -59,7 +59,7 @@ and their ratio, and peak memory.`,
 	notify.Flags().IntVar(&batches, "batches", 4, "notice batches at once (BREACHFLOW_NOTICE_BATCHES)")
 	notify.Flags().IntVar(&sends, "sends", 8, "SMTP sends at once per batch (BREACHFLOW_NOTICE_CONCURRENCY)")
 	notify.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline run to this file")
-	bench.AddCommand(notify)
+	bench.AddCommand(notify, benchAlertsCommand(), benchDetectCommand())
 	return bench
 }
 

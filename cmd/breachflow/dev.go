@@ -213,8 +213,13 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	if s.actions != nil {
 		actionLog = s.actions
 	}
+	alertDeps, err := apiAlerts(cfg, catalog)
+	if err != nil {
+		return nil, err
+	}
 	srv := api.New(api.Deps{
-		Store: s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
+		Alerts: alertDeps,
+		Store:  s.store, Temporal: s.client, Converter: codec.DataConverter(keys), Playbooks: catalog,
 		Logger: opts.Logger, Outbox: s.mail, Actions: actionLog, Codec: codec.HTTPHandler(keys), DevCodecOrigin: uiOrigin,
 		Org:  cfg.Org(),
 		Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),

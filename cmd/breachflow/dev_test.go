@@ -30,6 +30,7 @@ func devConfig(t *testing.T, dir string) *config.Config {
 		"BREACHFLOW_DEV_TEMPORAL_PORT": "0",
 		"BREACHFLOW_DEV_UI_PORT":       "0",
 		"BREACHFLOW_DEV_SMTP_ADDR":     "127.0.0.1:0",
+		"BREACHFLOW_ALERT_SOURCES":     "monitoring:" + docSourceToken,
 	}
 	cfg, err := config.Flags(pflag.NewFlagSet("t", pflag.ContinueOnError), func(k string) string { return env[k] })()
 	if err != nil {

@@ -82,6 +82,17 @@ var docBlockRules = []docBlockRule{
 
 	{file: "docs/audit.md", match: "breachflow audit verify BR-7K3F9Q", skip: "needs the dev stack's Temporal address; TestAuditVerify runs this command against the test's stack"},
 	{file: "docs/audit.md", match: "audit verify --file", skip: "TestAuditVerify saves the same export and verifies it"},
+	{file: "docs/alerts.md", match: "Unusual login location for a CRM admin"},
+	{file: "docs/alerts.md", match: "?format=alertmanager"},
+	{file: "docs/alerts.md", match: "?format=splunk"},
+	{file: "docs/alerts.md", match: "X-Breachflow-Signature: sha256=$sig", skip: "needs a source with a signing secret; TestAlertRefusalsStoreNothing signs bodies and checks refusals"},
+	{file: "docs/alerts.md", match: "breachflow alerts validate"},
+	{file: "docs/alerts.md", match: "breachflow alerts show 1"},
+	{file: "docs/alerts.md", match: "breachflow alerts dismiss 3"},
+	{file: "docs/alerts.md", match: "/v1/alerts/3/attach", refused: 409},
+	{file: "docs/alerts.md", match: "breachflow detect --send"},
+	{file: "docs/alerts.md", match: "bench detect --events 100000"},
+	{file: "docs/alerts.md", match: "bench alerts --copies", skip: "starts a second embedded stack and sends 20,000 alerts; TestAlertIntakeEndToEnd sends 1,050"},
 
 	{file: "docs/configuration.md", match: "openssl rand -base64 32"},
 	{file: "docs/configuration.md", match: "BREACHFLOW_TEMPORAL_TLS_CA=/etc/breachflow/temporal-ca.pem", skip: "needs a Temporal cluster behind TLS; TestTemporalTrustBoundary dials the embedded one through TLS and mTLS proxies with the same variables"},
@@ -103,6 +114,10 @@ var docBlockRules = []docBlockRule{
 	{file: "docs/deploy.md", match: "BREACHFLOW_TEMPORAL_ADDRESS=temporal-frontend.internal:7233", skip: "starts server and worker against a production cluster; the dev stack runs the same parts"},
 	{file: "docs/playbooks.md", match: "playbook validate my-playbooks/*.yaml"},
 }
+
+// docSourceToken is the alert source docs/alerts.md sends as; the test
+// dev stack declares it (devConfig).
+const docSourceToken = "tok-monitoring-0000000001"
 
 // docClock is the moment the pages' examples are written at: every
 // RFC 3339 time in a block moves by (now - docClock), so the story keeps
@@ -493,6 +508,7 @@ func TestDocsCommandsRun(t *testing.T) {
 		"BF="+base,
 		"TOKEN="+stack.token,
 		"LEGAL_TOKEN="+legal,
+		"SOURCE_TOKEN="+docSourceToken,
 	)
 
 	byFile := map[string][]docBlock{}

@@ -111,7 +111,11 @@ func serverCommand() *cobra.Command {
 		if err := workflows.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 			return err
 		}
-		srv := api.NewHTTPServer(cfg.HTTPAddr, api.New(api.Deps{Store: st, Temporal: c, Converter: codec.DataConverter(keys),
+		alertDeps, err := apiAlerts(cfg, catalog)
+		if err != nil {
+			return err
+		}
+		srv := api.NewHTTPServer(cfg.HTTPAddr, api.New(api.Deps{Alerts: alertDeps, Store: st, Temporal: c, Converter: codec.DataConverter(keys),
 			Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
 			Org:  cfg.Org(),
 			Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),

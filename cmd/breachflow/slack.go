@@ -23,5 +23,5 @@ func apiSlack(cfg *config.Config) *api.Slack {
 		return nil
 	}
 	return &api.Slack{SigningSecret: cfg.SlackSigningKey, Users: cfg.Slack(),
-		API: slack.NewClient(cfg.SlackToken, cfg.SlackAPIURL), PublicURL: cfg.PublicURL}
+		API: slack.NewClient(cfg.SlackToken, cfg.SlackAPIURL), PublicURL: cfg.PublicURL, TriageChannel: cfg.SlackTriage}
 }

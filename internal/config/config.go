@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/internal/alerts"
+	"github.com/breachflow/breachflow/internal/detect"
 	"github.com/breachflow/breachflow/internal/evidence"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
@@ -67,6 +69,12 @@ type Config struct {
 	DevUIPort         int
 	DevSMTPAddr       string
 	AllowLocalDomains bool
+	AlertSources      string
+	AlertRulesDir     string
+	AlertRate         int
+	AlertBurst        int
+	DetectConfig      string
+	SlackTriage       string
 }
 
 // setting describes one variable: its flag, default and where it lands.
@@ -107,6 +115,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_SLACK_SIGNING_SECRET", flag: "slack-signing-secret", usage: "Slack signing secret", str: &c.SlackSigningKey},
 		{env: "BREACHFLOW_SLACK_API_URL", flag: "slack-api-url", def: "https://slack.com/api/", usage: "Slack Web API base URL", str: &c.SlackAPIURL},
 		{env: "BREACHFLOW_SLACK_USERS", flag: "slack-users", usage: "who may act from Slack: U024BE7LH=legal,ann@example.com=responder", str: &c.SlackUsers},
+		{env: "BREACHFLOW_SLACK_TRIAGE_CHANNEL", flag: "slack-triage-channel", usage: "Slack channel id that gets a card with Launch / Attach / Dismiss for every alert waiting in triage (empty = no cards)", str: &c.SlackTriage},
 		{env: "BREACHFLOW_PUBLIC_URL", flag: "public-url", def: "http://127.0.0.1:8080", usage: "base URL used in links inside emails and Slack", str: &c.PublicURL},
 		{env: "BREACHFLOW_PLAYBOOK_DIR", flag: "playbook-dir", usage: "directory of playbook YAML files that add to or override the shipped ones", str: &c.PlaybookDir},
 		{env: "BREACHFLOW_ORG_NAME", flag: "org-name", def: "Example Org", usage: "the organisation named in regulator reports", str: &c.OrgName},
@@ -119,6 +128,11 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_NOTICE_CONCURRENCY", flag: "notice-concurrency", def: "8", usage: "SMTP sends one notice batch runs at once", num: &c.NoticeConcurrency, count: true},
 		{env: "BREACHFLOW_NOTICE_BATCHES", flag: "notice-batches", def: "4", usage: "notice batches one worker process runs at once", num: &c.NoticeBatches, count: true},
 		{env: "BREACHFLOW_SMTP_POOL", flag: "smtp-pool", def: "4", usage: "SMTP connections one process keeps open", num: &c.SMTPPool, count: true},
+		{env: "BREACHFLOW_ALERT_SOURCES", flag: "alert-sources", usage: "alert sources allowed to POST /v1/alerts and /v1/detect: name:token[:signing-secret],… (empty = alert intake off)", str: &c.AlertSources},
+		{env: "BREACHFLOW_ALERT_RULES_DIR", flag: "alert-rules-dir", usage: "directory of alert routing rule files that add to or replace the shipped ones", str: &c.AlertRulesDir},
+		{env: "BREACHFLOW_ALERT_RATE", flag: "alert-rate", def: "50", usage: "alert calls per second one source may make (per API process); more answer 429", num: &c.AlertRate, count: true},
+		{env: "BREACHFLOW_ALERT_BURST", flag: "alert-burst", def: "500", usage: "alert calls one source may make at once above its rate", num: &c.AlertBurst, count: true},
+		{env: "BREACHFLOW_DETECT_CONFIG", flag: "detect-config", usage: "YAML file configuring the CRM log detector (time zone, calendar, rules, high-tier objects); empty = the shipped default", str: &c.DetectConfig},
 		{env: "BREACHFLOW_WORKER_QUEUES", flag: "worker-queues", def: "all", usage: "task queues this worker serves: all, incidents or notices", str: &c.WorkerQueues},
 		{env: "BREACHFLOW_DEV_TEMPORAL_PORT", flag: "dev-temporal-port", def: "7233", usage: "dev: embedded Temporal frontend port", num: &c.DevTemporalPort},
 		{env: "BREACHFLOW_DEV_UI_PORT", flag: "dev-ui-port", def: "8233", usage: "dev: Temporal Web UI port (0 = off)", num: &c.DevUIPort},
@@ -270,6 +284,20 @@ func (c *Config) validate() error {
 		if len(c.WebhookSecret) < 16 {
 			return fmt.Errorf("BREACHFLOW_WEBHOOK_SECRET: required with BREACHFLOW_WEBHOOKS, at least 16 characters")
 		}
+	}
+	if _, err := alerts.ParseSources(c.AlertSources); err != nil {
+		return fmt.Errorf("BREACHFLOW_ALERT_SOURCES: %w", err)
+	}
+	if c.AlertRulesDir != "" {
+		if st, err := os.Stat(c.AlertRulesDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("BREACHFLOW_ALERT_RULES_DIR: %q is not a directory", c.AlertRulesDir)
+		}
+	}
+	if c.AlertSources != "" && (c.AlertRate == 0 || c.AlertBurst == 0) {
+		return fmt.Errorf("BREACHFLOW_ALERT_RATE and BREACHFLOW_ALERT_BURST: must be at least 1")
+	}
+	if _, err := detect.LoadConfig(c.DetectConfig); err != nil {
+		return fmt.Errorf("BREACHFLOW_DETECT_CONFIG: %w", err)
 	}
 	switch c.WorkerQueues {
 	case "all", "incidents", "notices":

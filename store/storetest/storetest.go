@@ -131,6 +131,15 @@ func Run(t *testing.T, open Opener) {
 			{"Cards", testSlackCards},
 			{"RequestReplay", testSlackRequestReplay},
 		}},
+		{"Alerts", []testCase{
+			{"DedupWindow", testAlertsDedupWindow},
+			{"ConcurrentCopies", testAlertsConcurrentCopies},
+			{"Decide", testAlertsDecide},
+			{"ListOldestFirst", testAlertsListOldestFirst},
+			{"Storm", testAlertsStorm},
+			{"IncidentByExternalRef", testIncidentByExternalRef},
+			{"Cards", testAlertCards},
+		}},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
