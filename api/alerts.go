@@ -404,6 +404,10 @@ func (e deniedError) Error() string { return e.Detail }
 // must be allowed to act on that incident (a restricted incident's member,
 // an open incident): attaching is evidence added to it.
 func (s *Server) attachAlertTo(ctx context.Context, a store.AlertRecord, incident string, by breach.Actor) (store.AlertRecord, error) {
+	if a.State != store.AlertOpen {
+		// Said first: whether the incident may be touched is moot.
+		return a, fmt.Errorf("%w: alert %d is %s", store.ErrAlertDecided, a.ID, a.State)
+	}
 	d, err := s.may(ctx, by, RouteRule{Roles: []string{breach.RoleResponder}, Scope: ScopeAct}, incident)
 	if err != nil {
 		return a, err
