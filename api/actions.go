@@ -33,13 +33,9 @@ func (s *Server) update(c *gin.Context, name string, arg any, okStatus int) {
 	if !ok {
 		return
 	}
-	key := c.GetHeader("Idempotency-Key")
-	if len(key) > 200 {
-		problem(c, http.StatusBadRequest, "Idempotency-Key is longer than 200 characters")
+	key, ok := updateKey(c)
+	if !ok {
 		return
-	}
-	if key == "" {
-		key = uuid.NewString()
 	}
 	st, err := s.sendUpdate(c.Request.Context(), id, name, key, arg)
 	if err != nil {
@@ -47,6 +43,20 @@ func (s *Server) update(c *gin.Context, name string, arg any, okStatus int) {
 		return
 	}
 	c.JSON(okStatus, st)
+}
+
+// updateKey is the request's Update id: its Idempotency-Key (at most 200
+// characters; longer is answered 400), else a fresh UUID.
+func updateKey(c *gin.Context) (string, bool) {
+	key := c.GetHeader("Idempotency-Key")
+	if len(key) > 200 {
+		problem(c, http.StatusBadRequest, "Idempotency-Key is longer than 200 characters")
+		return "", false
+	}
+	if key == "" {
+		key = uuid.NewString()
+	}
+	return key, true
 }
 
 // sendUpdate sends one Update and waits for its answer. Every surface
@@ -346,13 +356,9 @@ func (s *Server) closeIncident(c *gin.Context) {
 	if !ok {
 		return
 	}
-	key := c.GetHeader("Idempotency-Key")
-	if len(key) > 200 {
-		problem(c, http.StatusBadRequest, "Idempotency-Key is longer than 200 characters")
+	key, ok := updateKey(c)
+	if !ok {
 		return
-	}
-	if key == "" {
-		key = uuid.NewString()
 	}
 	if req.PurgeSubjects {
 		if !breach.RoleSatisfies(caller(c).Role, breach.RoleAdmin) {

@@ -118,30 +118,19 @@ func (s *Server) getHold(c *gin.Context) {
 
 // placeHold handles POST /v1/incidents/{id}/hold.
 func (s *Server) placeHold(c *gin.Context) {
-	reason, ok := readReason(c)
-	if !ok {
-		return
-	}
-	id, ok := s.storedIncident(c)
-	if !ok {
-		return
-	}
-	_, err := s.store.PlaceHold(c.Request.Context(), store.HoldChange{IncidentID: id, By: caller(c).Name, Reason: reason, At: s.now()})
-	switch {
-	case errors.Is(err, store.ErrConflict):
-		problem(c, http.StatusConflict, "incident "+id+" is already under legal hold")
-		return
-	case err != nil:
-		s.internal(c, "place hold", err)
-		return
-	}
-	if st, ok := s.holdState(c, id); ok {
-		c.JSON(http.StatusCreated, st)
-	}
+	s.changeHold(c, s.store.PlaceHold, store.ErrConflict, "is already under legal hold", http.StatusCreated)
 }
 
 // liftHold handles DELETE /v1/incidents/{id}/hold and POST …/hold/lift.
 func (s *Server) liftHold(c *gin.Context) {
+	s.changeHold(c, s.store.LiftHold, store.ErrNotFound, "is not under legal hold", http.StatusOK)
+}
+
+// changeHold places or lifts the hold of the incident in the path with the
+// body's reason: change's error refused answers 409 with "incident ID
+// <refusal>"; success answers okStatus with the hold state.
+func (s *Server) changeHold(c *gin.Context, change func(context.Context, store.HoldChange) (store.Hold, error),
+	refused error, refusal string, okStatus int) {
 	reason, ok := readReason(c)
 	if !ok {
 		return
@@ -150,17 +139,17 @@ func (s *Server) liftHold(c *gin.Context) {
 	if !ok {
 		return
 	}
-	_, err := s.store.LiftHold(c.Request.Context(), store.HoldChange{IncidentID: id, By: caller(c).Name, Reason: reason, At: s.now()})
+	_, err := change(c.Request.Context(), store.HoldChange{IncidentID: id, By: caller(c).Name, Reason: reason, At: s.now()})
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		problem(c, http.StatusConflict, "incident "+id+" is not under legal hold")
+	case errors.Is(err, refused):
+		problem(c, http.StatusConflict, "incident "+id+" "+refusal)
 		return
 	case err != nil:
-		s.internal(c, "lift hold", err)
+		s.internal(c, "change hold", err)
 		return
 	}
 	if st, ok := s.holdState(c, id); ok {
-		c.JSON(http.StatusOK, st)
+		c.JSON(okStatus, st)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 )
 
 // listMembers handles GET /v1/incidents/{id}/members: the store's index
@@ -51,13 +50,9 @@ func (s *Server) setMember(c *gin.Context, member bool) {
 			FieldError{Field: "id", Message: "not a restricted incident"})
 		return
 	}
-	key := c.GetHeader("Idempotency-Key")
-	if len(key) > 200 {
-		problem(c, http.StatusBadRequest, "Idempotency-Key is longer than 200 characters")
+	key, ok := updateKey(c)
+	if !ok {
 		return
-	}
-	if key == "" {
-		key = uuid.NewString()
 	}
 	who := actor(c)
 	st, err := s.sendUpdate(ctx, id, workflows.UpdateSetMember, key, breach.SetMember{Actor: who, Principal: principal, Member: member})

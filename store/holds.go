@@ -91,52 +91,46 @@ func holdAudit(action string, h Hold, c HoldChange) (AuditEvent, error) {
 // to its audit trail in the same transaction. ErrNotFound for an unknown
 // incident, ErrConflict when a hold already stands.
 func (s *SQL) PlaceHold(ctx context.Context, c HoldChange) (Hold, error) {
-	c, err := c.check("place hold")
-	if err != nil {
-		return Hold{}, err
-	}
-	var out Hold
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		if err := s.lockIncident(ctx, tx, c.IncidentID); err != nil {
-			return err
-		}
+	return s.changeHold(ctx, c, "place hold", "hold.placed", func(tx *sql.Tx, c HoldChange) (Hold, error) {
 		var one int
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM incidents WHERE id = ?`), c.IncidentID).Scan(&one); err != nil {
-			return notFound(err)
+			return Hold{}, notFound(err)
 		}
 		if _, err := s.activeHold(ctx, tx, c.IncidentID); err == nil {
-			return fmt.Errorf("%w: incident %s is already under legal hold", ErrConflict, c.IncidentID)
+			return Hold{}, fmt.Errorf("%w: incident %s is already under legal hold", ErrConflict, c.IncidentID)
 		} else if !errors.Is(err, sql.ErrNoRows) {
-			return err
+			return Hold{}, err
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO legal_holds (incident_id, placed_by, placed_at, reason)
 			VALUES (?, ?, ?, ?)`), c.IncidentID, c.By, s.timeArg(c.At), c.Reason); err != nil {
-			return err
+			return Hold{}, err
 		}
-		h, err := s.activeHold(ctx, tx, c.IncidentID)
-		if err != nil {
-			return err
-		}
-		e, err := holdAudit("hold.placed", h, c)
-		if err != nil {
-			return err
-		}
-		if _, err := s.appendAuditTx(ctx, tx, e); err != nil {
-			return err
-		}
-		out = h
-		return nil
+		return s.activeHold(ctx, tx, c.IncidentID)
 	})
-	if err != nil {
-		return Hold{}, fmt.Errorf("store: place hold on %q: %w", c.IncidentID, err)
-	}
-	return out, nil
 }
 
 // LiftHold lifts the incident's standing hold and appends "hold.lifted"
 // in the same transaction. ErrNotFound when no hold stands.
 func (s *SQL) LiftHold(ctx context.Context, c HoldChange) (Hold, error) {
-	c, err := c.check("lift hold")
+	return s.changeHold(ctx, c, "lift hold", "hold.lifted", func(tx *sql.Tx, c HoldChange) (Hold, error) {
+		h, err := s.activeHold(ctx, tx, c.IncidentID)
+		if err != nil {
+			return Hold{}, notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE legal_holds SET lifted_by = ?, lifted_at = ?, lift_reason = ?
+			WHERE id = ?`), c.By, s.timeArg(c.At), c.Reason, h.ID); err != nil {
+			return Hold{}, err
+		}
+		h.LiftedBy, h.LiftedAt, h.LiftReason = c.By, c.At, c.Reason
+		return h, nil
+	})
+}
+
+// changeHold checks c, then in one transaction holding the incident's lock
+// applies the change (given the checked c) and appends action to the
+// audit trail.
+func (s *SQL) changeHold(ctx context.Context, c HoldChange, op, action string, apply func(*sql.Tx, HoldChange) (Hold, error)) (Hold, error) {
+	c, err := c.check(op)
 	if err != nil {
 		return Hold{}, err
 	}
@@ -145,16 +139,11 @@ func (s *SQL) LiftHold(ctx context.Context, c HoldChange) (Hold, error) {
 		if err := s.lockIncident(ctx, tx, c.IncidentID); err != nil {
 			return err
 		}
-		h, err := s.activeHold(ctx, tx, c.IncidentID)
+		h, err := apply(tx, c)
 		if err != nil {
-			return notFound(err)
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE legal_holds SET lifted_by = ?, lifted_at = ?, lift_reason = ?
-			WHERE id = ?`), c.By, s.timeArg(c.At), c.Reason, h.ID); err != nil {
 			return err
 		}
-		h.LiftedBy, h.LiftedAt, h.LiftReason = c.By, c.At, c.Reason
-		e, err := holdAudit("hold.lifted", h, c)
+		e, err := holdAudit(action, h, c)
 		if err != nil {
 			return err
 		}
@@ -165,7 +154,7 @@ func (s *SQL) LiftHold(ctx context.Context, c HoldChange) (Hold, error) {
 		return nil
 	})
 	if err != nil {
-		return Hold{}, fmt.Errorf("store: lift hold on %q: %w", c.IncidentID, err)
+		return Hold{}, fmt.Errorf("store: %s on %q: %w", op, c.IncidentID, err)
 	}
 	return out, nil
 }
