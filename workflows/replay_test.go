@@ -25,8 +25,11 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // TestLateClockMailsAtLaunch), history-v0-late-clock-* was recorded by the
 // code before it, which skipped those points in silence.
 // history-prequorum-* were recorded before the "quorum-approvals" change
-// (one approval released the notice); history-<playbook>.json after it,
-// with two legal approvals of approve-notice.
+// (one approval released the notice); history-quorum-* after it, with two
+// legal approvals of approve-notice, but before "answer-handlers-at-close":
+// their close Update was accepted and never answered (20 accepted, 19
+// completed). history-<playbook>.json are the current code's runs, every
+// Update answered.
 // history-notices-settle-* is a run whose notice run files the customers' duties, written by
 // BREACHFLOW_WRITE_HISTORIES=1 go test -run TestCustomerDataBreachThroughAPI ./cmd/breachflow
 // history-audit-checkpoint-* takes the "audit-checkpoint" branch (the chain
