@@ -152,6 +152,19 @@ func saveHistory(t *testing.T, stack *devStack, id, pb string) int {
 	if last.GetEventType() != enums.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED {
 		t.Fatalf("%s history ends with %s, want a completed workflow", pb, last.GetEventType())
 	}
+	// Every Update the run accepted was answered before it ended: none of
+	// the callers (the close's above all) was left with an error.
+	answered := map[string]bool{}
+	for _, ev := range hist.Events {
+		if a := ev.GetWorkflowExecutionUpdateCompletedEventAttributes(); a != nil {
+			answered[a.GetMeta().GetUpdateId()] = true
+		}
+	}
+	for _, ev := range hist.Events {
+		if a := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil && !answered[a.GetProtocolInstanceId()] {
+			t.Errorf("%s: Update %s (%s) was accepted and never answered", pb, a.GetProtocolInstanceId(), a.GetAcceptedRequest().GetInput().GetName())
+		}
+	}
 	if os.Getenv("BREACHFLOW_WRITE_HISTORIES") != "" {
 		raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&hist)
 		if err != nil {
