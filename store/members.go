@@ -136,3 +136,62 @@ func (s *SQL) HiddenIncidents(ctx context.Context, principal string) (map[string
 	}
 	return out, rows.Err()
 }
+
+// UnrestrictedIncidents lists the ids of incidents the index holds as
+// unrestricted, oldest first: the candidates of a restriction backfill.
+func (s *SQL) UnrestrictedIncidents(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id FROM incidents WHERE restricted = FALSE ORDER BY created_at, id`))
+	if err != nil {
+		return nil, fmt.Errorf("store: unrestricted incidents: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: unrestricted incidents: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: unrestricted incidents: %w", err)
+	}
+	return out, nil
+}
+
+// RestrictIncident marks an incident restricted in the index with members,
+// in one transaction; changed is false when it already was (nothing is
+// written then). It brings the index in line with an incident whose
+// workflow is restricted, such as one launched before the index held
+// restriction.
+func (s *SQL) RestrictIncident(ctx context.Context, id string, members []string, by string) (changed bool, err error) {
+	for _, m := range members {
+		if strings.TrimSpace(m) == "" {
+			return false, fmt.Errorf("store: restrict incident: %w: empty member", ErrInvalid)
+		}
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE incidents SET restricted = TRUE WHERE id = ? AND restricted = FALSE`), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err == nil {
+				_, err = s.restricted(ctx, tx, id) // ErrNotFound for an unknown incident
+			}
+			return err
+		}
+		changed = true
+		at := now()
+		for _, m := range members {
+			if err := s.addMember(ctx, tx, id, m, by, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: restrict incident %q: %w", id, err)
+	}
+	return changed, nil
+}

@@ -149,6 +149,12 @@ type Store interface {
 	// IncidentMembers lists a restricted incident's members (principals),
 	// sorted; ErrNotFound for an unknown incident.
 	IncidentMembers(ctx context.Context, id string) ([]string, error)
+	// UnrestrictedIncidents lists the incidents the index holds as
+	// unrestricted, oldest first.
+	UnrestrictedIncidents(ctx context.Context) ([]string, error)
+	// RestrictIncident marks an incident restricted with members (a
+	// backfill from its workflow); changed is false when it already was.
+	RestrictIncident(ctx context.Context, id string, members []string, by string) (changed bool, err error)
 	// IsIncidentMember reports whether principal is a member of the incident.
 	IsIncidentMember(ctx context.Context, id, principal string) (bool, error)
 	// AddIncidentMember makes principal a member of a restricted incident;

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -263,5 +264,67 @@ func TestRestrictedRunToClose(t *testing.T) {
 	}
 	if slices.Contains(members, "rita-responder") || slices.Contains(members, "otto-responder") {
 		t.Errorf("members in the store = %v: removed or refused members are still there", members)
+	}
+}
+
+// TestBackfillRestricted plays an incident launched restricted before the
+// store's index recorded restriction (the index row says unrestricted and
+// holds no members): a non-member reads it until `migrate
+// --backfill-restricted` asks the workflow and writes the index; then the
+// non-member gets 404 and the members still see it.
+func TestBackfillRestricted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the embedded Temporal server")
+	}
+	cfg := devConfig(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stack, err := startDev(ctx, cfg, devOptions{TemporalLogLevel: "fatal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stack.Stop() })
+	c := apiClient{t: t, base: "http://" + stack.httpAddr}
+	outsider, _, err := stack.store.CreateToken(ctx, "otto-responder", breach.RoleResponder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	member, _, err := stack.store.CreateToken(ctx, "rita-responder", breach.RoleResponder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, inc := c.do("POST", "/v1/incidents", stack.token, map[string]any{"playbook": "insider-exfiltration",
+		"title": "Legacy restricted case", "severity": "high", "restricted": true, "members": []string{"rita-responder"},
+		"jurisdictions": []string{"DE"}}, nil)
+	if code != 201 {
+		t.Fatalf("launch: %d %v", code, inc)
+	}
+	id := inc["id"].(string)
+	db := stack.store.(interface{ DB() *sql.DB }).DB()
+	if _, err := db.ExecContext(ctx, `UPDATE incidents SET restricted = FALSE WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM incident_members WHERE incident_id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := c.do("GET", "/v1/incidents/"+id, outsider, nil, nil); code != 200 {
+		t.Fatalf("before the backfill the legacy index shows the incident to a non-member: %d, want 200 (the hole)", code)
+	}
+	var out strings.Builder
+	if err := backfillRestricted(ctx, stack.store, stack.client, &out); err != nil {
+		t.Fatalf("backfill: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), id+": restricted to admin, rita-responder") {
+		t.Errorf("backfill output:\n%s", out.String())
+	}
+	if code, _ := c.do("GET", "/v1/incidents/"+id, outsider, nil, nil); code != 404 {
+		t.Errorf("after the backfill a non-member reads it: %d, want 404", code)
+	}
+	if code, _ := c.do("GET", "/v1/incidents/"+id, member, nil, nil); code != 200 {
+		t.Errorf("after the backfill a member cannot read it: %d, want 200", code)
+	}
+	out.Reset()
+	if err := backfillRestricted(ctx, stack.store, stack.client, &out); err != nil || !strings.Contains(out.String(), "0 marked restricted") {
+		t.Errorf("a second backfill: %v\n%s", err, out.String())
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -180,23 +183,85 @@ func workerCommand() *cobra.Command {
 func migrateCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "migrate", Short: "Apply the store's database migrations", Args: cobra.NoArgs}
 	load := config.Flags(cmd.Flags(), os.Getenv)
+	backfill := cmd.Flags().Bool("backfill-restricted", false,
+		"after migrating, ask Temporal which incidents are restricted and record them and their members in the store's index (once, when upgrading from a store before migration 00008)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := load()
 		if err != nil {
 			return err
 		}
-		st, err := openStore(cmd.Context(), cfg.DevDatabaseURL())
+		ctx := cmd.Context()
+		st, err := openStore(ctx, cfg.DevDatabaseURL())
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		if err := st.Migrate(cmd.Context()); err != nil {
+		if err := st.Migrate(ctx); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "migrated %s store\n", st.Dialect())
-		return nil
+		if !*backfill {
+			return nil
+		}
+		if cfg.TemporalAddress == "" {
+			return fmt.Errorf("--backfill-restricted: BREACHFLOW_TEMPORAL_ADDRESS is required to read the incidents' workflows")
+		}
+		keys, err := codec.ParseKeys(cfg.EncryptionKeys)
+		if err != nil {
+			return fmt.Errorf("--backfill-restricted: BREACHFLOW_ENCRYPTION_KEYS: %w", err)
+		}
+		c, err := dialCluster(ctx, cfg, keys, logger())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return backfillRestricted(ctx, st, c, cmd.OutOrStdout())
 	}
 	return cmd
+}
+
+// backfillRestricted brings the store's index in line with the workflows:
+// an incident the index holds as unrestricted whose workflow says it is
+// restricted (launched before the index recorded restriction) is marked
+// restricted with the workflow's members and its launcher, so the API's
+// authorization hides it from everyone else. An incident whose workflow
+// does not answer is named and left as it is; the count of those is the
+// error, so a partial backfill is not mistaken for a done one.
+func backfillRestricted(ctx context.Context, st store.Store, c client.Client, out io.Writer) error {
+	ids, err := st.UnrestrictedIncidents(ctx)
+	if err != nil {
+		return err
+	}
+	restricted, unanswered := 0, 0
+	for _, id := range ids {
+		v, err := c.QueryWorkflow(ctx, workflows.IncidentWorkflowID(id), "", workflows.QueryStatus)
+		var s breach.Status
+		if err == nil {
+			err = v.Get(&s)
+		}
+		if err != nil {
+			unanswered++
+			fmt.Fprintf(out, "%s: the workflow did not answer (%v); left as it is\n", id, err)
+			continue
+		}
+		if !s.Restricted {
+			continue
+		}
+		members := slices.Compact(slices.Sorted(slices.Values(append([]string{s.LaunchedBy}, s.Members...))))
+		changed, err := st.RestrictIncident(ctx, id, members, "backfill")
+		if err != nil {
+			return err
+		}
+		if changed {
+			restricted++
+			fmt.Fprintf(out, "%s: restricted to %s\n", id, strings.Join(members, ", "))
+		}
+	}
+	fmt.Fprintf(out, "backfill: %d incidents checked, %d marked restricted\n", len(ids), restricted)
+	if unanswered > 0 {
+		return fmt.Errorf("backfill: %d incidents' workflows did not answer; run it again when they do", unanswered)
+	}
+	return nil
 }
 
 // tokenCommand manages tokens straight in the store (the database of

@@ -144,3 +144,41 @@ func sorted(ids ...string) []string {
 	slices.Sort(ids)
 	return ids
 }
+
+// testMembersBackfill: an incident the index holds as unrestricted is
+// listed, and restricting it writes the flag and its members once; an
+// unknown incident is ErrNotFound and a blank member is refused.
+func testMembersBackfill(t *testing.T, s store.Store) {
+	c := ctx(t)
+	open := newIncident(t, s)
+	closedOff := restrictedIncident(t, s, "rita-responder")
+	ids, err := s.UnrestrictedIncidents(c)
+	if err != nil || !slices.Contains(ids, open) || slices.Contains(ids, closedOff) {
+		t.Fatalf("UnrestrictedIncidents = %v, %v; want %s and not %s", ids, err, open, closedOff)
+	}
+	if _, err := s.RestrictIncident(c, open, []string{"lena-legal", " "}, "backfill"); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("blank member: %v, want ErrInvalid", err)
+	}
+	if got, _ := s.GetIncident(c, open); got.Restricted {
+		t.Fatal("a refused backfill restricted the incident")
+	}
+	changed, err := s.RestrictIncident(c, open, []string{"alice", "lena-legal"}, "backfill")
+	if err != nil || !changed {
+		t.Fatalf("RestrictIncident = %v, %v; want changed", changed, err)
+	}
+	if got, _ := s.GetIncident(c, open); !got.Restricted {
+		t.Error("the backfilled incident reads as unrestricted")
+	}
+	if m, _ := s.IncidentMembers(c, open); !reflect.DeepEqual(m, []string{"alice", "lena-legal"}) {
+		t.Errorf("members = %v", m)
+	}
+	if changed, err := s.RestrictIncident(c, open, []string{"mallory"}, "backfill"); err != nil || changed {
+		t.Errorf("second backfill = %v, %v; want unchanged", changed, err)
+	}
+	if ok, _ := s.IsIncidentMember(c, open, "mallory"); ok {
+		t.Error("a second backfill added a member")
+	}
+	if _, err := s.RestrictIncident(c, "BR-ZZZZZZ", []string{"x"}, "backfill"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown incident: %v, want ErrNotFound", err)
+	}
+}

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 			{"AddRemove", testMembersAddRemove},
 			{"Hidden", testMembersHidden},
 			{"RejectsBadInput", testMembersBadInput},
+			{"Backfill", testMembersBackfill},
 		}},
 		{"Audit", []testCase{
 			{"Chain", testAuditChain},
