@@ -234,9 +234,18 @@ func (s *Server) listAlerts(c *gin.Context) {
 		s.internal(c, "list alerts", err)
 		return
 	}
+	// An alert launched into or attached to a restricted incident is
+	// evidence of that incident: only those who may see it see the alert.
+	hidden, err := s.hidden(c.Request.Context(), actor(c))
+	if err != nil {
+		s.internal(c, "authorize", err)
+		return
+	}
 	out := make([]AlertView, 0, len(rows))
 	for _, a := range rows {
-		out = append(out, alertView(a))
+		if !hidden[a.IncidentID] {
+			out = append(out, alertView(a))
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"alerts": out})
 }
@@ -265,6 +274,19 @@ func (s *Server) loadAlert(c *gin.Context) (store.AlertRecord, bool) {
 	if err != nil {
 		s.internal(c, "get alert", err)
 		return a, false
+	}
+	if a.IncidentID != "" {
+		// As in listAlerts: an alert of a restricted incident the caller
+		// may not see reads as no alert at all.
+		hidden, err := s.hidden(c.Request.Context(), actor(c))
+		if err != nil {
+			s.internal(c, "authorize", err)
+			return a, false
+		}
+		if hidden[a.IncidentID] {
+			problem(c, http.StatusNotFound, "no alert "+strconv.FormatInt(id, 10))
+			return a, false
+		}
 	}
 	return a, true
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/breachflow/breachflow/internal/alerts"
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/detect"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
@@ -288,5 +290,70 @@ func TestDetectReportsBadLines(t *testing.T) {
 	a, err := e.store.GetAlert(context.Background(), out.Alerts[0].AlertID)
 	if err != nil || a.Source != DetectorSource || a.Labels["submitted_by"] != "crm" || a.Labels["user"] != "U9" {
 		t.Fatalf("finding alert %+v, %v", a, err)
+	}
+}
+
+// TestAlertsOfRestrictedIncidentsHidden: an alert attached to a
+// restricted incident is that incident's evidence, so a responder who is
+// no member neither lists it nor reads it (404, as for no alert), while a
+// member and an admin do.
+func TestAlertsOfRestrictedIncidentsHidden(t *testing.T) {
+	e := newAlertEnv(t)
+	ctx := context.Background()
+	member, _, err := e.store.CreateToken(ctx, "rita-responder", breach.RoleResponder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outsider, _, err := e.store.CreateToken(ctx, "otto-responder", breach.RoleResponder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, _, err := e.store.CreateIncident(ctx, store.Incident{PlaybookID: "insider-exfiltration", PlaybookVersion: 1,
+		Severity: "high", CreatedBy: "rita-responder", Restricted: true, Members: []string{"rita-responder"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, title := range []string{"DLP: payroll export mailed out", "Disk nearly full"} {
+		body := []byte(`{"title":"` + title + `","labels":{"alertname":"Other"}}`)
+		if resp := e.send("/v1/alerts", "tok-plain-000000000001", body); resp.StatusCode != http.StatusAccepted {
+			t.Fatal(resp.StatusCode)
+		}
+	}
+	if _, err := e.store.DecideAlert(ctx, store.AlertDecision{AlertID: 1, State: store.AlertAttached, IncidentID: inc.ID,
+		Actor: "rita-responder", At: e.now}); err != nil {
+		t.Fatal(err)
+	}
+	list := func(token string) string {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/v1/alerts?state=any", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	show := func(token string) int {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/v1/alerts/1", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, who := range []struct {
+		name, token string
+		sees        bool
+	}{{"member", member, true}, {"admin", e.admin, true}, {"non-member", outsider, false}} {
+		got := list(who.token)
+		if strings.Contains(got, "payroll") != who.sees || !strings.Contains(got, "Disk nearly full") {
+			t.Errorf("%s lists %s", who.name, got)
+		}
+		if code, want := show(who.token), map[bool]int{true: 200, false: 404}[who.sees]; code != want {
+			t.Errorf("%s reads the attached alert: %d, want %d", who.name, code, want)
+		}
 	}
 }

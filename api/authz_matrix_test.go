@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/breachflow/breachflow/internal/alerts"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/activities/slack"
+	"github.com/breachflow/breachflow/internal/alerts"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/slacktest"
 	"github.com/breachflow/breachflow/store"

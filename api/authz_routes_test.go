@@ -1,7 +1,6 @@
 package api
 
 import (
-	"github.com/breachflow/breachflow/internal/alerts"
 	"net/http"
 	"regexp"
 	"slices"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/breachflow/breachflow/activities/slack"
+	"github.com/breachflow/breachflow/internal/alerts"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store/sqlite"
