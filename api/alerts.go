@@ -579,6 +579,10 @@ func withAlertTimeline(st *breach.Status, list []AlertView) {
 			note += ", rule " + a.Rule
 		}
 		note += fmt.Sprintf("; seen %d× from %s to %s", a.Count, a.FirstSeen.UTC().Format(time.RFC3339), a.LastSeen.UTC().Format(time.RFC3339))
+		if a.State == store.AlertLaunched && strings.HasPrefix(a.DecidedBy, "rule:") {
+			// No person accepted it: the clock's start is the machine's.
+			note += "; aware_at was set to the launch time by the rule, not by a person: state when the organisation became aware with PATCH aware_at"
+		}
 		st.Timeline = append(st.Timeline, breach.TimelineEntry{At: a.FirstSeen, Actor: a.DecidedBy,
 			Action: "alert." + a.State, Target: fmt.Sprintf("alert:%d", a.ID), Note: note})
 	}

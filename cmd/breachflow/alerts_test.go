@@ -215,7 +215,8 @@ func TestAlertIntakeEndToEnd(t *testing.T) {
 	if len(al) != 1 || al[0].(map[string]any)["count"] != float64(1000) || al[0].(map[string]any)["source"] != "prometheus" {
 		t.Fatalf("incident alerts %v", al)
 	}
-	if tl := fmt.Sprint(copyInc["timeline"]); !strings.Contains(tl, "alert.launched") || !strings.Contains(tl, "seen 1000×") {
+	if tl := fmt.Sprint(copyInc["timeline"]); !strings.Contains(tl, "alert.launched") || !strings.Contains(tl, "seen 1000×") ||
+		!strings.Contains(tl, "aware_at was set to the launch time by the rule, not by a person") {
 		t.Fatalf("the timeline lacks the alert: %s", tl)
 	}
 	if facts, _ := copyInc["facts"].(map[string]any); facts["discovered_at"] != "2026-11-23T02:10:00Z" || facts["aware_at"] == "2026-11-23T02:10:00Z" {
