@@ -124,17 +124,27 @@ func (s *SQL) UpsertSubjects(ctx context.Context, incidentID string, batch []Sub
 			return 0, 0, fmt.Errorf("store: upsert subjects: %w", err)
 		}
 	}
-	// As in PutObligations: the row lock on the incident orders concurrent
-	// upserts on PostgreSQL, so the look-up-then-write below cannot race
-	// into a unique violation. SQLite's write lock orders every writer.
-	lock := ""
 	if s.dialect == DialectPostgres {
-		lock = " FOR NO KEY UPDATE"
+		inserted, updated, err = s.upsertSubjectsPostgres(ctx, incidentID, batch)
+	} else {
+		inserted, updated, err = s.upsertSubjectsEach(ctx, incidentID, batch)
 	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: upsert subjects for %q: %w", incidentID, err)
+	}
+	return inserted, updated, nil
+}
+
+// upsertSubjectsEach looks up and writes one record at a time with
+// prepared statements: on SQLite a statement is a library call, not a
+// round trip, and this is faster there than batching into one statement.
+func (s *SQL) upsertSubjectsEach(ctx context.Context, incidentID string, batch []SubjectRecord) (inserted, updated int, err error) {
+	// SQLite's write lock orders every writer, so the look-up-then-write
+	// below cannot race into a unique violation.
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		inserted, updated = 0, 0
 		var one int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM incidents WHERE id = ?`+lock), incidentID).Scan(&one); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM incidents WHERE id = ?`), incidentID).Scan(&one); err != nil {
 			return notFound(err)
 		}
 		// The repeated "<> ''" conditions are what let the planners use the
@@ -202,10 +212,7 @@ func (s *SQL) UpsertSubjects(ctx context.Context, incidentID string, batch []Sub
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: upsert subjects for %q: %w", incidentID, err)
-	}
-	return inserted, updated, nil
+	return inserted, updated, err
 }
 
 // nonNil turns nil into an empty slice: the columns are NOT NULL.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +35,7 @@ import (
 func benchCommand() *cobra.Command {
 	bench := &cobra.Command{Use: "bench", Short: "Measure breachflow on this machine"}
 	var n, pool, batches, sends int
-	var cpuProfile string
+	var cpuProfile, databaseURL string
 	notify := &cobra.Command{
 		Use:   "notify --subjects N",
 		Short: "Customer notices: the bare SMTP loop against the whole pipeline, to the same local sink",
@@ -45,19 +46,24 @@ func benchCommand() *cobra.Command {
   (b) the full pipeline on the embedded stack: CSV import over the API,
       legal's approval, the Temporal fan-out, the store, rendering, SMTP.
 
-and their ratio, and peak memory.`,
+and their ratio, peak memory, and the CPU time import and sending cost per
+1,000 customers: this process's (getrusage; the sink, the embedded Temporal
+server and a SQLite store run in it) and, with --database-url naming a
+PostgreSQL server on this machine, its backends serving the run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if n < 1 {
 				return fmt.Errorf("--subjects: want at least 1")
 			}
-			return benchNotify(cmd.Context(), cmd.OutOrStdout(), benchOptions{subjects: n, pool: pool, batches: batches, sends: sends, cpuProfile: cpuProfile})
+			return benchNotify(cmd.Context(), cmd.OutOrStdout(), benchOptions{subjects: n, pool: pool, batches: batches, sends: sends,
+				cpuProfile: cpuProfile, databaseURL: databaseURL})
 		},
 	}
 	notify.Flags().IntVar(&n, "subjects", 10000, "how many customers to notify")
 	notify.Flags().IntVar(&pool, "smtp-pool", 4, "SMTP connections (BREACHFLOW_SMTP_POOL)")
 	notify.Flags().IntVar(&batches, "batches", 4, "notice batches at once (BREACHFLOW_NOTICE_BATCHES)")
 	notify.Flags().IntVar(&sends, "sends", 8, "SMTP sends at once per batch (BREACHFLOW_NOTICE_CONCURRENCY)")
+	notify.Flags().StringVar(&databaseURL, "database-url", "", "store the pipeline's data here (postgres://…; default a fresh SQLite file); the run leaves its incident in it")
 	notify.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline run to this file")
 	bench.AddCommand(notify, benchAlertsCommand(), benchDetectCommand())
 	return bench
@@ -65,7 +71,7 @@ and their ratio, and peak memory.`,
 
 type benchOptions struct {
 	subjects, pool, batches, sends int
-	cpuProfile                     string
+	cpuProfile, databaseURL        string
 }
 
 // benchPlaybook is the shortest playbook that sends customer notices:
@@ -128,6 +134,10 @@ func benchNotify(ctx context.Context, out io.Writer, o benchOptions) error {
 		o.subjects, p.send.Round(time.Millisecond), sendRate, 100*sendRate/bareRate, mib(pipeHeapPeak))
 	fmt.Fprintf(out, "  import + send  %7d         in %8s  %8.0f/s   ratio to bare %.0f%%\n",
 		o.subjects, e2e.Round(time.Millisecond), float64(o.subjects)/e2e.Seconds(), 100*float64(o.subjects)/e2e.Seconds()/bareRate)
+	fmt.Fprintf(out, "  CPU import     %s\n", p.importCPU.perThousand(o.subjects, "rows"))
+	fmt.Fprintf(out, "  CPU send       %s\n", p.sendCPU.perThousand(o.subjects, "notices"))
+	all := cpuUse{process: p.importCPU.process + p.sendCPU.process, database: p.importCPU.database + p.sendCPU.database, dbSeen: p.sendCPU.dbSeen}
+	fmt.Fprintf(out, "  CPU both       %s\n", all.perThousand(o.subjects, "customers"))
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		fmt.Fprintf(out, "  peak RSS       %s (this process: sink, embedded Temporal server, API, worker, store)\n", mib(uint64(ru.Maxrss)*1024))
@@ -235,6 +245,7 @@ func bareLoop(ctx context.Context, sink *mailcatcher.Catcher, o benchOptions) (t
 
 type pipelineRun struct {
 	imported, send      time.Duration
+	importCPU, sendCPU  cpuUse
 	sent, runs, batches int
 }
 
@@ -260,6 +271,12 @@ func pipeline(ctx context.Context, sink *mailcatcher.Catcher, o benchOptions) (*
 		"BREACHFLOW_NOTICE_BATCHES":     strconv.Itoa(o.batches),
 		"BREACHFLOW_NOTICE_CONCURRENCY": strconv.Itoa(o.sends),
 	}
+	var app string
+	if o.databaseURL != "" {
+		if env["BREACHFLOW_DATABASE_URL"], app, err = benchDatabaseURL(o.databaseURL); err != nil {
+			return nil, err
+		}
+	}
 	cfg, err := config.Flags(pflag.NewFlagSet("bench", pflag.ContinueOnError), func(k string) string { return env[k] })()
 	if err != nil {
 		return nil, err
@@ -270,6 +287,11 @@ func pipeline(ctx context.Context, sink *mailcatcher.Catcher, o benchOptions) (*
 		return nil, err
 	}
 	defer stack.Stop()
+	var meter cpuMeter
+	if withDB, ok := stack.store.(interface{ DB() *sql.DB }); ok && app != "" && localPostgres(o.databaseURL) {
+		meter.backends = watchBackends(withDB.DB(), app)
+		defer meter.backends.Close()
+	}
 	api := &incidentAPI{base: "http://" + stack.httpAddr, token: stack.token, http: &http.Client{Timeout: time.Minute}}
 	call := func(req apiRequest, out any) error {
 		raw, err := api.do(ctx, req)
@@ -296,17 +318,20 @@ func pipeline(ctx context.Context, sink *mailcatcher.Catcher, o benchOptions) (*
 	}
 	before := sink.Total()
 	run := &pipelineRun{}
+	meter.mark(ctx)
 	start := time.Now()
 	if err := call(apiRequest{method: "POST", path: "/v1/incidents/" + inc.ID + "/subjects", upload: &csv, contentType: "text/csv"}, nil); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	run.imported = time.Since(start)
+	run.importCPU = meter.since(ctx)
 	for locale, text := range benchIncident().NoticeTexts {
 		if err := call(apiRequest{method: "PUT", path: "/v1/incidents/" + inc.ID + "/notices/texts/" + locale,
 			body: map[string]any{"what_happened": text.WhatHappened, "what_we_are_doing": text.WhatWeAreDoing}}, nil); err != nil {
 			return nil, fmt.Errorf("notice texts %s: %w", locale, err)
 		}
 	}
+	meter.mark(ctx)
 	start = time.Now()
 	if err := call(apiRequest{method: "POST", path: "/v1/incidents/" + inc.ID + "/steps/approve-notice/decide",
 		body: map[string]any{"decision": "approve"}}, nil); err != nil {
@@ -328,6 +353,7 @@ func pipeline(ctx context.Context, sink *mailcatcher.Catcher, o benchOptions) (*
 				return nil, fmt.Errorf("the notice run failed: %s", r.Error)
 			}
 			run.send = r.FinishedAt.Sub(r.StartedAt)
+			run.sendCPU = meter.since(ctx)
 			run.sent = r.Result.Sent
 			break
 		}

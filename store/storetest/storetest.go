@@ -97,6 +97,7 @@ func Run(t *testing.T, open Opener) {
 		{"Subjects", []testCase{
 			{"UpsertTwice", testSubjectsUpsertTwice},
 			{"MergeByEmail", testSubjectsMergeByEmail},
+			{"BatchOrder", testSubjectsBatchOrder},
 			{"Counts", testSubjectsCounts},
 			{"Locales", testSubjectsLocales},
 			{"Paging", testSubjectsPaging},

@@ -162,6 +162,39 @@ func testSubjectsMergeByEmail(t *testing.T, s store.Store) {
 	}
 }
 
+// testSubjectsBatchOrder mixes both kinds of key in one batch, each
+// repeated, the email-only subject first: new rows get ids in order of
+// first appearance, the last record of a subject wins, and the counts are
+// those of writing record by record (a key's first record inserts unless
+// stored, every later one updates).
+func testSubjectsBatchOrder(t *testing.T, s store.Store) {
+	keys := newSubjectKeys(t)
+	id := newIncident(t, s)
+	stored := subjects.Subject{ExternalID: "X-1", Email: "xena@mail.example", Name: "Xena", Locale: "en", Tier: "low"}
+	upsert(t, s, id, keys.seal(t, id, stored))
+	eve := subjects.Subject{Email: "eve@mail.example", Name: "Eve", Locale: "en", Tier: "low"}
+	bob := subjects.Subject{ExternalID: "X-2", Email: "bob@mail.example", Name: "Bob", Locale: "en", Tier: "low"}
+	named := func(sub subjects.Subject, name string) subjects.Subject {
+		sub.Name = name
+		return sub
+	}
+	batch := []subjects.Subject{eve, bob, named(stored, "Xena 2"), named(eve, "Eve 2"), named(stored, "Xena 3"), named(bob, "Bob 2")}
+	if ins, upd := upsert(t, s, id, keys.seal(t, id, batch...)); ins != 2 || upd != 4 {
+		t.Fatalf("inserted %d updated %d, want 2 and 4", ins, upd)
+	}
+	var names []string
+	for _, rec := range allSubjects(t, s, id) {
+		name, _, err := subjects.Open(rec, keys.kr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	if want := []string{"Xena 3", "Eve 2", "Bob 2"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("subjects by id = %q, want %q", names, want)
+	}
+}
+
 func testSubjectsCounts(t *testing.T, s store.Store) {
 	keys := newSubjectKeys(t)
 	id := newIncident(t, s)
