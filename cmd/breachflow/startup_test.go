@@ -116,7 +116,7 @@ func TestStartupRefusals(t *testing.T) {
 		"BREACHFLOW_PLAYBOOK_DIR":         "",
 		"BREACHFLOW_SLACK_SIGNING_SECRET": "",
 	}
-	run := func(t *testing.T, command string, change map[string]string) (error, time.Duration) {
+	run := func(t *testing.T, command string, change map[string]string) (time.Duration, error) {
 		t.Helper()
 		for k, v := range base {
 			if w, ok := change[k]; ok {
@@ -134,7 +134,7 @@ func TestStartupRefusals(t *testing.T) {
 		if rctx.Err() != nil {
 			t.Fatalf("%s ran until the test stopped it (%v): it started instead of refusing", command, err)
 		}
-		return err, took
+		return took, err
 	}
 	c, err := client.Dial(client.Options{HostPort: tsrv.FrontendHostPort(), Namespace: bare})
 	if err != nil {
@@ -196,7 +196,7 @@ func TestStartupRefusals(t *testing.T) {
 				"BreachNextDeadline", "BreachPlaybook", "BreachSeverity", "BreachStatus"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err, took := run(t, tc.command, tc.change)
+			took, err := run(t, tc.command, tc.change)
 			t.Logf("%s refused after %s: %v", tc.command, took.Round(time.Millisecond), err)
 			if err == nil {
 				t.Fatalf("%s returned without an error", tc.command)
