@@ -112,16 +112,20 @@ func (s *SQL) provider(more ...goose.ProviderOption) (*goose.Provider, error) {
 // SchemaVersions reads the version the database is migrated to and the
 // latest version this binary holds; current < latest means migrations
 // are pending. A database never migrated is an error (no version table).
+// It only reads: goose's own version query would create the table.
 func (s *SQL) SchemaVersions(ctx context.Context) (current, latest int64, err error) {
 	p, err := s.provider()
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: schema version: %w", err)
 	}
-	current, latest, err = p.GetVersions(ctx)
-	if err != nil {
-		return current, latest, fmt.Errorf("store: schema version: %w", err)
+	for _, src := range p.ListSources() {
+		latest = max(latest, src.Version)
 	}
-	return current, latest, nil
+	var v sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version`).Scan(&v); err != nil {
+		return 0, latest, fmt.Errorf("store: schema version: %w", err)
+	}
+	return v.Int64, latest, nil
 }
 
 // Migrate applies pending migrations; running it again is a no-op.

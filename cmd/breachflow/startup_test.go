@@ -180,7 +180,7 @@ func TestStartupRefusals(t *testing.T) {
 		{"worker on an unknown queue", "worker", map[string]string{"BREACHFLOW_WORKER_QUEUES": "mail"},
 			[]string{"BREACHFLOW_WORKER_QUEUES:", `"mail"`, "all, incidents, notices"}},
 		{"server on a store never migrated", "server", map[string]string{"BREACHFLOW_DATABASE_URL": "sqlite://" + filepath.Join(dir, "empty.db")},
-			[]string{"BREACHFLOW_DATABASE_URL: the store is at migration 0, this binary needs", "run breachflow migrate"}},
+			[]string{"BREACHFLOW_DATABASE_URL: the store is not migrated", "run breachflow migrate"}},
 		{"server on a store behind the binary", "server", map[string]string{"BREACHFLOW_DATABASE_URL": behind},
 			[]string{"BREACHFLOW_DATABASE_URL: the store is at migration", "run breachflow migrate"}},
 		{"worker on a store behind the binary", "worker", map[string]string{"BREACHFLOW_DATABASE_URL": behind},
