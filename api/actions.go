@@ -63,6 +63,9 @@ func updateKey(c *gin.Context) (string, bool) {
 // (REST, dashboard, Slack) acts through it, so the workflow's validators
 // judge every human action the same way.
 func (s *Server) sendUpdate(ctx context.Context, id, name, key string, arg any) (*breach.Status, error) {
+	if err := s.temporalReachable(ctx); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	opts := client.UpdateWorkflowOptions{
@@ -105,6 +108,8 @@ type Refusal struct {
 	Status   int
 	Detail   string
 	Blockers []string // what keeps an incident from closing
+	// Unavailable: Temporal could not be reached; a 503 carries Retry-After.
+	Unavailable bool
 }
 
 // refusal classifies an Update's error; ok is false for an internal
@@ -113,6 +118,8 @@ func refusal(id string, err error) (r Refusal, ok bool) {
 	var app *temporal.ApplicationError
 	var nf *serviceerror.NotFound
 	switch {
+	case temporalUnavailable(err):
+		return Refusal{Status: http.StatusServiceUnavailable, Detail: errTemporalDown.Error(), Unavailable: true}, true
 	case errors.As(err, &app):
 		switch app.Type() {
 		case breach.ErrForbidden:
@@ -148,6 +155,8 @@ func (s *Server) updateError(c *gin.Context, id string, err error) {
 	switch {
 	case !ok:
 		s.internal(c, "update", err)
+	case r.Unavailable:
+		unavailable(c, r.Detail)
 	case r.Blockers != nil:
 		writeProblem(c, Problem{Type: "about:blank", Title: "Conflict", Status: r.Status, Detail: r.Detail, Blockers: r.Blockers})
 	default:

@@ -25,6 +25,11 @@ func (f *updateTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkfl
 	return statusHandle{&breach.Status{ID: "BR-ABC123"}}, nil
 }
 
+// CheckHealth answers as a reachable frontend does.
+func (f *updateTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	return &client.CheckHealthResponse{}, nil
+}
+
 func TestSendUpdateSignsTheActor(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	fake := &updateTemporal{}

@@ -43,6 +43,11 @@ type matrixTemporal struct {
 	pending *workflows.IncidentInput
 }
 
+// CheckHealth answers as a reachable frontend does.
+func (*matrixTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	return &client.CheckHealthResponse{}, nil
+}
+
 func (m *matrixTemporal) QueryWorkflow(_ context.Context, workflowID, _, _ string, _ ...any) (converter.EncodedValue, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -110,6 +110,11 @@ type finishedFirst struct {
 	client.Client
 }
 
+// CheckHealth answers as a reachable frontend does.
+func (finishedFirst) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	return &client.CheckHealthResponse{}, nil
+}
+
 func (finishedFirst) UpdateWorkflow(context.Context, client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
 	return nil, temporal.NewNonRetryableApplicationError("Workflow Update failed because the Workflow completed before the Update completed.",
 		"AcceptedUpdateCompletedWorkflow", nil)

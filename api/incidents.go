@@ -225,6 +225,9 @@ func (s *Server) launch(c *gin.Context) {
 			s.internal(c, lerr.Op, lerr.Err)
 			return
 		}
+		if lerr.Status == http.StatusServiceUnavailable {
+			c.Header("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
+		}
 		problem(c, lerr.Status, lerr.Detail, lerr.Fields...)
 		return
 	}
@@ -257,6 +260,11 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem str
 	pb, _ := s.playbooks.Get(req.Playbook)
 	if len(errs) > 0 {
 		return nil, false, &launchError{Status: http.StatusUnprocessableEntity, Detail: "the launch request has invalid fields", Fields: errs}
+	}
+	// Refused before anything is recorded when Temporal is down, rather
+	// than a record whose workflow waits for the client's retry.
+	if err := s.temporalReachable(ctx); err != nil {
+		return nil, false, &launchError{Status: http.StatusServiceUnavailable, Detail: errTemporalDown.Error()}
 	}
 	digest := req.digest()
 	id, err := store.NewIncidentID()
@@ -348,6 +356,9 @@ func (s *Server) startIncident(ctx context.Context, in *workflows.IncidentInput)
 }
 
 func (s *Server) queryStatus(ctx context.Context, id string) (*breach.Status, error) {
+	if err := s.temporalReachable(ctx); err != nil {
+		return nil, err
+	}
 	v, err := s.temporal.QueryWorkflow(ctx, workflows.IncidentWorkflowID(id), "", workflows.QueryStatus)
 	if err != nil {
 		return nil, err
@@ -408,6 +419,10 @@ func (s *Server) loadStatus(c *gin.Context) (*breach.Status, bool) {
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		problem(c, http.StatusNotFound, "no incident "+id)
+		return nil, false
+	}
+	if temporalUnavailable(err) {
+		unavailable(c, errTemporalDown.Error())
 		return nil, false
 	}
 	if err != nil {

@@ -28,6 +28,11 @@ type launchTemporal struct {
 	started map[string]*breach.Status
 }
 
+// CheckHealth answers as a reachable frontend does.
+func (*launchTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	return &client.CheckHealthResponse{}, nil
+}
+
 func (f *launchTemporal) NewWithStartWorkflowOperation(_ client.StartWorkflowOptions, _ any, args ...any) client.WithStartWorkflowOperation {
 	f.mu.Lock()
 	defer f.mu.Unlock()

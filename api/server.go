@@ -109,6 +109,7 @@ type Server struct {
 	requests       *prometheus.CounterVec
 	latency        *prometheus.HistogramVec
 	router         *gin.Engine
+	health         temporalHealth // remembered Temporal health checks
 }
 
 // New builds the router.
@@ -315,27 +316,30 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
+// readyz answers 200 when the store and Temporal answer, else 503 naming
+// the dependency that did not (checks: {"store": "unreachable", …}).
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	checks := gin.H{}
-	ready := true
+	var failed []string
 	if err := s.store.Ping(ctx); err != nil {
 		checks["store"] = "unreachable"
-		ready = false
+		failed = append(failed, "store")
 		s.log.Warn("readyz: store", "error", err)
 	} else {
 		checks["store"] = "ok"
 	}
-	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+	if err := s.temporalReachable(ctx); err != nil {
 		checks["temporal"] = "unreachable"
-		ready = false
+		failed = append(failed, "temporal")
 		s.log.Warn("readyz: temporal", "error", err)
 	} else {
 		checks["temporal"] = "ok"
 	}
-	if !ready {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": checks})
+	if len(failed) > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": checks, "failed": failed})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok", "checks": checks})

@@ -93,27 +93,52 @@ func (s *SQL) Close() error {
 	return nil
 }
 
-// Migrate applies pending migrations; running it again is a no-op.
-func (s *SQL) Migrate(ctx context.Context) error {
+// provider is the goose provider of this store's embedded migrations.
+func (s *SQL) provider(more ...goose.ProviderOption) (*goose.Provider, error) {
 	gd := goose.DialectSQLite3
 	if s.dialect == DialectPostgres {
 		gd = goose.DialectPostgres
 	}
 	fsys, err := fs.Sub(migrationFiles, "migrations/"+s.dialect)
 	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+		return nil, err
 	}
 	// The global registry only holds Go migrations registered by init
 	// functions; this package has none and must not pick up anyone else's.
-	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	opts := append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}, more...)
+	return goose.NewProvider(gd, s.db, fsys, opts...)
+}
+
+// SchemaVersions reads the version the database is migrated to and the
+// latest version this binary holds; current < latest means migrations
+// are pending. A database never migrated is an error (no version table).
+// It only reads: goose's own version query would create the table.
+func (s *SQL) SchemaVersions(ctx context.Context) (current, latest int64, err error) {
+	p, err := s.provider()
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: schema version: %w", err)
+	}
+	for _, src := range p.ListSources() {
+		latest = max(latest, src.Version)
+	}
+	var v sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version`).Scan(&v); err != nil {
+		return 0, latest, fmt.Errorf("store: schema version: %w", err)
+	}
+	return v.Int64, latest, nil
+}
+
+// Migrate applies pending migrations; running it again is a no-op.
+func (s *SQL) Migrate(ctx context.Context) error {
+	var opts []goose.ProviderOption
 	if s.gooseOptions != nil {
 		more, err := s.gooseOptions(ctx)
 		if err != nil {
 			return fmt.Errorf("store: migrate: %w", err)
 		}
-		opts = append(opts, more...)
+		opts = more
 	}
-	p, err := goose.NewProvider(gd, s.db, fsys, opts...)
+	p, err := s.provider(opts...)
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}

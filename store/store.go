@@ -110,6 +110,9 @@ type ChainReport struct {
 // Store is the application's persistent state outside Temporal.
 type Store interface {
 	Migrate(ctx context.Context) error // idempotent; applies pending goose migrations
+	// SchemaVersions is the version the database is migrated to and the
+	// latest one this binary holds (an error when it was never migrated).
+	SchemaVersions(ctx context.Context) (current, latest int64, err error)
 	Ping(ctx context.Context) error
 	Close() error
 	Dialect() string // "sqlite" or "postgres"

@@ -5,12 +5,16 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/activities/notify"
 	"github.com/breachflow/breachflow/activities/slack"
 	"github.com/breachflow/breachflow/internal/actorsig"
 	"github.com/breachflow/breachflow/internal/codec"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
@@ -70,23 +74,42 @@ func DialWith(ctx context.Context, o DialOptions) (client.Client, error) {
 	return c, nil
 }
 
-// EnsureSearchAttributes registers the custom search attributes on a
-// cluster that lacks them (the embedded dev server registers them at
-// namespace creation; a real cluster needs this once).
-func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
-	op := c.OperatorService()
-	have, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+// CheckSearchAttributes fails naming the search attributes breachflow
+// needs that the namespace lacks; it registers nothing (a worker only
+// checks: the server, or the operator, registers them).
+func CheckSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	missing, err := missingSearchAttributes(ctx, c, namespace)
 	if err != nil {
-		return fmt.Errorf("list search attributes: %w", err)
+		return err
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("namespace %s lacks breachflow's search attributes %s; start breachflow server once (it registers them) or add them with temporal operator search-attribute create",
+			namespace, strings.Join(slices.Sorted(maps.Keys(missing)), ", "))
+	}
+	return nil
+}
+
+func missingSearchAttributes(ctx context.Context, c client.Client, namespace string) (map[string]enumspb.IndexedValueType, error) {
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return nil, fmt.Errorf("list search attributes: %w", err)
 	}
 	missing := SearchAttributes()
 	for name := range have.GetCustomAttributes() {
 		delete(missing, name)
 	}
-	if len(missing) == 0 {
-		return nil
+	return missing, nil
+}
+
+// EnsureSearchAttributes registers the custom search attributes on a
+// cluster that lacks them (the embedded dev server registers them at
+// namespace creation; a real cluster needs this once).
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	missing, err := missingSearchAttributes(ctx, c, namespace)
+	if err != nil || len(missing) == 0 {
+		return err
 	}
-	_, err = op.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
 	if err != nil {
 		return fmt.Errorf("add search attributes: %w", err)
 	}

@@ -110,18 +110,18 @@ func TestForgedActorRefused(t *testing.T) {
 // without the actor key or the audit keys, with one line naming each.
 func TestClusterNeedsActorKey(t *testing.T) {
 	cfg := &config.Config{TemporalAddress: "temporal:7233", DatabaseURL: "sqlite:///tmp/x.db",
-		EncryptionKeys: "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
-	_, err := clusterParts(cfg)
+		EncryptionKeys: "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SMTPAddr: "smtp.example.com:587", SMTPTLS: "starttls"}
+	_, err := clusterParts(cfg, config.NeedNotices)
 	if err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_ACTOR_KEY: required") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %v, want one line naming BREACHFLOW_ACTOR_KEY", err)
 	}
 	cfg.ActorKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-	_, err = clusterParts(cfg)
+	_, err = clusterParts(cfg, config.NeedNotices)
 	if err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_AUDIT_KEYS: required") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %v, want one line naming BREACHFLOW_AUDIT_KEYS", err)
 	}
 	cfg.AuditKeys = "a1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-	if _, err := clusterParts(cfg); err != nil {
+	if _, err := clusterParts(cfg, config.NeedNotices); err != nil {
 		t.Fatalf("with the keys: %v", err)
 	}
 }
@@ -132,12 +132,12 @@ func TestClusterRefusesClearTextSMTP(t *testing.T) {
 	cfg := &config.Config{TemporalAddress: "temporal:7233", DatabaseURL: "sqlite:///tmp/x.db",
 		EncryptionKeys: "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", ActorKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 		AuditKeys: "a1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SMTPAddr: "smtp.example.com:25", SMTPTLS: "none"}
-	if _, err := clusterParts(cfg); err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_SMTP_TLS: none would send mail in clear text") {
+	if _, err := clusterParts(cfg, config.NeedNotices); err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_SMTP_TLS: none would send mail in clear text") {
 		t.Fatalf("err = %v, want a refusal naming BREACHFLOW_SMTP_TLS", err)
 	}
 	for _, fix := range []func(){func() { cfg.SMTPInsecure = true }, func() { cfg.SMTPInsecure, cfg.SMTPTLS = false, "starttls" }} {
 		fix()
-		if _, err := clusterParts(cfg); err != nil {
+		if _, err := clusterParts(cfg, config.NeedNotices); err != nil {
 			t.Errorf("%+v: %v", cfg, err)
 		}
 	}

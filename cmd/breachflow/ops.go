@@ -31,31 +31,70 @@ func logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// clusterParts checks what server and worker need from a real deployment.
-func clusterParts(cfg *config.Config) (*codec.Keyring, error) {
-	if cfg.TemporalAddress == "" {
-		return nil, errors.New("BREACHFLOW_TEMPORAL_ADDRESS: required (host:port of the Temporal frontend); use `breachflow dev` for the embedded one")
-	}
-	if cfg.DatabaseURL == "" {
-		return nil, errors.New("BREACHFLOW_DATABASE_URL: required (postgres://… or sqlite:///path)")
-	}
-	if cfg.EncryptionKeys == "" {
-		return nil, errors.New("BREACHFLOW_ENCRYPTION_KEYS: required (keyid:base64key,…; the same on every server and worker)")
-	}
-	if cfg.ActorKey == "" {
-		return nil, errors.New("BREACHFLOW_ACTOR_KEY: required (base64 of 32+ random bytes; the same on every server and worker)")
+// clusterParts checks what server and worker need from a real
+// deployment: every variable the processes need (config.Required) is set,
+// and the keys parse.
+func clusterParts(cfg *config.Config, processes ...string) (*codec.Keyring, error) {
+	if err := cfg.CheckRequired(processes...); err != nil {
+		return nil, err
 	}
 	if cfg.SMTPAddr != "" && cfg.SMTPTLS == "none" && !cfg.SMTPInsecure {
 		return nil, errors.New("BREACHFLOW_SMTP_TLS: none would send mail in clear text; use starttls or tls (BREACHFLOW_SMTP_INSECURE=true allows clear text, for a relay on a private network)")
-	}
-	if cfg.AuditKeys == "" {
-		return nil, errors.New("BREACHFLOW_AUDIT_KEYS: required (keyid:base64key,… of 32+ random bytes; the same on every server and worker, kept outside the database)")
 	}
 	kr, err := codec.ParseKeys(cfg.EncryptionKeys)
 	if err != nil {
 		return nil, fmt.Errorf("BREACHFLOW_ENCRYPTION_KEYS: %w", err)
 	}
 	return kr, nil
+}
+
+// dialTimeout bounds the first connection to Temporal at start-up: a
+// wrong BREACHFLOW_TEMPORAL_ADDRESS is refused in seconds, not a hang.
+const dialTimeout = 5 * time.Second
+
+// startCluster opens the store, refuses one whose migrations are behind
+// this binary, and connects to Temporal; server and worker start this way.
+// On error nothing is left open.
+func startCluster(ctx context.Context, cfg *config.Config, keys *codec.Keyring, log *slog.Logger) (store.Store, client.Client, error) {
+	st, err := openStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkSchema(ctx, st); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	st.SetAuditKeys(cfg.AuditKeyring())
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	c, err := dialCluster(dctx, cfg, keys, log)
+	if err != nil {
+		st.Close()
+		if dctx.Err() != nil && ctx.Err() == nil {
+			return nil, nil, fmt.Errorf("BREACHFLOW_TEMPORAL_ADDRESS: no Temporal frontend answered at %s within %s", cfg.TemporalAddress, dialTimeout)
+		}
+		return nil, nil, fmt.Errorf("BREACHFLOW_TEMPORAL_ADDRESS: no Temporal frontend answers at %s (%s)", cfg.TemporalAddress, oneLine(err))
+	}
+	return st, c, nil
+}
+
+// checkSchema refuses a store whose migrations are behind this binary:
+// server and worker never migrate on their own (two versions of the
+// binary would race to), and a missing table would otherwise fail the
+// first request that needs it.
+func checkSchema(ctx context.Context, st store.Store) error {
+	current, latest, err := st.SchemaVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("BREACHFLOW_DATABASE_URL: the store is not migrated (%s); run breachflow migrate", oneLine(err))
+	}
+	if current < latest {
+		return fmt.Errorf("BREACHFLOW_DATABASE_URL: the store is at migration %d, this binary needs %d; run breachflow migrate", current, latest)
+	}
+	return nil
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 // dialCluster connects server and worker to the external Temporal
@@ -86,7 +125,7 @@ func serverCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		keys, err := clusterParts(cfg)
+		keys, err := clusterParts(cfg, config.NeedServer)
 		if err != nil {
 			return err
 		}
@@ -95,24 +134,21 @@ func serverCommand() *cobra.Command {
 			return fmt.Errorf("playbooks: %w", err)
 		}
 		ctx, log := cmd.Context(), logger()
-		st, err := openStore(ctx, cfg.DatabaseURL)
+		st, c, err := startCluster(ctx, cfg, keys, log)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		st.SetAuditKeys(cfg.AuditKeyring())
+		defer c.Close()
 		if cfg.AdminToken != "" {
 			if err := bootstrapAdmin(ctx, st, cfg.AdminToken, "BREACHFLOW_ADMIN_TOKEN", "set a new one"); err != nil {
 				return err
 			}
 		}
-		c, err := dialCluster(ctx, cfg, keys, log)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
+		// The server registers breachflow's search attributes on a
+		// namespace that lacks them; workers only check (ensureSearchAttributes).
 		if err := workflows.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
-			return err
+			return fmt.Errorf("BREACHFLOW_TEMPORAL_NAMESPACE: %s: %s", cfg.TemporalNamespace, oneLine(err))
 		}
 		alertDeps, err := apiAlerts(cfg, catalog)
 		if err != nil {
@@ -150,22 +186,20 @@ func workerCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		keys, err := clusterParts(cfg)
+		keys, err := clusterParts(cfg, cfg.WorkerProcesses()...)
 		if err != nil {
 			return err
 		}
 		ctx, log := cmd.Context(), logger()
-		st, err := openStore(ctx, cfg.DatabaseURL)
+		st, c, err := startCluster(ctx, cfg, keys, log)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		st.SetAuditKeys(cfg.AuditKeyring())
-		c, err := dialCluster(ctx, cfg, keys, log)
-		if err != nil {
-			return err
-		}
 		defer c.Close()
+		if err := workflows.CheckSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+			return fmt.Errorf("BREACHFLOW_TEMPORAL_NAMESPACE: %s", oneLine(err))
+		}
 		mailer := cfg.Mailer()
 		defer mailer.Close()
 		ws := newWorkers(cfg, c, st, keys, mailer, slackRoom(cfg, st))

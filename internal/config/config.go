@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,13 +85,30 @@ type setting struct {
 	num                   *int
 	count                 bool  // num is a count (0–1,000,000), not a port
 	on                    *bool // a switch: true or false (also 1/0, yes/no)
+	// need names the processes that refuse to start without it (see
+	// Required): "server", and "incidents" and "notices" for a worker
+	// serving that queue.
+	need []string
 }
+
+// The processes of a deployment, as Required names them: the API server,
+// and a worker by the task queue it serves.
+const (
+	NeedServer    = "server"
+	NeedIncidents = "incidents"
+	NeedNotices   = "notices"
+)
+
+var (
+	allProcesses = []string{NeedServer, NeedIncidents, NeedNotices}
+	workers      = []string{NeedIncidents, NeedNotices}
+)
 
 func (c *Config) settings() []setting {
 	return []setting{
 		{env: "BREACHFLOW_HTTP_ADDR", flag: "http-addr", def: "127.0.0.1:8080", usage: "API and dashboard listen address", str: &c.HTTPAddr},
 		{env: "BREACHFLOW_DATA_DIR", flag: "data-dir", def: "./data", usage: "dev-mode data directory (Temporal db, app db, keys, admin token)", str: &c.DataDir},
-		{env: "BREACHFLOW_TEMPORAL_ADDRESS", flag: "temporal-address", usage: "Temporal frontend host:port (empty in dev = embedded server)", str: &c.TemporalAddress},
+		{env: "BREACHFLOW_TEMPORAL_ADDRESS", flag: "temporal-address", usage: "Temporal frontend host:port (empty in dev = embedded server)", str: &c.TemporalAddress, need: allProcesses},
 		{env: "BREACHFLOW_TEMPORAL_NAMESPACE", flag: "temporal-namespace", def: "default", usage: "Temporal namespace", str: &c.TemporalNamespace},
 		{env: "BREACHFLOW_TEMPORAL_TLS", flag: "temporal-tls", usage: "TLS to the Temporal frontend: true or false (default: on when a CA, client certificate, server name or API key is set)", str: &c.TemporalTLS},
 		{env: "BREACHFLOW_TEMPORAL_TLS_CA", flag: "temporal-tls-ca", usage: "PEM file of the CA(s) that sign the Temporal frontend's certificate (default: the system's roots)", str: &c.TemporalTLSCA},
@@ -98,14 +116,14 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_TEMPORAL_TLS_KEY", flag: "temporal-tls-key", usage: "PEM private key of BREACHFLOW_TEMPORAL_TLS_CERT", str: &c.TemporalTLSKey},
 		{env: "BREACHFLOW_TEMPORAL_TLS_SERVER_NAME", flag: "temporal-tls-server-name", usage: "name to verify in the Temporal frontend's certificate (default: the host of BREACHFLOW_TEMPORAL_ADDRESS)", str: &c.TemporalTLSServer},
 		{env: "BREACHFLOW_TEMPORAL_API_KEY", flag: "temporal-api-key", usage: "API key sent to Temporal (Temporal Cloud, or a proxy that checks keys); needs TLS", str: &c.TemporalAPIKey},
-		{env: "BREACHFLOW_DATABASE_URL", flag: "database-url", usage: "sqlite:///path or postgres://… (dev default: sqlite in the data dir)", str: &c.DatabaseURL},
+		{env: "BREACHFLOW_DATABASE_URL", flag: "database-url", usage: "sqlite:///path or postgres://… (dev default: sqlite in the data dir)", str: &c.DatabaseURL, need: allProcesses},
 		{env: "BREACHFLOW_ADMIN_TOKEN", flag: "admin-token", usage: "bootstrap admin token (dev generates one if unset)", str: &c.AdminToken},
-		{env: "BREACHFLOW_ENCRYPTION_KEYS", flag: "encryption-keys", usage: "keyid:base64key,… AES-256 keys, first is current (dev generates one)", str: &c.EncryptionKeys},
-		{env: "BREACHFLOW_HMAC_KEY", flag: "hmac-key", usage: "base64 key (32+ bytes) for the keyed hash that de-duplicates customers by email; never rotate it (dev generates one)", str: &c.HMACKey},
-		{env: "BREACHFLOW_ACTOR_KEY", flag: "actor-key", usage: "base64 key (32+ bytes) with which the API signs the actor of every Update and the worker checks it; the same on every server and worker (dev generates one)", str: &c.ActorKey},
-		{env: "BREACHFLOW_AUDIT_KEYS", flag: "audit-keys", usage: "keyid:base64key,… HMAC-SHA256 keys (32+ bytes) that authenticate audit events, first is current; keep old ones to verify old events; never stored in the database (dev generates one)", str: &c.AuditKeys},
+		{env: "BREACHFLOW_ENCRYPTION_KEYS", flag: "encryption-keys", usage: "keyid:base64key,… AES-256 keys, first is current (dev generates one)", str: &c.EncryptionKeys, need: allProcesses},
+		{env: "BREACHFLOW_HMAC_KEY", flag: "hmac-key", usage: "base64 key (32+ bytes) for the keyed hash that de-duplicates customers by email; never rotate it (dev generates one)", str: &c.HMACKey, need: []string{NeedServer}},
+		{env: "BREACHFLOW_ACTOR_KEY", flag: "actor-key", usage: "base64 key (32+ bytes) with which the API signs the actor of every Update and the worker checks it; the same on every server and worker (dev generates one)", str: &c.ActorKey, need: allProcesses},
+		{env: "BREACHFLOW_AUDIT_KEYS", flag: "audit-keys", usage: "keyid:base64key,… HMAC-SHA256 keys (32+ bytes) that authenticate audit events, first is current; keep old ones to verify old events; never stored in the database (dev generates one)", str: &c.AuditKeys, need: allProcesses},
 		{env: "BREACHFLOW_EVIDENCE_KEY", flag: "evidence-key", usage: "base64 of the 32-byte Ed25519 seed that signs evidence packs; its public key is at GET /v1/evidence-key (dev generates one; empty elsewhere = evidence packs off)", str: &c.EvidenceKey},
-		{env: "BREACHFLOW_SMTP_ADDR", flag: "smtp-addr", usage: "SMTP relay host:port (dev: the embedded catcher)", str: &c.SMTPAddr},
+		{env: "BREACHFLOW_SMTP_ADDR", flag: "smtp-addr", usage: "SMTP relay host:port (dev: the embedded catcher)", str: &c.SMTPAddr, need: workers},
 		{env: "BREACHFLOW_SMTP_USER", flag: "smtp-user", usage: "SMTP AUTH user", str: &c.SMTPUser},
 		{env: "BREACHFLOW_SMTP_PASSWORD", flag: "smtp-password", usage: "SMTP AUTH password", str: &c.SMTPPassword},
 		{env: "BREACHFLOW_SMTP_TLS", flag: "smtp-tls", def: "none", usage: "SMTP transport security: none, starttls or tls", str: &c.SMTPTLS},
@@ -120,7 +138,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_PLAYBOOK_DIR", flag: "playbook-dir", usage: "directory of playbook YAML files that add to or override the shipped ones", str: &c.PlaybookDir},
 		{env: "BREACHFLOW_ORG_NAME", flag: "org-name", def: "Example Org", usage: "the organisation named in regulator reports", str: &c.OrgName},
 		{env: "BREACHFLOW_ORG_CONTACT", flag: "org-contact", usage: "DPO or contact point named in regulator reports and notices", str: &c.OrgContact},
-		{env: "BREACHFLOW_NOTIFY", flag: "notify", usage: "who gets reminders and escalations: legal=a@x;b@x,responder=…,admin=… (dev: role@localhost)", str: &c.Notify},
+		{env: "BREACHFLOW_NOTIFY", flag: "notify", usage: "who gets reminders and escalations: legal=a@x;b@x,responder=…,admin=… (dev: role@localhost)", str: &c.Notify, need: []string{NeedIncidents}},
 		{env: "BREACHFLOW_ALLOW_LOCAL_DOMAINS", flag: "allow-local-domains", def: "false", usage: "accept customer emails the public internet cannot deliver to (no dot in the domain, localhost, .test, .internal, IP addresses)", on: &c.AllowLocalDomains},
 		{env: "BREACHFLOW_WEBHOOKS", flag: "webhooks", usage: "containment webhooks: disable-account=https://…,block-ip=https://…", str: &c.Webhooks},
 		{env: "BREACHFLOW_WEBHOOK_SECRET", flag: "webhook-secret", usage: "HMAC-SHA256 key that signs containment webhook calls", str: &c.WebhookSecret},
@@ -138,6 +156,45 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_DEV_UI_PORT", flag: "dev-ui-port", def: "8233", usage: "dev: Temporal Web UI port (0 = off)", num: &c.DevUIPort},
 		{env: "BREACHFLOW_DEV_SMTP_ADDR", flag: "dev-smtp-addr", def: "127.0.0.1:1025", usage: "dev: embedded SMTP catcher address", str: &c.DevSMTPAddr},
 	}
+}
+
+// Required lists the variables the given processes refuse to start
+// without, in the order of the settings table: server and worker check
+// them at start-up (CheckRequired), and the deployment files must name
+// them all.
+func Required(processes ...string) []string {
+	var out []string
+	for _, s := range (&Config{}).settings() {
+		for _, p := range processes {
+			if slices.Contains(s.need, p) {
+				out = append(out, s.env)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// CheckRequired fails, naming the first variable missing, when a variable
+// one of the processes needs is unset: a process refuses to start rather
+// than fail later on the first request or timer that needs it.
+func (c *Config) CheckRequired(processes ...string) error {
+	for _, s := range c.settings() {
+		if s.str == nil || *s.str != "" || !slices.ContainsFunc(processes, func(p string) bool { return slices.Contains(s.need, p) }) {
+			continue
+		}
+		return fmt.Errorf("%s: required by %s (%s)", s.env, strings.Join(slices.DeleteFunc(slices.Clone(processes), func(p string) bool { return !slices.Contains(s.need, p) }), " and "), s.usage)
+	}
+	return nil
+}
+
+// WorkerProcesses are the processes this configuration's `worker` is: one per
+// task queue it serves (BREACHFLOW_WORKER_QUEUES).
+func (c *Config) WorkerProcesses() []string {
+	if c.WorkerQueues == "all" {
+		return workers
+	}
+	return []string{c.WorkerQueues}
 }
 
 // Flags registers every setting on fs and returns a loader that, once the

@@ -2,6 +2,8 @@ package config
 
 import (
 	"encoding/base64"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,5 +128,47 @@ func TestEvidenceKey(t *testing.T) {
 	}
 	if cfg, _ := load(t, nil); cfg.EvidenceSigningKey() != nil {
 		t.Error("an unset BREACHFLOW_EVIDENCE_KEY gave a key")
+	}
+}
+
+// TestRequiredByProcess: each process needs what it uses later, and
+// CheckRequired names the one unset in one line.
+func TestRequiredByProcess(t *testing.T) {
+	key := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	valid := map[string]string{
+		"BREACHFLOW_TEMPORAL_ADDRESS": "temporal:7233", "BREACHFLOW_DATABASE_URL": "sqlite:///tmp/x.db",
+		"BREACHFLOW_ENCRYPTION_KEYS": "k1:" + key, "BREACHFLOW_HMAC_KEY": key, "BREACHFLOW_ACTOR_KEY": key,
+		"BREACHFLOW_AUDIT_KEYS": "a1:" + key, "BREACHFLOW_SMTP_ADDR": "smtp.example.com:587", "BREACHFLOW_NOTIFY": "legal=counsel@example.com",
+	}
+	for _, tc := range []struct {
+		process string
+		want    []string
+	}{
+		{NeedServer, []string{"BREACHFLOW_TEMPORAL_ADDRESS", "BREACHFLOW_DATABASE_URL", "BREACHFLOW_ENCRYPTION_KEYS", "BREACHFLOW_HMAC_KEY", "BREACHFLOW_ACTOR_KEY", "BREACHFLOW_AUDIT_KEYS"}},
+		{NeedIncidents, []string{"BREACHFLOW_TEMPORAL_ADDRESS", "BREACHFLOW_DATABASE_URL", "BREACHFLOW_ENCRYPTION_KEYS", "BREACHFLOW_ACTOR_KEY", "BREACHFLOW_AUDIT_KEYS", "BREACHFLOW_SMTP_ADDR", "BREACHFLOW_NOTIFY"}},
+		{NeedNotices, []string{"BREACHFLOW_TEMPORAL_ADDRESS", "BREACHFLOW_DATABASE_URL", "BREACHFLOW_ENCRYPTION_KEYS", "BREACHFLOW_ACTOR_KEY", "BREACHFLOW_AUDIT_KEYS", "BREACHFLOW_SMTP_ADDR"}},
+	} {
+		if got := Required(tc.process); !slices.Equal(got, tc.want) {
+			t.Errorf("Required(%s) = %v, want %v", tc.process, got, tc.want)
+		}
+		for _, missing := range tc.want {
+			env := maps.Clone(valid)
+			delete(env, missing)
+			c, err := load(t, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.CheckRequired(tc.process)
+			if err == nil || !strings.HasPrefix(err.Error(), missing+": required by "+tc.process) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s without %s: err = %v", tc.process, missing, err)
+			}
+		}
+		c, err := load(t, valid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.CheckRequired(tc.process); err != nil {
+			t.Errorf("%s with everything set: %v", tc.process, err)
+		}
 	}
 }

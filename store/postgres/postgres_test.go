@@ -141,3 +141,34 @@ func BenchmarkPostgresUpsertSubjects(b *testing.B) {
 	base := postgresURL(b)
 	storetest.BenchmarkUpsertSubjects(b, openPostgres(b, newPostgresSchema(b, base)))
 }
+
+// TestPostgresSchemaVersions: a schema never migrated is an error, a
+// migrated one is at the binary's latest version, and one whose last
+// migration is missing reads as behind (what server and worker refuse).
+func TestPostgresSchemaVersions(t *testing.T) {
+	ctx := context.Background()
+	url := newPostgresSchema(t, postgresURL(t))
+	s := openPostgres(t, url)
+	defer s.Close()
+	if _, _, err := s.SchemaVersions(ctx); err == nil {
+		t.Fatal("SchemaVersions of a schema never migrated: no error")
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	current, latest, err := s.SchemaVersions(ctx)
+	if err != nil || latest < 1 || current != latest {
+		t.Fatalf("after Migrate: current %d, latest %d, %v; want current = latest > 0", current, latest, err)
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `DELETE FROM goose_db_version WHERE version_id = $1`, latest); err != nil {
+		t.Fatal(err)
+	}
+	if current, _, err := s.SchemaVersions(ctx); err != nil || current != latest-1 {
+		t.Fatalf("with the last migration's row gone: current %d, %v; want %d", current, err, latest-1)
+	}
+}
