@@ -210,19 +210,7 @@ func jsonOf(v any) string {
 // as workflows/testdata/history-members-insider-exfiltration.json (the
 // set_member Updates behind GetVersion "incident-members").
 func TestRestrictedRunToClose(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the embedded Temporal server")
-	}
-	cfg := devConfig(t, t.TempDir())
-	cfg.EncryptionKeys = replayKey
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	stack, err := startDev(ctx, cfg, devOptions{TemporalLogLevel: "fatal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stack.Stop() })
-	c := apiClient{t: t, base: "http://" + stack.httpAddr}
+	stack, c := replayStack(t)
 	outsider, _, err := stack.store.CreateToken(context.Background(), "otto-responder", breach.RoleResponder)
 	if err != nil {
 		t.Fatal(err)
@@ -273,18 +261,8 @@ func TestRestrictedRunToClose(t *testing.T) {
 // --backfill-restricted` asks the workflow and writes the index; then the
 // non-member gets 404 and the members still see it.
 func TestBackfillRestricted(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the embedded Temporal server")
-	}
-	cfg := devConfig(t, t.TempDir())
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	stack, err := startDev(ctx, cfg, devOptions{TemporalLogLevel: "fatal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stack.Stop() })
-	c := apiClient{t: t, base: "http://" + stack.httpAddr}
+	stack, c := replayStack(t)
+	ctx := context.Background()
 	outsider, _, err := stack.store.CreateToken(ctx, "otto-responder", breach.RoleResponder)
 	if err != nil {
 		t.Fatal(err)

@@ -17,19 +17,7 @@ import (
 // BREACHFLOW_WRITE_HISTORIES=1 its history is saved for the replay test as
 // the one that takes the late-clock-reminder branch.
 func TestLateClockMailsAtLaunch(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the embedded Temporal server")
-	}
-	cfg := devConfig(t, t.TempDir())
-	cfg.EncryptionKeys = replayKey
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	stack, err := startDev(ctx, cfg, devOptions{TemporalLogLevel: "fatal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stack.Stop() })
-	c := apiClient{t: t, base: "http://" + stack.httpAddr}
+	stack, c := replayStack(t)
 
 	launched := time.Now()
 	aware := launched.Add(-71*time.Hour - 30*time.Minute).UTC().Truncate(time.Second)
@@ -44,7 +32,7 @@ func TestLateClockMailsAtLaunch(t *testing.T) {
 	reminder := func(m mailcatcher.Message) bool {
 		return strings.Contains(m.Subject, "["+id+"] Reminder: GDPR Art. 33")
 	}
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
 	msg, err := stack.mail.Wait(wctx, reminder)
 	if err != nil {

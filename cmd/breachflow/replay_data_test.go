@@ -23,20 +23,7 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // close with an admin doing every step. With BREACHFLOW_WRITE_HISTORIES=1
 // it saves each run's history to workflows/testdata for the replay test.
 func TestEveryPlaybookRunsToClose(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the embedded Temporal server")
-	}
-	dir := t.TempDir()
-	cfg := devConfig(t, dir)
-	cfg.EncryptionKeys = replayKey
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	stack, err := startDev(ctx, cfg, devOptions{TemporalLogLevel: "fatal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stack.Stop() })
-	c := apiClient{t: t, base: "http://" + stack.httpAddr}
+	stack, c := replayStack(t)
 	for _, pb := range []string{"customer-data-breach", "insider-exfiltration", "ransomware-extortion"} {
 		t.Run(pb, func(t *testing.T) {
 			c.t = t
@@ -62,6 +49,26 @@ func driveToClose(t *testing.T, c apiClient, token, second, pb string) string {
 		t.Fatalf("launch %s: %d %v", pb, code, inc)
 	}
 	return workToClose(t, c, token, second, inc["id"].(string))
+}
+
+// replayStack starts a dev stack whose payloads are sealed with
+// replayKey, so a run's history can be saved for the replay test, and
+// returns it with an API client; both end with the test.
+func replayStack(t *testing.T) (*devStack, apiClient) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts the embedded Temporal server")
+	}
+	cfg := devConfig(t, t.TempDir())
+	cfg.EncryptionKeys = replayKey
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	stack, err := startDev(ctx, cfg, devOptions{TemporalLogLevel: "fatal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stack.Stop() })
+	return stack, apiClient{t: t, base: "http://" + stack.httpAddr}
 }
 
 // secondLegal mints the legal token that gives an approval step's second
