@@ -81,6 +81,10 @@ type Deps struct {
 	// Alerts switches on alert intake, the detector and the triage queue
 	// (api/alerts.go). Nil = off: those routes answer 404.
 	Alerts *AlertDeps
+	// Registry is the Prometheus registry GET /metrics serves; the caller
+	// passes the one its Temporal client records into
+	// (telemetry.TemporalMetrics). nil = a registry of the server's own.
+	Registry *prometheus.Registry
 }
 
 // Server is the HTTP API.
@@ -123,11 +127,14 @@ func New(d Deps) *Server {
 	if d.Converter == nil {
 		d.Converter = converter.GetDefaultDataConverter()
 	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
 	s := &Server{
 		store: d.Store, temporal: d.Temporal, converter: d.Converter, playbooks: d.Playbooks,
 		log: d.Logger, outbox: d.Outbox, actions: d.Actions, codec: d.Codec, devOrigin: d.DevCodecOrigin, now: d.Now, org: d.Org,
 		keys: d.Keys, subjectKey: d.SubjectKey, actorKey: d.ActorKey, allowLocal: d.AllowLocalDomains, slack: d.Slack,
-		evidenceSigner: d.EvidenceKey, registry: prometheus.NewRegistry(),
+		evidenceSigner: d.EvidenceKey, registry: d.Registry,
 	}
 	if d.Slack != nil {
 		s.room = "slack"

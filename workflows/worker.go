@@ -46,6 +46,9 @@ type DialOptions struct {
 	// AcceptPlaintext lets the codec pass unencrypted payloads through;
 	// only `breachflow dev` sets it.
 	AcceptPlaintext bool
+	// Metrics receives the SDK's metrics (telemetry.TemporalMetrics);
+	// nil records none.
+	Metrics client.MetricsHandler
 }
 
 // DialWith connects a Temporal client as o says.
@@ -63,6 +66,7 @@ func DialWith(ctx context.Context, o DialOptions) (client.Client, error) {
 		DataConverter:     dc,
 		Logger:            sdklog.NewStructuredLogger(o.Logger),
 		ConnectionOptions: client.ConnectionOptions{TLS: o.TLS},
+		MetricsHandler:    o.Metrics,
 	}
 	if o.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(o.APIKey)

@@ -183,7 +183,7 @@ func checkpointOf(ctx context.Context, cfg *config.Config, id string) (*store.Ch
 	defer cancel()
 	at := *cfg
 	at.TemporalAddress = addr
-	c, err := dialCluster(dctx, &at, keys, slog.New(slog.DiscardHandler))
+	c, err := dialCluster(dctx, &at, keys, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		return nil, "Temporal at " + addr + " did not answer"
 	}

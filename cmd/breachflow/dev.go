@@ -28,10 +28,12 @@ import (
 	"github.com/breachflow/breachflow/internal/devserver"
 	"github.com/breachflow/breachflow/internal/evidence"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
+	"github.com/breachflow/breachflow/internal/telemetry"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/store/dburl"
 	"github.com/breachflow/breachflow/workflows"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -193,8 +195,14 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 	// dev's codec accepts unencrypted payloads (the Temporal UI, the
 	// temporal CLI poking a local stack), unless a test asks for the
 	// production codec.
+	reg := prometheus.NewRegistry() // /metrics: the API's and the Temporal SDK's
+	metrics, err := telemetry.TemporalMetrics(reg)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
 	if s.client, err = workflows.DialWith(ctx, workflows.DialOptions{HostPort: s.temporal.FrontendHostPort(),
-		Namespace: cfg.TemporalNamespace, Keys: keys, Logger: opts.Logger, AcceptPlaintext: !opts.StrictCodec}); err != nil {
+		Namespace: cfg.TemporalNamespace, Keys: keys, Logger: opts.Logger, AcceptPlaintext: !opts.StrictCodec, Metrics: metrics}); err != nil {
 		_ = ln.Close()
 		return nil, err
 	}
@@ -223,6 +231,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		Logger: opts.Logger, Outbox: s.mail, Actions: actionLog, Codec: codec.HTTPHandler(keys), DevCodecOrigin: uiOrigin,
 		Org:  cfg.Org(),
 		Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),
+		Registry: reg,
 	})
 	s.http = api.NewHTTPServer(s.httpAddr, srv.Handler(), api.DefaultHTTPTimeouts())
 	go func() {

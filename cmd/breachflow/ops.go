@@ -18,10 +18,12 @@ import (
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
+	"github.com/breachflow/breachflow/internal/telemetry"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/store/dburl"
 	"github.com/breachflow/breachflow/workflows"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
@@ -55,7 +57,7 @@ const dialTimeout = 5 * time.Second
 // startCluster opens the store, refuses one whose migrations are behind
 // this binary, and connects to Temporal; server and worker start this way.
 // On error nothing is left open.
-func startCluster(ctx context.Context, cfg *config.Config, keys *codec.Keyring, log *slog.Logger) (store.Store, client.Client, error) {
+func startCluster(ctx context.Context, cfg *config.Config, keys *codec.Keyring, log *slog.Logger, reg *prometheus.Registry) (store.Store, client.Client, error) {
 	st, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, err
@@ -67,7 +69,7 @@ func startCluster(ctx context.Context, cfg *config.Config, keys *codec.Keyring, 
 	st.SetAuditKeys(cfg.AuditKeyring())
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	c, err := dialCluster(dctx, cfg, keys, log)
+	c, err := dialCluster(dctx, cfg, keys, log, reg)
 	if err != nil {
 		st.Close()
 		if dctx.Err() != nil && ctx.Err() == nil {
@@ -99,14 +101,20 @@ func oneLine(err error) string {
 
 // dialCluster connects server and worker to the external Temporal
 // cluster: TLS, mTLS and an API key as configured, and a codec that
-// refuses unencrypted payloads.
-func dialCluster(ctx context.Context, cfg *config.Config, keys *codec.Keyring, log *slog.Logger) (client.Client, error) {
+// refuses unencrypted payloads. The SDK's metrics go to reg (nil: none).
+func dialCluster(ctx context.Context, cfg *config.Config, keys *codec.Keyring, log *slog.Logger, reg *prometheus.Registry) (client.Client, error) {
 	tlsCfg, err := cfg.TemporalTLSConfig() // validated at load; the files are read again here
 	if err != nil {
 		return nil, err
 	}
+	var metrics client.MetricsHandler // nil records none
+	if reg != nil {
+		if metrics, err = telemetry.TemporalMetrics(reg); err != nil {
+			return nil, err
+		}
+	}
 	return workflows.DialWith(ctx, workflows.DialOptions{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Keys: keys, Logger: log, TLS: tlsCfg, APIKey: cfg.TemporalAPIKey})
+		Keys: keys, Logger: log, TLS: tlsCfg, APIKey: cfg.TemporalAPIKey, Metrics: metrics})
 }
 
 func openStore(ctx context.Context, url string) (store.Store, error) {
@@ -134,7 +142,8 @@ func serverCommand() *cobra.Command {
 			return fmt.Errorf("playbooks: %w", err)
 		}
 		ctx, log := cmd.Context(), logger()
-		st, c, err := startCluster(ctx, cfg, keys, log)
+		reg := prometheus.NewRegistry() // /metrics: the API's and the Temporal SDK's
+		st, c, err := startCluster(ctx, cfg, keys, log, reg)
 		if err != nil {
 			return err
 		}
@@ -157,7 +166,7 @@ func serverCommand() *cobra.Command {
 		srv := api.NewHTTPServer(cfg.HTTPAddr, api.New(api.Deps{Alerts: alertDeps, Store: st, Temporal: c, Converter: codec.DataConverter(keys),
 			Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
 			Org:  cfg.Org(),
-			Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg)}).Handler(),
+			Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg), Registry: reg}).Handler(),
 			api.DefaultHTTPTimeouts())
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() error {
@@ -191,7 +200,8 @@ func workerCommand() *cobra.Command {
 			return err
 		}
 		ctx, log := cmd.Context(), logger()
-		st, c, err := startCluster(ctx, cfg, keys, log)
+		// The worker serves no HTTP, so its SDK metrics are not exported yet.
+		st, c, err := startCluster(ctx, cfg, keys, log, nil)
 		if err != nil {
 			return err
 		}
@@ -244,7 +254,7 @@ func migrateCommand() *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("--backfill-restricted: BREACHFLOW_ENCRYPTION_KEYS: %w", err)
 		}
-		c, err := dialCluster(ctx, cfg, keys, logger())
+		c, err := dialCluster(ctx, cfg, keys, logger(), nil)
 		if err != nil {
 			return err
 		}

@@ -137,7 +137,7 @@ func TestTemporalTrustBoundary(t *testing.T) {
 		}
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		c, err := dialCluster(dctx, cfg, keys, stack.log)
+		c, err := dialCluster(dctx, cfg, keys, stack.log, nil)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// scrape is the text of GET /metrics.
+func scrape(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /metrics = %d: %s", resp.StatusCode, raw)
+	}
+	return string(raw)
+}
+
+// The Temporal SDK's metrics of the stack's client and workers are on
+// breachflow's /metrics beside the API's own, and they come from the
+// incident the test launches.
+func TestMetricsShowTemporalSDKBesideBreachflow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the embedded Temporal server")
+	}
+	stack := startTestDev(t, t.TempDir())
+	t.Cleanup(func() { _ = stack.Stop() })
+	c := apiClient{t: t, base: "http://" + stack.httpAddr}
+
+	before := scrape(t, c.base)
+	if strings.Contains(before, `workflow_type="Incident"`) {
+		t.Fatalf("Incident workflow metrics before any launch:\n%s", before)
+	}
+	code, inc := c.do("POST", "/v1/incidents", stack.token, map[string]any{
+		"playbook": "customer-data-breach", "title": "metrics probe", "severity": "low"}, nil)
+	if code != 201 && code != 202 {
+		t.Fatalf("launch = %d %v", code, inc)
+	}
+	want := []string{
+		`temporal_workflow_task_execution_latency_seconds_bucket{`,
+		`temporal_activity_execution_latency_seconds_count{`,
+		`temporal_request_total{`,
+		`temporal_workflow_task_schedule_to_start_latency_seconds_count{`,
+		`workflow_type="Incident"`,
+		`breachflow_http_requests_total{method="POST",route="/v1/incidents"`,
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		text := scrape(t, c.base)
+		var missing []string
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s /metrics lacks %q; the temporal_ lines it has:\n%s", missing, temporalLines(text))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func temporalLines(text string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, "# TYPE temporal_") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
