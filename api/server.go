@@ -151,7 +151,7 @@ func New(d Deps) *Server {
 		Name: "breachflow_http_request_seconds", Help: "HTTP request latency by route.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"method", "route"})
-	s.registry.MustRegister(s.requests, s.latency,
+	s.registry.MustRegister(s.requests, s.latency, newOpsCollector(s),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.router = s.routes()
 	return s

@@ -196,6 +196,9 @@ type Store interface {
 	// status, ordered by DueAt ascending with nil DueAt last, then incident
 	// id, then obligation id.
 	ListDeadlines(ctx context.Context, f DeadlineFilter) ([]ObligationRow, error)
+	// OpsCounts counts notices by status and open obligations by status
+	// and past their due time at now, for /metrics.
+	OpsCounts(ctx context.Context, now time.Time) (OpsCounts, error)
 
 	// CreateCalendarToken makes a secret ("bfcal_…", stored hashed) with
 	// which a calendar app fetches the deadline feed on behalf of the API

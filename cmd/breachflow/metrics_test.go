@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +40,14 @@ func TestMetricsShowTemporalSDKBesideBreachflow(t *testing.T) {
 	if strings.Contains(before, `workflow_type="Incident"`) {
 		t.Fatalf("Incident workflow metrics before any launch:\n%s", before)
 	}
+	if v := sample(t, before, "breachflow_obligations_past_due"); v != 0 {
+		t.Fatalf("breachflow_obligations_past_due = %v on a fresh stack", v)
+	}
+	// Aware 80 hours ago in Germany: GDPR Art. 33's 72 hours have passed.
 	code, inc := c.do("POST", "/v1/incidents", stack.token, map[string]any{
-		"playbook": "customer-data-breach", "title": "metrics probe", "severity": "low"}, nil)
+		"playbook": "customer-data-breach", "title": "metrics probe", "severity": "low",
+		"aware_at": time.Now().Add(-80 * time.Hour).UTC().Format(time.RFC3339), "jurisdictions": []string{"DE"},
+		"data_categories": []string{"contact"}}, nil)
 	if code != 201 && code != 202 {
 		t.Fatalf("launch = %d %v", code, inc)
 	}
@@ -60,20 +68,39 @@ func TestMetricsShowTemporalSDKBesideBreachflow(t *testing.T) {
 				missing = append(missing, w)
 			}
 		}
+		open := sample(t, text, `breachflow_open_obligations{status="pending"}`) + sample(t, text, `breachflow_open_obligations{status="overdue"}`)
+		if past := sample(t, text, "breachflow_obligations_past_due"); past < 1 || open < past {
+			missing = append(missing, fmt.Sprintf("past due %v ≥ 1 and open obligations %v ≥ past due", past, open))
+		}
 		if len(missing) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 30s /metrics lacks %q; the temporal_ lines it has:\n%s", missing, temporalLines(text))
+			t.Fatalf("after 30s /metrics lacks %q; the breachflow_ and temporal_ series it has:\n%s", missing, temporalLines(text))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 }
 
+// sample is the value of the series named exactly so in text, 0 when absent.
+func sample(t *testing.T, text, series string) float64 {
+	t.Helper()
+	for _, l := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", l, err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
 func temporalLines(text string) string {
 	var out []string
 	for _, l := range strings.Split(text, "\n") {
-		if strings.HasPrefix(l, "# TYPE temporal_") {
+		if strings.HasPrefix(l, "# TYPE temporal_") || strings.HasPrefix(l, "breachflow_o") {
 			out = append(out, l)
 		}
 	}

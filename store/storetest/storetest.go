@@ -113,6 +113,7 @@ func Run(t *testing.T, open Opener) {
 			{"ConcurrentClaims", testNoticesConcurrentClaims},
 			{"ReclaimAndMarkMany", testNoticesReclaimAndMarkMany},
 			{"Counts", testNoticesCounts},
+			{"OpsCounts", testOpsCounts},
 			{"List", testNoticesList},
 			{"UnknownIncident", testNoticesUnknownIncident},
 		}},
