@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/activities/notify"
@@ -138,8 +139,11 @@ var (
 // out of workflow state and history. room is nil when Slack is not
 // configured: the workflow calls the room activities only for incidents
 // launched with a room, which the API does not launch without Slack.
-func NewWorker(c client.Client, actorKey []byte, acts *activities.Activities, containment *activities.Containment, mailer *notify.Notifier, room *slack.Activities) worker.Worker {
-	w := worker.New(c, TaskQueue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{actorsig.Interceptor(actorKey)}})
+// On Stop the worker lets running activities finish for up to stopTimeout
+// (BREACHFLOW_WORKER_STOP_TIMEOUT) before it cancels them.
+func NewWorker(c client.Client, actorKey []byte, acts *activities.Activities, containment *activities.Containment, mailer *notify.Notifier, room *slack.Activities, stopTimeout time.Duration) worker.Worker {
+	w := worker.New(c, TaskQueue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{actorsig.Interceptor(actorKey)},
+		WorkerStopTimeout: stopTimeout})
 	w.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
 	w.RegisterWorkflowWithOptions(NotifyCustomers, workflow.RegisterOptions{Name: "NotifyCustomers"})
 	w.RegisterActivity(acts)
@@ -155,9 +159,9 @@ func NewWorker(c client.Client, actorKey []byte, acts *activities.Activities, co
 // side of the fan-out from acts and the batch sender. Its own queue keeps
 // a million-recipient send from delaying any incident's clocks;
 // maxBatches bounds the batches one process runs at once (0 = the SDK
-// default).
-func NewNoticesWorker(c client.Client, acts *activities.Activities, notices *notify.Sender, maxBatches int) worker.Worker {
-	w := worker.New(c, NoticesTaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: maxBatches})
+// default). On Stop running batches get up to stopTimeout to finish.
+func NewNoticesWorker(c client.Client, acts *activities.Activities, notices *notify.Sender, maxBatches int, stopTimeout time.Duration) worker.Worker {
+	w := worker.New(c, NoticesTaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: maxBatches, WorkerStopTimeout: stopTimeout})
 	// Only the fan-out's two store activities, not all of acts.
 	w.RegisterActivity(acts.PrepareNotices)
 	w.RegisterActivity(acts.CountNotices)

@@ -177,7 +177,8 @@ func serverCommand() *cobra.Command {
 		})
 		g.Go(func() error {
 			<-gctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			// Requests in flight get BREACHFLOW_WORKER_STOP_TIMEOUT to finish.
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.StopTimeout())
 			defer cancel()
 			return srv.Shutdown(sctx)
 		})

@@ -25,14 +25,14 @@ func newWorkers(cfg *config.Config, c client.Client, st store.Store, keys *codec
 	var out []worker.Worker
 	if cfg.WorkerQueues == "all" || cfg.WorkerQueues == "incidents" {
 		notifier := &notify.Notifier{Mailer: mailer, PublicURL: cfg.PublicURL}
-		out = append(out, workflows.NewWorker(c, cfg.ActorSigningKey(), acts, cfg.Containment(), notifier, room))
+		out = append(out, workflows.NewWorker(c, cfg.ActorSigningKey(), acts, cfg.Containment(), notifier, room, cfg.StopTimeout()))
 	}
 	if cfg.WorkerQueues == "all" || cfg.WorkerQueues == "notices" {
 		sender := &notify.Sender{Store: st, Keys: keys, Mailer: mailer, Org: cfg.Org(), Concurrency: cfg.NoticeConcurrency}
 		if cfg.NoticeRate > 0 {
 			sender.Limiter = rate.NewLimiter(rate.Limit(cfg.NoticeRate), max(1, cfg.NoticeRate/10))
 		}
-		out = append(out, workflows.NewNoticesWorker(c, acts, sender, cfg.NoticeBatches))
+		out = append(out, workflows.NewNoticesWorker(c, acts, sender, cfg.NoticeBatches, cfg.StopTimeout()))
 	}
 	return out
 }

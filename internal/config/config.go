@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/alerts"
@@ -66,6 +67,7 @@ type Config struct {
 	NoticeBatches     int
 	SMTPPool          int
 	WorkerQueues      string
+	WorkerStopTimeout string
 	DevTemporalPort   int
 	DevUIPort         int
 	DevSMTPAddr       string
@@ -151,6 +153,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_ALERT_RATE", flag: "alert-rate", def: "50", usage: "alert calls per second one source may make (per API process); more answer 429", num: &c.AlertRate, count: true},
 		{env: "BREACHFLOW_ALERT_BURST", flag: "alert-burst", def: "500", usage: "alert calls one source may make at once above its rate", num: &c.AlertBurst, count: true},
 		{env: "BREACHFLOW_DETECT_CONFIG", flag: "detect-config", usage: "YAML file configuring the CRM log detector (time zone, calendar, rules, high-tier objects); empty = the shipped default", str: &c.DetectConfig},
+		{env: "BREACHFLOW_WORKER_STOP_TIMEOUT", flag: "worker-stop-timeout", def: "30s", usage: "on SIGTERM, how long running activities may take to finish before they are cancelled (and HTTP requests before the server closes)", str: &c.WorkerStopTimeout},
 		{env: "BREACHFLOW_WORKER_QUEUES", flag: "worker-queues", def: "all", usage: "task queues this worker serves: all, incidents or notices", str: &c.WorkerQueues},
 		{env: "BREACHFLOW_DEV_TEMPORAL_PORT", flag: "dev-temporal-port", def: "7233", usage: "dev: embedded Temporal frontend port", num: &c.DevTemporalPort},
 		{env: "BREACHFLOW_DEV_UI_PORT", flag: "dev-ui-port", def: "8233", usage: "dev: Temporal Web UI port (0 = off)", num: &c.DevUIPort},
@@ -356,6 +359,9 @@ func (c *Config) validate() error {
 	if _, err := detect.LoadConfig(c.DetectConfig); err != nil {
 		return fmt.Errorf("BREACHFLOW_DETECT_CONFIG: %w", err)
 	}
+	if d, err := time.ParseDuration(c.WorkerStopTimeout); err != nil || d < 0 {
+		return fmt.Errorf("BREACHFLOW_WORKER_STOP_TIMEOUT: %q is not a duration like 30s or 2m", c.WorkerStopTimeout)
+	}
 	switch c.WorkerQueues {
 	case "all", "incidents", "notices":
 	default:
@@ -420,6 +426,12 @@ func (c *Config) DevDatabaseURL() string {
 		abs = filepath.Join(c.DataDir, "breachflow.db")
 	}
 	return "sqlite://" + abs
+}
+
+// StopTimeout is BREACHFLOW_WORKER_STOP_TIMEOUT (validated at load).
+func (c *Config) StopTimeout() time.Duration {
+	d, _ := time.ParseDuration(c.WorkerStopTimeout)
+	return d
 }
 
 // Containment builds the containment webhook activities from the configuration.

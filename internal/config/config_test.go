@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -28,6 +29,25 @@ func TestDefaults(t *testing.T) {
 	if c.HTTPAddr != "127.0.0.1:8080" || c.DevTemporalPort != 7233 || c.DevUIPort != 8233 ||
 		c.TemporalNamespace != "default" || c.SMTPTLS != "none" || c.DataDir != "./data" {
 		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestWorkerStopTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want time.Duration
+	}{
+		{nil, 30 * time.Second},
+		{map[string]string{"BREACHFLOW_WORKER_STOP_TIMEOUT": "2m"}, 2 * time.Minute},
+		{map[string]string{"BREACHFLOW_WORKER_STOP_TIMEOUT": "0s"}, 0},
+	} {
+		c, err := load(t, tc.env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.StopTimeout(); got != tc.want {
+			t.Errorf("%v: StopTimeout() = %s, want %s", tc.env, got, tc.want)
+		}
 	}
 }
 
@@ -65,6 +85,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"BREACHFLOW_NOTICE_BATCHES", "0"},
 		{"BREACHFLOW_SMTP_POOL", "lots"},
 		{"BREACHFLOW_WORKER_QUEUES", "mail"},
+		{"BREACHFLOW_WORKER_STOP_TIMEOUT", "30"},
+		{"BREACHFLOW_WORKER_STOP_TIMEOUT", "-5s"},
 		{"BREACHFLOW_ALLOW_LOCAL_DOMAINS", "maybe"},
 		{"BREACHFLOW_ACTOR_KEY", "c2hvcnQ="},
 		{"BREACHFLOW_ACTOR_KEY", "not base64!"},
