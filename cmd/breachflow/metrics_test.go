@@ -1,13 +1,22 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/breachflow/breachflow/workflows"
 )
 
 // scrape is the text of GET /metrics.
@@ -105,4 +114,73 @@ func temporalLines(text string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// `breachflow worker` with BREACHFLOW_METRICS_ADDR serves the Temporal
+// SDK's metrics of its workers on that address.
+func TestWorkerServesTemporalMetrics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the embedded Temporal server")
+	}
+	dir := t.TempDir()
+	cfg := devConfig(t, dir)
+	cfg.WorkerQueues = "incidents" // the notices queue is the child process's
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stack, err := startDev(ctx, cfg, devOptions{Out: &bytes.Buffer{}, TemporalLogLevel: "fatal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stack.Stop() })
+	keys, err := os.ReadFile(filepath.Join(dir, "encryption-keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	cmd := exec.Command(os.Args[0])
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(os.Environ(),
+		"BREACHFLOW_TEST_SUBPROCESS=worker",
+		"BREACHFLOW_WORKER_QUEUES=notices",
+		"BREACHFLOW_METRICS_ADDR="+addr,
+		"BREACHFLOW_TEMPORAL_ADDRESS="+stack.temporal.FrontendHostPort(),
+		"BREACHFLOW_DATABASE_URL="+cfg.DevDatabaseURL(),
+		"BREACHFLOW_ENCRYPTION_KEYS="+strings.TrimSpace(string(keys)),
+		"BREACHFLOW_ACTOR_KEY="+cfg.ActorKey,
+		"BREACHFLOW_AUDIT_KEYS="+cfg.AuditKeys,
+		"BREACHFLOW_SMTP_ADDR="+stack.mail.Addr(),
+		"BREACHFLOW_SMTP_INSECURE=true",
+	)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	want := `temporal_num_pollers{`
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err == nil {
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			text := string(raw)
+			if resp.StatusCode == 200 && strings.Contains(text, want) && strings.Contains(text, `task_queue="`+workflows.NoticesTaskQueue+`"`) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("worker's /metrics lacks %s for %s:\n%s", want, workflows.NoticesTaskQueue, temporalLines(text))
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatalf("GET %s/metrics: %v; worker said:\n%s", addr, err, out.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -24,6 +25,8 @@ import (
 	"github.com/breachflow/breachflow/store/dburl"
 	"github.com/breachflow/breachflow/workflows"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
@@ -201,13 +204,24 @@ func workerCommand() *cobra.Command {
 			return err
 		}
 		ctx, log := cmd.Context(), logger()
-		// The worker serves no HTTP, so its SDK metrics are not exported yet.
-		st, c, err := startCluster(ctx, cfg, keys, log, nil)
+		var reg *prometheus.Registry // nil: the SDK's metrics are not recorded
+		if cfg.MetricsAddr != "" {
+			reg = prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		}
+		st, c, err := startCluster(ctx, cfg, keys, log, reg)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		defer c.Close()
+		if reg != nil {
+			stop, err := serveMetrics(cfg.MetricsAddr, reg)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		if err := workflows.CheckSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 			return fmt.Errorf("BREACHFLOW_TEMPORAL_NAMESPACE: %s", oneLine(err))
 		}
@@ -223,6 +237,20 @@ func workerCommand() *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// serveMetrics serves GET /metrics of reg on addr (a worker's own
+// endpoint: it has no API); stop closes it.
+func serveMetrics(addr string, reg *prometheus.Registry) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("BREACHFLOW_METRICS_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return func() { _ = srv.Close() }, nil
 }
 
 func migrateCommand() *cobra.Command {

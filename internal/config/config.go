@@ -68,6 +68,7 @@ type Config struct {
 	SMTPPool          int
 	WorkerQueues      string
 	WorkerStopTimeout string
+	MetricsAddr       string
 	DevTemporalPort   int
 	DevUIPort         int
 	DevSMTPAddr       string
@@ -154,6 +155,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_ALERT_BURST", flag: "alert-burst", def: "500", usage: "alert calls one source may make at once above its rate", num: &c.AlertBurst, count: true},
 		{env: "BREACHFLOW_DETECT_CONFIG", flag: "detect-config", usage: "YAML file configuring the CRM log detector (time zone, calendar, rules, high-tier objects); empty = the shipped default", str: &c.DetectConfig},
 		{env: "BREACHFLOW_WORKER_STOP_TIMEOUT", flag: "worker-stop-timeout", def: "30s", usage: "on SIGTERM, how long running activities may take to finish before they are cancelled (and HTTP requests before the server closes)", str: &c.WorkerStopTimeout},
+		{env: "BREACHFLOW_METRICS_ADDR", flag: "metrics-addr", usage: "worker: address to serve GET /metrics on (the Temporal SDK's metrics of its workers); empty = not served", str: &c.MetricsAddr},
 		{env: "BREACHFLOW_WORKER_QUEUES", flag: "worker-queues", def: "all", usage: "task queues this worker serves: all, incidents or notices", str: &c.WorkerQueues},
 		{env: "BREACHFLOW_DEV_TEMPORAL_PORT", flag: "dev-temporal-port", def: "7233", usage: "dev: embedded Temporal frontend port", num: &c.DevTemporalPort},
 		{env: "BREACHFLOW_DEV_UI_PORT", flag: "dev-ui-port", def: "8233", usage: "dev: Temporal Web UI port (0 = off)", num: &c.DevUIPort},
@@ -358,6 +360,11 @@ func (c *Config) validate() error {
 	}
 	if _, err := detect.LoadConfig(c.DetectConfig); err != nil {
 		return fmt.Errorf("BREACHFLOW_DETECT_CONFIG: %w", err)
+	}
+	if c.MetricsAddr != "" {
+		if err := checkHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("BREACHFLOW_METRICS_ADDR: %w", err)
+		}
 	}
 	if d, err := time.ParseDuration(c.WorkerStopTimeout); err != nil || d < 0 {
 		return fmt.Errorf("BREACHFLOW_WORKER_STOP_TIMEOUT: %q is not a duration like 30s or 2m", c.WorkerStopTimeout)

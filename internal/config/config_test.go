@@ -86,6 +86,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"BREACHFLOW_SMTP_POOL", "lots"},
 		{"BREACHFLOW_WORKER_QUEUES", "mail"},
 		{"BREACHFLOW_WORKER_STOP_TIMEOUT", "30"},
+		{"BREACHFLOW_METRICS_ADDR", "9090"},
 		{"BREACHFLOW_WORKER_STOP_TIMEOUT", "-5s"},
 		{"BREACHFLOW_ALLOW_LOCAL_DOMAINS", "maybe"},
 		{"BREACHFLOW_ACTOR_KEY", "c2hvcnQ="},
