@@ -173,21 +173,9 @@ func (s *SQL) ListAlerts(ctx context.Context, f AlertFilter) ([]AlertRecord, err
 		where, args = append(where, "incident_id = ?"), append(args, f.IncidentID)
 	}
 	args = append(args, f.Limit)
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+alertColumns+` FROM alerts WHERE `+strings.Join(where, " AND ")+
+	out, err := queryAll(ctx, s.db, scanAlert, s.q(`SELECT `+alertColumns+` FROM alerts WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY id LIMIT ?`), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list alerts: %w", err)
-	}
-	defer rows.Close()
-	var out []AlertRecord
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list alerts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list alerts: %w", err)
 	}
 	return out, nil

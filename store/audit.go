@@ -208,21 +208,9 @@ func (s *SQL) appendAuditTx(ctx context.Context, tx *sql.Tx, e AuditEvent) (Audi
 // ListAudit returns the incident's events ordered by Seq; an incident
 // without events, or an unknown one, yields an empty list.
 func (s *SQL) ListAudit(ctx context.Context, incidentID string) ([]AuditEvent, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+auditColumns+` FROM audit_events
+	out, err := queryAll(ctx, s.db, scanAudit, s.q(`SELECT `+auditColumns+` FROM audit_events
 		WHERE incident_id = ? ORDER BY seq`), incidentID)
 	if err != nil {
-		return nil, fmt.Errorf("store: list audit of %q: %w", incidentID, err)
-	}
-	defer rows.Close()
-	var out []AuditEvent
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list audit of %q: %w", incidentID, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list audit of %q: %w", incidentID, err)
 	}
 	return out, nil

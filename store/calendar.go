@@ -90,22 +90,15 @@ func (s *SQL) AuthenticateCalendarToken(ctx context.Context, secret string) (Tok
 
 // ListCalendarTokens returns ownerTokenID's calendar tokens (all when 0).
 func (s *SQL) ListCalendarTokens(ctx context.Context, ownerTokenID int64) ([]CalendarToken, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT c.id, c.owner_token_id, t.name, c.created_at, c.revoked_at
+	scan := func(row interface{ Scan(...any) error }) (CalendarToken, error) {
+		var ct CalendarToken
+		err := row.Scan(&ct.ID, &ct.OwnerID, &ct.OwnerName, dbTime{&ct.CreatedAt}, dbTime{&ct.RevokedAt})
+		return ct, err
+	}
+	out, err := queryAll(ctx, s.db, scan, s.q(`SELECT c.id, c.owner_token_id, t.name, c.created_at, c.revoked_at
 		FROM calendar_tokens c JOIN api_tokens t ON t.id = c.owner_token_id
 		WHERE ? = 0 OR c.owner_token_id = ? ORDER BY c.id`), ownerTokenID, ownerTokenID)
 	if err != nil {
-		return nil, fmt.Errorf("store: list calendar tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []CalendarToken
-	for rows.Next() {
-		var ct CalendarToken
-		if err := rows.Scan(&ct.ID, &ct.OwnerID, &ct.OwnerName, dbTime{&ct.CreatedAt}, dbTime{&ct.RevokedAt}); err != nil {
-			return nil, fmt.Errorf("store: list calendar tokens: %w", err)
-		}
-		out = append(out, ct)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list calendar tokens: %w", err)
 	}
 	return out, nil

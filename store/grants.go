@@ -189,21 +189,12 @@ func (s *SQL) ApproveGrant(ctx context.Context, incidentID string, id int64, by,
 
 // ListGrants returns the incident's access grants by id, oldest first.
 func (s *SQL) ListGrants(ctx context.Context, incidentID string) ([]AccessGrant, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+grantColumns+` FROM access_grants WHERE incident_id = ? ORDER BY id`), incidentID)
+	out, err := queryAll(ctx, s.db, scanGrant, s.q(`SELECT `+grantColumns+` FROM access_grants WHERE incident_id = ? ORDER BY id`), incidentID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list grants of %q: %w", incidentID, err)
 	}
-	defer rows.Close()
-	out := []AccessGrant{}
-	for rows.Next() {
-		g, err := scanGrant(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list grants of %q: %w", incidentID, err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list grants of %q: %w", incidentID, err)
+	if out == nil {
+		out = []AccessGrant{}
 	}
 	return out, nil
 }

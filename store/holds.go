@@ -161,21 +161,9 @@ func (s *SQL) changeHold(ctx context.Context, c HoldChange, op, action string, a
 
 // ListHolds returns every hold of the incident, the oldest first.
 func (s *SQL) ListHolds(ctx context.Context, incidentID string) ([]Hold, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+holdColumns+` FROM legal_holds
+	out, err := queryAll(ctx, s.db, scanHold, s.q(`SELECT `+holdColumns+` FROM legal_holds
 		WHERE incident_id = ? ORDER BY id`), incidentID)
 	if err != nil {
-		return nil, fmt.Errorf("store: list holds of %q: %w", incidentID, err)
-	}
-	defer rows.Close()
-	var out []Hold
-	for rows.Next() {
-		h, err := scanHold(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list holds of %q: %w", incidentID, err)
-		}
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list holds of %q: %w", incidentID, err)
 	}
 	return out, nil

@@ -195,20 +195,8 @@ func (s *SQL) AuthenticateToken(ctx context.Context, secret string) (Token, erro
 
 // ListTokens returns every token, revoked ones included, ordered by ID.
 func (s *SQL) ListTokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id`)
+	out, err := queryAll(ctx, s.db, scanToken, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id`)
 	if err != nil {
-		return nil, fmt.Errorf("store: list tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list tokens: %w", err)
 	}
 	return out, nil
