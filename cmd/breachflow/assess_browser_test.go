@@ -22,16 +22,7 @@ func TestAssessInBrowser(t *testing.T) {
 	t.Cleanup(func() { _ = stack.Stop() })
 	ctx := context.Background()
 	responder, _, _ := stack.store.CreateToken(ctx, "Rita Responder", breach.RoleResponder)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-dev-shm-usage", true))...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	if err := chromedp.Run(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	p := page{t: t, ctx: bctx, base: "http://" + stack.httpAddr}
+	p := newPage(t, chromium, "http://"+stack.httpAddr)
 	p.signIn(responder)
 	p.open("/assess")
 	aware := time.Now().Add(-6 * 24 * time.Hour).UTC().Truncate(time.Hour).Format(time.RFC3339)

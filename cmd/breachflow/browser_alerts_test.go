@@ -32,16 +32,7 @@ func TestTriageInBrowser(t *testing.T) {
 	}
 	responder, _, _ := stack.store.CreateToken(context.Background(), "Rita Responder", breach.RoleResponder)
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-dev-shm-usage", true))...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	if err := chromedp.Run(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	p := page{t: t, ctx: bctx, base: base}
+	p := newPage(t, chromium, base)
 	p.signIn(responder)
 	p.run("nav link", chromedp.Click(`nav a[href="/triage"]`, chromedp.ByQuery), chromedp.WaitVisible(`tr[data-alert="1"]`, chromedp.ByQuery))
 	if n := p.count(`table.triage tbody tr`); n != 2 {

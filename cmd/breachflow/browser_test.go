@@ -158,18 +158,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	stepState := func(step string) string { return api.stepState(viewer, id, step) }
 	eventually(t, 30*time.Second, "triage ready", func() bool { return stepState("triage") == "ready" })
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-dev-shm-usage", true))...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	// Start the browser on bctx itself: a first Run on a context with a
-	// timeout would tie the browser's life to that timeout.
-	if err := chromedp.Run(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	p := page{t: t, ctx: bctx, base: "http://" + stack.httpAddr}
+	p := newPage(t, chromium, "http://"+stack.httpAddr)
 	browserUp := time.Now()
 
 	// Signed out, a page sends the browser to sign in; a wrong token is
@@ -433,4 +422,22 @@ func TestDashboardInBrowser(t *testing.T) {
 		p.screenshot("deadline-board-phone.png")
 	}
 	t.Logf("browser test: stack %s, browser part %s", browserUp.Sub(started).Round(time.Millisecond), time.Since(browserUp).Round(time.Millisecond))
+}
+
+// newPage starts headless Chromium for the test (closed with it) and
+// returns a page on base. The browser is started on its own context: a
+// first Run on a context with a timeout would tie the browser's life to
+// that timeout.
+func newPage(t *testing.T, chromium, base string) page {
+	t.Helper()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-dev-shm-usage", true))...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Run(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return page{t: t, ctx: bctx, base: base}
 }
