@@ -165,6 +165,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	// refused with a message.
 	p.open("/board")
 	p.run("sign-in form", chromedp.WaitVisible("#token", chromedp.ByQuery))
+	p.checkAccessible("sign-in page")
 	p.signIn("bf_wrongwrongwrongwrong", "#login-error")
 	if msg := p.text("#login-error"); !strings.Contains(msg, "unknown, revoked, expired or mistyped") {
 		t.Fatalf("wrong token message = %q", msg)
@@ -194,6 +195,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("countdown of a 72 h clock started 2 h ago = %q", countdown)
 	}
 	p.screenshot("deadline-board.png")
+	p.checkAccessible("deadline board")
 
 	// The launched incident is in the list.
 	p.open("/incidents")
