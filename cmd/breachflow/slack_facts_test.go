@@ -152,8 +152,8 @@ func TestSlackFactModal(t *testing.T) {
 	}
 	declare := opens[len(opens)-1].Form.Get("view")
 	for _, name := range []string{"occurred_at", "discovered_at", "determined_at"} {
-		if !regexp.MustCompile(`"block_id":"` + name + `".{0,600}"type":"datetimepicker"`).MatchString(declare) &&
-			!regexp.MustCompile(`"type":"datetimepicker"[^}]*"action_id":"` + name + `"`).MatchString(declare) {
+		if !regexp.MustCompile(`"block_id":"`+name+`".{0,600}"type":"datetimepicker"`).MatchString(declare) &&
+			!regexp.MustCompile(`"type":"datetimepicker"[^}]*"action_id":"`+name+`"`).MatchString(declare) {
 			t.Errorf("the declare modal has no date-time picker for %s", name)
 		}
 	}
