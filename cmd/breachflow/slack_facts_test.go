@@ -150,11 +150,18 @@ func TestSlackFactModal(t *testing.T) {
 	if len(opens) != before+1 {
 		t.Fatal("declare opened no modal")
 	}
-	declare := opens[len(opens)-1].Form.Get("view")
-	for _, name := range []string{"occurred_at", "discovered_at", "determined_at"} {
-		if !regexp.MustCompile(`"block_id":"`+name+`".{0,600}"type":"datetimepicker"`).MatchString(declare) &&
-			!regexp.MustCompile(`"type":"datetimepicker"[^}]*"action_id":"`+name+`"`).MatchString(declare) {
-			t.Errorf("the declare modal has no date-time picker for %s", name)
+	if err := json.Unmarshal([]byte(opens[len(opens)-1].Form.Get("view")), &view); err != nil {
+		t.Fatal(err)
+	}
+	pickers := map[string]bool{}
+	for _, b := range view.Blocks {
+		if b.Type == "input" && b.Element.Type == "datetimepicker" {
+			pickers[b.BlockID] = true
+		}
+	}
+	for _, name := range []string{"occurred_at", "discovered_at", "determined_at", "assessed_at", "extortion_paid_at"} {
+		if !pickers[name] {
+			t.Errorf("the declare modal has no date-time picker for %s (pickers %v)", name, pickers)
 		}
 	}
 	occurred := time.Now().Add(-30 * time.Hour).Truncate(time.Second)
