@@ -467,7 +467,7 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 		}
 	case slack.ActionComplete:
 		// A step that needs facts first asks for them in a modal.
-		if opened, why := s.slackAskFacts(ctx, cb, id, step, channel); opened || why != "" {
+		if opened, why := s.slackAskFacts(ctx, cb, actor, id, step, channel); opened || why != "" {
 			msg = why
 			break
 		}

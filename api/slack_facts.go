@@ -20,11 +20,11 @@ import (
 // with the click's trigger id); its submission sets them as PATCH does
 // (Server.patchOf), after which the step can be completed.
 
-// slackAskFacts opens the facts modal when step needs facts the incident
-// lacks. opened reports that it did; why is what to tell the user when
+// slackAskFacts opens the facts modal when step, ready and who's to
+// complete, needs facts the incident lacks. opened reports that it did; why is what to tell the user when
 // it could not. When the status cannot be read, neither is set and the
 // click goes on to the workflow, which judges it.
-func (s *Server) slackAskFacts(ctx context.Context, cb *slackapi.InteractionCallback, id, step, channel string) (bool, string) {
+func (s *Server) slackAskFacts(ctx context.Context, cb *slackapi.InteractionCallback, who breach.Actor, id, step, channel string) (bool, string) {
 	if s.temporal == nil {
 		return false, ""
 	}
@@ -33,6 +33,11 @@ func (s *Server) slackAskFacts(ctx context.Context, cb *slackapi.InteractionCall
 	st, err := s.queryStatus(qctx, id)
 	if err != nil {
 		return false, ""
+	}
+	for _, x := range st.Steps {
+		if x.ID == step && (x.State != breach.StepReady || !breach.RoleSatisfies(who.Role, x.Owner)) {
+			return false, "" // not this user's to complete now: the workflow says why
+		}
 	}
 	missing := s.missingStepFacts(st, step)
 	if len(missing) == 0 {
