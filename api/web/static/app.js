@@ -46,7 +46,18 @@
       })
       .catch(function () {});
   }
+  // The viewer's zone defaults to the browser's: remembered once, in the
+  // cookie the zone form sets, then the page is shown again in it.
+  function defaultZone() {
+    if (!document.querySelector("#zone-form") || /(^|;\s*)bf_tz=/.test(document.cookie)) return;
+    var tz = "";
+    try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+\-]+)*$/.test(tz)) return;
+    document.cookie = "bf_tz=" + tz + "; path=/; max-age=31536000; samesite=lax";
+    if (tz !== "UTC") location.reload();
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    defaultZone();
     tick();
     setInterval(tick, 1000);
     if (location.pathname === "/board" || location.pathname.indexOf("/incidents/") === 0) {
