@@ -218,8 +218,21 @@ func (s *Server) patchIncident(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
+	out, status, detail, errs := s.patchOf(req, actor(c))
+	if status != 0 {
+		problem(c, status, detail, errs...)
+		return
+	}
+	s.update(c, workflows.UpdatePatchFacts, out, http.StatusOK)
+}
+
+// patchOf reads a PATCH body into the Update it asks for, as who may
+// send it; a refusal is its status, detail and field errors. Every
+// surface that changes facts (REST, the dashboard's facts form) reads
+// its change through here.
+func (s *Server) patchOf(req patchRequest, who breach.Actor) (breach.PatchFacts, int, string, []FieldError) {
 	var errs []FieldError
-	out := breach.PatchFacts{Actor: actor(c)}
+	out := breach.PatchFacts{Actor: who}
 	if req.Severity != nil {
 		out.Set = append(out.Set, "severity")
 		out.Severity = *req.Severity
@@ -236,20 +249,17 @@ func (s *Server) patchIncident(c *gin.Context) {
 		}
 	}
 	if len(errs) > 0 {
-		problem(c, http.StatusUnprocessableEntity, "the change has invalid fields", errs...)
-		return
+		return out, http.StatusUnprocessableEntity, "the change has invalid fields", errs
 	}
 	if len(out.Set) == 0 {
-		problem(c, http.StatusUnprocessableEntity, "nothing to change: send at least one fact")
-		return
+		return out, http.StatusUnprocessableEntity, "nothing to change: send at least one fact", nil
 	}
 	for _, name := range out.Set {
-		if fact, ok := breach.LookupFact(name); ok && fact.Role != "" && !breach.RoleSatisfies(caller(c).Role, fact.Role) {
-			problem(c, http.StatusForbidden, fmt.Sprintf("%s is %s's decision: it needs the %s role", name, fact.Role, fact.Role))
-			return
+		if fact, ok := breach.LookupFact(name); ok && fact.Role != "" && !breach.RoleSatisfies(who.Role, fact.Role) {
+			return out, http.StatusForbidden, fmt.Sprintf("%s is %s's decision: it needs the %s role", name, fact.Role, fact.Role), nil
 		}
 	}
-	s.update(c, workflows.UpdatePatchFacts, out, http.StatusOK)
+	return out, 0, "", nil
 }
 
 func parseTime(v string, now time.Time) (time.Time, string) {

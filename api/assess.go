@@ -264,13 +264,23 @@ func (s *Server) whatIf(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f, set, _ := applyPatch(st.Facts, req.Facts, latest)
-	duties, err := workflows.EvaluateObligations(c.Request.Context(), f)
+	w, err := s.whatIfOf(c.Request.Context(), st, req.Facts, latest)
 	if err != nil {
 		s.internal(c, "what-if", err)
 		return
 	}
-	c.JSON(http.StatusOK, diffDuties(st, f, set, duties, s.now().UTC()))
+	c.JSON(http.StatusOK, w)
+}
+
+// whatIfOf is how st's duties would change under a facts patch whose
+// values have been checked against latest.
+func (s *Server) whatIfOf(ctx context.Context, st *breach.Status, raw map[string]json.RawMessage, latest time.Time) (WhatIf, error) {
+	f, set, _ := applyPatch(st.Facts, raw, latest)
+	duties, err := workflows.EvaluateObligations(ctx, f)
+	if err != nil {
+		return WhatIf{}, err
+	}
+	return diffDuties(st, f, set, duties, s.now().UTC()), nil
 }
 
 // applyPatch applies a facts patch, as PATCH takes it, to a copy of cur:

@@ -156,6 +156,11 @@ var RouteRules = map[string]RouteRule{
 	"GET /tokens":                       ruleOf(ScopeGlobal, breach.RoleAdmin),
 	"POST /tokens/:tid/revoke":          ruleOf(ScopeGlobal, breach.RoleAdmin),
 	"POST /tokens/calendar/:tid/revoke": ruleOf(ScopeGlobal, breach.RoleAdmin),
+	"GET /launch":                       ruleOf(ScopeGlobal, breach.RoleResponder),
+	"POST /launch":                      ruleOf(ScopeGlobal, breach.RoleResponder),
+	"POST /incidents/:id/facts/preview": ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal), // a what-if: nothing is changed
+	"POST /incidents/:id/facts":         ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),  // risk: legal (as PATCH)
+	"POST /incidents/:id/subjects":      ruleOf(ScopeWrite, breach.RoleResponder),
 
 	// Dashboard: token creation, the viewer's zone, the notice, outreach and members pages.
 	"POST /tokens":                                  ruleOf(ScopeGlobal, breach.RoleAdmin),

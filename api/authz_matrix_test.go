@@ -346,6 +346,9 @@ func (e *matrixEnv) dashCall(role, key, id string) (string, string) {
 	var body string
 	if method == "GET" {
 		resp, body = e.get(b, fill(route, id))
+	} else if route == uploadRoute { // the one multipart form
+		resp, body = e.upload(b, fill(route, id), url.Values{csrfField: {e.csrf[role]}}, "customers.csv",
+			"external_id,email,country,tier\nK-1,ann@example.com,DE,high\n")
 	} else {
 		f := dashForm(key)
 		f.Set(csrfField, e.csrf[role])

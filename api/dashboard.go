@@ -27,7 +27,7 @@ import (
 // dashboardPrefixes are the paths of the web dashboard: HTML pages and
 // their assets, not API, so docs/openapi.yaml leaves them out
 // (openapi_test.go skips them; "/" is the dashboard's root).
-var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/tokens", "/assess", "/triage", "/static/", "/preferences"}
+var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/tokens", "/assess", "/triage", "/static/", "/preferences", "/launch"}
 
 // isDashboardPath reports whether a router path belongs to the dashboard.
 func isDashboardPath(p string) bool {
@@ -88,6 +88,11 @@ func (s *Server) dashboard(r *gin.Engine) {
 	post("/remediations/:rid/done", d.remediationDone)
 	post("/close", d.close)
 	post("/grants/:gid/approve", d.approveGrant)
+	page("GET", "/launch", d.launchPage)
+	page("POST", "/launch", d.checkCSRF, d.launchPost)
+	page("POST", "/incidents/:id/facts/preview", d.checkCSRF, d.factsPreview)
+	post("/facts", d.factsSave)
+	page("POST", "/incidents/:id/subjects", d.uploadSubjects) // multipart: its own CSRF check (dashboard_customers.go)
 	if s.outbox != nil {
 		page("GET", "/outbox", d.outboxPage)
 	}
@@ -123,12 +128,15 @@ func parsePages(loc *time.Location) map[string]*template.Template {
 		"remaining": fmtRemaining,
 		"pct":       func(a, b int) int { return percent(a, b) },
 		"has":       func(list []string, v string) bool { return slices.Contains(list, v) },
+		"label":     func(name string) string { return strings.ReplaceAll(name, "_", " ") },
+		"orNone":    orNone,
+		"upload":    func(id, csrf string) map[string]string { return map[string]string{"ID": id, "CSRF": csrf} },
 	}
 	maps.Copy(funcs, zoneFuncs(loc))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "assess", "triage", "error", "notices", "outreach", "members"} {
+	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "assess", "triage", "error", "notices", "outreach", "members", "launch", "facts", "subjects"} {
 		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(web.Templates,
-			"templates/layout.html", "templates/"+name+".html"))
+			"templates/layout.html", "templates/factinputs.html", "templates/"+name+".html"))
 	}
 	return out
 }
@@ -380,6 +388,7 @@ func (d *dash) incident(c *gin.Context) {
 	}
 	withAlertTimeline(st, al)
 	v := d.incidentView(st, counts, d.now())
+	v.Facts = factsSectionOf(st, caller(c).Role, viewerZone(c))
 	if who := caller(c); allowed(who.Role, []string{breach.RoleResponder, breach.RoleLegal}) {
 		gs, err := d.store.ListGrants(c.Request.Context(), id)
 		if err != nil {

@@ -274,6 +274,10 @@ func (d *dash) formLimit(c *gin.Context) {
 		c.Next()
 		return
 	}
+	if c.FullPath() == uploadRoute {
+		d.uploadLimit(c) // the one multipart form
+		return
+	}
 	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		d.errorPage(c, http.StatusUnsupportedMediaType, "Form refused",

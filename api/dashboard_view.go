@@ -157,6 +157,8 @@ type incidentView struct {
 	// NoticeApproval is the id of the step that approves the customer
 	// notice's wording; the notice page shows what it approves.
 	NoticeApproval string
+	// Facts is the facts card: the form legal and responders edit.
+	Facts factsSection
 }
 
 type stepView struct {
@@ -168,6 +170,9 @@ type stepView struct {
 	// and who is still needed.
 	ApprovedBy string
 	NeedsText  string
+	// NeedsFacts are the facts a ready step requires that are not known
+	// yet; the page links each to its input.
+	NeedsFacts []string
 }
 
 type obligationView struct {
@@ -243,6 +248,9 @@ func (d *dash) incidentView(st *breach.Status, counts map[string]map[string]int,
 		sv.ApprovedBy = strings.Join(by, "; ")
 		if s.Needs != nil && s.Needs.Count > 0 && s.State == breach.StepReady {
 			sv.NeedsText = breach.DescribeNeeds(*s.Needs)
+		}
+		if s.State == breach.StepReady {
+			sv.NeedsFacts = d.missingStepFacts(st, s.ID)
 		}
 		v.Steps = append(v.Steps, sv)
 	}
@@ -426,4 +434,25 @@ func maskAddress(a string) string {
 	}
 	r := []rune(local)
 	return string(r[0]) + "…@" + domain
+}
+
+// missingStepFacts lists the facts step of st's pinned playbook requires
+// that st does not know yet: the workflow refuses to complete it until
+// they are set.
+func (d *dash) missingStepFacts(st *breach.Status, step string) []string {
+	pb, ok := d.playbooks.Get(st.PlaybookID)
+	if !ok || pb.Version != st.PlaybookVersion {
+		return nil
+	}
+	spec, ok := pb.Step(step)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, r := range spec.Requires {
+		if fact, ok := breach.LookupFact(r); !ok || !fact.Known(st.Facts) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

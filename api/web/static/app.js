@@ -42,7 +42,7 @@
         if (!html || busy()) return;
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.getElementById("main"), cur = document.getElementById("main");
-        if (fresh && cur) { cur.innerHTML = fresh.innerHTML; tick(); }
+        if (fresh && cur) { cur.innerHTML = fresh.innerHTML; zones(); tick(); }
       })
       .catch(function () {});
   }
@@ -56,8 +56,30 @@
     document.cookie = "bf_tz=" + tz + "; path=/; max-age=31536000; samesite=lax";
     if (tz !== "UTC") location.reload();
   }
+  // Forms marked data-tz take times in the browser's zone: the hidden tz
+  // field says which, and known times (data-utc) are shown in it.
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function zones() {
+    // A remembered zone (bf_tz) is the one the server rendered the form in.
+    if (/(^|;\s*)bf_tz=/.test(document.cookie)) return;
+    var tz;
+    try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (!tz) return;
+    document.querySelectorAll("form[data-tz]").forEach(function (form) {
+      var field = form.querySelector("input[name='tz']");
+      if (!field || field.value === tz) return;
+      form.querySelectorAll("input[type='datetime-local'][data-utc]").forEach(function (el) {
+        var d = new Date(el.getAttribute("data-utc"));
+        if (isNaN(d.getTime())) return;
+        el.value = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+      });
+      field.value = tz;
+      form.querySelectorAll("[data-tz-label]").forEach(function (el) { el.textContent = tz; });
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     defaultZone();
+    zones();
     tick();
     setInterval(tick, 1000);
     if (location.pathname === "/board" || location.pathname.indexOf("/incidents/") === 0) {
