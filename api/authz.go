@@ -162,6 +162,21 @@ var RouteRules = map[string]RouteRule{
 	"POST /incidents/:id/facts":         ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),  // risk: legal (as PATCH)
 	"POST /incidents/:id/subjects":      ruleOf(ScopeWrite, breach.RoleResponder),
 
+	// Dashboard: token creation, the viewer's zone, the notice, outreach and members pages.
+	"POST /tokens":                                  ruleOf(ScopeGlobal, breach.RoleAdmin),
+	"POST /preferences/zone":                        ruleOf(ScopeGlobal, breach.RoleViewer), // the viewer's own display zone: a cookie, nothing stored
+	"GET /incidents/:id/notices":                    ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"GET /incidents/:id/notices/preview/:locale":    ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"POST /incidents/:id/notices/texts/:locale":     ruleOf(ScopeAct, breach.RoleLegal),
+	"POST /incidents/:id/notices/send":              ruleOf(ScopeAct, breach.RoleResponder),
+	"POST /incidents/:id/notices/retry":             ruleOf(ScopeWrite, breach.RoleResponder),
+	"GET /incidents/:id/outreach":                   ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"POST /incidents/:id/outreach/:task/done":       ruleOf(ScopeWrite, breach.RoleResponder),
+	"POST /incidents/:id/grants":                    ruleOf(ScopeWrite, breach.RoleResponder, breach.RoleLegal),
+	"GET /incidents/:id/members":                    ruleOf(ScopeRead, breach.RoleViewer),
+	"POST /incidents/:id/members":                   ruleOf(ScopeAct, breach.RoleAdmin),
+	"POST /incidents/:id/members/:principal/remove": ruleOf(ScopeAct, breach.RoleAdmin),
+
 	// Slack: the routes, then each command and button they carry.
 	"POST /slack/commands":     ruleOf(ScopeSigned),
 	"POST /slack/interactions": ruleOf(ScopeSigned),

@@ -290,6 +290,19 @@ func dashForm(key string) url.Values {
 		f.Set("reason", "not needed")
 	case strings.HasSuffix(key, "/remediations"):
 		f.Set("title", "Rotate keys")
+	case strings.Contains(key, "/notices/texts/"):
+		f.Set("what_happened", "A file was copied.")
+		f.Set("what_we_are_doing", "We revoked access.")
+	case strings.HasSuffix(key, "/members"):
+		f.Set("principal", "new-member")
+	case strings.HasSuffix(key, "/grants"):
+		f.Set("reason", "call the high-tier customers")
+		f.Set("duration", "1h")
+	case key == "POST /tokens":
+		f.Set("name", "matrix-made")
+		f.Set("role", breach.RoleViewer)
+	case key == "POST /preferences/zone":
+		f.Set("zone", "Europe/Berlin")
 	}
 	return f
 }

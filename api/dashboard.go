@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -26,7 +27,7 @@ import (
 // dashboardPrefixes are the paths of the web dashboard: HTML pages and
 // their assets, not API, so docs/openapi.yaml leaves them out
 // (openapi_test.go skips them; "/" is the dashboard's root).
-var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/tokens", "/assess", "/triage", "/static/", "/launch"}
+var dashboardPrefixes = []string{"/login", "/logout", "/board", "/incidents", "/outbox", "/tokens", "/assess", "/triage", "/static/", "/preferences", "/launch"}
 
 // isDashboardPath reports whether a router path belongs to the dashboard.
 func isDashboardPath(p string) bool {
@@ -45,7 +46,7 @@ func isDashboardPath(p string) bool {
 // sendUpdate, so the workflow's validators judge it as they judge REST.
 type dash struct {
 	*Server
-	pages map[string]*template.Template
+	pages *zonePages
 }
 
 // contentSecurityPolicy allows only our own scripts and styles: no inline
@@ -55,7 +56,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 
 // dashboard mounts the dashboard's pages on r.
 func (s *Server) dashboard(r *gin.Engine) {
-	d := &dash{Server: s, pages: parsePages()}
+	d := &dash{Server: s, pages: &zonePages{byTZ: map[string]map[string]*template.Template{}, parse: parsePages}}
 	static, _ := fs.Sub(web.Static, "static")
 	handle(&r.RouterGroup, d.gate, "GET", "/static/*filepath", func(c *gin.Context) {
 		c.Header("Cache-Control", "public, max-age=300")
@@ -98,6 +99,19 @@ func (s *Server) dashboard(r *gin.Engine) {
 	page("GET", "/tokens", d.tokensPage)
 	page("POST", "/tokens/:tid/revoke", d.checkCSRF, d.revokeTokenForm)
 	page("POST", "/tokens/calendar/:tid/revoke", d.checkCSRF, d.revokeCalendarTokenForm)
+	page("POST", "/tokens", d.checkCSRF, d.createTokenForm)
+	page("POST", "/preferences/zone", d.checkCSRF, d.setZone)
+	page("GET", "/incidents/:id/notices", d.noticesPage)
+	page("GET", "/incidents/:id/notices/preview/:locale", d.noticePreviewDoc)
+	post("/notices/texts/:locale", d.setNoticeTexts)
+	post("/notices/send", d.sendNoticesForm)
+	post("/notices/retry", d.retryNoticesForm)
+	page("GET", "/incidents/:id/outreach", d.outreachPage)
+	post("/outreach/:task/done", d.outreachDoneForm)
+	post("/grants", d.requestGrantForm)
+	page("GET", "/incidents/:id/members", d.membersPage)
+	post("/members", d.addMemberForm)
+	post("/members/:principal/remove", d.removeMemberForm)
 	if s.alerts != nil {
 		page("GET", "/triage", d.triage)
 		page("POST", "/triage/:aid/launch", d.checkCSRF, d.triageLaunch)
@@ -106,9 +120,8 @@ func (s *Server) dashboard(r *gin.Engine) {
 	}
 }
 
-func parsePages() map[string]*template.Template {
+func parsePages(loc *time.Location) map[string]*template.Template {
 	funcs := template.FuncMap{
-		"when":      fmtWhen,
 		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"idem":      randomToken,
 		"join":      strings.Join,
@@ -119,8 +132,9 @@ func parsePages() map[string]*template.Template {
 		"orNone":    orNone,
 		"upload":    func(id, csrf string) map[string]string { return map[string]string{"ID": id, "CSRF": csrf} },
 	}
+	maps.Copy(funcs, zoneFuncs(loc))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "assess", "triage", "error", "launch", "facts", "subjects"} {
+	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "assess", "triage", "error", "notices", "outreach", "members", "launch", "facts", "subjects"} {
 		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(web.Templates,
 			"templates/layout.html", "templates/factinputs.html", "templates/"+name+".html"))
 	}
@@ -148,6 +162,10 @@ type pageData struct {
 	Triage bool // alert intake is on: the nav links the triage queue
 	Now    time.Time
 	Page   any
+	// Zone is the viewer's time zone and the header form's choices.
+	Zone zoneView
+	// Path is the page's own path, where the zone form comes back to.
+	Path string
 }
 
 // Can reports whether the signed-in role satisfies role.
@@ -161,14 +179,16 @@ func (p pageData) Owns(owner string) bool {
 }
 
 func (d *dash) render(c *gin.Context, status int, name, title, nav string, page any) {
-	data := pageData{Title: title, Nav: nav, Outbox: d.outbox != nil, Triage: d.alerts != nil, Now: d.now().UTC(), Page: page, Flash: d.takeFlash(c)}
+	loc := ViewerZone(c)
+	data := pageData{Title: title, Nav: nav, Outbox: d.outbox != nil, Triage: d.alerts != nil, Now: d.now().UTC(), Page: page, Flash: d.takeFlash(c),
+		Zone: newZoneView(loc), Path: localPath(c.Request.URL.RequestURI(), "/board")}
 	if v, ok := c.Get(tokenKey); ok {
 		tok := v.(store.Token)
 		data.User = &tok
 		data.CSRF = c.GetString(csrfKey)
 	}
 	var buf bytes.Buffer
-	if err := d.pages[name].Execute(&buf, data); err != nil {
+	if err := d.pages.get(loc)[name].Execute(&buf, data); err != nil {
 		d.log.Error("render page", "page", name, "error", err)
 		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("internal error; it has been logged"))
 		c.Abort()
@@ -532,7 +552,7 @@ func (d *dash) decide(c *gin.Context) {
 	}
 	step := c.Param("step")
 	d.act(c, workflows.UpdateDecide, breach.Decide{Actor: actor(c), Step: step, Decision: dec,
-		Reason: strings.TrimSpace(c.PostForm("reason"))}, "Step "+step+": "+dec+"d.")
+		Reason: strings.TrimSpace(c.PostForm("reason")), Version: c.PostForm("version")}, "Step "+step+": "+dec+"d.")
 }
 
 func (d *dash) file(c *gin.Context) {

@@ -56,14 +56,16 @@ func formFacts(role string) []breach.Fact {
 }
 
 // viewerZone is the zone the viewer reads and types times in: the form's
-// tz field (app.js fills it from the browser, Intl), else UTC. A
-// remembered preference of the viewer, once there is one, belongs here.
+// tz field, else the viewer's remembered zone (ViewerZone), else UTC.
 func viewerZone(c *gin.Context) *time.Location {
 	name := c.PostForm("tz")
 	if name == "" {
 		name = c.Query("tz")
 	}
-	if name == "" || len(name) > 64 {
+	if name == "" {
+		return ViewerZone(c)
+	}
+	if len(name) > 64 {
 		return time.UTC
 	}
 	loc, err := time.LoadLocation(name)

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
 	"github.com/gin-gonic/gin"
 )
@@ -14,10 +16,23 @@ type tokensView struct {
 	Tokens   []TokenView
 	Calendar []CalendarTokenView
 	Self     int64 // the signed-in token's id
+	Roles    []string
+	// Created is the token just made and Secret its secret, shown once.
+	Created *TokenView
+	Secret  string
+	Errors  []FieldError
+	Form    tokenForm
 }
+
+// tokenForm is what the create form was given, shown again on a refusal.
+type tokenForm struct{ Name, Role, ExpiresIn string }
 
 // tokensPage lists every token (never a secret) with a revoke form each.
 func (d *dash) tokensPage(c *gin.Context) {
+	d.showTokens(c, http.StatusOK, tokensView{Form: tokenForm{Role: breach.RoleViewer}})
+}
+
+func (d *dash) showTokens(c *gin.Context, status int, v tokensView) {
 	ctx := c.Request.Context()
 	toks, err := d.store.ListTokens(ctx)
 	if err != nil {
@@ -30,7 +45,7 @@ func (d *dash) tokensPage(c *gin.Context) {
 		return
 	}
 	now := d.now()
-	v := tokensView{Self: caller(c).ID}
+	v.Self, v.Roles = caller(c).ID, []string{breach.RoleViewer, breach.RoleResponder, breach.RoleLegal, breach.RoleAdmin}
 	for _, t := range toks {
 		v.Tokens = append(v.Tokens, tokenView(t, now))
 	}
@@ -42,7 +57,40 @@ func (d *dash) tokensPage(c *gin.Context) {
 		}
 		v.Calendar = append(v.Calendar, cv)
 	}
-	d.render(c, http.StatusOK, "tokens", "Tokens", "tokens", v)
+	d.render(c, status, "tokens", "Tokens", "tokens", v)
+}
+
+// createTokenForm makes an API token and answers the page with its
+// secret, shown this once (the page is not cached and not redirected to,
+// so the secret is in no URL and no history entry).
+func (d *dash) createTokenForm(c *gin.Context) {
+	f := tokenForm{Name: strings.TrimSpace(c.PostForm("name")), Role: c.PostForm("role"), ExpiresIn: strings.TrimSpace(c.PostForm("expires_in"))}
+	var errs []FieldError
+	if f.Name == "" || len(f.Name) > maxTokenName {
+		errs = append(errs, FieldError{Field: "name", Message: "required, at most 100 characters"})
+	}
+	if !breach.ValidRole(f.Role) {
+		errs = append(errs, FieldError{Field: "role", Message: "must be one of admin, responder, legal, viewer"})
+	}
+	expires, err := TokenExpiry(nil, f.ExpiresIn, d.now())
+	if err != nil {
+		errs = append(errs, FieldError{Field: "expires_in", Message: err.Error()})
+	}
+	if len(errs) > 0 {
+		d.showTokens(c, http.StatusUnprocessableEntity, tokensView{Form: f, Errors: errs})
+		return
+	}
+	secret, tok, err := d.store.IssueToken(c.Request.Context(), store.TokenSpec{Name: f.Name, Role: f.Role, ExpiresAt: expires})
+	if errors.Is(err, store.ErrInvalid) {
+		d.showTokens(c, http.StatusUnprocessableEntity, tokensView{Form: f, Errors: []FieldError{{Field: "name", Message: err.Error()}}})
+		return
+	} else if err != nil {
+		d.internalPage(c, "create token", err)
+		return
+	}
+	d.log.Info("token created", "by", caller(c).Name, "token_id", tok.ID, "name", tok.Name, "role", tok.Role)
+	tv := tokenView(tok, d.now())
+	d.showTokens(c, http.StatusCreated, tokensView{Created: &tv, Secret: secret, Form: tokenForm{Role: breach.RoleViewer}})
 }
 
 // revokeTokenForm revokes an API token from the tokens page.

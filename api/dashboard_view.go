@@ -154,6 +154,9 @@ type incidentView struct {
 	// grants (responder, legal); Grants are the incident's.
 	ShowGrants bool
 	Grants     []grantView
+	// NoticeApproval is the id of the step that approves the customer
+	// notice's wording; the notice page shows what it approves.
+	NoticeApproval string
 	// Facts is the facts card: the form legal and responders edit.
 	Facts factsSection
 }
@@ -209,6 +212,9 @@ type noticeBar struct {
 
 func (d *dash) incidentView(st *breach.Status, counts map[string]map[string]int, now time.Time) incidentView {
 	v := incidentView{St: st, Closed: st.Status == breach.StatusClosed, Remediations: st.Remediations}
+	if a := noticeApprovalStep(st); a != nil {
+		v.NoticeApproval = a.ID
+	}
 	for _, s := range st.Steps {
 		sv := stepView{StepState: s, Approval: s.Kind == "approval"}
 		switch s.State {

@@ -77,22 +77,12 @@ func (s *Server) requestGrant(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
-	var fields []FieldError
-	d, err := time.ParseDuration(req.Duration)
-	if err != nil || d < time.Minute || d > store.MaxGrantDuration {
-		fields = append(fields, FieldError{Field: "duration", Message: fmt.Sprintf("a duration such as 2h or 30m, from 1m to %s", fmtHours(store.MaxGrantDuration))})
-	}
-	req.Reason = strings.TrimSpace(req.Reason)
-	if n := utf8.RuneCountInString(req.Reason); n == 0 || n > store.MaxGrantReason {
-		fields = append(fields, FieldError{Field: "reason", Message: fmt.Sprintf("required: why you need the customers' contacts (at most %d characters)", store.MaxGrantReason)})
-	}
+	d, reason, fields := checkGrantRequest(req)
 	if len(fields) > 0 {
 		problem(c, http.StatusUnprocessableEntity, "bad access grant request", fields...)
 		return
 	}
-	who := caller(c)
-	g, err := s.store.RequestGrant(c.Request.Context(), store.AccessGrant{IncidentID: id, Scope: store.GrantScopeContacts,
-		RequestedBy: who.Name, RequesterRole: who.Role, Reason: req.Reason, Duration: d, RequestedAt: s.now()})
+	g, err := s.requestContactsGrant(c.Request.Context(), id, caller(c), reason, d)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
@@ -101,11 +91,37 @@ func (s *Server) requestGrant(c *gin.Context) {
 	case err != nil:
 		s.internal(c, "request grant", err)
 	default:
-		s.announceGrant(c.Request.Context(), id, fmt.Sprintf(
-			"🔐 %s (%s) asks to read the customers' contacts of %s for %s (access grant %d). Needs approval by a second person with the %s role, not %s: the incident page or POST /v1/incidents/%s/grants/%d/approve.",
-			g.RequestedBy, g.RequesterRole, id, g.Duration, g.ID, grantApprover, g.RequestedBy, id, g.ID))
 		c.JSON(http.StatusCreated, viewGrant(g, s.now()))
 	}
+}
+
+// checkGrantRequest validates a grant request (REST and dashboard): the
+// time box and the reason, with a message per field.
+func checkGrantRequest(req grantRequest) (time.Duration, string, []FieldError) {
+	var fields []FieldError
+	d, err := time.ParseDuration(req.Duration)
+	if err != nil || d < time.Minute || d > store.MaxGrantDuration {
+		fields = append(fields, FieldError{Field: "duration", Message: fmt.Sprintf("a duration such as 2h or 30m, from 1m to %s", fmtHours(store.MaxGrantDuration))})
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if n := utf8.RuneCountInString(reason); n == 0 || n > store.MaxGrantReason {
+		fields = append(fields, FieldError{Field: "reason", Message: fmt.Sprintf("required: why you need the customers' contacts (at most %d characters)", store.MaxGrantReason)})
+	}
+	return d, reason, fields
+}
+
+// requestContactsGrant stores who asks to read the customers' contacts,
+// why and for how long, and tells the incident's room.
+func (s *Server) requestContactsGrant(ctx context.Context, id string, who store.Token, reason string, d time.Duration) (store.AccessGrant, error) {
+	g, err := s.store.RequestGrant(ctx, store.AccessGrant{IncidentID: id, Scope: store.GrantScopeContacts,
+		RequestedBy: who.Name, RequesterRole: who.Role, Reason: reason, Duration: d, RequestedAt: s.now()})
+	if err != nil {
+		return g, err
+	}
+	s.announceGrant(ctx, id, fmt.Sprintf(
+		"🔐 %s (%s) asks to read the customers' contacts of %s for %s (access grant %d). Needs approval by a second person with the %s role, not %s: the incident page or POST /v1/incidents/%s/grants/%d/approve.",
+		g.RequestedBy, g.RequesterRole, id, g.Duration, g.ID, grantApprover, g.RequestedBy, id, g.ID))
+	return g, nil
 }
 
 // approveGrant handles POST /v1/incidents/{id}/grants/{gid}/approve.
@@ -193,16 +209,15 @@ func (s *Server) contactsGrant(c *gin.Context, id, what string) (store.AccessGra
 		s.internal(c, "list grants", err)
 		return store.AccessGrant{}, false
 	}
+	if g, ok := activeGrant(gs, who, at); ok {
+		if err := s.auditContactsRead(ctx, id, who, g, what, at); err != nil {
+			s.internal(c, "audit contacts read", err)
+			return store.AccessGrant{}, false
+		}
+		return g, true
+	}
 	var expired *store.AccessGrant
 	for i, g := range gs {
-		if g.Active(who.Name, at) {
-			if err := s.auditContacts(ctx, id, who, "contacts.read", "grant:"+strconv.FormatInt(g.ID, 10), at,
-				map[string]any{"what": what, "grant": g.ID, "expires_at": g.ExpiresAt}); err != nil {
-				s.internal(c, "audit contacts read", err)
-				return store.AccessGrant{}, false
-			}
-			return g, true
-		}
 		if g.RequestedBy == who.Name && g.Expired(at) {
 			expired = &gs[i]
 		}
@@ -226,6 +241,22 @@ func (s *Server) contactsGrant(c *gin.Context, id, what string) (store.AccessGra
 		problem(c, http.StatusForbidden, detail)
 	}
 	return store.AccessGrant{}, false
+}
+
+// activeGrant is the caller's grant that lets them read the contacts now.
+func activeGrant(gs []store.AccessGrant, who store.Token, at time.Time) (store.AccessGrant, bool) {
+	for _, g := range gs {
+		if g.Active(who.Name, at) {
+			return g, true
+		}
+	}
+	return store.AccessGrant{}, false
+}
+
+// auditContactsRead records a read of the contacts under grant g.
+func (s *Server) auditContactsRead(ctx context.Context, id string, who store.Token, g store.AccessGrant, what string, at time.Time) error {
+	return s.auditContacts(ctx, id, who, "contacts.read", "grant:"+strconv.FormatInt(g.ID, 10), at,
+		map[string]any{"what": what, "grant": g.ID, "expires_at": g.ExpiresAt})
 }
 
 func (s *Server) auditContacts(ctx context.Context, id string, who store.Token, action, target string, at time.Time, details map[string]any) error {

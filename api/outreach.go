@@ -109,63 +109,92 @@ func (s *Server) outreachDone(c *gin.Context) {
 		problem(c, http.StatusUnprocessableEntity, "note is limited to 2000 characters", FieldError{Field: "note", Message: "at most 2000 characters"})
 		return
 	}
+	res, err := s.callOutreach(c, id, task, req.Note)
+	var ue *updateFailure
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		problem(c, http.StatusNotFound, fmt.Sprintf("incident %s has no outreach task %d", id, task))
+		return
+	case errors.As(err, &ue):
+		s.updateError(c, id, ue.err)
+		return
+	case err != nil:
+		s.internal(c, "outreach call", err)
+		return
+	}
+	out := gin.H{"task": task, "open": res.Open, "done": res.Done, "step_completed": res.StepCompleted}
+	if res.StepRefused != "" {
+		out["step_refused"] = res.StepRefused
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// outreachCall is what one finished call did: the calls still open and
+// done, and whether the last one completed the outreach step.
+type outreachCall struct {
+	Open, Done    int
+	StepCompleted bool
+	StepRefused   string // the workflow's refusal of completing the step
+}
+
+// updateFailure is a workflow Update's error, for the caller to answer.
+type updateFailure struct{ err error }
+
+func (e *updateFailure) Error() string { return e.err.Error() }
+func (e *updateFailure) Unwrap() error { return e.err }
+
+// callOutreach marks one outreach task done (REST and dashboard). The
+// call goes into the audit chain first (the workflow judges the caller
+// again); the note stays in the store, as it may name the customer. A
+// repeat is answered by the same Update. The last call done completes the
+// outreach step, releasing the mass notice. An unknown task is
+// store.ErrNotFound; the workflow's refusal an *updateFailure.
+func (s *Server) callOutreach(c *gin.Context, id string, task int64, note string) (*outreachCall, error) {
 	ctx := c.Request.Context()
 	who := caller(c)
 	tasks, err := s.store.ListOutreachTasks(ctx, id, "")
 	if err != nil {
-		s.internal(c, "list outreach", err)
-		return
+		return nil, fmt.Errorf("list outreach: %w", err)
 	}
 	i := slices.IndexFunc(tasks, func(t store.OutreachTask) bool { return t.ID == task })
 	if i < 0 {
-		problem(c, http.StatusNotFound, fmt.Sprintf("incident %s has no outreach task %d", id, task))
-		return
+		return nil, store.ErrNotFound
 	}
 	if tasks[i].Status != store.OutreachDone {
-		// The call goes into the audit chain first (the workflow judges the
-		// caller again); the note stays in the store, as it may name the
-		// customer. A repeat is answered by the same Update.
 		if _, err := s.sendUpdate(ctx, id, workflows.UpdateOutreachDone, fmt.Sprintf("outreach-done-%d", task),
 			breach.OutreachDone{Actor: actor(c), Task: task}); err != nil {
-			s.updateError(c, id, err)
-			return
+			return nil, &updateFailure{err}
 		}
 	}
-	if err := s.store.CompleteOutreachTask(ctx, id, task, who.Name, req.Note); errors.Is(err, store.ErrNotFound) {
-		problem(c, http.StatusNotFound, fmt.Sprintf("incident %s has no outreach task %d", id, task))
-		return
-	} else if err != nil {
-		s.internal(c, "complete outreach task", err)
-		return
+	if err := s.store.CompleteOutreachTask(ctx, id, task, who.Name, note); err != nil {
+		return nil, fmt.Errorf("complete outreach task: %w", err)
 	}
 	open, done, err := s.store.OutreachCounts(ctx, id)
 	if err != nil {
-		s.internal(c, "count outreach", err)
-		return
+		return nil, fmt.Errorf("count outreach: %w", err)
 	}
-	out := gin.H{"task": task, "open": open, "done": done, "step_completed": false}
-	if open == 0 {
-		st, err := s.queryStatus(ctx, id)
-		if err != nil {
-			s.internal(c, "query incident", err)
-			return
+	out := &outreachCall{Open: open, Done: done}
+	if open > 0 {
+		return out, nil
+	}
+	st, err := s.queryStatus(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("query incident: %w", err)
+	}
+	for _, step := range st.Steps {
+		if step.Kind != playbooks.KindOutreach || step.State != breach.StepReady {
+			continue
 		}
-		for _, step := range st.Steps {
-			if step.Kind != playbooks.KindOutreach || step.State != breach.StepReady {
+		_, err := s.sendUpdate(ctx, id, workflows.UpdateCompleteStep, fmt.Sprintf("outreach-%s-%d", step.ID, task),
+			breach.CompleteStep{Actor: actor(c), Step: step.ID, Note: fmt.Sprintf("all %d personal calls made", done)})
+		if err != nil {
+			if r, ok := refusal(id, err); ok {
+				out.StepRefused = r.Detail
 				continue
 			}
-			_, err := s.sendUpdate(ctx, id, workflows.UpdateCompleteStep, fmt.Sprintf("outreach-%s-%d", step.ID, task),
-				breach.CompleteStep{Actor: actor(c), Step: step.ID, Note: fmt.Sprintf("all %d personal calls made", done)})
-			if err != nil {
-				if r, ok := refusal(id, err); ok {
-					out["step_refused"] = r.Detail
-					continue
-				}
-				s.internal(c, "complete outreach step", err)
-				return
-			}
-			out["step_completed"] = true
+			return nil, fmt.Errorf("complete outreach step: %w", err)
 		}
+		out.StepCompleted = true
 	}
-	c.JSON(http.StatusOK, out)
+	return out, nil
 }

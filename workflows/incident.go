@@ -397,6 +397,7 @@ func (w *incident) snapshot() *breach.Status {
 		Runs:            w.runs,
 		Notices:         append([]breach.NoticeRun(nil), w.notices...),
 		NoticeTexts:     maps.Clone(w.noticeTexts),
+		NoticeVersion:   breach.NoticeTextsVersion(w.noticeTexts),
 		AuditHead:       w.auditHead,
 	}
 }

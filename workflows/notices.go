@@ -346,6 +346,9 @@ func (w *incident) validateSendNotices(_ workflow.Context, in breach.SendNotices
 	if w.noticesRunning() {
 		return reject(breach.ErrConflict, breach.NoticeRunInProgress)
 	}
+	if a := w.noticeApproval(); a != nil && (a.State == breach.StepPending || a.State == breach.StepReady) {
+		return reject(breach.ErrConflict, "step %s is not approved: the notice wording changed after approval, or it was never approved", a.ID)
+	}
 	if missing := breach.MissingNoticeTexts(w.noticeTexts, in.Customers); len(missing) > 0 {
 		return reject(breach.ErrConflict, "%s: %s", breach.NoticeTextsMissing, strings.Join(missing, "; "))
 	}

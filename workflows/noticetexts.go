@@ -1,10 +1,12 @@
 package workflows
 
 import (
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/breachflow/breachflow/internal/breach"
+	"github.com/breachflow/breachflow/playbooks"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -40,6 +42,7 @@ func (w *incident) setNoticeText(ctx workflow.Context, in breach.SetNoticeText) 
 	w.noticeTexts[in.Locale] = t
 	w.record(ctx, now, in.Actor.Name, "notice_text.written", "notice:"+in.Locale, "the "+in.Locale+" notice texts were written",
 		map[string]any{"locale": in.Locale, "what_happened": t.WhatHappened, "what_we_are_doing": t.WhatWeAreDoing, "role": in.Actor.Role})
+	w.reopenNoticeApproval(ctx, now, in.Locale)
 	return w.settle(ctx)
 }
 
@@ -66,4 +69,59 @@ func (w *incident) noticeTextsWritten(ctx workflow.Context, stepID string) bool 
 	w.record(ctx, workflow.Now(ctx), "system", "notices.refused", "step:"+stepID,
 		breach.NoticeTextsMissing+": "+strings.Join(missing, "; "), map[string]any{"missing": missing})
 	return false
+}
+
+// noticeApprovalVersion is the GetVersion id of approving a version of
+// the notice wording: the approval records the wording's hash, and a
+// change of wording after approval reopens the approval. Before it, an
+// approval stood whatever the texts became.
+const noticeApprovalVersion = "notice-approval-version"
+
+// noticeApproval is the approval step that releases the customer
+// notices: the first approval step a customer_notices step waits for.
+func (w *incident) noticeApproval() *breach.StepState {
+	for _, st := range w.steps {
+		if st.Kind != playbooks.KindCustomerNotices {
+			continue
+		}
+		for _, id := range st.After {
+			if a := w.step(id); a != nil && a.Kind == playbooks.KindApproval {
+				return a
+			}
+		}
+	}
+	return nil
+}
+
+// reopenNoticeApproval sends the notice's approval back when its wording
+// changed after approvals were given: the approvals of the old wording do
+// not count for the new, and the notices wait until it is approved again.
+func (w *incident) reopenNoticeApproval(ctx workflow.Context, now time.Time, locale string) {
+	st := w.noticeApproval()
+	if st == nil || (len(st.Approvals) == 0 && st.State != breach.StepDone) {
+		return
+	}
+	version := breach.NoticeTextsVersion(w.noticeTexts)
+	approved := st.ApprovedVersion
+	if st.State != breach.StepDone {
+		approved = st.Approvals[len(st.Approvals)-1].Version
+	} else if st.Decision != "approve" {
+		return
+	}
+	if approved == version {
+		return
+	}
+	if workflow.GetVersion(ctx, noticeApprovalVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	st.Approvals, st.ApprovedVersion, st.Decision, st.DoneBy = nil, "", "", ""
+	st.State, st.ReadyAt, st.DueAt, st.DoneAt, st.Reminded, st.Escalated = breach.StepPending, nil, nil, nil, 0, 0
+	for i := range w.steps {
+		if n := &w.steps[i]; n.Kind == playbooks.KindCustomerNotices && n.State == breach.StepReady && slices.Contains(n.After, st.ID) {
+			n.State, n.ReadyAt, n.DueAt = breach.StepPending, nil, nil
+		}
+	}
+	w.record(ctx, now, "system", "step.reopened", "step:"+st.ID,
+		"the "+locale+" notice wording changed after approval; it needs approval again",
+		map[string]any{"approved_version": approved, "version": version})
 }

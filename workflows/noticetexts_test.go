@@ -90,6 +90,9 @@ func TestNoticeTextsGateTheSend(t *testing.T) {
 	h.act(6*m, UpdateSendNotices, breach.SendNotices{Actor: responder, Customers: customers},
 		"no notice is sent to anyone until legal writes the notice texts of every locale with customers: zh-CN: what_happened and what_we_are_doing are not written (1 customer)")
 	h.act(7*m, UpdateSetNoticeText, zh, "")
+	// Adding the zh-CN wording changed what was approved: approve again.
+	h.act(7*m+30*time.Second, UpdateSendNotices, breach.SendNotices{Actor: responder, Customers: customers}, "the notice must be approved first")
+	h.act(7*m+40*time.Second, UpdateDecide, breach.Decide{Actor: legal, Step: "approve-notice", Decision: "approve"}, "")
 	h.act(8*m, UpdateSendNotices, breach.SendNotices{Actor: responder, Customers: customers}, "")
 	h.check(20*m, func(st *breach.Status) {
 		checked++
@@ -102,6 +105,95 @@ func TestNoticeTextsGateTheSend(t *testing.T) {
 			}
 		}
 	})
+	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, time.Hour)
+	h.env.ExecuteWorkflow(Incident, in)
+	if checked != 3 {
+		t.Fatalf("%d of 3 checks ran", checked)
+	}
+}
+
+const noticeVersionPlaybook = `id: notice-version-test
+version: 1
+title: Notice version test
+description: Two legal approvals of one wording release the notices.
+steps:
+  - id: approve-notice
+    title: Approve the customer notice
+    kind: approval
+    owner: legal
+    quorum: 2
+    approvers: [legal]
+  - id: customer-notices
+    title: Send customer notices
+    kind: customer_notices
+    owner: responder
+    after: [approve-notice]
+`
+
+// TestNoticeApprovalVersion: each approval of the notice records the
+// wording (its hash) it approved; a decision on a wording that changed
+// since it was read is refused; a change of wording between the two
+// approvals, or after the step is done, clears the approvals and sends
+// the step back, and another send run is refused until it is approved
+// again.
+func TestNoticeApprovalVersion(t *testing.T) {
+	h := newHarness(t, activities.Webhooks{})
+	in := h.input("customer-data-breach", breach.Facts{AwareAt: h.start})
+	h.pinPlaybook(in, "notice-version.yaml", noticeVersionPlaybook)
+	lou := breach.Actor{Name: "lou", Role: breach.RoleLegal}
+	m := time.Minute
+	v1 := map[string]breach.NoticeText{"en": {WhatHappened: "A file was public.", WhatWeAreDoing: "We closed it."}}
+	v2 := map[string]breach.NoticeText{"en": {WhatHappened: "A file was public for two days.", WhatWeAreDoing: "We closed it."}}
+	ver1, ver2 := breach.NoticeTextsVersion(v1), breach.NoticeTextsVersion(v2)
+	if ver1 == "" || ver1 == ver2 || breach.NoticeTextsVersion(map[string]breach.NoticeText{"en": {WhatHappened: "A file was public.",
+		WhatWeAreDoing: "We closed it.", WrittenBy: "someone else"}}) != ver1 {
+		t.Fatalf("versions %q %q: want distinct, independent of the writer", ver1, ver2)
+	}
+	write := func(texts map[string]breach.NoticeText) breach.SetNoticeText {
+		return breach.SetNoticeText{Actor: legal, Locale: "en", WhatHappened: texts["en"].WhatHappened, WhatWeAreDoing: texts["en"].WhatWeAreDoing}
+	}
+	approve := func(a breach.Actor, version string) breach.Decide {
+		return breach.Decide{Actor: a, Step: "approve-notice", Decision: "approve", Version: version}
+	}
+	checked := 0
+	h.act(1*m, UpdateSetNoticeText, write(v1), "")
+	h.act(2*m, UpdateDecide, approve(legal, ver1), "")
+	h.act(3*m, UpdateDecide, approve(lou, ver2), "the notice wording changed since you read it (version "+ver2+", now "+ver1+")")
+	h.act(4*m, UpdateSetNoticeText, write(v2), "")
+	h.check(5*m, func(st *breach.Status) {
+		checked++
+		s := stepState(st, "approve-notice")
+		if st.NoticeVersion != ver2 || s.State != breach.StepReady || len(s.Approvals) != 0 || timelineHas(st, "step.reopened", "step:approve-notice") != 1 {
+			t.Errorf("after a change between approvals: version %s, step %s with %+v; want %s, ready with none, reopened once", st.NoticeVersion, s.State, s.Approvals, ver2)
+		}
+	})
+	// The same wording written again changes nothing.
+	h.act(6*m, UpdateDecide, approve(legal, ""), "")
+	h.act(7*m, UpdateSetNoticeText, write(v2), "")
+	h.act(8*m, UpdateDecide, approve(lou, ver2), "")
+	h.check(9*m, func(st *breach.Status) {
+		checked++
+		s := stepState(st, "approve-notice")
+		if s.State != breach.StepDone || s.ApprovedVersion != ver2 || len(s.Approvals) != 2 || s.Approvals[0].Version != ver2 || s.Approvals[1].Version != ver2 {
+			t.Errorf("after two approvals of %s: %+v", ver2, s)
+		}
+		if c := stepState(st, "customer-notices"); c.State != breach.StepReady || timelineHas(st, "step.reopened", "step:approve-notice") != 1 {
+			t.Errorf("customer-notices %s; want ready, no second reopening", c.State)
+		}
+	})
+	// After the approval, a change of wording takes it back.
+	h.act(10*m, UpdateSetNoticeText, write(v1), "")
+	h.check(11*m, func(st *breach.Status) {
+		checked++
+		s := stepState(st, "approve-notice")
+		if s.State != breach.StepReady || s.ApprovedVersion != "" || len(s.Approvals) != 0 || s.Needs == nil || s.Needs.Count != 2 {
+			t.Errorf("after a change of the approved wording: %+v; want ready, needing two approvals", s)
+		}
+		if c := stepState(st, "customer-notices"); c.State != breach.StepPending {
+			t.Errorf("customer-notices %s; want pending again", c.State)
+		}
+	})
+	h.act(12*m, UpdateSendNotices, breach.SendNotices{Actor: responder}, "the notice must be approved first")
 	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, time.Hour)
 	h.env.ExecuteWorkflow(Incident, in)
 	if checked != 3 {

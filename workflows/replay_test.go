@@ -39,6 +39,10 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // history-members-* is a restricted incident whose members an admin
 // changes (set_member, behind GetVersion "incident-members"), written by
 // BREACHFLOW_WRITE_HISTORIES=1 go test -run TestRestrictedRunToClose ./cmd/breachflow
+// history-dashflow-* is a restricted incident carried through the dashboard
+// alone, whose notice wording changes between two approvals (approvals of
+// a version, reopened behind GetVersion "notice-approval-version"), written by
+// BREACHFLOW_WRITE_HISTORIES=1 go test -run TestWholeBreachInBrowser ./cmd/breachflow
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/history-*.json")
 	if err != nil || len(files) < 3 {

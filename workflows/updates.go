@@ -197,6 +197,11 @@ func (w *incident) validateDecide(_ workflow.Context, in breach.Decide) error {
 				st.ID, in.Actor.Name, breach.SecondApproverNeeded, len(st.Approvals), spec.Needed())
 		}
 	}
+	if a := w.noticeApproval(); in.Version != "" && a != nil && a.ID == st.ID {
+		if now := breach.NoticeTextsVersion(w.noticeTexts); now != in.Version {
+			return reject(breach.ErrConflict, "the notice wording changed since you read it (version %s, now %s): read it again before deciding", in.Version, now)
+		}
+	}
 	switch in.Decision {
 	case "approve":
 	case "reject":
@@ -216,19 +221,29 @@ func (w *incident) decide(ctx workflow.Context, in breach.Decide) (*breach.Statu
 	st := w.step(in.Step)
 	spec, _ := w.pb.Step(in.Step)
 	now := workflow.Now(ctx)
+	// version is the notice wording this approval approves, recorded
+	// when the step is the notice's approval.
+	var version string
+	if a := w.noticeApproval(); in.Decision == "approve" && a != nil && a.ID == st.ID &&
+		workflow.GetVersion(ctx, noticeApprovalVersion, workflow.DefaultVersion, 1) == 1 {
+		version = breach.NoticeTextsVersion(w.noticeTexts)
+	}
 	if in.Decision == "approve" && spec.Needed() > 1 && workflow.GetVersion(ctx, quorumApprovals, workflow.DefaultVersion, 1) == 1 {
-		st.Approvals = append(st.Approvals, breach.Approval{By: in.Actor.Name, Role: in.Actor.Role, At: now})
+		st.Approvals = append(st.Approvals, breach.Approval{By: in.Actor.Name, Role: in.Actor.Role, At: now, Version: version})
 		if len(st.Approvals) < spec.Needed() {
 			w.record(ctx, now, in.Actor.Name, "step.approval_recorded", "step:"+st.ID,
 				fmt.Sprintf("approval %d of %d", len(st.Approvals), spec.Needed()),
-				map[string]any{"role": in.Actor.Role, "reason": in.Reason, "approvals": len(st.Approvals), "quorum": spec.Needed()})
+				map[string]any{"role": in.Actor.Role, "reason": in.Reason, "approvals": len(st.Approvals), "quorum": spec.Needed(), "version": version})
 			return w.settle(ctx)
 		}
 	}
 	st.Decision, st.Reason, st.DoneBy = in.Decision, in.Reason, in.Actor.Name
 	if in.Decision == "approve" {
-		st.State, st.DoneAt = breach.StepDone, &now
+		st.State, st.DoneAt, st.ApprovedVersion = breach.StepDone, &now, version
 		details := map[string]any{"role": in.Actor.Role}
+		if version != "" {
+			details["version"] = version
+		}
 		if len(st.Approvals) > 0 {
 			details["approvals"] = st.Approvals
 		}

@@ -93,6 +93,10 @@ type StepState struct {
 	// Needs says who must still approve a ready approval step; the
 	// workflow fills it from the pinned playbook in every status.
 	Needs *ApprovalNeeds `json:"needs,omitempty"`
+	// ApprovedVersion is the notice wording (NoticeTextsVersion) the
+	// approval of the customer notice released; a change of wording
+	// after it reopens the step.
+	ApprovedVersion string `json:"approved_version,omitempty"`
 }
 
 // Approval is one person's approval of a step that needs several.
@@ -100,6 +104,9 @@ type Approval struct {
 	By   string    `json:"by"`
 	Role string    `json:"role"`
 	At   time.Time `json:"at"`
+	// Version is the notice wording (NoticeTextsVersion) an approval of
+	// the customer notice was given to; empty for other steps.
+	Version string `json:"version,omitempty"`
 }
 
 // ApprovalNeeds is what an approval step still waits for: Count more
@@ -173,6 +180,9 @@ type Status struct {
 	Notices []NoticeRun `json:"notice_runs,omitempty"`
 	// NoticeTexts are legal's texts of the customer notice, by locale.
 	NoticeTexts map[string]NoticeText `json:"notice_texts,omitempty"`
+	// NoticeVersion is the version of NoticeTexts (NoticeTextsVersion):
+	// what an approval of the notice approves.
+	NoticeVersion string `json:"notice_version,omitempty"`
 	// AuditHead is the last audit event the workflow wrote, as the store
 	// answered it: the checkpoint against which the chain is verified.
 	AuditHead *AuditHead `json:"audit_head,omitempty"`

@@ -1,6 +1,8 @@
 package breach
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
@@ -134,4 +136,24 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// NoticeTextsVersion names one wording of the customer notice: a hash of
+// every locale's texts (who wrote them and when do not count), so an
+// approval can say which wording it approved. "" when nothing is written.
+func NoticeTextsVersion(texts map[string]NoticeText) string {
+	if len(texts) == 0 {
+		return ""
+	}
+	locales := make([]string, 0, len(texts))
+	for l := range texts {
+		locales = append(locales, l)
+	}
+	sort.Strings(locales)
+	h := sha256.New()
+	for _, l := range locales {
+		t := texts[l]
+		fmt.Fprintf(h, "%d:%s%d:%s%d:%s", len(l), l, len(t.WhatHappened), t.WhatHappened, len(t.WhatWeAreDoing), t.WhatWeAreDoing)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }

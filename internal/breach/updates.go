@@ -31,6 +31,9 @@ type Decide struct {
 	Step     string `json:"step"`
 	Decision string `json:"decision"` // approve | reject
 	Reason   string `json:"reason,omitempty"`
+	// Version, when set, is the notice wording the approver read
+	// (NoticeTextsVersion); the decision is refused if it has changed.
+	Version string `json:"version,omitempty"`
 }
 
 // PatchFacts changes facts; nil fields stay as they are.

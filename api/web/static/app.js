@@ -46,10 +46,22 @@
       })
       .catch(function () {});
   }
+  // The viewer's zone defaults to the browser's: remembered once, in the
+  // cookie the zone form sets, then the page is shown again in it.
+  function defaultZone() {
+    if (!document.querySelector("#zone-form") || /(^|;\s*)bf_tz=/.test(document.cookie)) return;
+    var tz = "";
+    try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+\-]+)*$/.test(tz)) return;
+    document.cookie = "bf_tz=" + tz + "; path=/; max-age=31536000; samesite=lax";
+    if (tz !== "UTC") location.reload();
+  }
   // Forms marked data-tz take times in the browser's zone: the hidden tz
   // field says which, and known times (data-utc) are shown in it.
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function zones() {
+    // A remembered zone (bf_tz) is the one the server rendered the form in.
+    if (/(^|;\s*)bf_tz=/.test(document.cookie)) return;
     var tz;
     try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
     if (!tz) return;
@@ -66,6 +78,7 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
+    defaultZone();
     zones();
     tick();
     setInterval(tick, 1000);
