@@ -37,10 +37,23 @@ type NoticeInput struct {
 	LawEnforcementDelay    bool     // California: say the notice was delayed at law enforcement's request
 	CreditMonitoringMonths int      // 0 = none offered; else the offer is described (e.g. 12)
 	GeneratedAt            time.Time
+	// Remedy is the customer's enrollment code and how to use it; nil
+	// when none is offered. The code is read from the store at send time.
+	Remedy *NoticeRemedy
+	// PageURL is the link to the customer's notice page ("" for none).
+	PageURL string
 	// Draft renders a marked placeholder where legal's texts of the locale
 	// are missing (the preview); otherwise a missing text is an error, so
 	// no customer is sent a notice legal did not write.
 	Draft bool
+}
+
+// NoticeRemedy is the remedy offered to one customer.
+type NoticeRemedy struct {
+	Product       string
+	Code          string
+	EnrollmentURL string
+	EnrollBy      time.Time
 }
 
 // Notice is one rendered customer notice.
@@ -122,6 +135,10 @@ func RenderNotice(in NoticeInput) (*Notice, error) {
 			{Text: fmt.Sprintf(l.reference, oneLine(in.Incident.ID))},
 			{Text: l.complain},
 		}},
+	}
+	if u := oneLine(in.PageURL); u != "" {
+		more := &v.Sections[len(v.Sections)-1]
+		more.Blocks = slices.Insert(more.Blocks, 2, noticeBlock{Text: fmt.Sprintf(l.pageLink, u)})
 	}
 	v.Footer = fmt.Sprintf(l.footer, org, l.date(in.GeneratedAt))
 
@@ -298,6 +315,13 @@ func canDoSection(l noticeText, in NoticeInput) noticeSection {
 	add(l.stepPhishing)
 	add(l.stepKeep)
 	s.Blocks = append(s.Blocks, noticeBlock{Items: items})
+	if r := in.Remedy; r != nil {
+		s.Blocks = append(s.Blocks, noticeBlock{Text: fmt.Sprintf(l.remedyOffer, oneLine(r.Product)), Items: []string{
+			l.lRemedyCode + l.labelSep + oneLine(r.Code),
+			fmt.Sprintf(l.remedyHow, oneLine(r.EnrollmentURL)),
+			fmt.Sprintf(l.remedyBy, l.date(r.EnrollBy)),
+		}})
+	}
 	return s
 }
 
@@ -359,6 +383,8 @@ type noticeText struct {
 	doingContained, doingContaining                  string
 	doingInvestigating, doingReported                string
 	creditMonitoring, enrol                          string
+	remedyOffer, lRemedyCode, remedyHow, remedyBy    string
+	pageLink                                         string
 	stepPhishing, stepKeep                           string
 	moreIntro, reference, complain                   string
 	lContact, lDPO, lEmail, lPhone, labelSep         string
@@ -401,6 +427,11 @@ func enNotice() noticeText {
 		doingReported:      "We have reported the breach to the data protection authority.",
 		creditMonitoring:   "We are offering you %d months of credit monitoring and identity-theft protection at no cost to you.",
 		enrol:              "Enrol in the free credit monitoring we are offering; contact us (details below) to sign up.",
+		remedyOffer:        "We are offering you %s at no cost. Your personal enrollment code:",
+		lRemedyCode:        "Enrollment code",
+		remedyHow:          "To enrol, go to %s and enter your code.",
+		remedyBy:           "Enrol by %s; the code does not work after that date.",
+		pageLink:           "You can read this notice online, and tell us you have received it, at %s",
 		stepPhishing:       "Be wary of unexpected emails, calls or messages about this breach. We will never ask for your password.",
 		stepKeep:           "Keep this notice, and contact us if you notice anything suspicious.",
 		moreIntro:          "If you have questions, please contact us:",
@@ -494,6 +525,11 @@ func zhCNNotice() noticeText {
 		doingReported:      "我们已向个人信息保护监管部门报告了该事件。",
 		creditMonitoring:   "我们免费为您提供 %d 个月的信用监控和身份盗用防护服务。",
 		enrol:              "请登记使用我们免费提供的信用监控服务；如需登记，请通过下方方式联系我们。",
+		remedyOffer:        "我们免费为您提供 %s 服务。您的个人登记码：",
+		lRemedyCode:        "登记码",
+		remedyHow:          "登记方式：访问 %s 并输入您的登记码。",
+		remedyBy:           "请于%s前完成登记，逾期登记码将失效。",
+		pageLink:           "您可以在线阅读本通知，并确认您已收到：%s",
 		stepPhishing:       "警惕与本事件有关的陌生邮件、电话或短信。我们绝不会向您索要密码。",
 		stepKeep:           "请保留本通知；如发现任何可疑情况，请联系我们。",
 		moreIntro:          "如有疑问，请联系我们：",
