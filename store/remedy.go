@@ -28,9 +28,9 @@ type RemedyCode struct {
 
 // RemedyCounts counts an incident's pool: never which customer has which code.
 type RemedyCounts struct {
-	Total     int                          `json:"total"`
-	Assigned  int                          `json:"assigned"`
-	Free      int                          `json:"free"`
+	Total     int                           `json:"total"`
+	Assigned  int                           `json:"assigned"`
+	Free      int                           `json:"free"`
 	ByProduct map[string]RemedyProductCount `json:"by_product"`
 }
 

@@ -35,9 +35,9 @@ type NoticeRange struct {
 // PreparedPage is a page of subjects whose notices exist, cut into ranges.
 type PreparedPage struct {
 	Ranges  []NoticeRange `json:"ranges"`
-	Next    int64         `json:"next"`    // the cursor for the next page
-	Done    bool          `json:"done"`    // no subject after this page
-	Created int           `json:"created"` // notices created for this page
+	Next    int64         `json:"next"`            // the cursor for the next page
+	Done    bool          `json:"done"`            // no subject after this page
+	Created int           `json:"created"`         // notices created for this page
 	Codes   int           `json:"codes,omitempty"` // remedy codes given for this page
 }
 
