@@ -34,6 +34,8 @@ type Store interface {
 	OutreachCounts(ctx context.Context, incidentID string) (open, done int, err error)
 	AddIncidentMember(ctx context.Context, id, principal, by string) (bool, error)
 	RemoveIncidentMember(ctx context.Context, id, principal string) (bool, error)
+	AssignRemedyCodes(ctx context.Context, incidentID string, sc store.RemedyScope, subjectIDs []int64) (assigned, missing int, err error)
+	RemedyCoverage(ctx context.Context, incidentID string, sc store.RemedyScope) (store.RemedyCoverage, error)
 }
 
 // AuditInput is one audit event to append.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
+	"go.temporal.io/sdk/temporal"
 )
 
 // The store side of the customer-notice fan-out. The batch activity that
@@ -39,6 +40,23 @@ func (a *Activities) PrepareNotices(ctx context.Context, in breach.NoticePage) (
 		return nil, fmt.Errorf("ensure notices: %w", err)
 	}
 	out.Created = created
+	if in.Remedy != nil {
+		// Codes are given before any notice of the page can be sent, in one
+		// transaction per page, once per customer: a retry, a crash or a
+		// re-run finds them given and gives none again.
+		assigned, missing, err := a.Store.AssignRemedyCodes(ctx, in.IncidentID, storeScope(*in.Remedy), ids)
+		if err != nil {
+			return nil, fmt.Errorf("assign remedy codes: %w", err)
+		}
+		if missing > 0 {
+			// Imported after the run checked the pool: no notice goes
+			// out without its code.
+			return nil, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("%d codes missing: customers were added after the pool was checked; top up the pool and send again", missing),
+				breach.ErrConflict, nil)
+		}
+		out.Codes = assigned
+	}
 	batch := max(in.Batch, 1)
 	after := in.After
 	for start := 0; start < len(ids); start += batch {
@@ -49,6 +67,20 @@ func (a *Activities) PrepareNotices(ctx context.Context, in breach.NoticePage) (
 	}
 	out.Next = after
 	return out, nil
+}
+
+func storeScope(sc breach.RemedyScope) store.RemedyScope {
+	return store.RemedyScope{Product: sc.Product, Jurisdictions: sc.Jurisdictions, Tiers: sc.Tiers}
+}
+
+// RemedyCoverage counts how far the incident's code pool covers the
+// customers in the remedy's scope, before a send starts. Counts only.
+func (a *Activities) RemedyCoverage(ctx context.Context, incidentID string, sc breach.RemedyScope) (*breach.RemedyCoverage, error) {
+	c, err := a.Store.RemedyCoverage(ctx, incidentID, storeScope(sc))
+	if err != nil {
+		return nil, fmt.Errorf("remedy coverage: %w", err)
+	}
+	return &breach.RemedyCoverage{InScope: c.InScope, Assigned: c.Assigned, Free: c.Free}, nil
 }
 
 // CountNotices counts the incident's notices of kind by status, in all

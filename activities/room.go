@@ -61,6 +61,8 @@ type RoomStep struct {
 	// people, in order; Needs says who is still needed ("1 more: legal").
 	Approvals []string `json:"approvals,omitempty"`
 	Needs     string   `json:"needs,omitempty"`
+	// Waiting says why a ready step is held up ("100 codes missing: …").
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // RoomNotice is one reminder, escalation or overdue notice.

@@ -125,8 +125,16 @@ var RouteRules = map[string]RouteRule{
 	"POST /v1/alerts/:aid/launch":                   ruleOf(ScopeGlobal, breach.RoleResponder),
 	"POST /v1/alerts/:aid/attach":                   ruleOf(ScopeGlobal, breach.RoleResponder), // and may act on the incident in the body
 	"POST /v1/alerts/:aid/dismiss":                  ruleOf(ScopeGlobal, breach.RoleResponder),
+	"POST /v1/incidents/:id/remedy-codes":           ruleOf(ScopeWrite, breach.RoleLegal),
+	"GET /v1/incidents/:id/remedy-codes":            ruleOf(ScopeRead, breach.RoleViewer), // counts only, never a code
 	"GET /v1/playbooks":                             ruleOf(ScopeGlobal, breach.RoleViewer),
 	"GET /v1/playbooks/:id":                         ruleOf(ScopeGlobal, breach.RoleViewer),
+
+	// The customer's notice page has no principal: the unguessable token in
+	// its path is the authority and opens that one customer's page only
+	// (api/noticepage.go); a wrong or expired one gets the same empty 404.
+	"GET /n/:token":      ruleOf(ScopePublic),
+	"POST /n/:token/ack": ruleOf(ScopePublic),
 
 	// Dashboard pages (a session is a token: its name is the principal).
 	"GET /login":         ruleOf(ScopePublic),

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -221,7 +222,7 @@ func (e *matrixEnv) snapshot() string {
 	e.t.Helper()
 	db := e.store.(interface{ DB() *sql.DB }).DB()
 	var parts []string
-	for _, table := range []string{"incidents", "incident_members", "subjects", "notices", "outreach_tasks", "audit_events", "obligations", "calendar_tokens"} {
+	for _, table := range []string{"incidents", "incident_members", "subjects", "notices", "outreach_tasks", "audit_events", "obligations", "calendar_tokens", "remedy_codes", "notice_pages"} {
 		var n int
 		if err := db.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
 			e.t.Fatal(err)
@@ -258,6 +259,9 @@ func apiBody(key string) (string, string) {
 	switch {
 	case strings.HasSuffix(key, "/subjects"):
 		return "text/csv", "external_id,email,country,tier\nK-1,ann@example.com,DE,high\n"
+	case strings.HasSuffix(key, "/remedy-codes"):
+		return "text/csv", "code,product,enrollment_url,enroll_by\nM-" + strconv.FormatInt(time.Now().UnixNano(), 36) +
+			",credit-monitoring,https://enroll.example.com/,2099-01-01\n"
 	case strings.HasPrefix(key, "PATCH "):
 		return "application/json", `{"severity":"critical"}`
 	case strings.HasSuffix(key, "/decide"):

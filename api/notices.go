@@ -90,6 +90,12 @@ type deliveryRow struct {
 	Suppressed   int    `json:"suppressed"`
 	Pending      int    `json:"pending"` // pending and sending: not yet out
 	Total        int    `json:"total"`
+	// Codes counts the remedy codes given; Read and Acknowledged the
+	// customers who opened their notice page and who pressed "I have read
+	// this notice". Counts only: never who.
+	Codes        int `json:"codes_assigned"`
+	Read         int `json:"read"`
+	Acknowledged int `json:"acknowledged"`
 }
 
 // Delivery is the customer-notice delivery report: per jurisdiction, for
@@ -104,14 +110,24 @@ func (s *Server) delivery(c *gin.Context, id string) (*Delivery, error) {
 	if err != nil {
 		return nil, err
 	}
+	codes, err := s.store.RemedyAssignedByJurisdiction(c.Request.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := s.store.NoticePageCounts(c.Request.Context(), id)
+	if err != nil {
+		return nil, err
+	}
 	d := &Delivery{Jurisdictions: []deliveryRow{}, Total: deliveryRow{Jurisdiction: "all"}}
 	for j, by := range counts {
 		r := deliveryRow{Jurisdiction: j, Sent: by[store.NoticeSent], Failed: by[store.NoticeFailed],
-			Suppressed: by[store.NoticeSuppressed], Pending: by[store.NoticePending] + by[store.NoticeSending]}
+			Suppressed: by[store.NoticeSuppressed], Pending: by[store.NoticePending] + by[store.NoticeSending],
+			Codes: codes[j], Read: pages[j].Read, Acknowledged: pages[j].Acked}
 		r.Total = r.Sent + r.Failed + r.Suppressed + r.Pending
 		d.Jurisdictions = append(d.Jurisdictions, r)
 		d.Total.Sent, d.Total.Failed, d.Total.Suppressed = d.Total.Sent+r.Sent, d.Total.Failed+r.Failed, d.Total.Suppressed+r.Suppressed
 		d.Total.Pending, d.Total.Total = d.Total.Pending+r.Pending, d.Total.Total+r.Total
+		d.Total.Codes, d.Total.Read, d.Total.Acknowledged = d.Total.Codes+r.Codes, d.Total.Read+r.Read, d.Total.Acknowledged+r.Acknowledged
 	}
 	sort.Slice(d.Jurisdictions, func(i, j int) bool { return d.Jurisdictions[i].Jurisdiction < d.Jurisdictions[j].Jurisdiction })
 	return d, nil
@@ -153,6 +169,9 @@ func (s *Server) sendNotices(c *gin.Context) {
 type noticeTextRequest struct {
 	WhatHappened   string `json:"what_happened"`
 	WhatWeAreDoing string `json:"what_we_are_doing"`
+	// FAQ and Contact are shown on the customers' notice page (optional).
+	FAQ     string `json:"faq"`
+	Contact string `json:"contact"`
 }
 
 // setNoticeText handles PUT /v1/incidents/{id}/notices/texts/{locale}:
@@ -164,7 +183,7 @@ func (s *Server) setNoticeText(c *gin.Context) {
 		return
 	}
 	s.update(c, workflows.UpdateSetNoticeText, breach.SetNoticeText{Actor: actor(c), Locale: c.Param("locale"),
-		WhatHappened: req.WhatHappened, WhatWeAreDoing: req.WhatWeAreDoing}, http.StatusOK)
+		WhatHappened: req.WhatHappened, WhatWeAreDoing: req.WhatWeAreDoing, FAQ: req.FAQ, Contact: req.Contact}, http.StatusOK)
 }
 
 // retryNotices handles POST /v1/incidents/{id}/notices/retry: failed

@@ -114,6 +114,7 @@ type Server struct {
 	latency        *prometheus.HistogramVec
 	router         *gin.Engine
 	health         temporalHealth // remembered Temporal health checks
+	pages          pageLimiter    // rate of the public notice pages per client
 }
 
 // New builds the router.
@@ -211,6 +212,8 @@ func (s *Server) routes() *gin.Engine {
 	rest("GET", "/incidents/:id/notices/report", s.deliveryReport)
 	rest("POST", "/incidents/:id/notices/send", s.sendNotices)
 	rest("POST", "/incidents/:id/notices/retry", s.retryNotices)
+	rest("POST", "/incidents/:id/remedy-codes", s.importRemedyCodes)
+	rest("GET", "/incidents/:id/remedy-codes", s.remedyCodes)
 	rest("GET", "/incidents/:id/outreach", s.listOutreach)
 	rest("POST", "/incidents/:id/outreach/:task/done", s.outreachDone)
 	rest("POST", "/incidents/:id/grants", s.requestGrant)
@@ -269,6 +272,9 @@ func (s *Server) routes() *gin.Engine {
 		handle(codec, s.gate, "POST", "/decode", gin.WrapH(s.codec))
 	}
 	s.dashboard(r) // HTML pages outside /v1: api/dashboard.go
+	// The customer's notice page: the token is the authority (api/noticepage.go).
+	handle(root, s.gate, "GET", "/n/:token", s.noticePage)
+	handle(root, s.gate, "POST", "/n/:token/ack", s.ackNoticePage)
 	// Slack signs its requests; they carry no bearer token (api/slack.go).
 	handle(root, s.gate, "POST", "/slack/commands", s.slackVerify, s.slackCommand)
 	handle(root, s.gate, "POST", "/slack/interactions", s.slackVerify, s.slackInteraction)

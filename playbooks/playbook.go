@@ -120,10 +120,31 @@ type Playbook struct {
 	ClockReminders []Duration `json:"clock_reminders,omitempty" yaml:"clock_reminders,omitempty"`
 	// Tiering holds the customer-tier thresholds; Parse fills the defaults.
 	Tiering *Tiering `json:"tiering,omitempty" yaml:"tiering,omitempty"`
-	Steps   []Step   `json:"steps" yaml:"steps"`
+	// Remedy is what the notice offers customers in its scope (an
+	// enrollment code from the incident's pool); nil offers none.
+	Remedy *Remedy `json:"remedy,omitempty" yaml:"remedy,omitempty"`
+	Steps  []Step  `json:"steps" yaml:"steps"`
 	// Source names where the playbook was loaded from, e.g.
 	// "embedded:customer-data-breach.yaml" or a file path.
 	Source string `json:"-" yaml:"-"`
+}
+
+// Remedy says which customers are offered a remedy code of Product: those
+// in one of Jurisdictions (a country matches its subdivisions; empty:
+// every one) and of one of Tiers (empty: every tier). The codes come from
+// the pool legal imports per incident; notices wait while it is short.
+type Remedy struct {
+	Product       string   `json:"product" yaml:"product"`
+	Jurisdictions []string `json:"jurisdictions,omitempty" yaml:"jurisdictions,omitempty"`
+	Tiers         []string `json:"tiers,omitempty" yaml:"tiers,omitempty"`
+}
+
+// Scope is the remedy as the workflow carries it; nil for no remedy.
+func (r *Remedy) Scope() *breach.RemedyScope {
+	if r == nil {
+		return nil
+	}
+	return &breach.RemedyScope{Product: r.Product, Jurisdictions: slices.Clone(r.Jurisdictions), Tiers: slices.Clone(r.Tiers)}
 }
 
 // Tiering holds the thresholds that sort affected customers into tiers:

@@ -128,6 +128,8 @@ func (t *tree) checkSemantics(p *Playbook) {
 			"medium_annual_value %v is above high_annual_value %v", tr.MediumAnnualValue, tr.HighAnnualValue)
 	}
 
+	t.checkRemedy(p.Remedy)
+
 	index := make(map[string]int, len(p.Steps))
 	for i, s := range p.Steps {
 		if s.ID == "" {
@@ -373,6 +375,30 @@ func (t *tree) checkCycles(p *Playbook, index map[string]int) {
 			if _, ok := index[p.Steps[i].ID]; ok && index[p.Steps[i].ID] == i {
 				visit(i)
 			}
+		}
+	}
+}
+
+// remedyJurisdictionRE is an ISO 3166-1 alpha-2 country or an ISO 3166-2
+// subdivision.
+var remedyJurisdictionRE = regexp.MustCompile(`^[A-Z]{2}(-[A-Z0-9]{1,3})?$`)
+
+// checkRemedy applies the rules of the remedy block.
+func (t *tree) checkRemedy(r *Remedy) {
+	if r == nil {
+		return
+	}
+	if strings.TrimSpace(r.Product) == "" {
+		t.add(t.line("remedy"), "remedy.product", "a remedy needs a product, e.g. credit-monitoring")
+	}
+	for i, j := range r.Jurisdictions {
+		if f := joinIndex("remedy.jurisdictions", i); !remedyJurisdictionRE.MatchString(j) {
+			t.add(t.line(f), f, "bad jurisdiction %q: use an ISO 3166-1 alpha-2 country (US) or ISO 3166-2 subdivision (US-CA)", j)
+		}
+	}
+	for i, tier := range r.Tiers {
+		if f := joinIndex("remedy.tiers", i); !slices.Contains([]string{"high", "medium", "low"}, tier) {
+			t.add(t.line(f), f, "bad tier %q: use high, medium or low", tier)
 		}
 	}
 }

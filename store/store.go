@@ -322,6 +322,33 @@ type Store interface {
 	// ErrHeld under legal hold, ErrConflict while the incident is active.
 	PurgeSubjects(ctx context.Context, c HoldChange) (int, error)
 
+	// AddRemedyCodes adds sealed codes to an incident's remedy pool, all
+	// or none; a code already in the pool (or twice in the batch) is a
+	// *DuplicateCodesError (ErrConflict) naming its positions.
+	AddRemedyCodes(ctx context.Context, incidentID string, codes []RemedyCode) (int, error)
+	// RemedyCounts counts the pool per product: total, assigned, free.
+	RemedyCounts(ctx context.Context, incidentID string) (RemedyCounts, error)
+	// RemedyCoverage counts the customers in scope, those holding a code,
+	// and the free codes of the scope's product.
+	RemedyCoverage(ctx context.Context, incidentID string, sc RemedyScope) (RemedyCoverage, error)
+	// AssignRemedyCodes gives each in-scope subject among ids without a
+	// code one free code, once per (incident, subject), in one transaction.
+	AssignRemedyCodes(ctx context.Context, incidentID string, sc RemedyScope, subjectIDs []int64) (assigned, missing int, err error)
+	// RemedyCodesFor returns the subjects' codes by subject id.
+	RemedyCodesFor(ctx context.Context, incidentID string, subjectIDs []int64) (map[int64]RemedyCode, error)
+	// RemedyAssignedByJurisdiction counts the codes given per jurisdiction.
+	RemedyAssignedByJurisdiction(ctx context.Context, incidentID string) (map[string]int, error)
+	// EnsureNoticePage keeps one notice page per (incident, subject),
+	// creating it from p when missing; the existing one is returned as is.
+	EnsureNoticePage(ctx context.Context, p NoticePage) (NoticePage, error)
+	// NoticePageByHash returns the live page of a token hash and records
+	// its first read; ErrNotFound for an unknown or expired one alike.
+	NoticePageByHash(ctx context.Context, hash string, at time.Time) (NoticePage, error)
+	// AckNoticePage records the first acknowledgement of a live page.
+	AckNoticePage(ctx context.Context, hash string, at time.Time) (NoticePage, error)
+	// NoticePageCounts counts links, reads and acknowledgements per jurisdiction.
+	NoticePageCounts(ctx context.Context, incidentID string) (map[string]NoticePageCount, error)
+
 	// RecordAlert stores an alert or counts a repeat of the current one
 	// of its (source, fingerprint) within window; created is true for a
 	// new row. A repeat changes only count, last-seen and source status.

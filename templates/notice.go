@@ -37,10 +37,23 @@ type NoticeInput struct {
 	LawEnforcementDelay    bool     // California: say the notice was delayed at law enforcement's request
 	CreditMonitoringMonths int      // 0 = none offered; else the offer is described (e.g. 12)
 	GeneratedAt            time.Time
+	// Remedy is the customer's enrollment code and how to use it; nil
+	// when none is offered. The code is read from the store at send time.
+	Remedy *NoticeRemedy
+	// PageURL is the link to the customer's notice page ("" for none).
+	PageURL string
 	// Draft renders a marked placeholder where legal's texts of the locale
 	// are missing (the preview); otherwise a missing text is an error, so
 	// no customer is sent a notice legal did not write.
 	Draft bool
+}
+
+// NoticeRemedy is the remedy offered to one customer.
+type NoticeRemedy struct {
+	Product       string
+	Code          string
+	EnrollmentURL string
+	EnrollBy      time.Time
 }
 
 // Notice is one rendered customer notice.
@@ -58,26 +71,28 @@ func NoticeLocales() []string { return breach.NoticeLocales() }
 // tag counts) to one of NoticeLocales(); see breach.NormalizeLocale.
 func NormalizeLocale(s string) string { return breach.NormalizeLocale(s) }
 
-// noticeView is what the notice templates render; strings are raw, each
-// template escapes them for its own format.
-type noticeView struct {
+// NoticeView is what the notice templates render (and the customer's
+// notice page); strings are raw, each template escapes them for its own
+// format.
+type NoticeView struct {
 	Lang     string
+	Subject  string // the email's subject
 	Title    string
 	Subtitle string // the English title under a translated one (California's title requirement)
 	Greeting string
 	Intro    string
-	Sections []noticeSection
+	Sections []NoticeSection
 	Footer   string
 }
 
-// noticeSection is one of the five headings with its paragraphs and lists.
-type noticeSection struct {
+// NoticeSection is one of the five headings with its paragraphs and lists.
+type NoticeSection struct {
 	Heading string
-	Blocks  []noticeBlock
+	Blocks  []NoticeBlock
 }
 
-// noticeBlock is a paragraph, a list, or a paragraph introducing a list.
-type noticeBlock struct {
+// NoticeBlock is a paragraph, a list, or a paragraph introducing a list.
+type NoticeBlock struct {
 	Text  string
 	Items []string
 }
@@ -85,6 +100,36 @@ type noticeBlock struct {
 // RenderNotice renders the notice of data breach for one person, in their
 // locale, as a plain-text and an HTML part with the same content.
 func RenderNotice(in NoticeInput) (*Notice, error) {
+	v, err := BuildNotice(in)
+	if err != nil {
+		return nil, err
+	}
+	var text, html bytes.Buffer
+	tt, err := texttemplate.ParseFS(noticeFiles, "notice/notice.txt.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("render notice: parse text template: %w", err)
+	}
+	if err := tt.Execute(&text, v); err != nil {
+		return nil, fmt.Errorf("render notice: text: %w", err)
+	}
+	ht, err := htmltemplate.ParseFS(noticeFiles, "notice/notice.html.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("render notice: parse html template: %w", err)
+	}
+	if err := ht.Execute(&html, v); err != nil {
+		return nil, fmt.Errorf("render notice: html: %w", err)
+	}
+	return &Notice{
+		Locale:  v.Lang,
+		Subject: v.Subject,
+		Text:    text.String(),
+		HTML:    html.String(),
+	}, nil
+}
+
+// BuildNotice is the content of one person's notice, before a template
+// renders it: the customer's notice page shows it too.
+func BuildNotice(in NoticeInput) (*NoticeView, error) {
 	switch {
 	case in.Incident == nil:
 		return nil, errors.New("render notice: no incident")
@@ -106,59 +151,43 @@ func RenderNotice(in NoticeInput) (*Notice, error) {
 		return nil, errors.New("render notice: no contact point (contact, DPO, email or phone)")
 	}
 
-	v := noticeView{Lang: locale, Title: l.title, Subtitle: l.subtitle, Intro: fmt.Sprintf(l.intro, org)}
+	v := NoticeView{Lang: locale, Title: l.title, Subtitle: l.subtitle, Intro: fmt.Sprintf(l.intro, org)}
 	if name := oneLine(in.Name); name != "" {
 		v.Greeting = fmt.Sprintf(l.greeting, name)
 	} else {
 		v.Greeting = l.greetingNeutral
 	}
-	v.Sections = []noticeSection{
+	v.Sections = []NoticeSection{
 		whatHappenedSection(l, in, texts.WhatHappened, locale),
 		informationSection(l, in),
 		doingSection(l, in, texts.WhatWeAreDoing, locale),
 		canDoSection(l, in),
-		{Heading: l.hMore, Blocks: []noticeBlock{
+		{Heading: l.hMore, Blocks: []NoticeBlock{
 			{Text: l.moreIntro, Items: contacts},
 			{Text: fmt.Sprintf(l.reference, oneLine(in.Incident.ID))},
 			{Text: l.complain},
 		}},
 	}
+	if u := oneLine(in.PageURL); u != "" {
+		more := &v.Sections[len(v.Sections)-1]
+		more.Blocks = slices.Insert(more.Blocks, 2, NoticeBlock{Text: fmt.Sprintf(l.pageLink, u)})
+	}
 	v.Footer = fmt.Sprintf(l.footer, org, l.date(in.GeneratedAt))
-
-	var text, html bytes.Buffer
-	tt, err := texttemplate.ParseFS(noticeFiles, "notice/notice.txt.tmpl")
-	if err != nil {
-		return nil, fmt.Errorf("render notice: parse text template: %w", err)
-	}
-	if err := tt.Execute(&text, v); err != nil {
-		return nil, fmt.Errorf("render notice: text: %w", err)
-	}
-	ht, err := htmltemplate.ParseFS(noticeFiles, "notice/notice.html.tmpl")
-	if err != nil {
-		return nil, fmt.Errorf("render notice: parse html template: %w", err)
-	}
-	if err := ht.Execute(&html, v); err != nil {
-		return nil, fmt.Errorf("render notice: html: %w", err)
-	}
-	return &Notice{
-		Locale:  locale,
-		Subject: l.title + " — " + org,
-		Text:    text.String(),
-		HTML:    html.String(),
-	}, nil
+	v.Subject = l.title + " — " + org
+	return &v, nil
 }
 
 // legalBlocks are the paragraphs of one of legal's texts; an unwritten one
 // (only in a draft) is a marked placeholder naming the field to write.
-func legalBlocks(text, field, locale string) []noticeBlock {
-	var out []noticeBlock
+func legalBlocks(text, field, locale string) []NoticeBlock {
+	var out []NoticeBlock
 	for _, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
 		if p := oneLine(line); p != "" {
-			out = append(out, noticeBlock{Text: p})
+			out = append(out, NoticeBlock{Text: p})
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, noticeBlock{Text: fmt.Sprintf("[DRAFT: legal has not written %s for %s yet]", field, locale)})
+		out = append(out, NoticeBlock{Text: fmt.Sprintf("[DRAFT: legal has not written %s for %s yet]", field, locale)})
 	}
 	return out
 }
@@ -166,8 +195,8 @@ func legalBlocks(text, field, locale string) []noticeBlock {
 // whatHappenedSection puts legal's text of the locale first, never the
 // incident's own title or summary: those are written by responders, in
 // English, for the team.
-func whatHappenedSection(l noticeText, in NoticeInput, text, locale string) noticeSection {
-	s := noticeSection{Heading: l.hWhatHappened, Blocks: legalBlocks(text, "what_happened", locale)}
+func whatHappenedSection(l noticeText, in NoticeInput, text, locale string) NoticeSection {
+	s := NoticeSection{Heading: l.hWhatHappened, Blocks: legalBlocks(text, "what_happened", locale)}
 	inc := in.Incident
 	f := inc.Facts
 	var when []string
@@ -184,9 +213,9 @@ func whatHappenedSection(l noticeText, in NoticeInput, text, locale string) noti
 	if t := containedAt(inc); t != nil {
 		when = append(when, fmt.Sprintf(l.contained, l.date(*t)))
 	}
-	s.Blocks = append(s.Blocks, noticeBlock{Text: strings.Join(when, l.sentenceSep)})
+	s.Blocks = append(s.Blocks, NoticeBlock{Text: strings.Join(when, l.sentenceSep)})
 	if in.LawEnforcementDelay {
-		s.Blocks = append(s.Blocks, noticeBlock{Text: l.lawEnforcement})
+		s.Blocks = append(s.Blocks, NoticeBlock{Text: l.lawEnforcement})
 	}
 	return s
 }
@@ -225,8 +254,8 @@ func categoryKey(e string) string {
 	return ""
 }
 
-func informationSection(l noticeText, in NoticeInput) noticeSection {
-	s := noticeSection{Heading: l.hInformation}
+func informationSection(l noticeText, in NoticeInput) NoticeSection {
+	s := NoticeSection{Heading: l.hInformation}
 	elements, cats := noticeElements(in)
 	var items []string
 	for _, e := range elements {
@@ -239,9 +268,9 @@ func informationSection(l noticeText, in NoticeInput) noticeSection {
 		}
 	}
 	if len(items) == 0 {
-		s.Blocks = append(s.Blocks, noticeBlock{Text: l.infoUnknown})
+		s.Blocks = append(s.Blocks, NoticeBlock{Text: l.infoUnknown})
 	} else {
-		s.Blocks = append(s.Blocks, noticeBlock{Text: l.infoIntro, Items: items})
+		s.Blocks = append(s.Blocks, NoticeBlock{Text: l.infoIntro, Items: items})
 	}
 	var risks []string
 	for _, c := range cats {
@@ -250,7 +279,7 @@ func informationSection(l noticeText, in NoticeInput) noticeSection {
 		}
 	}
 	if len(risks) > 0 {
-		s.Blocks = append(s.Blocks, noticeBlock{Text: l.riskIntro, Items: risks})
+		s.Blocks = append(s.Blocks, NoticeBlock{Text: l.riskIntro, Items: risks})
 	}
 	return s
 }
@@ -258,8 +287,8 @@ func informationSection(l noticeText, in NoticeInput) noticeSection {
 // doingSection puts legal's text of the locale first, then what the
 // incident's record shows, so a claim (reported to the regulator) appears
 // only when it is true.
-func doingSection(l noticeText, in NoticeInput, text, locale string) noticeSection {
-	s := noticeSection{Heading: l.hDoing, Blocks: legalBlocks(text, "what_we_are_doing", locale)}
+func doingSection(l noticeText, in NoticeInput, text, locale string) NoticeSection {
+	s := NoticeSection{Heading: l.hDoing, Blocks: legalBlocks(text, "what_we_are_doing", locale)}
 	var items []string
 	if containedAt(in.Incident) != nil {
 		items = append(items, l.doingContained)
@@ -273,12 +302,12 @@ func doingSection(l noticeText, in NoticeInput, text, locale string) noticeSecti
 	if in.CreditMonitoringMonths > 0 {
 		items = append(items, fmt.Sprintf(l.creditMonitoring, in.CreditMonitoringMonths))
 	}
-	s.Blocks = append(s.Blocks, noticeBlock{Items: items})
+	s.Blocks = append(s.Blocks, NoticeBlock{Items: items})
 	return s
 }
 
-func canDoSection(l noticeText, in NoticeInput) noticeSection {
-	s := noticeSection{Heading: l.hCanDo}
+func canDoSection(l noticeText, in NoticeInput) NoticeSection {
+	s := NoticeSection{Heading: l.hCanDo}
 	_, cats := noticeElements(in)
 	var items []string
 	add := func(t string) {
@@ -297,7 +326,14 @@ func canDoSection(l noticeText, in NoticeInput) noticeSection {
 	}
 	add(l.stepPhishing)
 	add(l.stepKeep)
-	s.Blocks = append(s.Blocks, noticeBlock{Items: items})
+	s.Blocks = append(s.Blocks, NoticeBlock{Items: items})
+	if r := in.Remedy; r != nil {
+		s.Blocks = append(s.Blocks, NoticeBlock{Text: fmt.Sprintf(l.remedyOffer, oneLine(r.Product)), Items: []string{
+			l.lRemedyCode + l.labelSep + oneLine(r.Code),
+			fmt.Sprintf(l.remedyHow, oneLine(r.EnrollmentURL)),
+			fmt.Sprintf(l.remedyBy, l.date(r.EnrollBy)),
+		}})
+	}
 	return s
 }
 
@@ -359,6 +395,8 @@ type noticeText struct {
 	doingContained, doingContaining                  string
 	doingInvestigating, doingReported                string
 	creditMonitoring, enrol                          string
+	remedyOffer, lRemedyCode, remedyHow, remedyBy    string
+	pageLink                                         string
 	stepPhishing, stepKeep                           string
 	moreIntro, reference, complain                   string
 	lContact, lDPO, lEmail, lPhone, labelSep         string
@@ -401,6 +439,11 @@ func enNotice() noticeText {
 		doingReported:      "We have reported the breach to the data protection authority.",
 		creditMonitoring:   "We are offering you %d months of credit monitoring and identity-theft protection at no cost to you.",
 		enrol:              "Enrol in the free credit monitoring we are offering; contact us (details below) to sign up.",
+		remedyOffer:        "We are offering you %s at no cost. Your personal enrollment code:",
+		lRemedyCode:        "Enrollment code",
+		remedyHow:          "To enrol, go to %s and enter your code.",
+		remedyBy:           "Enrol by %s; the code does not work after that date.",
+		pageLink:           "You can read this notice online, and tell us you have received it, at %s",
 		stepPhishing:       "Be wary of unexpected emails, calls or messages about this breach. We will never ask for your password.",
 		stepKeep:           "Keep this notice, and contact us if you notice anything suspicious.",
 		moreIntro:          "If you have questions, please contact us:",
@@ -494,6 +537,11 @@ func zhCNNotice() noticeText {
 		doingReported:      "我们已向个人信息保护监管部门报告了该事件。",
 		creditMonitoring:   "我们免费为您提供 %d 个月的信用监控和身份盗用防护服务。",
 		enrol:              "请登记使用我们免费提供的信用监控服务；如需登记，请通过下方方式联系我们。",
+		remedyOffer:        "我们免费为您提供 %s 服务。您的个人登记码：",
+		lRemedyCode:        "登记码",
+		remedyHow:          "登记方式：访问 %s 并输入您的登记码。",
+		remedyBy:           "请于%s前完成登记，逾期登记码将失效。",
+		pageLink:           "您可以在线阅读本通知，并确认您已收到：%s",
 		stepPhishing:       "警惕与本事件有关的陌生邮件、电话或短信。我们绝不会向您索要密码。",
 		stepKeep:           "请保留本通知；如发现任何可疑情况，请联系我们。",
 		moreIntro:          "如有疑问，请联系我们：",

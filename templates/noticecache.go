@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // NoticeCache renders the notices of one send, where every input but the
@@ -25,12 +26,25 @@ type NoticeCache struct {
 // only the prototype's own text is searched.
 const nameToken = "\uE000breachflow-name\uE001"
 
+// codeToken and pageToken stand in for the remedy code and the notice
+// page's link the same way: they differ per customer.
+const (
+	codeToken = "\uE000breachflow-code\uE001"
+	pageToken = "\uE000breachflow-page\uE001"
+)
+
 var htmlText = template.Must(template.New("name").Parse(`{{.}}`))
 
 // Render renders in's notice.
 func (c *NoticeCache) Render(in NoticeInput) (*Notice, error) {
 	name := oneLine(in.Name)
-	key := NormalizeLocale(in.Locale) + "\x00" + strings.Join(in.DataElements, "\x1f") + "\x00" + strconv.FormatBool(name == "")
+	key := NormalizeLocale(in.Locale) + "\x00" + strings.Join(in.DataElements, "\x1f") + "\x00" + strconv.FormatBool(name == "") +
+		"\x00" + strconv.FormatBool(in.PageURL == "")
+	var code string
+	if r := in.Remedy; r != nil {
+		code = r.Code
+		key += "\x00" + r.Product + "\x1f" + r.EnrollmentURL + "\x1f" + r.EnrollBy.UTC().Format(time.RFC3339)
+	}
 	c.mu.Lock()
 	proto, ok := c.protos[key]
 	c.mu.Unlock()
@@ -38,6 +52,14 @@ func (c *NoticeCache) Render(in NoticeInput) (*Notice, error) {
 		p := in
 		if name != "" {
 			p.Name = nameToken
+		}
+		if p.Remedy != nil {
+			r := *p.Remedy
+			r.Code = codeToken
+			p.Remedy = &r
+		}
+		if p.PageURL != "" {
+			p.PageURL = pageToken
 		}
 		var err error
 		if proto, err = RenderNotice(p); err != nil {
@@ -50,14 +72,22 @@ func (c *NoticeCache) Render(in NoticeInput) (*Notice, error) {
 		c.protos[key] = proto
 		c.mu.Unlock()
 	}
-	if name == "" {
+	if name == "" && in.Remedy == nil && in.PageURL == "" {
 		return proto, nil
 	}
-	var esc strings.Builder
-	if err := htmlText.Execute(&esc, name); err != nil {
-		return nil, err
+	var text, html []string
+	for _, f := range [...]struct{ token, value string }{{nameToken, name}, {codeToken, oneLine(code)}, {pageToken, oneLine(in.PageURL)}} {
+		if f.value == "" {
+			continue
+		}
+		var esc strings.Builder
+		if err := htmlText.Execute(&esc, f.value); err != nil {
+			return nil, err
+		}
+		text = append(text, f.token, f.value)
+		html = append(html, f.token, esc.String())
 	}
 	return &Notice{Locale: proto.Locale, Subject: proto.Subject,
-		Text: strings.ReplaceAll(proto.Text, nameToken, name),
-		HTML: strings.ReplaceAll(proto.HTML, nameToken, esc.String())}, nil
+		Text: strings.NewReplacer(text...).Replace(proto.Text),
+		HTML: strings.NewReplacer(html...).Replace(proto.HTML)}, nil
 }

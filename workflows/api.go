@@ -104,6 +104,9 @@ const (
 	UpdateSetNoticeText       = "set_notice_text"
 	UpdateSetMember           = "set_member"
 	UpdateOutreachDone        = "outreach_done"
+	// UpdateRemedyPoolChanged tells the incident legal added remedy codes:
+	// a send waiting for codes tries again.
+	UpdateRemedyPoolChanged = "remedy_pool_changed"
 	// UpdateLaunch takes no input and answers the first settled status;
 	// it is sent together with the start of the workflow.
 	UpdateLaunch = "launch"

@@ -41,6 +41,9 @@ type NotifyInput struct {
 	Page       int            `json:"page,omitempty"`
 	Batch      int            `json:"batch,omitempty"`
 	Window     int            `json:"window,omitempty"`
+	// Remedy is the playbook's remedy: PrepareNotices gives the customers
+	// in its scope a code before their notices are sent. nil: none.
+	Remedy *breach.RemedyScope `json:"remedy,omitempty"`
 	// RunBatches is how many batches one run starts before it continues
 	// as new, keeping each history short (each batch adds about six
 	// events); 0 means the default, 500.
@@ -128,7 +131,7 @@ func (r *notifyRun) run(ctx workflow.Context) (*NotifyResult, error) {
 	for {
 		var page breach.PreparedPage
 		err := workflow.ExecuteActivity(short, a.PrepareNotices, breach.NoticePage{
-			IncidentID: r.in.IncidentID, Kind: r.in.Kind, After: r.in.Cursor, Limit: r.in.Page, Batch: r.in.Batch,
+			IncidentID: r.in.IncidentID, Kind: r.in.Kind, After: r.in.Cursor, Limit: r.in.Page, Batch: r.in.Batch, Remedy: r.in.Remedy,
 		}).Get(ctx, &page)
 		if err != nil {
 			return nil, fmt.Errorf("prepare notices after subject %d: %w", r.in.Cursor, err)
@@ -269,6 +272,9 @@ func (w *incident) startNotices(ctx workflow.Context) {
 	if workflow.GetVersion(ctx, "notice-texts", workflow.DefaultVersion, 1) == 1 && !w.noticeTextsWritten(ctx, st.ID) {
 		return // refused on the timeline; legal writes the texts, then someone sends again
 	}
+	if workflow.GetVersion(ctx, remedyCodesChange, workflow.DefaultVersion, 1) == 1 && !w.remedyCovered(ctx, st) {
+		return // waits on the timeline, Slack and the dashboard; topping up the pool sends again
+	}
 	id := NoticesWorkflowID(w.in.ID, st.ID)
 	if n := len(w.notices); n > 0 {
 		id = fmt.Sprintf("%s-%d", id, n+1)
@@ -284,7 +290,7 @@ func (w *incident) startNotices(ctx workflow.Context) {
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 	})
 	fut := workflow.ExecuteChildWorkflow(cctx, NotifyCustomers, &NotifyInput{
-		IncidentID: w.in.ID, Kind: breach.NoticeKindCustomer, Incident: incident,
+		IncidentID: w.in.ID, Kind: breach.NoticeKindCustomer, Incident: incident, Remedy: w.remedyScope(ctx),
 	})
 	stepID := st.ID
 	workflow.Go(ctx, func(gctx workflow.Context) {

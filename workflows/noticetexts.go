@@ -38,10 +38,10 @@ func (w *incident) setNoticeText(ctx workflow.Context, in breach.SetNoticeText) 
 		w.noticeTexts = map[string]breach.NoticeText{}
 	}
 	t := breach.NoticeText{WhatHappened: strings.TrimSpace(in.WhatHappened), WhatWeAreDoing: strings.TrimSpace(in.WhatWeAreDoing),
-		WrittenBy: in.Actor.Name, WrittenAt: now}
+		FAQ: strings.TrimSpace(in.FAQ), Contact: strings.TrimSpace(in.Contact), WrittenBy: in.Actor.Name, WrittenAt: now}
 	w.noticeTexts[in.Locale] = t
 	w.record(ctx, now, in.Actor.Name, "notice_text.written", "notice:"+in.Locale, "the "+in.Locale+" notice texts were written",
-		map[string]any{"locale": in.Locale, "what_happened": t.WhatHappened, "what_we_are_doing": t.WhatWeAreDoing, "role": in.Actor.Role})
+		noticeTextDetails(in, t))
 	w.reopenNoticeApproval(ctx, now, in.Locale)
 	return w.settle(ctx)
 }
@@ -124,4 +124,16 @@ func (w *incident) reopenNoticeApproval(ctx workflow.Context, now time.Time, loc
 	w.record(ctx, now, "system", "step.reopened", "step:"+st.ID,
 		"the "+locale+" notice wording changed after approval; it needs approval again",
 		map[string]any{"approved_version": approved, "version": version})
+
+// noticeTextDetails is the audit record of a text change; the page's FAQ
+// and contact appear only when written, so older records keep their shape.
+func noticeTextDetails(in breach.SetNoticeText, t breach.NoticeText) map[string]any {
+	d := map[string]any{"locale": in.Locale, "what_happened": t.WhatHappened, "what_we_are_doing": t.WhatWeAreDoing, "role": in.Actor.Role}
+	if t.FAQ != "" {
+		d["faq"] = t.FAQ
+	}
+	if t.Contact != "" {
+		d["contact"] = t.Contact
+	}
+	return d
 }

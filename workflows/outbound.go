@@ -131,7 +131,7 @@ func (w *incident) room() activities.Room {
 	r.AddObligations(w.obligations)
 	for _, st := range w.steps {
 		rs := activities.RoomStep{ID: st.ID, Title: st.Title, Kind: st.Kind, Owner: st.Owner,
-			State: st.State, DueAt: st.DueAt, DoneBy: st.DoneBy, AckedBy: st.AckedBy, Note: st.Note}
+			State: st.State, DueAt: st.DueAt, DoneBy: st.DoneBy, AckedBy: st.AckedBy, Note: st.Note, Waiting: st.Waiting}
 		for _, a := range st.Approvals {
 			rs.Approvals = append(rs.Approvals, a.By)
 		}

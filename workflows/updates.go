@@ -39,6 +39,7 @@ func (w *incident) registerUpdates(ctx workflow.Context) error {
 		{UpdateSetNoticeText, w.setNoticeText, w.validateSetNoticeText},
 		{UpdateSetMember, w.setMember, w.validateSetMember},
 		{UpdateOutreachDone, w.outreachDone, w.validateOutreachDone},
+		{UpdateRemedyPoolChanged, w.remedyPoolChanged, w.validateRemedyPoolChanged},
 		{UpdateLaunch, w.launched, nil},
 	} {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, r.name, r.handler, workflow.UpdateHandlerOptions{Validator: r.validate}); err != nil {

@@ -17,7 +17,7 @@ func TestActivityTypeNames(t *testing.T) {
 		want []string
 	}{
 		{a, []string{"CountNotices", "CountOutreach", "CreateOutreachTasks", "CustomerLocales", "IndexObligations",
-			"PrepareNotices", "RecordAudit", "RecordAuditBatch", "RecordAuditChain", "SetIncidentMember", "SetIncidentStatus"}},
+			"PrepareNotices", "RecordAudit", "RecordAuditBatch", "RecordAuditChain", "RemedyCoverage", "SetIncidentMember", "SetIncidentStatus"}},
 		{hooks, []string{"CallWebhook"}},
 		{mail, []string{"SendClockMail"}},
 		{chat, []string{"PostRoomNotice", "SyncIncidentRoom"}},

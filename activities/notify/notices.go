@@ -10,6 +10,7 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/breach"
+	"github.com/breachflow/breachflow/internal/remedy"
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
@@ -30,6 +31,11 @@ type Sender struct {
 	Org         templates.Organisation
 	Limiter     *rate.Limiter // messages per second across the process; nil = unlimited
 	Concurrency int           // parallel SMTP sends; 0 = 8
+	// PageKey derives the token of each customer's notice-page link
+	// (BREACHFLOW_HMAC_KEY); with PublicURL empty or no key, notices
+	// carry no link.
+	PageKey   []byte
+	PublicURL string
 }
 
 // Store is what the batch sender reads and writes in the store: the
@@ -40,6 +46,8 @@ type Store interface {
 	ClaimNoticesWithLease(ctx context.Context, incidentID, kind string, subjectIDs []int64, lease time.Duration) ([]store.Notice, error)
 	MarkNoticesSent(ctx context.Context, ids []int64, at time.Time) (int, error)
 	MarkNoticeFailed(ctx context.Context, id int64, reason string, permanent bool) error
+	RemedyCodesFor(ctx context.Context, incidentID string, subjectIDs []int64) (map[int64]store.RemedyCode, error)
+	EnsureNoticePage(ctx context.Context, p store.NoticePage) (store.NoticePage, error)
 }
 
 // SendNoticeBatch is the activity. It claims the pending notices of the
@@ -86,6 +94,12 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 	for _, r := range recs {
 		bySubject[r.ID] = r
 	}
+	// The codes are read here, at send time, never carried by the
+	// workflow: its history holds no code.
+	codes, err := s.Store.RemedyCodesFor(ctx, in.IncidentID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load remedy codes: %w", err)
+	}
 	workers := s.Concurrency
 	if workers <= 0 {
 		workers = 8
@@ -104,7 +118,12 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 		go func() {
 			defer wg.Done()
 			for n := range jobs {
-				outcome := s.sendOne(ctx, in, cache, n, bySubject[n.SubjectID])
+				code, hasCode := codes[n.SubjectID]
+				var remedy *store.RemedyCode
+				if hasCode {
+					remedy = &code
+				}
+				outcome := s.sendOne(ctx, in, cache, n, bySubject[n.SubjectID], remedy)
 				mu.Lock()
 				switch outcome {
 				case sent:
@@ -196,7 +215,7 @@ const (
 	retryLater
 )
 
-func (s *Sender) sendOne(ctx context.Context, in breach.NoticeBatch, cache *templates.NoticeCache, n store.Notice, rec store.SubjectRecord) outcome {
+func (s *Sender) sendOne(ctx context.Context, in breach.NoticeBatch, cache *templates.NoticeCache, n store.Notice, rec store.SubjectRecord, code *store.RemedyCode) outcome {
 	fail := func(reason string, permanent bool) outcome {
 		if err := s.Store.MarkNoticeFailed(ctx, n.ID, reason, permanent); err != nil {
 			activity.GetLogger(ctx).Error("mark notice failed", "notice", n.ID, "error", err)
@@ -216,8 +235,20 @@ func (s *Sender) sendOne(ctx context.Context, in breach.NoticeBatch, cache *temp
 	if addr == "" {
 		return fail("subject has no email address", true)
 	}
+	var remedyView *templates.NoticeRemedy
+	if code != nil {
+		plain, err := remedy.Open(*code, s.Keys)
+		if err != nil {
+			return fail("cannot open the customer's remedy code (key missing?)", true)
+		}
+		remedyView = &templates.NoticeRemedy{Product: code.Product, Code: plain, EnrollmentURL: code.EnrollmentURL, EnrollBy: code.EnrollBy}
+	}
+	pageURL, err := s.pageURL(ctx, in.IncidentID, rec.ID)
+	if err != nil {
+		return fail("temporary: notice page link: "+err.Error(), false)
+	}
 	notice, err := cache.Render(templates.NoticeInput{Incident: in.Incident, Org: s.Org, Locale: rec.Locale,
-		Name: name, DataElements: rec.DataElements, GeneratedAt: in.Incident.LaunchedAt})
+		Name: name, DataElements: rec.DataElements, GeneratedAt: in.Incident.LaunchedAt, Remedy: remedyView, PageURL: pageURL})
 	if err != nil {
 		return fail("render: "+err.Error(), true)
 	}
@@ -243,6 +274,29 @@ func (s *Sender) sendOne(ctx context.Context, in breach.NoticeBatch, cache *temp
 		return fail("temporary: "+activities.RedactAddresses(err.Error()), false)
 	}
 	return sent
+}
+
+// pageURL is the customer's notice-page link: the page is made on the
+// first send and kept, and its token derived again from the stored salt,
+// so a resend after a crash carries the same link.
+func (s *Sender) pageURL(ctx context.Context, incidentID string, subjectID int64) (string, error) {
+	if len(s.PageKey) == 0 || s.PublicURL == "" {
+		return "", nil
+	}
+	salt, err := remedy.NewSalt()
+	if err != nil {
+		return "", err
+	}
+	token := remedy.PageToken(s.PageKey, incidentID, subjectID, salt)
+	p, err := s.Store.EnsureNoticePage(ctx, store.NoticePage{IncidentID: incidentID, SubjectID: subjectID, Salt: salt,
+		TokenHash: remedy.TokenHash(token), ExpiresAt: time.Now().Add(breach.NoticePageTTL)})
+	if err != nil {
+		return "", err
+	}
+	if p.Salt != salt {
+		token = remedy.PageToken(s.PageKey, incidentID, subjectID, p.Salt)
+	}
+	return remedy.PageURL(s.PublicURL, token), nil
 }
 
 // MessageID is the deterministic Message-ID of one notice.

@@ -176,6 +176,9 @@ func StepCard(r activities.Room, st activities.RoomStep) (string, []slackapi.Blo
 	if st.Needs != "" && st.State == "ready" {
 		who = append(who, "Needs "+escape(st.Needs))
 	}
+	if st.Waiting != "" && st.State == "ready" {
+		who = append(who, ":warning: Waiting: "+escape(st.Waiting))
+	}
 	if st.AckedBy != "" {
 		who = append(who, "Acknowledged by "+escape(st.AckedBy))
 	}

@@ -21,6 +21,9 @@ import (
 // TestMain lets the test binary stand in for `breachflow worker` in a
 // child process, so a test can kill a worker for real.
 func TestMain(m *testing.M) {
+	if os.Getenv("BREACHFLOW_TEST_SUBPROCESS") == "assign" {
+		os.Exit(assignSubprocess()) // remedy_e2e_test.go
+	}
 	if os.Getenv("BREACHFLOW_TEST_SUBPROCESS") == "worker" {
 		root := rootCommand()
 		root.SetArgs([]string{"worker"})

@@ -295,6 +295,20 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if code, body := c.do("POST", base+"/notices/send", responder, nil, nil); code != 202 {
 		t.Fatalf("send with every locale's texts: %d %v", code, body)
 	}
+	// The playbook offers its US customers credit monitoring: the send
+	// waits until legal's code pool covers all 502, then goes on by itself.
+	eventually(t, 30*time.Second, "the send to wait for remedy codes", func() bool {
+		_, st := c.do("GET", base, viewer, nil, nil)
+		return strings.Contains(fmt.Sprint(st["timeline"]), "502 codes missing")
+	})
+	var pool strings.Builder
+	pool.WriteString("code,product,enrollment_url,enroll_by\n")
+	for i := range 510 {
+		fmt.Fprintf(&pool, "CM-%04d,credit-monitoring,https://enroll.example-bureau.com/,%s\n", i, time.Now().AddDate(0, 6, 0).Format(time.DateOnly))
+	}
+	if code, body := c.do("POST", base+"/remedy-codes", legal, pool.String(), map[string]string{"Content-Type": "text/csv"}); code != 200 {
+		t.Fatalf("remedy codes: %d %v", code, body)
+	}
 	// Approved and past outreach: the step sends every notice by itself,
 	// once each, and completes when every notice is settled.
 	eventually(t, 90*time.Second, "customer-notices completed by the send run", func() bool { return stepState("customer-notices") == "done" })
@@ -319,7 +333,8 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 		}
 		return rows
 	}
-	if rows := report(); rows["US-CA"]["sent"] != 501.0 || rows["US-CA"]["failed"] != 1.0 || rows["DE"]["sent"] != 2.0 {
+	if rows := report(); rows["US-CA"]["sent"] != 501.0 || rows["US-CA"]["failed"] != 1.0 || rows["DE"]["sent"] != 2.0 ||
+		rows["US-CA"]["codes_assigned"] != 502.0 || rows["DE"]["codes_assigned"] != 0.0 {
 		t.Fatalf("delivery report per jurisdiction = %v", rows)
 	}
 	// The run reached the Californians and the Germans: their duties to

@@ -28,7 +28,8 @@ func newWorkers(cfg *config.Config, c client.Client, st store.Store, keys *codec
 		out = append(out, workflows.NewWorker(c, cfg.ActorSigningKey(), acts, cfg.Containment(), notifier, room, cfg.StopTimeout()))
 	}
 	if cfg.WorkerQueues == "all" || cfg.WorkerQueues == "notices" {
-		sender := &notify.Sender{Store: st, Keys: keys, Mailer: mailer, Org: cfg.Org(), Concurrency: cfg.NoticeConcurrency}
+		sender := &notify.Sender{Store: st, Keys: keys, Mailer: mailer, Org: cfg.Org(), Concurrency: cfg.NoticeConcurrency,
+			PageKey: cfg.SubjectKey(), PublicURL: cfg.PublicURL}
 		if cfg.NoticeRate > 0 {
 			sender.Limiter = rate.NewLimiter(rate.Limit(cfg.NoticeRate), max(1, cfg.NoticeRate/10))
 		}

@@ -87,6 +87,9 @@ type StepState struct {
 	// notices (containment, assessment, ...); the workflow fills it from
 	// the pinned playbook in every status it returns.
 	ReportsAs string `json:"reports_as,omitempty"`
+	// Waiting says why a ready customer_notices step sends nothing yet,
+	// e.g. "100 codes missing: …"; empty when it is not held up.
+	Waiting string `json:"waiting,omitempty"`
 	// Approvals are the approvals an approval step with a quorum has
 	// gathered so far, in order; a rejection clears them.
 	Approvals []Approval `json:"approvals,omitempty"`

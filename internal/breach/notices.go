@@ -19,6 +19,9 @@ type NoticePage struct {
 	After      int64  `json:"after"` // subject id cursor
 	Limit      int    `json:"limit"` // subjects in the page
 	Batch      int    `json:"batch"` // subjects per range
+	// Remedy, when set, gives each customer of the page in its scope a
+	// code from the pool before any notice of the page is sent.
+	Remedy *RemedyScope `json:"remedy,omitempty"`
 }
 
 // NoticeRange is the subjects after After up to and including Through;
@@ -32,9 +35,10 @@ type NoticeRange struct {
 // PreparedPage is a page of subjects whose notices exist, cut into ranges.
 type PreparedPage struct {
 	Ranges  []NoticeRange `json:"ranges"`
-	Next    int64         `json:"next"`    // the cursor for the next page
-	Done    bool          `json:"done"`    // no subject after this page
-	Created int           `json:"created"` // notices created for this page
+	Next    int64         `json:"next"`            // the cursor for the next page
+	Done    bool          `json:"done"`            // no subject after this page
+	Created int           `json:"created"`         // notices created for this page
+	Codes   int           `json:"codes,omitempty"` // remedy codes given for this page
 }
 
 // NoticeTally counts an incident's notices of one kind by status.

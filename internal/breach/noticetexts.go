@@ -50,10 +50,14 @@ const MaxNoticeTextLen = 4000
 // the paragraphs under "What Happened" and "What We Are Doing". It is
 // incident content, not customer data.
 type NoticeText struct {
-	WhatHappened   string    `json:"what_happened"`
-	WhatWeAreDoing string    `json:"what_we_are_doing"`
-	WrittenBy      string    `json:"written_by,omitempty"`
-	WrittenAt      time.Time `json:"written_at,omitzero"`
+	WhatHappened   string `json:"what_happened"`
+	WhatWeAreDoing string `json:"what_we_are_doing"`
+	// FAQ and Contact are shown on the customer's notice page (optional):
+	// questions and answers, and how to reach the team handling the breach.
+	FAQ       string    `json:"faq,omitempty"`
+	Contact   string    `json:"contact,omitempty"`
+	WrittenBy string    `json:"written_by,omitempty"`
+	WrittenAt time.Time `json:"written_at,omitzero"`
 }
 
 // Missing names the texts t lacks, by their field names.
@@ -86,6 +90,8 @@ type SetNoticeText struct {
 	Locale         string `json:"locale"`
 	WhatHappened   string `json:"what_happened"`
 	WhatWeAreDoing string `json:"what_we_are_doing"`
+	FAQ            string `json:"faq,omitempty"`
+	Contact        string `json:"contact,omitempty"`
 }
 
 // Check refuses an unknown locale and empty or over-long texts.
@@ -96,7 +102,8 @@ func (in SetNoticeText) Check() error {
 	if m := (NoticeText{WhatHappened: in.WhatHappened, WhatWeAreDoing: in.WhatWeAreDoing}).Missing(); len(m) > 0 {
 		return fmt.Errorf("%s: %s %s required", in.Locale, strings.Join(m, " and "), isAre(len(m)))
 	}
-	for _, f := range [...]struct{ name, v string }{{"what_happened", in.WhatHappened}, {"what_we_are_doing", in.WhatWeAreDoing}} {
+	for _, f := range [...]struct{ name, v string }{{"what_happened", in.WhatHappened}, {"what_we_are_doing", in.WhatWeAreDoing},
+		{"faq", in.FAQ}, {"contact", in.Contact}} {
 		if n := utf8.RuneCountInString(f.v); n > MaxNoticeTextLen {
 			return fmt.Errorf("%s: %s is %d characters; at most %d", in.Locale, f.name, n, MaxNoticeTextLen)
 		}
@@ -154,6 +161,11 @@ func NoticeTextsVersion(texts map[string]NoticeText) string {
 	for _, l := range locales {
 		t := texts[l]
 		fmt.Fprintf(h, "%d:%s%d:%s%d:%s", len(l), l, len(t.WhatHappened), t.WhatHappened, len(t.WhatWeAreDoing), t.WhatWeAreDoing)
+		// The notice page's FAQ and contact are part of what is approved;
+		// hashed only when written, so versions without them keep their value.
+		if t.FAQ != "" || t.Contact != "" {
+			fmt.Fprintf(h, "%d:%s%d:%s", len(t.FAQ), t.FAQ, len(t.Contact), t.Contact)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }

@@ -172,3 +172,8 @@ func TestPostgresSchemaVersions(t *testing.T) {
 		t.Fatalf("with the last migration's row gone: current %d, %v; want %d", current, err, latest-1)
 	}
 }
+
+func BenchmarkPostgresAssignRemedyCodes(b *testing.B) {
+	base := postgresURL(b)
+	storetest.BenchmarkAssignRemedyCodes(b, openPostgres(b, newPostgresSchema(b, base)))
+}

@@ -122,3 +122,7 @@ func TestSQLiteTwoHandles(t *testing.T) {
 func BenchmarkSQLiteUpsertSubjects(b *testing.B) {
 	storetest.BenchmarkUpsertSubjects(b, openSQLiteIn(b))
 }
+
+func BenchmarkSQLiteAssignRemedyCodes(b *testing.B) {
+	storetest.BenchmarkAssignRemedyCodes(b, openSQLiteIn(b))
+}

@@ -117,6 +117,7 @@ func Run(t *testing.T, open Opener) {
 			{"List", testNoticesList},
 			{"UnknownIncident", testNoticesUnknownIncident},
 		}},
+		{"Remedy", remedyTests},
 		{"Outreach", []testCase{
 			{"Tasks", testOutreachTasks},
 		}},

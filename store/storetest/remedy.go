@@ -1,0 +1,233 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/breachflow/breachflow/internal/remedy"
+	"github.com/breachflow/breachflow/store"
+)
+
+var remedyTests = []testCase{
+	{"PoolDuplicates", testRemedyPoolDuplicates},
+	{"AssignOnceEach", testRemedyAssignOnceEach},
+	{"ConcurrentAssign", testRemedyConcurrentAssign},
+	{"NoticePages", testNoticePages},
+}
+
+// sealCodes seals n codes "<prefix>-<i>" of product for the incident.
+func sealCodes(t *testing.T, incidentID, prefix, product string, n int) []store.RemedyCode {
+	t.Helper()
+	keys := newSubjectKeys(t)
+	out := make([]store.RemedyCode, n)
+	for i := range n {
+		rec, err := remedy.Seal(incidentID, remedy.Code{Code: fmt.Sprintf("%s-%04d", prefix, i), Product: product,
+			EnrollmentURL: "https://enroll.example.com/", EnrollBy: time.Now().Add(90 * 24 * time.Hour)}, keys.kr, keys.hmac)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = rec
+	}
+	return out
+}
+
+// A code already in the pool, or twice in one batch, refuses the whole
+// batch and names its position; the codes are stored sealed.
+func testRemedyPoolDuplicates(t *testing.T, s store.Store) {
+	id := newIncident(t, s)
+	first := sealCodes(t, id, "A", "credit-monitoring", 3)
+	if n, err := s.AddRemedyCodes(ctx(t), id, first); err != nil || n != 3 {
+		t.Fatalf("AddRemedyCodes: %d %v", n, err)
+	}
+	again := append(sealCodes(t, id, "B", "credit-monitoring", 2), first[1])
+	_, err := s.AddRemedyCodes(ctx(t), id, again)
+	var dup *store.DuplicateCodesError
+	if !errors.As(err, &dup) || !errors.Is(err, store.ErrConflict) || !slices.Equal(dup.Indexes, []int{2}) {
+		t.Fatalf("a code already in the pool: %v, want a DuplicateCodesError at 2", err)
+	}
+	inBatch := sealCodes(t, id, "C", "credit-monitoring", 2)
+	inBatch = append(inBatch, inBatch[0])
+	if _, err := s.AddRemedyCodes(ctx(t), id, inBatch); !errors.As(err, &dup) || !slices.Equal(dup.Indexes, []int{2}) {
+		t.Fatalf("a code twice in a batch: %v", err)
+	}
+	c, err := s.RemedyCounts(ctx(t), id)
+	if err != nil || c.Total != 3 || c.Free != 3 || c.ByProduct["credit-monitoring"].Total != 3 {
+		t.Fatalf("refused batches wrote something: %+v %v", c, err)
+	}
+	if _, err := s.RemedyCounts(ctx(t), "BR-NOPE00"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("counts of an unknown incident: %v", err)
+	}
+	for _, rc := range first {
+		if bytes.Contains(rc.CodeSealed, []byte("A-000")) {
+			t.Fatal("the sealed code holds the plaintext")
+		}
+	}
+}
+
+// Each in-scope subject gets exactly one code, whatever is asked again;
+// out-of-scope subjects get none; a short pool reports what is missing.
+func testRemedyAssignOnceEach(t *testing.T, s store.Store) {
+	id := newIncident(t, s)
+	ids := seedSubjects(t, s, id, "US-CA", "US-TX", "DE-BE", "US-NY", "")
+	if _, err := s.AddRemedyCodes(ctx(t), id, sealCodes(t, id, "P", "credit-monitoring", 2)); err != nil {
+		t.Fatal(err)
+	}
+	sc := store.RemedyScope{Product: "credit-monitoring", Jurisdictions: []string{"US"}}
+	cov, err := s.RemedyCoverage(ctx(t), id, sc)
+	if err != nil || cov != (store.RemedyCoverage{InScope: 3, Assigned: 0, Free: 2}) || cov.Missing() != 1 {
+		t.Fatalf("coverage before: %+v missing %d, %v", cov, cov.Missing(), err)
+	}
+	assigned, missing, err := s.AssignRemedyCodes(ctx(t), id, sc, ids)
+	if err != nil || assigned != 2 || missing != 1 {
+		t.Fatalf("assign from a short pool: %d given, %d missing, %v", assigned, missing, err)
+	}
+	if _, err := s.AddRemedyCodes(ctx(t), id, sealCodes(t, id, "Q", "credit-monitoring", 5)); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // a retry, a re-run: nothing more than the one missing
+		if _, _, err := s.AssignRemedyCodes(ctx(t), id, sc, ids); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.RemedyCodesFor(ctx(t), id, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d subjects hold a code, want the 3 US ones", len(got))
+	}
+	for _, sid := range []int64{ids[2], ids[4]} {
+		if _, ok := got[sid]; ok {
+			t.Errorf("out-of-scope subject %d got a code", sid)
+		}
+	}
+	codes := map[int64]bool{}
+	for sid, c := range got {
+		if c.SubjectID != sid || codes[c.ID] {
+			t.Errorf("code %d given twice or to the wrong subject", c.ID)
+		}
+		codes[c.ID] = true
+	}
+	c, _ := s.RemedyCounts(ctx(t), id)
+	if c.Total != 7 || c.Assigned != 3 || c.Free != 4 {
+		t.Errorf("counts %+v, want 7 total, 3 assigned, 4 free", c)
+	}
+	by, err := s.RemedyAssignedByJurisdiction(ctx(t), id)
+	if err != nil || by["US-CA"] != 1 || by["US-TX"] != 1 || by["US-NY"] != 1 || len(by) != 3 {
+		t.Errorf("codes by jurisdiction %v %v", by, err)
+	}
+	if cov, _ := s.RemedyCoverage(ctx(t), id, sc); cov.Missing() != 0 || cov.Assigned != 3 {
+		t.Errorf("coverage after: %+v", cov)
+	}
+	tiers := store.RemedyScope{Product: "credit-monitoring", Tiers: []string{"high"}}
+	if cov, _ := s.RemedyCoverage(ctx(t), id, tiers); cov.InScope != 0 {
+		t.Errorf("scope by tier high counts %d low-tier subjects", cov.InScope)
+	}
+}
+
+// Assigners racing over the same subjects never give a code twice nor a
+// subject two codes.
+func testRemedyConcurrentAssign(t *testing.T, s store.Store) {
+	id := newIncident(t, s)
+	subs := make([]string, 300)
+	for i := range subs {
+		subs[i] = "US-CA"
+	}
+	ids := seedSubjects(t, s, id, subs...)
+	if _, err := s.AddRemedyCodes(ctx(t), id, sealCodes(t, id, "R", "credit-monitoring", 400)); err != nil {
+		t.Fatal(err)
+	}
+	sc := store.RemedyScope{Product: "credit-monitoring"}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+	)
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			part := ids[(w%3)*100:]
+			n, _, err := s.AssignRemedyCodes(ctx(t), id, sc, part)
+			if err != nil {
+				t.Errorf("assigner %d: %v", w, err)
+			}
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	got, err := s.RemedyCodesFor(ctx(t), id, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int64]bool{}
+	for _, c := range got {
+		if seen[c.ID] {
+			t.Fatalf("code %d given twice", c.ID)
+		}
+		seen[c.ID] = true
+	}
+	if len(got) != 300 || total != 300 {
+		t.Fatalf("%d subjects hold codes, %d given in all; want 300 and 300", len(got), total)
+	}
+}
+
+// A notice page is made once per subject (its salt kept), found by its
+// token's hash until it expires, and reads and acknowledgements are
+// counted once each, per jurisdiction.
+func testNoticePages(t *testing.T, s store.Store) {
+	id := newIncident(t, s)
+	ids := seedSubjects(t, s, id, "US-CA", "US-CA", "CN-BJ")
+	now := time.Now().UTC()
+	pages := make([]store.NoticePage, len(ids))
+	for i, sid := range ids {
+		salt := fmt.Sprintf("salt%d", i)
+		p, err := s.EnsureNoticePage(ctx(t), store.NoticePage{IncidentID: id, SubjectID: sid, Salt: salt,
+			TokenHash: remedy.TokenHash("token-" + salt), ExpiresAt: now.Add(time.Hour)})
+		if err != nil || p.Salt != salt {
+			t.Fatalf("EnsureNoticePage: %+v %v", p, err)
+		}
+		pages[i] = p
+	}
+	again, err := s.EnsureNoticePage(ctx(t), store.NoticePage{IncidentID: id, SubjectID: ids[0], Salt: "other",
+		TokenHash: remedy.TokenHash("token-other"), ExpiresAt: now.Add(time.Hour)})
+	if err != nil || again.Salt != "salt0" || again.TokenHash != pages[0].TokenHash {
+		t.Fatalf("a second EnsureNoticePage replaced the page: %+v %v", again, err)
+	}
+	if _, err := s.EnsureNoticePage(ctx(t), store.NoticePage{IncidentID: id, SubjectID: 999999, Salt: "x",
+		TokenHash: remedy.TokenHash("x"), ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("a page for a subject of no incident: %v", err)
+	}
+	for range 2 {
+		if p, err := s.NoticePageByHash(ctx(t), pages[0].TokenHash, now); err != nil || p.SubjectID != ids[0] || p.ReadAt.IsZero() {
+			t.Fatalf("read: %+v %v", p, err)
+		}
+		if _, err := s.AckNoticePage(ctx(t), pages[0].TokenHash, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.NoticePageByHash(ctx(t), pages[2].TokenHash, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NoticePageByHash(ctx(t), remedy.TokenHash("wrong"), now); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a wrong token: %v", err)
+	}
+	if _, err := s.NoticePageByHash(ctx(t), pages[1].TokenHash, now.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an expired token: %v", err)
+	}
+	if _, err := s.AckNoticePage(ctx(t), pages[1].TokenHash, now.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("acknowledging with an expired token: %v", err)
+	}
+	counts, err := s.NoticePageCounts(ctx(t), id)
+	want := map[string]store.NoticePageCount{"US-CA": {Links: 2, Read: 1, Acked: 1}, "CN-BJ": {Links: 1, Read: 1, Acked: 0}}
+	if err != nil || len(counts) != 2 || counts["US-CA"] != want["US-CA"] || counts["CN-BJ"] != want["CN-BJ"] {
+		t.Errorf("counts %v %v, want %v", counts, err, want)
+	}
+}
