@@ -128,6 +128,15 @@ var RouteRules = map[string]RouteRule{
 	"GET /v1/playbooks":                             ruleOf(ScopeGlobal, breach.RoleViewer),
 	"GET /v1/playbooks/:id":                         ruleOf(ScopeGlobal, breach.RoleViewer),
 
+	// Letters (docs/letters.md): the PDF and manifest hold names and
+	// addresses, so they also need an access grant (contactsGrant).
+	"GET /v1/incidents/:id/letters":                     ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/letters":                    ruleOf(ScopeWrite, breach.RoleResponder, breach.RoleLegal),
+	"GET /v1/incidents/:id/letters/:batch/letters.pdf":  ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"GET /v1/incidents/:id/letters/:batch/manifest.csv": ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/letters/:batch/printed":     ruleOf(ScopeWrite, breach.RoleLegal),
+	"POST /v1/incidents/:id/letters/returns":            ruleOf(ScopeWrite, breach.RoleResponder, breach.RoleLegal),
+
 	// Dashboard pages (a session is a token: its name is the principal).
 	"GET /login":         ruleOf(ScopePublic),
 	"POST /login":        ruleOf(ScopePublic),
