@@ -136,6 +136,8 @@ var RouteRules = map[string]RouteRule{
 	"GET /v1/incidents/:id/letters/:batch/manifest.csv": ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
 	"POST /v1/incidents/:id/letters/:batch/printed":     ruleOf(ScopeWrite, breach.RoleLegal),
 	"POST /v1/incidents/:id/letters/returns":            ruleOf(ScopeWrite, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/substitute-notice":          ruleOf(ScopeWrite, breach.RoleLegal),
+	"GET /v1/incidents/:id/substitute-notice":           ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
 
 	// Dashboard pages (a session is a token: its name is the principal).
 	"GET /login":         ruleOf(ScopePublic),

@@ -232,6 +232,8 @@ func (s *Server) routes() *gin.Engine {
 	rest("GET", "/incidents/:id/letters/:batch/manifest.csv", s.letterManifest)
 	rest("POST", "/incidents/:id/letters/:batch/printed", s.letterPrinted)
 	rest("POST", "/incidents/:id/letters/returns", s.letterReturned)
+	rest("POST", "/incidents/:id/substitute-notice", s.decideSubstitute)
+	rest("GET", "/incidents/:id/substitute-notice", s.getSubstitute)
 	rest("POST", "/incidents/:id/grants", s.requestGrant)
 	rest("GET", "/incidents/:id/grants", s.listGrants)
 	rest("POST", "/incidents/:id/grants/:gid/approve", s.approveGrant)

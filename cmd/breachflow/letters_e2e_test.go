@@ -40,7 +40,8 @@ steps:
 // second person's access grant, and the PDF (read back with pdftotext)
 // holds the right customers in en and zh-CN; legal records the printer's
 // reference, one letter comes back; the delivery report and the audit
-// chain count it all, and no name or address reaches the audit chain.
+// chain count it all, and no name or address reaches the audit chain;
+// legal's substitute notice covers exactly the Californians nobody reached.
 func TestLettersEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the embedded Temporal server")
@@ -248,9 +249,46 @@ func TestLettersEndToEnd(t *testing.T) {
 	if email["sent"] != 1.0 || email["failed"] != 5.0 {
 		t.Errorf("email in the report = %v, want 1 sent, 5 failed", email)
 	}
+	// Legal gives substitute notice to the Californians nobody reached:
+	// N1 (letter returned), N3 (no address), N4 (unprintable); not E2,
+	// whose letter was printed, nor N2 in China.
+	if code, out := c.do("POST", base+"/substitute-notice", responder, map[string]any{"basis": "contact_info", "reason": "x"}, nil); code != 403 {
+		t.Fatalf("responder deciding substitute notice: %d %v, want 403", code, out)
+	}
+	if code, out := c.do("POST", base+"/substitute-notice", legal, map[string]any{"basis": "count", "reason": "many"}, nil); code != 422 {
+		t.Fatalf("count basis with 6 customers: %d %v, want 422", code, out)
+	}
+	code, sub := c.do("POST", base+"/substitute-notice", legal, map[string]any{"basis": "contact_info",
+		"reason": "no usable email or address for these Californians", "jurisdictions": []string{"US-CA"}}, nil)
+	if code != 200 || sub["covered"] != 3.0 {
+		t.Fatalf("substitute notice: %d %v, want 3 covered", code, sub)
+	}
+	_, suppressed := c.do("GET", base+"/notices?status=suppressed", viewer, nil, nil)
+	covered := map[float64]bool{}
+	for _, n := range suppressed["notices"].([]any) {
+		m := n.(map[string]any)
+		if !strings.HasPrefix(m["last_error"].(string), "substitute notice (Cal. Civ. Code 1798.82(j)): ") {
+			t.Errorf("suppressed notice without the decision as its reason: %v", m)
+		}
+		covered[m["subject_id"].(float64)] = true
+	}
+	for _, ext := range []string{"N1", "N3", "N4"} {
+		if !covered[float64(subjectID[ext])] {
+			t.Errorf("%s is not covered by the substitute notice: %v", ext, suppressed)
+		}
+	}
+	code, texts := c.do("GET", base+"/substitute-notice?locale=zh-CN", legal, nil, nil)
+	zh := fmt.Sprint(texts["texts"])
+	if code != 200 || !strings.Contains(zh, "数据泄露通知") || !strings.Contains(zh, "一份订单导出文件可被任何持有链接的人读取") || strings.Contains(zh, "王小明") {
+		t.Fatalf("zh-CN substitute texts: %d %s", code, zh)
+	}
+	_, rep = c.do("GET", base+"/notices/report", viewer, nil, nil)
+	if email := rep["delivery"].(map[string]any)["total"].(map[string]any); email["sent"] != 1.0 || email["failed"] != 2.0 || email["suppressed"] != 3.0 {
+		t.Errorf("email after the substitute notice = %v, want 1 sent, 2 failed (E2 lettered, N2), 3 substituted", email)
+	}
 	_, audit := c.do("GET", base+"/audit", viewer, nil, nil)
 	trail := fmt.Sprint(audit)
-	for _, want := range []string{"letters.generated", "letters.printed", "letters.returned", "contacts.read", "contacts.read_refused"} {
+	for _, want := range []string{"letters.generated", "letters.printed", "letters.returned", "contacts.read", "contacts.read_refused", "substitute_notice.decided"} {
 		if !strings.Contains(trail, want) {
 			t.Errorf("the audit chain lacks %s", want)
 		}
