@@ -34,6 +34,7 @@ type Store interface {
 	OutreachCounts(ctx context.Context, incidentID string) (open, done int, err error)
 	AddIncidentMember(ctx context.Context, id, principal, by string) (bool, error)
 	RemoveIncidentMember(ctx context.Context, id, principal string) (bool, error)
+	LetterCandidates(ctx context.Context, incidentID string) ([]int64, error)
 }
 
 // AuditInput is one audit event to append.

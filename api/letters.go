@@ -18,6 +18,7 @@ import (
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
+	"github.com/breachflow/breachflow/workflows"
 	"github.com/gin-gonic/gin"
 )
 
@@ -195,6 +196,10 @@ func (s *Server) generateLetters(c *gin.Context) {
 		report = append(report, unprintableView{SubjectID: sid, Reason: why})
 	}
 	slices.SortFunc(report, func(a, b unprintableView) int { return int(a.SubjectID - b.SubjectID) })
+	if b.Letters == 0 {
+		// Every one was unprintable: nothing waits for the printer.
+		s.wakeNotices(c, id, fmt.Sprintf("letters-generated-%d", b.ID))
+	}
 	c.JSON(http.StatusCreated, gin.H{"batch": viewBatch(b), "unprintable": report, "remaining": remaining})
 }
 
@@ -360,6 +365,7 @@ func (s *Server) letterPrinted(c *gin.Context) {
 		s.internal(c, "audit letters printed", err)
 		return
 	}
+	s.wakeNotices(c, id, fmt.Sprintf("letters-printed-%d", b.ID))
 	c.JSON(http.StatusOK, gin.H{"batch": viewBatch(b)})
 }
 
@@ -416,3 +422,22 @@ func (s *Server) letterReturned(c *gin.Context) {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// wakeNotices asks the incident for another notice run after letters or a
+// substitute notice settled customers, so the customer_notices step can
+// complete (workflows: lettersOutstanding). The run sends nothing already
+// sent. A refusal (no notice step ready, a run in progress, the incident
+// closed) is fine: a run in progress counts again when it ends.
+func (s *Server) wakeNotices(c *gin.Context, id, key string) {
+	ctx := c.Request.Context()
+	customers, err := s.store.SubjectLocales(ctx, id)
+	if err != nil {
+		s.log.Warn("wake notices: count customers", "incident", id, "error", err)
+		return
+	}
+	if _, err := s.sendUpdate(ctx, id, workflows.UpdateSendNotices, key, breach.SendNotices{Actor: actor(c), Customers: customers, Recount: true}); err != nil {
+		if _, refused := refusal(id, err); !refused {
+			s.log.Warn("wake notices", "incident", id, "error", err)
+		}
+	}
+}

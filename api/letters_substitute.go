@@ -12,6 +12,7 @@ import (
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 )
 
 // Substitute notice (Cal. Civ. Code 1798.82(j); GDPR Art. 34(3)(c) and
@@ -109,6 +110,7 @@ func (s *Server) decideSubstitute(c *gin.Context) {
 		s.internal(c, "audit substitute notice", err)
 		return
 	}
+	s.wakeNotices(c, st.ID, "substitute-"+uuid.NewString())
 	c.JSON(http.StatusOK, gin.H{"basis": req.Basis, "basis_text": substituteBases[req.Basis], "covered": covered, "texts": texts})
 }
 

@@ -54,15 +54,18 @@ type NewLetterBatch struct {
 const letterBatchColumns = `id, incident_id, created_by, created_at, letters, unprintable, printed_by, printed_at, printer_reference`
 
 // LetterCandidates returns, ascending, the incident's customers who need a
-// letter: they have a postal address, and either no email or an email
-// notice that failed for good, and no letter notice yet.
+// letter: they have a postal address, and either no email (and no notice
+// suppressed, by a substitute notice say) or an email notice that failed
+// for good, and no letter notice yet.
 func (s *SQL) LetterCandidates(ctx context.Context, incidentID string) ([]int64, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT s.id FROM subjects s
 		WHERE s.incident_id = ? AND length(s.address_sealed) > 0
-		AND (s.email_hmac = '' OR EXISTS (SELECT 1 FROM notices n WHERE n.incident_id = s.incident_id
+		AND ((s.email_hmac = '' AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.incident_id = s.incident_id
+			AND n.subject_id = s.id AND n.kind = ? AND n.status = ?))
+		OR EXISTS (SELECT 1 FROM notices n WHERE n.incident_id = s.incident_id
 			AND n.subject_id = s.id AND n.kind = ? AND n.status = ?))
 		AND NOT EXISTS (SELECT 1 FROM notices l WHERE l.incident_id = s.incident_id AND l.subject_id = s.id AND l.kind = ?)
-		ORDER BY s.id`), incidentID, breach.NoticeKindCustomer, NoticeFailed, NoticeKindLetter)
+		ORDER BY s.id`), incidentID, breach.NoticeKindCustomer, NoticeSuppressed, breach.NoticeKindCustomer, NoticeFailed, NoticeKindLetter)
 	if err != nil {
 		return nil, fmt.Errorf("store: letter candidates: %w", err)
 	}

@@ -131,7 +131,14 @@ func TestLettersEndToEnd(t *testing.T) {
 	if code, body := c.do("POST", base+"/steps/review/complete", responder, map[string]any{"note": "ok"}, nil); code != 200 {
 		t.Fatalf("complete review: %d %v", code, body)
 	}
-	eventually(t, 90*time.Second, "customer-notices done", func() bool { return c.stepState(viewer, id, "customer-notices") == "done" })
+	// The email run ends, but the step waits for the letters.
+	eventually(t, 90*time.Second, "the run waits for letters", func() bool {
+		_, st := c.do("GET", base, viewer, nil, nil)
+		return strings.Contains(fmt.Sprint(st["timeline"]), "4 customers email could not reach wait for a letter")
+	})
+	if s := c.stepState(viewer, id, "customer-notices"); s != "ready" {
+		t.Fatalf("customer-notices = %s while 4 customers wait for a letter, want ready", s)
+	}
 
 	// Before anyone has a grant or a batch: four customers wait.
 	if code, out := c.do("GET", base+"/letters", legal, nil, nil); code != 200 || out["waiting"] != 4.0 {
@@ -228,6 +235,10 @@ func TestLettersEndToEnd(t *testing.T) {
 		out["batch"].(map[string]any)["reference"] != "MAILHOUSE-2026-118" {
 		t.Fatalf("printed: %d %v", code, out)
 	}
+	// Every customer is now sent, lettered or failed with a reason.
+	eventually(t, 60*time.Second, "customer-notices done after the printing", func() bool {
+		return c.stepState(viewer, id, "customer-notices") == "done"
+	})
 	ret := func(token string, sid int64, reason string) (int, map[string]any) {
 		return c.do("POST", base+"/letters/returns", token, map[string]any{"subject_id": sid, "reason": reason}, nil)
 	}
