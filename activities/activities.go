@@ -36,6 +36,8 @@ type Store interface {
 	RemoveIncidentMember(ctx context.Context, id, principal string) (bool, error)
 	AssignRemedyCodes(ctx context.Context, incidentID string, sc store.RemedyScope, subjectIDs []int64) (assigned, missing int, err error)
 	RemedyCoverage(ctx context.Context, incidentID string, sc store.RemedyScope) (store.RemedyCoverage, error)
+
+	LetterCandidates(ctx context.Context, incidentID string) ([]int64, error)
 }
 
 // AuditInput is one audit event to append.

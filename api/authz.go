@@ -136,6 +136,17 @@ var RouteRules = map[string]RouteRule{
 	"GET /n/:token":      ruleOf(ScopePublic),
 	"POST /n/:token/ack": ruleOf(ScopePublic),
 
+	// Letters (docs/letters.md): the PDF and manifest hold names and
+	// addresses, so they also need an access grant (contactsGrant).
+	"GET /v1/incidents/:id/letters":                     ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/letters":                    ruleOf(ScopeWrite, breach.RoleResponder, breach.RoleLegal),
+	"GET /v1/incidents/:id/letters/:batch/letters.pdf":  ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"GET /v1/incidents/:id/letters/:batch/manifest.csv": ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/letters/:batch/printed":     ruleOf(ScopeWrite, breach.RoleLegal),
+	"POST /v1/incidents/:id/letters/returns":            ruleOf(ScopeWrite, breach.RoleResponder, breach.RoleLegal),
+	"POST /v1/incidents/:id/substitute-notice":          ruleOf(ScopeWrite, breach.RoleLegal),
+	"GET /v1/incidents/:id/substitute-notice":           ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+
 	// Dashboard pages (a session is a token: its name is the principal).
 	"GET /login":         ruleOf(ScopePublic),
 	"POST /login":        ruleOf(ScopePublic),

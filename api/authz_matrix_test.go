@@ -222,7 +222,7 @@ func (e *matrixEnv) snapshot() string {
 	e.t.Helper()
 	db := e.store.(interface{ DB() *sql.DB }).DB()
 	var parts []string
-	for _, table := range []string{"incidents", "incident_members", "subjects", "notices", "outreach_tasks", "audit_events", "obligations", "calendar_tokens", "remedy_codes", "notice_pages"} {
+	for _, table := range []string{"incidents", "incident_members", "subjects", "notices", "outreach_tasks", "audit_events", "obligations", "calendar_tokens", "remedy_codes", "notice_pages", "letter_batches", "letter_batch_items"} {
 		var n int
 		if err := db.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
 			e.t.Fatal(err)
@@ -249,7 +249,7 @@ func (e *matrixEnv) snapshot() string {
 // fill puts the matrix's values into a route's path parameters.
 func fill(route, id string) string {
 	r := strings.NewReplacer(":id", id, ":step", "triage", ":ob", "gdpr-art33", ":rid", "R1", ":task", "1",
-		":locale", "en", ":principal", "new-member", ":gid", "1", ":aid", "1", ":tid", "1", ":cid", "1")
+		":locale", "en", ":principal", "new-member", ":gid", "1", ":aid", "1", ":tid", "1", ":cid", "1", ":batch", "1")
 	return r.Replace(route)
 }
 

@@ -106,7 +106,14 @@ type Delivery struct {
 }
 
 func (s *Server) delivery(c *gin.Context, id string) (*Delivery, error) {
-	counts, err := s.store.NoticeCounts(c.Request.Context(), id, breach.NoticeKindCustomer)
+	return s.deliveryOf(c, id, breach.NoticeKindCustomer)
+}
+
+// deliveryOf is the delivery report of one kind of notice: "customer"
+// (email) or "letter" (sent = handed to the printer; failed = cannot be
+// printed or returned undeliverable).
+func (s *Server) deliveryOf(c *gin.Context, id, kind string) (*Delivery, error) {
+	counts, err := s.store.NoticeCounts(c.Request.Context(), id, kind)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +151,12 @@ func (s *Server) deliveryReport(c *gin.Context) {
 		s.internal(c, "delivery report", err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"incident": st.ID, "generated_at": s.now().UTC(), "delivery": d, "runs": st.Notices})
+	letters, err := s.deliveryOf(c, st.ID, store.NoticeKindLetter)
+	if err != nil {
+		s.internal(c, "letter delivery report", err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"incident": st.ID, "generated_at": s.now().UTC(), "delivery": d, "letters": letters, "runs": st.Notices})
 }
 
 // sendNotices handles POST /v1/incidents/{id}/notices/send: another send

@@ -14,6 +14,7 @@ import (
 
 	"github.com/breachflow/breachflow/internal/actionrecorder"
 	"github.com/breachflow/breachflow/internal/alerts"
+	"github.com/breachflow/breachflow/internal/letters"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
@@ -85,6 +86,12 @@ type Deps struct {
 	// passes the one its Temporal client records into
 	// (telemetry.TemporalMetrics). nil = a registry of the server's own.
 	Registry *prometheus.Registry
+	// LetterFonts are the fonts letters are set in; zero means
+	// letters.DefaultFonts.
+	LetterFonts letters.Fonts
+	// Remedies finds a customer's remedy code for their letter; nil shows
+	// no remedy box.
+	Remedies RemedyLookup
 }
 
 // Server is the HTTP API.
@@ -115,6 +122,8 @@ type Server struct {
 	router         *gin.Engine
 	health         temporalHealth // remembered Temporal health checks
 	pages          pageLimiter    // rate of the public notice pages per client
+	letters        *letterRenderer
+	remedies       RemedyLookup
 }
 
 // New builds the router.
@@ -137,6 +146,10 @@ func New(d Deps) *Server {
 		keys: d.Keys, subjectKey: d.SubjectKey, actorKey: d.ActorKey, allowLocal: d.AllowLocalDomains, slack: d.Slack,
 		evidenceSigner: d.EvidenceKey, registry: d.Registry,
 	}
+	if d.LetterFonts == (letters.Fonts{}) {
+		d.LetterFonts = letters.DefaultFonts
+	}
+	s.letters, s.remedies = &letterRenderer{fonts: d.LetterFonts}, d.Remedies
 	if d.Slack != nil {
 		s.room = "slack"
 	}
@@ -216,6 +229,14 @@ func (s *Server) routes() *gin.Engine {
 	rest("GET", "/incidents/:id/remedy-codes", s.remedyCodes)
 	rest("GET", "/incidents/:id/outreach", s.listOutreach)
 	rest("POST", "/incidents/:id/outreach/:task/done", s.outreachDone)
+	rest("GET", "/incidents/:id/letters", s.listLetters)
+	rest("POST", "/incidents/:id/letters", s.generateLetters)
+	rest("GET", "/incidents/:id/letters/:batch/letters.pdf", s.letterPDF)
+	rest("GET", "/incidents/:id/letters/:batch/manifest.csv", s.letterManifest)
+	rest("POST", "/incidents/:id/letters/:batch/printed", s.letterPrinted)
+	rest("POST", "/incidents/:id/letters/returns", s.letterReturned)
+	rest("POST", "/incidents/:id/substitute-notice", s.decideSubstitute)
+	rest("GET", "/incidents/:id/substitute-notice", s.getSubstitute)
 	rest("POST", "/incidents/:id/grants", s.requestGrant)
 	rest("GET", "/incidents/:id/grants", s.listGrants)
 	rest("POST", "/incidents/:id/grants/:gid/approve", s.approveGrant)

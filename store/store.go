@@ -372,6 +372,23 @@ type Store interface {
 	PutAlertCard(ctx context.Context, alertID int64, channel, ts string) error
 	// GetAlertCard returns where an alert's Slack card is, or ErrNotFound.
 	GetAlertCard(ctx context.Context, alertID int64) (channel, ts string, err error)
+
+	// LetterCandidates lists the customers who need a letter: a postal
+	// address, no email or a failed email notice, and no letter yet.
+	LetterCandidates(ctx context.Context, incidentID string) ([]int64, error)
+	// CreateLetterBatch records a batch with its letter notices (pending,
+	// or failed for unprintable addresses); ErrConflict when a subject
+	// already has a letter.
+	CreateLetterBatch(ctx context.Context, in NewLetterBatch) (LetterBatch, error)
+	// GetLetterBatch returns one batch with its subject ids.
+	GetLetterBatch(ctx context.Context, incidentID string, id int64) (LetterBatch, error)
+	// ListLetterBatches returns an incident's batches, oldest first.
+	ListLetterBatches(ctx context.Context, incidentID string) ([]LetterBatch, error)
+	// MarkLetterBatchPrinted records the printer handoff and marks the
+	// batch's letters sent.
+	MarkLetterBatchPrinted(ctx context.Context, incidentID string, id int64, reference, by string, at time.Time) (LetterBatch, error)
+	// RecordLetterReturned marks a printed letter returned undeliverable.
+	RecordLetterReturned(ctx context.Context, incidentID string, subjectID int64, reason string, at time.Time) error
 }
 
 // Compile-time proof that SQL, on either database, satisfies Store.

@@ -27,13 +27,17 @@ type Sealer interface {
 // SubjectRecord is an affected customer as stored: no plaintext email or
 // name, only what the caller sealed and a keyed hash of the email.
 type SubjectRecord struct {
-	ID             int64  // assigned by the store; ignored by UpsertSubjects
-	IncidentID     string // filled on reads; UpsertSubjects takes it as an argument
-	ExternalID     string // "" when the import had none; unique per incident otherwise
-	EmailHMAC      string // lower-case hex HMAC-SHA256 of the lower-cased email; "" without email
-	EmailSealed    []byte
-	NameSealed     []byte
-	KeyID          string // the Sealer key that sealed EmailSealed and NameSealed
+	ID          int64  // assigned by the store; ignored by UpsertSubjects
+	IncidentID  string // filled on reads; UpsertSubjects takes it as an argument
+	ExternalID  string // "" when the import had none; unique per incident otherwise
+	EmailHMAC   string // lower-case hex HMAC-SHA256 of the lower-cased email; "" without email
+	EmailSealed []byte
+	NameSealed  []byte
+	// AddressSealed is the sealed postal address, or empty when the import
+	// had none (an empty address is not sealed, so "has an address" is a
+	// length test the store can make).
+	AddressSealed  []byte
+	KeyID          string // the Sealer key that sealed EmailSealed, NameSealed and AddressSealed
 	Locale         string // BCP 47, e.g. "en", "zh-CN"
 	Country        string // ISO 3166-1 alpha-2, or ""
 	Subdivision    string // ISO 3166-2, e.g. "US-CA", or ""
@@ -86,7 +90,7 @@ func checkSubject(i int, r SubjectRecord) error {
 		return fmt.Errorf("%w: subject %d: email hash is not 64 lower-case hex digits", ErrInvalid, i)
 	case !validSubjectTier(r.Tier):
 		return fmt.Errorf("%w: subject %d has unknown tier %q", ErrInvalid, i, r.Tier)
-	case r.KeyID == "" && (len(r.EmailSealed) > 0 || len(r.NameSealed) > 0):
+	case r.KeyID == "" && (len(r.EmailSealed) > 0 || len(r.NameSealed) > 0 || len(r.AddressSealed) > 0):
 		return fmt.Errorf("%w: subject %d has sealed fields but no key id", ErrInvalid, i)
 	}
 	return nil
@@ -103,7 +107,7 @@ func isLowerHex(s string, n int) bool {
 }
 
 const subjectColumns = `id, incident_id, external_id, email_hmac, email_sealed, name_sealed, key_id,
-	locale, country, subdivision, tier, account_manager, data_elements, created_at, updated_at`
+	locale, country, subdivision, tier, account_manager, data_elements, created_at, updated_at, address_sealed`
 
 // UpsertSubjects writes a batch of subjects for one incident in one
 // transaction. A record whose non-empty ExternalID is already stored for
@@ -164,14 +168,14 @@ func (s *SQL) upsertSubjectsEach(ctx context.Context, incidentID string, batch [
 		defer byEmail.Close()
 		ins, err := tx.PrepareContext(ctx, s.q(`INSERT INTO subjects (incident_id, external_id, email_hmac,
 			email_sealed, name_sealed, key_id, locale, country, subdivision, tier, account_manager,
-			data_elements, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+			data_elements, created_at, updated_at, address_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
 		upd, err := tx.PrepareContext(ctx, s.q(`UPDATE subjects SET email_hmac = ?, email_sealed = ?,
 			name_sealed = ?, key_id = ?, locale = ?, country = ?, subdivision = ?, tier = ?,
-			account_manager = ?, data_elements = ?, updated_at = ? WHERE id = ?`))
+			account_manager = ?, data_elements = ?, updated_at = ?, address_sealed = ? WHERE id = ?`))
 		if err != nil {
 			return err
 		}
@@ -196,7 +200,7 @@ func (s *SQL) upsertSubjectsEach(ctx context.Context, incidentID string, batch [
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				if _, err := ins.ExecContext(ctx, incidentID, r.ExternalID, r.EmailHMAC, email, name, r.KeyID,
-					r.Locale, r.Country, r.Subdivision, r.Tier, r.AccountManager, string(elemsJSON), stamp, stamp); err != nil {
+					r.Locale, r.Country, r.Subdivision, r.Tier, r.AccountManager, string(elemsJSON), stamp, stamp, nonNil(r.AddressSealed)); err != nil {
 					return fmt.Errorf("subject %d: %w", i, err)
 				}
 				inserted++
@@ -204,7 +208,7 @@ func (s *SQL) upsertSubjectsEach(ctx context.Context, incidentID string, batch [
 				return fmt.Errorf("subject %d: %w", i, err)
 			default:
 				if _, err := upd.ExecContext(ctx, r.EmailHMAC, email, name, r.KeyID, r.Locale, r.Country,
-					r.Subdivision, r.Tier, r.AccountManager, string(elemsJSON), stamp, id); err != nil {
+					r.Subdivision, r.Tier, r.AccountManager, string(elemsJSON), stamp, nonNil(r.AddressSealed), id); err != nil {
 					return fmt.Errorf("subject %d: %w", i, err)
 				}
 				updated++
@@ -296,7 +300,7 @@ func (s *SQL) scanSubjects(ctx context.Context, query string, args ...any) ([]Su
 		)
 		if err := rows.Scan(&r.ID, &r.IncidentID, &r.ExternalID, &r.EmailHMAC, &r.EmailSealed, &r.NameSealed,
 			&r.KeyID, &r.Locale, &r.Country, &r.Subdivision, &r.Tier, &r.AccountManager, &elems,
-			dbTime{&r.CreatedAt}, dbTime{&r.UpdatedAt}); err != nil {
+			dbTime{&r.CreatedAt}, dbTime{&r.UpdatedAt}, &r.AddressSealed); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(elems), &r.DataElements); err != nil {

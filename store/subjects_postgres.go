@@ -7,7 +7,7 @@ import (
 )
 
 // upsertSubjectsPostgresSQL writes a whole batch in one statement. The
-// batch arrives as one array per column ($2..$12, deduplicated by the
+// batch arrives as one array per column ($2..$12 and $14, deduplicated by the
 // caller, in order of first appearance); found pairs each record with its
 // stored row through the two partial unique indexes, updated rewrites those
 // rows and inserted adds the rest in batch order, so new ids follow the
@@ -19,9 +19,9 @@ import (
 // indexes, as in upsertSubjectsEach.
 const upsertSubjectsPostgresSQL = `WITH b AS (
 	SELECT * FROM unnest($2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::text[], $7::text[],
-		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) WITH ORDINALITY
+		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $14::bytea[]) WITH ORDINALITY
 		AS b (external_id, email_hmac, email_sealed, name_sealed, key_id, locale,
-			country, subdivision, tier, account_manager, data_elements, ord)
+			country, subdivision, tier, account_manager, data_elements, address_sealed, ord)
 ), found AS (
 	SELECT b.ord, s.id FROM b CROSS JOIN LATERAL (SELECT id FROM subjects
 		WHERE incident_id = $1 AND external_id = b.external_id AND external_id <> '' LIMIT 1) s
@@ -34,15 +34,15 @@ const upsertSubjectsPostgresSQL = `WITH b AS (
 	UPDATE subjects s SET email_hmac = b.email_hmac, email_sealed = b.email_sealed,
 		name_sealed = b.name_sealed, key_id = b.key_id, locale = b.locale, country = b.country,
 		subdivision = b.subdivision, tier = b.tier, account_manager = b.account_manager,
-		data_elements = b.data_elements, updated_at = $13
+		data_elements = b.data_elements, updated_at = $13, address_sealed = b.address_sealed
 	FROM found f JOIN b ON b.ord = f.ord
 	WHERE s.id = f.id
 	RETURNING f.ord
 ), inserted AS (
 	INSERT INTO subjects (incident_id, external_id, email_hmac, email_sealed, name_sealed, key_id,
-		locale, country, subdivision, tier, account_manager, data_elements, created_at, updated_at)
+		locale, country, subdivision, tier, account_manager, data_elements, created_at, updated_at, address_sealed)
 	SELECT $1, b.external_id, b.email_hmac, b.email_sealed, b.name_sealed, b.key_id, b.locale,
-		b.country, b.subdivision, b.tier, b.account_manager, b.data_elements, $13, $13
+		b.country, b.subdivision, b.tier, b.account_manager, b.data_elements, $13, $13, b.address_sealed
 	FROM b WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.ord = b.ord)
 	ORDER BY b.ord
 )
@@ -58,6 +58,7 @@ func (s *SQL) upsertSubjectsPostgres(ctx context.Context, incidentID string, bat
 	externalIDs, emailHMACs, emails, names := make([]string, n), make([]string, n), make([][]byte, n), make([][]byte, n)
 	keyIDs, locales, countries, subdivisions := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	tiers, managers, elements := make([]string, n), make([]string, n), make([]string, n)
+	addresses := make([][]byte, n)
 	for i, r := range recs {
 		elems := r.DataElements
 		if elems == nil {
@@ -69,7 +70,7 @@ func (s *SQL) upsertSubjectsPostgres(ctx context.Context, incidentID string, bat
 		}
 		externalIDs[i], emailHMACs[i], keyIDs[i], locales[i], countries[i] = r.ExternalID, r.EmailHMAC, r.KeyID, r.Locale, r.Country
 		subdivisions[i], tiers[i], managers[i], elements[i] = r.Subdivision, r.Tier, r.AccountManager, string(elemsJSON)
-		emails[i], names[i] = nonNil(r.EmailSealed), nonNil(r.NameSealed)
+		emails[i], names[i], addresses[i] = nonNil(r.EmailSealed), nonNil(r.NameSealed), nonNil(r.AddressSealed)
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		inserted, updated = 0, 0
@@ -81,7 +82,7 @@ func (s *SQL) upsertSubjectsPostgres(ctx context.Context, incidentID string, bat
 			return notFound(err)
 		}
 		rows, err := tx.QueryContext(ctx, upsertSubjectsPostgresSQL, incidentID, externalIDs, emailHMACs,
-			emails, names, keyIDs, locales, countries, subdivisions, tiers, managers, elements, s.timeArg(now()))
+			emails, names, keyIDs, locales, countries, subdivisions, tiers, managers, elements, s.timeArg(now()), addresses)
 		if err != nil {
 			return err
 		}

@@ -331,6 +331,9 @@ func (w *incident) finishNotices(ctx workflow.Context, id, stepID string, res *N
 		w.record(ctx, now, "system", "notices.none", "step:"+stepID,
 			"no affected customers are imported: import them and send again, or complete the step by hand", nil)
 	case t.Pending+t.Sending == 0:
+		if w.lettersOutstanding(ctx, now, stepID) {
+			break
+		}
 		st.State, st.DoneAt, st.DoneBy, st.Note = breach.StepDone, &now, "system", note
 		w.record(ctx, now, "system", "step.completed", "step:"+st.ID, note, nil)
 		if w.facts.SubjectsNotifiedAt == nil {
@@ -342,7 +345,11 @@ func (w *incident) finishNotices(ctx workflow.Context, id, stepID string, res *N
 }
 
 func (w *incident) validateSendNotices(_ workflow.Context, in breach.SendNotices) error {
-	if err := w.admit(in.Actor, breach.RoleResponder); err != nil {
+	need := breach.RoleResponder
+	if in.Recount && breach.RoleSatisfies(in.Actor.Role, breach.RoleLegal) {
+		need = breach.RoleLegal
+	}
+	if err := w.admit(in.Actor, need); err != nil {
 		return err
 	}
 	st := w.noticeStep()
@@ -365,4 +372,29 @@ func (w *incident) sendNotices(ctx workflow.Context, in breach.SendNotices) (*br
 	w.sendRequested = true
 	w.record(ctx, workflow.Now(ctx), in.Actor.Name, "notices.requested", "", "another notice run", map[string]any{"role": in.Actor.Role})
 	return w.settle(ctx)
+}
+
+// lettersOutstanding keeps the customer_notices step open while customers
+// email could not reach wait for a letter (docs/letters.md): the step
+// completes when a later run (the API starts one when a batch is printed
+// or substitute notice is decided) finds none waiting.
+func (w *incident) lettersOutstanding(ctx workflow.Context, now time.Time, stepID string) bool {
+	if workflow.GetVersion(ctx, "letters-channel", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return false
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{MaximumInterval: 30 * time.Second, MaximumAttempts: 5}})
+	var lc breach.LetterCount
+	if err := workflow.ExecuteActivity(actx, a.CountLetters, w.in.ID).Get(ctx, &lc); err != nil {
+		w.record(ctx, now, "system", "notices.letters_unknown", "step:"+stepID,
+			"could not count the customers waiting for a letter; the step completes on the email notices: "+err.Error(), nil)
+		return false
+	}
+	if lc.Waiting+lc.Pending == 0 {
+		return false
+	}
+	w.record(ctx, now, "system", "notices.letters_waiting", "step:"+stepID,
+		fmt.Sprintf("%d customers email could not reach wait for a letter (%d in a batch not yet printed); the step completes once their letters are printed or substitute notice covers them",
+			lc.Waiting+lc.Pending, lc.Pending), map[string]any{"waiting": lc.Waiting, "pending": lc.Pending})
+	return true
 }

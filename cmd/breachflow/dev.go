@@ -231,7 +231,7 @@ func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devS
 		Logger: opts.Logger, Outbox: s.mail, Actions: actionLog, Codec: codec.HTTPHandler(keys), DevCodecOrigin: uiOrigin,
 		Org:  cfg.Org(),
 		Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),
-		Registry: reg,
+		Registry: reg, LetterFonts: cfg.LetterFonts(),
 	})
 	s.http = api.NewHTTPServer(s.httpAddr, srv.Handler(), api.DefaultHTTPTimeouts())
 	go func() {

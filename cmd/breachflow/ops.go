@@ -169,7 +169,8 @@ func serverCommand() *cobra.Command {
 		srv := api.NewHTTPServer(cfg.HTTPAddr, api.New(api.Deps{Alerts: alertDeps, Store: st, Temporal: c, Converter: codec.DataConverter(keys),
 			Playbooks: catalog, Logger: log, Codec: codec.HTTPHandler(keys),
 			Org:  cfg.Org(),
-			Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg), Registry: reg}).Handler(),
+			Keys: keys, SubjectKey: cfg.SubjectKey(), ActorKey: cfg.ActorSigningKey(), EvidenceKey: cfg.EvidenceSigningKey(), AllowLocalDomains: cfg.AllowLocalDomains, Slack: apiSlack(cfg),
+			LetterFonts: cfg.LetterFonts(), Registry: reg}).Handler(),
 			api.DefaultHTTPTimeouts())
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() error {

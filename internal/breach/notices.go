@@ -104,4 +104,8 @@ type SendNotices struct {
 	// API found them in the store, so the validator can refuse a locale
 	// whose texts legal has not written. Nil: the run checks at its start.
 	Customers map[string]int `json:"customers,omitempty"`
+	// Recount marks a run asked for after letters were printed or a
+	// substitute notice decided, so the step can see every customer
+	// settled; legal may ask for it as well as a responder.
+	Recount bool `json:"recount,omitempty"`
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
+	"github.com/breachflow/breachflow/internal/letters"
 	"net"
 	"net/mail"
 	"net/url"
@@ -79,6 +80,8 @@ type Config struct {
 	AlertBurst        int
 	DetectConfig      string
 	SlackTriage       string
+	LetterFont        string
+	LetterFontCJK     string
 }
 
 // setting describes one variable: its flag, default and where it lands.
@@ -160,6 +163,8 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_DEV_TEMPORAL_PORT", flag: "dev-temporal-port", def: "7233", usage: "dev: embedded Temporal frontend port", num: &c.DevTemporalPort},
 		{env: "BREACHFLOW_DEV_UI_PORT", flag: "dev-ui-port", def: "8233", usage: "dev: Temporal Web UI port (0 = off)", num: &c.DevUIPort},
 		{env: "BREACHFLOW_DEV_SMTP_ADDR", flag: "dev-smtp-addr", def: "127.0.0.1:1025", usage: "dev: embedded SMTP catcher address", str: &c.DevSMTPAddr},
+		{env: "BREACHFLOW_LETTER_FONT", flag: "letter-font", def: letters.DefaultFonts.Latin, usage: "TrueType font letters are set in (Debian fonts-dejavu-core)", str: &c.LetterFont},
+		{env: "BREACHFLOW_LETTER_FONT_CJK", flag: "letter-font-cjk", def: letters.DefaultFonts.CJK, usage: "TrueType font for what the letter font lacks, Chinese above all (Debian fonts-droid-fallback)", str: &c.LetterFontCJK},
 	}
 }
 
@@ -487,4 +492,9 @@ func (c *Config) EvidenceSigningKey() ed25519.PrivateKey {
 	}
 	k, _ := evidence.KeyFromSeed(c.EvidenceKey) // validated at load
 	return k
+}
+
+// LetterFonts are the fonts letters are set in.
+func (c *Config) LetterFonts() letters.Fonts {
+	return letters.Fonts{Latin: c.LetterFont, CJK: c.LetterFontCJK}
 }

@@ -24,6 +24,15 @@
 //	annual value       annual_value, annual_revenue, arr   (only to derive the tier)
 //	years as customer  years_as_customer, customer_years   (only to derive the tier)
 //	customer since     customer_since, became_a_customer_date (HubSpot) (a date; only to derive the tier)
+//	address line 1     address_line1, address1, address, street, street_address (HubSpot),
+//	                   mailing_street (Salesforce; its line breaks split it into lines)
+//	address line 2     address_line2, address2, street_address_2
+//	address line 3     address_line3, address3
+//	city               city, town, mailing_city (Salesforce)
+//	postal code        postal_code, postcode, zip, zip_code, zip/postal_code,
+//	                   mailing_postal_code, mailing_zip/postal_code (Salesforce)
+//	address region     address_region, postal_region (printed as given; else the
+//	                   subdivision's code after the dash)
 //
 // The format reported is "salesforce" when the header has Contact ID,
 // Mailing Country, Mailing State/Province or Account Owner; "hubspot" when
@@ -88,8 +97,9 @@
 //
 // # Sealing
 //
-// Seal turns a Subject into a store.SubjectRecord: email and name are
-// sealed with additional data "subject.email:" or "subject.name:" plus the
+// Seal turns a Subject into a store.SubjectRecord: email, name and postal
+// address (when there is one) are sealed with additional data
+// "subject.email:", "subject.name:" or "subject.address:" plus the
 // incident id, and the email is also reduced to a hex HMAC-SHA256 of its
 // lower-cased form, the key for de-duplication look-ups. Open reverses it.
 package subjects

@@ -25,6 +25,12 @@ const (
 	fieldAnnualValue
 	fieldYears
 	fieldCustomerSince
+	fieldStreet
+	fieldStreet2
+	fieldStreet3
+	fieldCity
+	fieldPostalCode
+	fieldAddressRegion
 	fieldCount
 )
 
@@ -59,6 +65,18 @@ func (f field) String() string {
 		return "years as customer"
 	case fieldCustomerSince:
 		return "customer since"
+	case fieldStreet:
+		return "address line 1"
+	case fieldStreet2:
+		return "address line 2"
+	case fieldStreet3:
+		return "address line 3"
+	case fieldCity:
+		return "city"
+	case fieldPostalCode:
+		return "postal code"
+	case fieldAddressRegion:
+		return "address region"
 	}
 	return "unknown"
 }
@@ -108,6 +126,18 @@ func aliasField(h string) field {
 		return fieldYears
 	case "customersince", "becameacustomerdate":
 		return fieldCustomerSince
+	case "addressline1", "address1", "address", "street", "streetaddress", "mailingstreet":
+		return fieldStreet
+	case "addressline2", "address2", "streetaddress2":
+		return fieldStreet2
+	case "addressline3", "address3":
+		return fieldStreet3
+	case "city", "town", "mailingcity":
+		return fieldCity
+	case "postalcode", "postcode", "zip", "zipcode", "zippostalcode", "mailingpostalcode", "mailingzippostalcode":
+		return fieldPostalCode
+	case "addressregion", "postalregion":
+		return fieldAddressRegion
 	}
 	return fieldNone
 }
@@ -115,9 +145,10 @@ func aliasField(h string) field {
 // formatOf names the exporter a normalised header most likely came from.
 func formatOf(h string) string {
 	switch h {
-	case "contactid", "mailingcountry", "mailingstateprovince", "mailingstate", "accountowner":
+	case "contactid", "mailingcountry", "mailingstateprovince", "mailingstate", "accountowner",
+		"mailingstreet", "mailingcity", "mailingzippostalcode", "mailingpostalcode":
 		return FormatSalesforce
-	case "recordid", "countryregion", "stateregion", "contactowner", "becameacustomerdate":
+	case "recordid", "countryregion", "stateregion", "contactowner", "becameacustomerdate", "streetaddress2":
 		return FormatHubSpot
 	}
 	return ""
@@ -209,6 +240,9 @@ func (c *columns) subject(rec []string, opts Options) (s Subject, reason string)
 	if s.DataElements, reason = checkDataElements(c.get(rec, fieldDataElements)); reason != "" {
 		return s, reason
 	}
+	if s.Address, reason = c.address(rec, s.Country, s.Subdivision); reason != "" {
+		return s, reason
+	}
 	tier := strings.ToLower(c.get(rec, fieldTier))
 	switch tier {
 	case TierHigh, TierMedium, TierLow:
@@ -242,4 +276,49 @@ func deriveTier(annual, years float64, t Tiering) string {
 		return TierMedium
 	}
 	return TierLow
+}
+
+// address reads the postal address columns. A Salesforce "Mailing Street"
+// holds every street line, separated by line breaks. Only what cannot be
+// stored is refused here (over-long text, control characters); an address
+// that is incomplete is kept, and the letter reports it as unprintable.
+func (c *columns) address(rec []string, country, subdivision string) (Address, string) {
+	var a Address
+	var lines []string
+	for _, f := range []field{fieldStreet, fieldStreet2, fieldStreet3} {
+		for _, l := range strings.Split(strings.ReplaceAll(c.get(rec, f), "\r\n", "\n"), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	if len(lines) > maxAddressLines {
+		return a, fmt.Sprintf("address has more than %d street lines", maxAddressLines)
+	}
+	for _, l := range lines {
+		l, reason := cleanText(l, "address line", maxAddressField)
+		if reason != "" {
+			return a, reason
+		}
+		a.Lines = append(a.Lines, l)
+	}
+	var reason string
+	if a.City, reason = cleanText(c.get(rec, fieldCity), "city", maxAddressField); reason != "" {
+		return a, reason
+	}
+	if a.PostalCode, reason = cleanText(c.get(rec, fieldPostalCode), "postal code", maxPostalCode); reason != "" {
+		return a, reason
+	}
+	if a.Region, reason = cleanText(c.get(rec, fieldAddressRegion), "address region", maxAddressField); reason != "" {
+		return a, reason
+	}
+	if a.Empty() {
+		return Address{}, ""
+	}
+	if a.Region == "" && subdivision != "" {
+		// "US-CA" is printed "CA", as US and Canadian post expect.
+		a.Region = subdivision[strings.IndexByte(subdivision, '-')+1:]
+	}
+	a.Country = country
+	return a, ""
 }

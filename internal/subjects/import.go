@@ -24,6 +24,7 @@ type Subject struct {
 	Tier           string // "high", "medium" or "low"
 	AccountManager string
 	DataElements   []string // lower case, de-duplicated, in file order
+	Address        Address  // postal address; empty when the file has none
 	Line           int      // line of the file the row starts on
 }
 

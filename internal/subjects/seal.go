@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -50,7 +51,18 @@ func Seal(incidentID string, s Subject, kr store.Sealer, hmacKey []byte) (store.
 	if err != nil {
 		return store.SubjectRecord{}, fmt.Errorf("subjects: seal name: %w", err)
 	}
-	if nameKeyID != keyID {
+	var address []byte
+	addressKeyID := keyID
+	if !s.Address.Empty() {
+		plain, err := json.Marshal(s.Address)
+		if err != nil {
+			return store.SubjectRecord{}, fmt.Errorf("subjects: seal address: %w", err)
+		}
+		if addressKeyID, address, err = kr.Seal(plain, additional("address", incidentID)); err != nil {
+			return store.SubjectRecord{}, fmt.Errorf("subjects: seal address: %w", err)
+		}
+	}
+	if nameKeyID != keyID || addressKeyID != keyID {
 		// One KeyID column covers both fields; a rotation between the two
 		// calls would make the name unreadable.
 		return store.SubjectRecord{}, errors.New("subjects: seal: key changed between fields; retry")
@@ -61,6 +73,7 @@ func Seal(incidentID string, s Subject, kr store.Sealer, hmacKey []byte) (store.
 		EmailHMAC:      EmailHMAC(s.Email, hmacKey),
 		EmailSealed:    email,
 		NameSealed:     name,
+		AddressSealed:  address,
 		KeyID:          keyID,
 		Locale:         s.Locale,
 		Country:        s.Country,
@@ -82,4 +95,38 @@ func Open(rec store.SubjectRecord, kr store.Sealer) (name, email string, err err
 		return "", "", fmt.Errorf("subjects: open name of subject %d: %w", rec.ID, err)
 	}
 	return string(n), string(e), nil
+}
+
+// Address is a customer's postal address as imported. Country is the
+// row's ISO 3166-1 alpha-2 country; Region is printed as given (or, when
+// the file has no region column, the subdivision code's second half).
+type Address struct {
+	Lines      []string `json:"lines,omitempty"`
+	City       string   `json:"city,omitempty"`
+	Region     string   `json:"region,omitempty"`
+	PostalCode string   `json:"postal_code,omitempty"`
+	Country    string   `json:"country,omitempty"`
+}
+
+// Empty reports whether the row had no address column filled (the
+// country alone is residence, not an address).
+func (a Address) Empty() bool {
+	return len(a.Lines) == 0 && a.City == "" && a.Region == "" && a.PostalCode == ""
+}
+
+// OpenAddress recovers the postal address Seal sealed in rec; the zero
+// Address when the subject has none.
+func OpenAddress(rec store.SubjectRecord, kr store.Sealer) (Address, error) {
+	if len(rec.AddressSealed) == 0 {
+		return Address{}, nil
+	}
+	plain, err := kr.Open(rec.KeyID, rec.AddressSealed, additional("address", rec.IncidentID))
+	if err != nil {
+		return Address{}, fmt.Errorf("subjects: open address of subject %d: %w", rec.ID, err)
+	}
+	var a Address
+	if err := json.Unmarshal(plain, &a); err != nil {
+		return Address{}, fmt.Errorf("subjects: open address of subject %d: %w", rec.ID, err)
+	}
+	return a, nil
 }

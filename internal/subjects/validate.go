@@ -21,6 +21,9 @@ const (
 	maxLocale       = 35
 	maxDataElements = 32
 	maxDataElement  = 64
+	maxAddressField = 200
+	maxAddressLines = 3
+	maxPostalCode   = 20
 )
 
 // clip shortens a non-personal value quoted in a rejection reason.

@@ -121,6 +121,7 @@ func Run(t *testing.T, open Opener) {
 		{"Outreach", []testCase{
 			{"Tasks", testOutreachTasks},
 		}},
+		{"Letters", letterTests},
 		{"Grants", []testCase{
 			{"Lifecycle", testGrantLifecycle},
 			{"RejectsBadInput", testGrantBadInput},

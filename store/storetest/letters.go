@@ -1,0 +1,187 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breachflow/breachflow/internal/subjects"
+	"github.com/breachflow/breachflow/store"
+)
+
+// letterTests cover the postal channel: sealed addresses and letter batches.
+var letterTests = []testCase{
+	{"AddressSealedRoundTrip", testLetterAddressRoundTrip},
+	{"Candidates", testLetterCandidates},
+	{"BatchLifecycle", testLetterBatchLifecycle},
+}
+
+func addressed(i int, email string, a subjects.Address) subjects.Subject {
+	s := customer(i, "low", "US-CA")
+	s.Email, s.Address = email, a
+	return s
+}
+
+var sampleAddress = subjects.Address{Lines: []string{"1 Market St"}, City: "San Francisco", Region: "CA", PostalCode: "94105", Country: "US"}
+
+func testLetterAddressRoundTrip(t *testing.T, s store.Store) {
+	id := newIncident(t, s)
+	keys := newSubjectKeys(t)
+	upsert(t, s, id, keys.seal(t, id, addressed(1, "", sampleAddress), addressed(2, "a@mail.example", subjects.Address{})))
+	got := allSubjects(t, s, id)
+	if len(got) != 2 {
+		t.Fatalf("got %d subjects", len(got))
+	}
+	if bytes.Contains(got[0].AddressSealed, []byte("Market")) {
+		t.Error("address stored in the clear")
+	}
+	a, err := subjects.OpenAddress(got[0], keys.kr)
+	if err != nil || !reflect.DeepEqual(a, sampleAddress) {
+		t.Errorf("address = %+v, %v", a, err)
+	}
+	if len(got[1].AddressSealed) != 0 {
+		t.Errorf("a subject without an address has %d sealed bytes", len(got[1].AddressSealed))
+	}
+	// A re-upload replaces the address (here: removes it).
+	upsert(t, s, id, keys.seal(t, id, addressed(1, "", subjects.Address{})))
+	if got := allSubjects(t, s, id); len(got[0].AddressSealed) != 0 {
+		t.Error("re-upload without an address kept the old one")
+	}
+}
+
+// seedLetterCase stores: 1 no email + address, 2 email + address (notice
+// failed), 3 email + address (notice sent), 4 no email, no address.
+func seedLetterCase(t *testing.T, s store.Store) (string, []int64) {
+	t.Helper()
+	c := ctx(t)
+	id := newIncident(t, s)
+	keys := newSubjectKeys(t)
+	upsert(t, s, id, keys.seal(t, id, addressed(1, "", sampleAddress), addressed(2, "two@mail.example", sampleAddress),
+		addressed(3, "three@mail.example", sampleAddress), addressed(4, "", subjects.Address{})))
+	ids, err := s.ListSubjectIDs(c, id, 0, 10)
+	if err != nil || len(ids) != 4 {
+		t.Fatalf("ids %v, %v", ids, err)
+	}
+	if _, err := s.EnsureNotices(c, id, kindCustomer, ids[1:3], msgID(id, kindCustomer)); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.ClaimNotices(c, id, kindCustomer, ids[1:3])
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claimed %v, %v", claimed, err)
+	}
+	if err := s.MarkNoticeFailed(c, claimed[0].ID, "550 no such user", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkNoticeSent(c, claimed[1].ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return id, ids
+}
+
+func testLetterCandidates(t *testing.T, s store.Store) {
+	id, ids := seedLetterCase(t, s)
+	got, err := s.LetterCandidates(ctx(t), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{ids[0], ids[1]}; !reflect.DeepEqual(got, want) {
+		t.Errorf("candidates = %v, want %v (no email, or failed email; with an address)", got, want)
+	}
+}
+
+func testLetterBatchLifecycle(t *testing.T, s store.Store) {
+	c := ctx(t)
+	id, ids := seedLetterCase(t, s)
+	at := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	b, err := s.CreateLetterBatch(c, store.NewLetterBatch{IncidentID: id, CreatedBy: "lee", At: at,
+		Subjects: []int64{ids[0]}, Unprintable: map[int64]string{ids[1]: "no postal code"}, MessageID: msgID(id, store.NoticeKindLetter)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ID == 0 || b.Letters != 1 || b.Unprintable != 1 || b.PrintedAt != nil || !b.CreatedAt.Equal(at) {
+		t.Errorf("batch = %+v", b)
+	}
+	if got, _ := s.LetterCandidates(c, id); len(got) != 0 {
+		t.Errorf("candidates after the batch = %v, want none", got)
+	}
+	// A second batch cannot take the same customer; nothing is written.
+	_, err = s.CreateLetterBatch(c, store.NewLetterBatch{IncidentID: id, CreatedBy: "lee", At: at,
+		Subjects: []int64{ids[3], ids[0]}, MessageID: msgID(id, store.NoticeKindLetter)})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Errorf("second batch of the same customer: %v, want ErrConflict", err)
+	}
+	if bs, _ := s.ListLetterBatches(c, id); len(bs) != 1 {
+		t.Errorf("batches = %d, want 1 (the refused one rolled back)", len(bs))
+	}
+	counts := func() map[string]int {
+		by, err := s.NoticeCounts(c, id, store.NoticeKindLetter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, m := range by {
+			for st, n := range m {
+				out[st] += n
+			}
+		}
+		return out
+	}
+	if got := counts(); got[store.NoticePending] != 1 || got[store.NoticeFailed] != 1 {
+		t.Errorf("letter counts after generating = %v", got)
+	}
+	// Returning a letter that was never printed is refused.
+	if err := s.RecordLetterReturned(c, id, ids[0], "moved", at); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("return before printing: %v, want ErrConflict", err)
+	}
+	p, err := s.MarkLetterBatchPrinted(c, id, b.ID, "PRINT-77", "lee", at.Add(time.Hour))
+	if err != nil || p.Reference != "PRINT-77" || p.PrintedAt == nil || p.PrintedBy != "lee" {
+		t.Fatalf("printed = %+v, %v", p, err)
+	}
+	if _, err := s.MarkLetterBatchPrinted(c, id, b.ID, "PRINT-77", "lee", at.Add(2*time.Hour)); err != nil {
+		t.Errorf("same reference again: %v", err)
+	}
+	if _, err := s.MarkLetterBatchPrinted(c, id, b.ID, "OTHER", "lee", at); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("another reference: %v, want ErrConflict", err)
+	}
+	if _, err := s.MarkLetterBatchPrinted(c, id, b.ID+100, "X", "lee", at); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown batch: %v, want ErrNotFound", err)
+	}
+	if got := counts(); got[store.NoticeSent] != 1 || got[store.NoticePending] != 0 {
+		t.Errorf("letter counts after printing = %v", got)
+	}
+	if err := s.RecordLetterReturned(c, id, ids[0], "addressee unknown", at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordLetterReturned(c, id, ids[0], "addressee unknown", at); err != nil {
+		t.Errorf("returning twice: %v, want a no-op", err)
+	}
+	if err := s.RecordLetterReturned(c, id, ids[3], "x", at); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("return without a letter: %v, want ErrNotFound", err)
+	}
+	if got := counts(); got[store.NoticeFailed] != 2 || got[store.NoticeSent] != 0 {
+		t.Errorf("letter counts after the return = %v", got)
+	}
+	ns, err := s.ListNotices(c, id, store.NoticeFailed, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, n := range ns {
+		if n.Kind == store.NoticeKindLetter {
+			reasons = append(reasons, n.LastError)
+		}
+	}
+	if len(reasons) != 2 || !strings.HasPrefix(reasons[0], store.LetterReturned) || !strings.HasPrefix(reasons[1], store.LetterUnprintable) {
+		t.Errorf("letter reasons = %q", reasons)
+	}
+	got, err := s.GetLetterBatch(c, id, b.ID)
+	if err != nil || !reflect.DeepEqual(got.SubjectIDs, []int64{ids[0]}) {
+		t.Errorf("GetLetterBatch = %+v, %v", got, err)
+	}
+	if _, err := s.GetLetterBatch(c, "BR-NOSUCH", b.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("batch of another incident: %v, want ErrNotFound", err)
+	}
+}
