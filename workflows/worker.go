@@ -161,7 +161,11 @@ func NewWorker(c client.Client, actorKey []byte, acts *activities.Activities, co
 // maxBatches bounds the batches one process runs at once (0 = the SDK
 // default). On Stop running batches get up to stopTimeout to finish.
 func NewNoticesWorker(c client.Client, acts *activities.Activities, notices *notify.Sender, maxBatches int, stopTimeout time.Duration) worker.Worker {
-	w := worker.New(c, NoticesTaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: maxBatches, WorkerStopTimeout: stopTimeout})
+	w := worker.New(c, NoticesTaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: maxBatches, WorkerStopTimeout: stopTimeout,
+		// A batch's heartbeats go out at most a second apart (the SDK
+		// would otherwise hold them back to 80% of the heartbeat timeout),
+		// so a live batch is never taken for lost.
+		MaxHeartbeatThrottleInterval: time.Second, DefaultHeartbeatThrottleInterval: time.Second})
 	// Only the fan-out's two store activities, not all of acts.
 	w.RegisterActivity(acts.PrepareNotices)
 	w.RegisterActivity(acts.CountNotices)
