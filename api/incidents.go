@@ -323,7 +323,7 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem str
 	}
 	st, err := s.startIncident(ctx, in)
 	if err != nil {
-		s.log.Error("start incident workflow", "incident", rec.ID, "error", err)
+		s.log.ErrorContext(ctx, "start incident workflow", "incident", rec.ID, "error", err)
 		return nil, false, &launchError{Status: http.StatusServiceUnavailable,
 			Detail: "the incident is recorded but its workflow could not start; repeat the request with the same Idempotency-Key or external_ref"}
 	}
