@@ -14,3 +14,5 @@ bench: ## the notice fan-out on this machine (README: "How it is built"; docs/ap
 	go run ./cmd/breachflow bench notify --subjects 100000
 	go run ./cmd/breachflow bench alerts   # alert intake (docs/alerts.md: Throughput)
 	go run ./cmd/breachflow bench detect   # the CRM export detector
+	go run ./cmd/breachflow bench launch   # launch latency at 50/s (docs/api.md: List and show)
+	go run ./cmd/breachflow bench list     # list routes with 10,000 open incidents

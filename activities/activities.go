@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/store"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -149,5 +150,6 @@ func (a *Activities) IndexObligations(ctx context.Context, incidentID string, ro
 	if err := a.Store.PutObligations(ctx, incidentID, rows); err != nil {
 		return fmt.Errorf("index obligations: %w", err)
 	}
+	activity.GetLogger(ctx).Info("obligations indexed", "obligations", len(rows))
 	return nil
 }

@@ -66,7 +66,7 @@ func (s *Server) audit(c *gin.Context) {
 	// only lengthen the chain past it.
 	var head *store.ChainHead
 	if st, err := s.queryStatus(ctx, id); err != nil {
-		s.log.Warn("audit: no checkpoint from the workflow", "incident", id, "error", err)
+		s.log.WarnContext(c, "audit: no checkpoint from the workflow", "incident", id, "error", err)
 	} else {
 		head = st.AuditHead
 	}

@@ -22,13 +22,10 @@ import (
 	"github.com/breachflow/breachflow/internal/slacktest"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/workflows"
-	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/serviceerror"
-	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // matrixTemporal plays the Temporal frontend for the matrix: it answers
@@ -72,16 +69,11 @@ func (m *matrixTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkfl
 	return statusHandle{&cp}, nil
 }
 
-func (m *matrixTemporal) ListWorkflow(context.Context, *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	resp := &workflowservice.ListWorkflowExecutionsResponse{}
-	for id, st := range m.status {
-		resp.Executions = append(resp.Executions, &workflowpb.WorkflowExecutionInfo{
-			Execution: &commonpb.WorkflowExecution{WorkflowId: workflows.IncidentWorkflowID(id)},
-			StartTime: timestamppb.New(st.LaunchedAt)})
-	}
-	return resp, nil
+// DescribeWorkflowExecution is asked only for the title of an incident
+// the store holds no title for (the list reads the store's index); the
+// matrix's incidents keep theirs in the status, unsealed.
+func (m *matrixTemporal) DescribeWorkflowExecution(_ context.Context, workflowID, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	return nil, serviceerror.NewNotFound("no memo for " + workflowID)
 }
 
 func (m *matrixTemporal) NewWithStartWorkflowOperation(_ client.StartWorkflowOptions, _ any, args ...any) client.WithStartWorkflowOperation {

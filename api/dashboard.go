@@ -342,7 +342,6 @@ type incidentsView struct {
 
 type incidentRow struct {
 	IncidentSummary
-	Phase   string
 	Urgency string
 }
 
@@ -366,7 +365,7 @@ func (d *dash) incidents(c *gin.Context) {
 		v.Next = encodePageToken(next)
 	}
 	now := d.now()
-	v.Rows = d.withPhases(c, items, now)
+	v.Rows = withUrgency(items, now)
 	d.render(c, http.StatusOK, "incidents", "Incidents", "incidents", v)
 }
 

@@ -169,7 +169,7 @@ func (d *dash) dashSession(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		s.log.Error("dashboard session", "error", err)
+		s.log.ErrorContext(c, "dashboard session", "error", err)
 		d.errorPage(c, http.StatusInternalServerError, "Something went wrong", "An internal error occurred; it has been logged.")
 		return
 	}

@@ -2,21 +2,18 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/mail"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/regulations"
 	"github.com/breachflow/breachflow/store"
-	"github.com/gin-gonic/gin"
 )
 
 // Urgency classes of a deadline, as the pages colour them.
@@ -107,31 +104,17 @@ func percent(a, b int) int {
 	return a * 100 / b
 }
 
-// withPhases adds each incident's phase (a status query each, a few at a
-// time) and the urgency of its next deadline; a failed query shows "—".
-func (d *dash) withPhases(c *gin.Context, items []IncidentSummary, now time.Time) []incidentRow {
+// withUrgency adds the urgency of each incident's next deadline. It
+// reads nothing more: the list is the store's index, so a page of fifty
+// incidents asks no workflow anything.
+func withUrgency(items []IncidentSummary, now time.Time) []incidentRow {
 	rows := make([]incidentRow, len(items))
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
 	for i, it := range items {
-		rows[i] = incidentRow{IncidentSummary: it, Phase: "—", Urgency: urgency(it.NextDeadline, "", now)}
+		rows[i] = incidentRow{IncidentSummary: it, Urgency: urgency(it.NextDeadline, "", now)}
 		if it.Status == breach.StatusClosed {
-			rows[i].Phase, rows[i].Urgency = "closed", ""
-			continue
+			rows[i].Urgency = ""
 		}
-		wg.Add(1)
-		go func(i int, id string) {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if st, err := d.queryStatus(ctx, id); err == nil {
-				rows[i].Phase = st.Phase
-			}
-		}(i, it.ID)
 	}
-	wg.Wait()
 	return rows
 }
 

@@ -127,7 +127,7 @@ func (s *Server) pinnedPlaybook(ctx context.Context, st *breach.Status) (pb *pla
 	} else {
 		why = "no workflow history"
 	}
-	s.log.Warn("evidence: pinned playbook unavailable", "incident", st.ID, "error", why)
+	s.log.WarnContext(ctx, "evidence: pinned playbook unavailable", "incident", st.ID, "error", why)
 	if p, ok := s.playbooks.Get(st.PlaybookID); ok {
 		source = "catalog: the pinned copy could not be read"
 		if p.Version != st.PlaybookVersion {

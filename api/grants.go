@@ -167,12 +167,12 @@ func (s *Server) announceGrant(ctx context.Context, id, text string) {
 	room, err := s.store.GetSlackRoom(ctx, id)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			s.log.Warn("slack room of grant", "incident", id, "error", err)
+			s.log.WarnContext(ctx, "slack room of grant", "incident", id, "error", err)
 		}
 		return
 	}
 	if _, _, err := s.slack.API.PostMessageContext(ctx, room.ChannelID, slackapi.MsgOptionText(text, false)); err != nil {
-		s.log.Warn("slack chat.postMessage grant", "incident", id, "error", err)
+		s.log.WarnContext(ctx, "slack chat.postMessage grant", "incident", id, "error", err)
 	}
 }
 

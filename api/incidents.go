@@ -12,7 +12,6 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -24,9 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 )
 
 // launchRequest is the body of POST /v1/incidents: the incident's own
@@ -287,7 +284,7 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem str
 		ID: id, PlaybookID: req.Playbook, PlaybookVersion: version, Severity: req.Severity,
 		Status: breach.StatusActive, ExternalRef: req.ExternalRef, IdempotencyKey: idem,
 		RequestDigest: digest, CreatedBy: who, CreatedAt: now.UTC(),
-		Restricted: req.Restricted, Members: members,
+		Restricted: req.Restricted, Members: members, Title: req.Title,
 	})
 	if err != nil {
 		return nil, false, &launchError{Op: "create incident", Err: err}
@@ -323,7 +320,7 @@ func (s *Server) launchIncident(ctx context.Context, req launchRequest, idem str
 	}
 	st, err := s.startIncident(ctx, in)
 	if err != nil {
-		s.log.Error("start incident workflow", "incident", rec.ID, "error", err)
+		s.log.ErrorContext(ctx, "start incident workflow", "incident", rec.ID, "error", err)
 		return nil, false, &launchError{Status: http.StatusServiceUnavailable,
 			Detail: "the incident is recorded but its workflow could not start; repeat the request with the same Idempotency-Key or external_ref"}
 	}
@@ -443,11 +440,17 @@ type IncidentSummary struct {
 	LaunchedAt   time.Time  `json:"launched_at"`
 }
 
-// incidentQuery selects incidents from Temporal visibility.
+// incidentQuery selects incidents from the store's index.
 type incidentQuery struct {
 	Status, Severity, Playbook string
 	PageSize                   int
-	PageToken                  []byte
+	After                      *store.IncidentCursor // from page_token
+}
+
+// pageCursor is what a page token holds: the last incident of a page.
+type pageCursor struct {
+	At time.Time `json:"t"`
+	ID string    `json:"id"`
 }
 
 // parseIncidentQuery reads the list filters through get (a query-string
@@ -475,76 +478,76 @@ func (s *Server) parseIncidentQuery(get func(string) string) (incidentQuery, []F
 	}
 	if v := get("page_size"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
+		if err != nil || n < 1 || n > store.MaxIncidentLimit {
 			errs = append(errs, FieldError{Field: "page_size", Message: "a number from 1 to 500"})
 		}
 		q.PageSize = n
 	}
 	if v := get("page_token"); v != "" {
-		t, err := decodePageToken(v)
-		if err != nil {
+		var c pageCursor
+		raw, err := decodePageToken(v)
+		if err == nil {
+			err = json.Unmarshal(raw, &c)
+		}
+		if err != nil || c.ID == "" || c.At.IsZero() {
 			errs = append(errs, FieldError{Field: "page_token", Message: "not a token this API issued"})
 		}
-		q.PageToken = t
+		q.After = &store.IncidentCursor{CreatedAt: c.At, ID: c.ID}
 	}
 	return q, errs
 }
 
-// findIncidents lists the incidents who may see through Temporal
-// visibility, newest first: restricted incidents who is no member of are
-// left out (so a page may hold fewer than PageSize). Filter values must have passed parseIncidentQuery: they are
-// checked against closed vocabularies before they are put in the query,
-// so no caller text is ever formatted into it.
+// findIncidents lists the incidents who may see from the store's index,
+// newest first, with the next page's token when the page is full:
+// restricted incidents who is no member of are left out by the store's
+// query, so a page holds PageSize rows whenever that many remain. No
+// workflow is asked, except for the title of an incident launched before
+// the store kept titles.
 func (s *Server) findIncidents(ctx context.Context, who breach.Actor, in incidentQuery) ([]IncidentSummary, []byte, error) {
-	hide, err := s.hidden(ctx, who)
+	f := store.IncidentFilter{Status: in.Status, Severity: in.Severity, PlaybookID: in.Playbook, After: in.After, Limit: in.PageSize}
+	if who.Role != breach.RoleAdmin {
+		f.VisibleTo = who.Name
+		if f.VisibleTo == "" {
+			return nil, nil, errors.New("incidents: no principal to filter for")
+		}
+	}
+	rows, err := s.store.ListIncidents(ctx, f)
 	if err != nil {
 		return nil, nil, err
 	}
-	q := []string{"WorkflowType = 'Incident'"}
-	if in.Status == breach.StatusActive || in.Status == breach.StatusClosed {
-		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchStatus.GetName(), in.Status))
-	}
-	if slices.Contains(breach.Severities, in.Severity) {
-		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchSeverity.GetName(), in.Severity))
-	}
-	if _, ok := s.playbooks.Get(in.Playbook); ok && in.Playbook != "" {
-		q = append(q, fmt.Sprintf("%s = '%s'", workflows.SearchPlaybook.GetName(), in.Playbook))
-	}
-	resp, err := s.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query: strings.Join(q, " AND "), PageSize: int32(in.PageSize), NextPageToken: in.PageToken,
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	items := make([]IncidentSummary, 0, len(resp.GetExecutions()))
-	for _, ex := range resp.GetExecutions() {
-		id := strings.TrimPrefix(ex.GetExecution().GetWorkflowId(), "incident/")
-		if hide[id] {
-			continue
-		}
-		row := IncidentSummary{ID: id, LaunchedAt: ex.GetStartTime().AsTime()}
-		// Search attributes are never encrypted (the server indexes them),
-		// so they are read with the plain converter; the memo is sealed.
-		sa, plain := ex.GetSearchAttributes().GetIndexedFields(), converter.GetDefaultDataConverter()
-		_ = plain.FromPayload(sa[workflows.SearchStatus.GetName()], &row.Status)
-		_ = plain.FromPayload(sa[workflows.SearchSeverity.GetName()], &row.Severity)
-		_ = plain.FromPayload(sa[workflows.SearchPlaybook.GetName()], &row.Playbook)
-		if p := sa[workflows.SearchNextDeadline.GetName()]; p != nil {
-			var t time.Time
-			if plain.FromPayload(p, &t) == nil {
-				row.NextDeadline = &t
-			}
-		}
-		if p := ex.GetMemo().GetFields()["title"]; p != nil {
-			_ = s.converter.FromPayload(p, &row.Title)
+	items := make([]IncidentSummary, 0, len(rows))
+	for _, r := range rows {
+		row := IncidentSummary{ID: r.ID, Title: r.Title, Status: r.Status, Severity: r.Severity, Playbook: r.PlaybookID,
+			NextDeadline: r.NextDeadline, LaunchedAt: r.CreatedAt}
+		if row.Title == "" {
+			row.Title = s.memoTitle(ctx, r.ID)
 		}
 		items = append(items, row)
 	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].LaunchedAt.After(items[j].LaunchedAt) })
-	return items, resp.GetNextPageToken(), nil
+	var next []byte
+	if len(rows) == in.PageSize && len(rows) > 0 {
+		last := rows[len(rows)-1]
+		next, _ = json.Marshal(pageCursor{At: last.CreatedAt, ID: last.ID})
+	}
+	return items, next, nil
 }
 
-// listIncidents handles GET /v1/incidents through Temporal visibility.
+// memoTitle reads an incident's title from its workflow's memo (sealed by
+// the codec), for incidents launched before the store kept titles; "" when
+// the workflow cannot say.
+func (s *Server) memoTitle(ctx context.Context, id string) string {
+	resp, err := s.temporal.DescribeWorkflowExecution(ctx, workflows.IncidentWorkflowID(id), "")
+	if err != nil {
+		return ""
+	}
+	var title string
+	if p := resp.GetWorkflowExecutionInfo().GetMemo().GetFields()["title"]; p != nil {
+		_ = s.converter.FromPayload(p, &title)
+	}
+	return title
+}
+
+// listIncidents handles GET /v1/incidents from the store's index.
 func (s *Server) listIncidents(c *gin.Context) {
 	q, errs := s.parseIncidentQuery(c.Query)
 	if len(errs) > 0 {

@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/breachflow/breachflow/internal/actionrecorder"
 	"github.com/breachflow/breachflow/internal/alerts"
 	"github.com/breachflow/breachflow/internal/letters"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
+	"github.com/breachflow/breachflow/internal/tracelog"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
@@ -318,7 +320,7 @@ func (s *Server) devCORS(c *gin.Context) {
 func (s *Server) recover(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("panic in handler", "route", c.FullPath(), "panic", v)
+			s.log.ErrorContext(c, "panic in handler", "route", c.FullPath(), "panic", v)
 			problem(c, http.StatusInternalServerError, "internal error")
 		}
 	}()
@@ -327,8 +329,17 @@ func (s *Server) recover(c *gin.Context) {
 
 // observe logs and counts each request. It logs the route template, never
 // the body or query, so nothing a caller sent about people is written out.
+// Every line logged while the request is served (with its context) carries
+// its trace id, request id and the incident in its path (tracelog); the
+// request id is answered in X-Request-Id.
 func (s *Server) observe(c *gin.Context) {
 	start := time.Now()
+	f := tracelog.FromRequest(c.Request)
+	if id := c.Param("id"); id != "" && strings.Contains(c.FullPath(), "/incidents/:id") && incidentIDPattern.MatchString(id) {
+		f.IncidentID = id
+	}
+	c.Request = c.Request.WithContext(tracelog.With(c.Request.Context(), f))
+	c.Header("X-Request-Id", f.RequestID)
 	c.Next()
 	route := c.FullPath()
 	if route == "" {
@@ -337,12 +348,12 @@ func (s *Server) observe(c *gin.Context) {
 	status := strconv.Itoa(c.Writer.Status())
 	s.requests.WithLabelValues(c.Request.Method, route, status).Inc()
 	s.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
-	s.log.Debug("http", "method", c.Request.Method, "route", route, "status", status, "took", time.Since(start))
+	s.log.InfoContext(c, "http", "method", c.Request.Method, "route", route, "status", status, "took", time.Since(start))
 }
 
 // internal logs err and answers 500 without its text.
 func (s *Server) internal(c *gin.Context, op string, err error) {
-	s.log.Error(op, "route", c.FullPath(), "error", err)
+	s.log.ErrorContext(c, op, "route", c.FullPath(), "error", err)
 	problem(c, http.StatusInternalServerError, "internal error; it has been logged")
 }
 
@@ -360,14 +371,14 @@ func (s *Server) readyz(c *gin.Context) {
 	if err := s.store.Ping(ctx); err != nil {
 		checks["store"] = "unreachable"
 		failed = append(failed, "store")
-		s.log.Warn("readyz: store", "error", err)
+		s.log.WarnContext(c, "readyz: store", "error", err)
 	} else {
 		checks["store"] = "ok"
 	}
 	if err := s.temporalReachable(ctx); err != nil {
 		checks["temporal"] = "unreachable"
 		failed = append(failed, "temporal")
-		s.log.Warn("readyz: temporal", "error", err)
+		s.log.WarnContext(c, "readyz: temporal", "error", err)
 	} else {
 		checks["temporal"] = "ok"
 	}

@@ -66,7 +66,7 @@ func (s *Server) slackVerify(c *gin.Context) {
 		return
 	}
 	refuse := func(reason string) {
-		s.log.Warn("slack request refused", "route", c.FullPath(), "reason", reason)
+		s.log.WarnContext(c, "slack request refused", "route", c.FullPath(), "reason", reason)
 		problem(c, http.StatusUnauthorized, "not a valid Slack request: "+reason)
 	}
 	sv, err := slackapi.NewSecretsVerifier(c.Request.Header, s.slack.SigningSecret)
@@ -134,7 +134,7 @@ func (s *Server) slackActor(ctx context.Context, userID string) (breach.Actor, b
 	if !known {
 		u, err := s.slack.API.GetUserInfoContext(ctx, userID)
 		if err != nil {
-			s.log.Warn("slack users.info", "error", err)
+			s.log.WarnContext(ctx, "slack users.info", "error", err)
 			return breach.Actor{}, false
 		}
 		email = u.Profile.Email
@@ -159,7 +159,7 @@ func (s *Server) ephemeral(ctx context.Context, channel, user, text string) {
 		return
 	}
 	if _, err := s.slack.API.PostEphemeralContext(ctx, channel, user, slackapi.MsgOptionText(text, false)); err != nil {
-		s.log.Warn("slack chat.postEphemeral", "error", err)
+		s.log.WarnContext(ctx, "slack chat.postEphemeral", "error", err)
 	}
 }
 
@@ -221,7 +221,7 @@ func (s *Server) slackCommand(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), slackAnswerWithin)
 		defer cancel()
 		if _, err := s.slack.API.OpenViewContext(ctx, f.Get("trigger_id"), slack.DeclareModal(ids, breach.DataCategories(), channel)); err != nil {
-			s.log.Warn("slack views.open", "error", err)
+			s.log.WarnContext(c, "slack views.open", "error", err)
 			slackReply(c, "The declare form could not be opened; try again, or declare with the API or CLI.")
 			return
 		}
@@ -391,7 +391,7 @@ func (s *Server) slackUpdate(ctx context.Context, id, name, key string, arg any)
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 		return "breachflow is slow to answer; the card shows the outcome once it is recorded.", false
 	}
-	s.log.Error("slack update", "incident", id, "update", name, "error", err)
+	s.log.ErrorContext(ctx, "slack update", "incident", id, "update", name, "error", err)
 	return "Something went wrong; it has been logged. Try again or use the API.", false
 }
 
@@ -435,7 +435,7 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 	}
 	// A button sits on a card the clicker can see, so a refusal says why.
 	if why, err := s.slackMay(ctx, actor, ruleKey, id, true); err != nil {
-		s.log.Error("slack authorize", "error", err)
+		s.log.ErrorContext(c, "slack authorize", "error", err)
 		s.ephemeral(ctx, channel, cb.User.ID, "Something went wrong; it has been logged. Nothing was changed.")
 		c.Status(http.StatusOK)
 		return
@@ -458,7 +458,7 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 			break
 		}
 		if _, err := s.slack.API.OpenViewContext(octx, cb.TriggerID, slack.RejectModal(id, step, channel)); err != nil {
-			s.log.Warn("slack views.open", "error", err)
+			s.log.WarnContext(c, "slack views.open", "error", err)
 			msg = "The reason form could not be opened; try again."
 		}
 	case slack.ActionAcknowledge:
@@ -500,7 +500,7 @@ func (s *Server) slackCannotDecide(ctx context.Context, id, step string, actor b
 		return "Refused: no incident " + id + "."
 	}
 	if err != nil {
-		s.log.Warn("slack reject: query incident", "incident", id, "error", err)
+		s.log.WarnContext(ctx, "slack reject: query incident", "incident", id, "error", err)
 		return ""
 	}
 	if st.Status == breach.StatusClosed {
@@ -548,7 +548,7 @@ func (s *Server) slackRejectSubmit(c *gin.Context, cb *slackapi.InteractionCallb
 		return
 	}
 	if why, err := s.slackMay(ctx, actor, "slack reject", id, true); err != nil {
-		s.log.Error("slack authorize", "error", err)
+		s.log.ErrorContext(c, "slack authorize", "error", err)
 		viewErrors(c, map[string]string{slack.ReasonBlock: "Something went wrong; it has been logged. Nothing was changed."})
 		return
 	} else if why != "" {
@@ -575,7 +575,7 @@ func (s *Server) slackDeclareSubmit(c *gin.Context, cb *slackapi.InteractionCall
 		return
 	}
 	if why, err := s.slackMay(ctx, actor, "slack declare", "", false); err != nil {
-		s.log.Error("slack authorize", "error", err)
+		s.log.ErrorContext(c, "slack authorize", "error", err)
 		viewErrors(c, map[string]string{slack.DeclareTitle: "Something went wrong; it has been logged. Nothing was changed."})
 		return
 	} else if why != "" {
@@ -619,7 +619,7 @@ func (s *Server) slackDeclareSubmit(c *gin.Context, cb *slackapi.InteractionCall
 	st, _, lerr := s.launchIncident(ctx, req, "slack:"+cb.View.ID, actor)
 	if lerr != nil {
 		if lerr.Err != nil {
-			s.log.Error(lerr.Op, "route", c.FullPath(), "error", lerr.Err)
+			s.log.ErrorContext(c, lerr.Op, "route", c.FullPath(), "error", lerr.Err)
 			viewErrors(c, map[string]string{slack.DeclareTitle: "Something went wrong; it has been logged. Try again or use the API."})
 			return
 		}

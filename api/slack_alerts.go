@@ -40,11 +40,11 @@ func (s *Server) postAlertCard(ctx context.Context, a store.AlertRecord) {
 	channel, ts, err := s.slack.API.PostMessageContext(ctx, s.slack.TriageChannel,
 		slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...))
 	if err != nil {
-		s.log.Warn("slack triage card", "alert", a.ID, "error", err)
+		s.log.WarnContext(ctx, "slack triage card", "alert", a.ID, "error", err)
 		return
 	}
 	if err := s.store.PutAlertCard(ctx, a.ID, channel, ts); err != nil {
-		s.log.Warn("slack triage card: record", "alert", a.ID, "error", err)
+		s.log.WarnContext(ctx, "slack triage card: record", "alert", a.ID, "error", err)
 	}
 }
 
@@ -58,7 +58,7 @@ func (s *Server) refreshAlertCard(ctx context.Context, a store.AlertRecord) {
 	channel, ts, err := s.store.GetAlertCard(ctx, a.ID)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
-			s.log.Warn("slack triage card: look up", "alert", a.ID, "error", err)
+			s.log.WarnContext(ctx, "slack triage card: look up", "alert", a.ID, "error", err)
 		}
 		return
 	}
@@ -66,7 +66,7 @@ func (s *Server) refreshAlertCard(ctx context.Context, a store.AlertRecord) {
 	defer cancel()
 	text, blocks := slack.AlertCard(alertCardView(a))
 	if _, _, _, err := s.slack.API.UpdateMessageContext(ctx, channel, ts, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...)); err != nil {
-		s.log.Warn("slack triage card update", "alert", a.ID, "error", err)
+		s.log.WarnContext(ctx, "slack triage card update", "alert", a.ID, "error", err)
 	}
 }
 
@@ -112,7 +112,7 @@ func (s *Server) slackAlertClick(c *gin.Context, cb *slackapi.InteractionCallbac
 	octx, cancel := context.WithTimeout(ctx, slackAnswerWithin)
 	defer cancel()
 	if _, err := s.slack.API.OpenViewContext(octx, cb.TriggerID, slack.AlertModal(view, id, channel, ts, pbs)); err != nil {
-		s.log.Warn("slack views.open", "error", err)
+		s.log.WarnContext(c, "slack views.open", "error", err)
 		s.ephemeral(ctx, channel, cb.User.ID, "The form could not be opened; try again.")
 	}
 	c.Status(http.StatusOK)
@@ -166,7 +166,7 @@ func (s *Server) slackAlertSubmit(c *gin.Context, cb *slackapi.InteractionCallba
 		_, _, _, lerr := s.acceptAlert(ctx, a, req, actor)
 		if lerr != nil {
 			if lerr.Err != nil {
-				s.log.Error(lerr.Op, "route", c.FullPath(), "error", lerr.Err)
+				s.log.ErrorContext(c, lerr.Op, "route", c.FullPath(), "error", lerr.Err)
 				viewErrors(c, map[string]string{first: "Something went wrong; it has been logged. Try again or use the API."})
 				return
 			}

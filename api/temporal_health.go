@@ -57,7 +57,7 @@ func (s *Server) temporalReachable(ctx context.Context) error {
 	h.checked, h.err = time.Now(), nil
 	if err != nil {
 		h.err = fmt.Errorf("%w (%v)", errTemporalDown, err)
-		s.log.Warn("temporal unreachable", "error", err)
+		s.log.WarnContext(ctx, "temporal unreachable", "error", err)
 	}
 	return h.err
 }

@@ -128,7 +128,7 @@ func (s *Server) createToken(c *gin.Context) {
 		s.internal(c, "create token", err)
 		return
 	}
-	s.log.Info("token created", "by", caller(c).Name, "token_id", tok.ID, "name", tok.Name, "role", tok.Role)
+	s.log.InfoContext(c, "token created", "by", caller(c).Name, "token_id", tok.ID, "name", tok.Name, "role", tok.Role)
 	c.JSON(http.StatusCreated, gin.H{"token": tokenView(tok, s.now()), "secret": secret})
 }
 
@@ -157,7 +157,7 @@ func (s *Server) revokeToken(c *gin.Context) {
 		s.internal(c, "revoke token", err)
 		return
 	}
-	s.log.Info("token revoked", "by", caller(c).Name, "token_id", id)
+	s.log.InfoContext(c, "token revoked", "by", caller(c).Name, "token_id", id)
 	toks, err := s.store.ListTokens(ctx)
 	if err != nil {
 		s.internal(c, "list tokens", err)
@@ -225,7 +225,7 @@ func (s *Server) revokeCalendarToken(c *gin.Context) {
 		s.internal(c, "revoke calendar token", err)
 		return
 	}
-	s.log.Info("calendar token revoked", "by", caller(c).Name, "calendar_token_id", id)
+	s.log.InfoContext(c, "calendar token revoked", "by", caller(c).Name, "calendar_token_id", id)
 	c.JSON(http.StatusOK, gin.H{"id": id, "status": "revoked"})
 }
 

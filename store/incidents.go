@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 )
 
 // incidentAlphabet is Crockford's base32: no I, L, O or U, so an ID read
@@ -28,12 +30,12 @@ func NewIncidentID() (string, error) {
 }
 
 const incidentColumns = `id, playbook_id, playbook_version, severity, status,
-	external_ref, idempotency_key, request_digest, created_by, created_at, restricted`
+	external_ref, idempotency_key, request_digest, created_by, created_at, restricted, title`
 
-func scanIncident(row interface{ Scan(...any) error }) (Incident, error) {
+func scanIncident(row interface{ Scan(...any) error }, more ...any) (Incident, error) {
 	var in Incident
-	err := row.Scan(&in.ID, &in.PlaybookID, &in.PlaybookVersion, &in.Severity, &in.Status,
-		&in.ExternalRef, &in.IdempotencyKey, &in.RequestDigest, &in.CreatedBy, dbTime{&in.CreatedAt}, &in.Restricted)
+	err := row.Scan(append([]any{&in.ID, &in.PlaybookID, &in.PlaybookVersion, &in.Severity, &in.Status,
+		&in.ExternalRef, &in.IdempotencyKey, &in.RequestDigest, &in.CreatedBy, dbTime{&in.CreatedAt}, &in.Restricted, &in.Title}, more...)...)
 	return in, err
 }
 
@@ -90,9 +92,9 @@ func (s *SQL) createIncidentOnce(ctx context.Context, in Incident) (Incident, bo
 	created := false
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO incidents (`+incidentColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 			in.ID, in.PlaybookID, in.PlaybookVersion, in.Severity, in.Status,
-			in.ExternalRef, in.IdempotencyKey, in.RequestDigest, in.CreatedBy, s.timeArg(in.CreatedAt), in.Restricted)
+			in.ExternalRef, in.IdempotencyKey, in.RequestDigest, in.CreatedBy, s.timeArg(in.CreatedAt), in.Restricted, in.Title)
 		if err != nil {
 			return err
 		}
@@ -165,4 +167,108 @@ func (s *SQL) SetIncidentStatus(ctx context.Context, id, status string) error {
 		return fmt.Errorf("store: set incident status %q: %w", id, err)
 	}
 	return nil
+}
+
+// IncidentFilter selects the incidents ListIncidents returns, newest
+// first; the zero value means all, up to DefaultIncidentLimit.
+type IncidentFilter struct {
+	Status     string // StatusActive or StatusClosed; "" = any
+	Severity   string // "" = any
+	PlaybookID string // "" = any
+	// VisibleTo leaves out restricted incidents this principal is no
+	// member of; "" = none left out (an admin).
+	VisibleTo string
+	// After continues a listing after this incident (the last of the
+	// previous page); nil = from the newest.
+	After *IncidentCursor
+	Limit int // 0 = DefaultIncidentLimit; at most MaxIncidentLimit
+}
+
+// IncidentCursor is where a page of ListIncidents ended.
+type IncidentCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// IncidentListing is a row of ListIncidents: the incident and the
+// soonest due time of its open obligations (nil when none is due).
+type IncidentListing struct {
+	Incident
+	NextDeadline *time.Time
+}
+
+// Limits of ListIncidents.
+const (
+	DefaultIncidentLimit = 50
+	MaxIncidentLimit     = 500
+)
+
+// ListIncidents returns the incidents f selects, newest first (by
+// CreatedAt, then ID), each with its next deadline from the obligations
+// index. Restricted incidents the principal may not see are left out in
+// the query, so a page holds Limit rows whenever that many remain.
+func (s *SQL) ListIncidents(ctx context.Context, f IncidentFilter) ([]IncidentListing, error) {
+	limit := f.Limit
+	switch {
+	case limit < 0:
+		return nil, fmt.Errorf("store: list incidents: %w: negative limit %d", ErrInvalid, limit)
+	case limit == 0:
+		limit = DefaultIncidentLimit
+	case limit > MaxIncidentLimit:
+		limit = MaxIncidentLimit
+	}
+	if f.Status != "" && !validStatus(f.Status) {
+		return nil, fmt.Errorf("store: list incidents: %w: unknown status %q", ErrInvalid, f.Status)
+	}
+	where := []string{"1 = 1"}
+	args := []any{ObligationPending, ObligationOverdue}
+	if f.Status != "" {
+		where = append(where, "i.status = ?")
+		args = append(args, f.Status)
+	}
+	if f.Severity != "" {
+		where = append(where, "i.severity = ?")
+		args = append(args, f.Severity)
+	}
+	if f.PlaybookID != "" {
+		where = append(where, "i.playbook_id = ?")
+		args = append(args, f.PlaybookID)
+	}
+	if f.VisibleTo != "" {
+		where = append(where, "(i.restricted = ? OR EXISTS (SELECT 1 FROM incident_members m WHERE m.incident_id = i.id AND m.principal = ?))")
+		args = append(args, false, f.VisibleTo)
+	}
+	if f.After != nil {
+		at := s.timeArg(f.After.CreatedAt)
+		where = append(where, "(i.created_at < ? OR (i.created_at = ? AND i.id < ?))")
+		args = append(args, at, at, f.After.ID)
+	}
+	args = append(args, limit)
+	cols := "i." + strings.Join(strings.Fields(incidentColumns), " i.")
+	query := `SELECT ` + cols + `,
+		(SELECT MIN(o.due_at) FROM obligations o WHERE o.incident_id = i.id AND o.status IN (?, ?))
+		FROM incidents i WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY i.created_at DESC, i.id DESC LIMIT ?`
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list incidents: %w", err)
+	}
+	defer rows.Close()
+	var out []IncidentListing
+	for rows.Next() {
+		var next time.Time
+		in, err := scanIncident(rows, dbTime{&next})
+		if err != nil {
+			return nil, fmt.Errorf("store: list incidents: %w", err)
+		}
+		row := IncidentListing{Incident: in}
+		if !next.IsZero() {
+			row.NextDeadline = &next
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list incidents: %w", err)
+	}
+	return out, nil
 }

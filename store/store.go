@@ -70,6 +70,9 @@ type Incident struct {
 	// Members are written by CreateIncident (restricted incidents only)
 	// and not read back by GetIncident: IncidentMembers lists them.
 	Members []string
+	// Title is the incident's title as launched (empty for incidents
+	// launched before the store kept it).
+	Title string
 }
 
 // AuditEvent is one entry of an incident's append-only, hash-chained audit
@@ -158,6 +161,9 @@ type Store interface {
 	// RestrictIncident marks an incident restricted with members (a
 	// backfill from its workflow); changed is false when it already was.
 	RestrictIncident(ctx context.Context, id string, members []string, by string) (changed bool, err error)
+	// ListIncidents lists incidents newest first from the store's index,
+	// leaving out in the query those the filter's principal may not see.
+	ListIncidents(ctx context.Context, f IncidentFilter) ([]IncidentListing, error)
 	// IsIncidentMember reports whether principal is a member of the incident.
 	IsIncidentMember(ctx context.Context, id, principal string) (bool, error)
 	// AddIncidentMember makes principal a member of a restricted incident;

@@ -22,9 +22,24 @@ const NoticesTaskQueue = "breachflow-notices"
 // Fan-out defaults: a page of subject ids becomes Page/Batch batches, of
 // which Window run at once.
 const (
-	DefaultNoticePage   = 2000
-	DefaultNoticeBatch  = 200
-	DefaultNoticeWindow = 8
+	DefaultNoticePage  = 2000
+	DefaultNoticeBatch = 200
+	// DefaultNoticeWindow is the batches in flight at once: more than the
+	// notices workers run together (two workers of
+	// BREACHFLOW_NOTICE_BATCHES=4 run eight), so that batches wait in the
+	// task queue and a worker always has the next one at hand; a batch
+	// lost with a killed worker holds only its own slot until its
+	// heartbeat times out.
+	DefaultNoticeWindow = 16
+	// noticeWindowV0 is the window of runs started before the
+	// notices-heartbeat change.
+	noticeWindowV0 = 8
+	// NoticeHeartbeatTimeout is how long a batch may go without a
+	// heartbeat before Temporal takes it for lost and retries it. The
+	// sender heartbeats every second whatever its sends are doing (the
+	// notices worker sends heartbeats at most a second apart), so only a
+	// dead or cut-off worker misses it.
+	NoticeHeartbeatTimeout = 5 * time.Second
 	// noticeRunBatches is how many batches one run starts before it
 	// continues as new.
 	noticeRunBatches = 500
@@ -95,6 +110,9 @@ type notifyRun struct {
 	startedHere int
 	inFlight    int
 	lastErr     error
+	// window is how many batches may be in flight (in.Window or the
+	// default of the run's version).
+	window int
 }
 
 func newNotifyRun(in NotifyInput) (*notifyRun, error) {
@@ -106,7 +124,6 @@ func newNotifyRun(in NotifyInput) (*notifyRun, error) {
 	}
 	in.Page = positive(in.Page, DefaultNoticePage)
 	in.Batch = positive(in.Batch, DefaultNoticeBatch)
-	in.Window = positive(in.Window, DefaultNoticeWindow)
 	in.RunBatches = positive(in.RunBatches, noticeRunBatches)
 	in.Runs++
 	return &notifyRun{in: in}, nil
@@ -115,19 +132,32 @@ func newNotifyRun(in NotifyInput) (*notifyRun, error) {
 // run pages through the subjects, keeping a window of batches in flight,
 // and continues as new before its history grows large.
 func (r *notifyRun) run(ctx workflow.Context) (*NotifyResult, error) {
-	short := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	shortOpts := workflow.ActivityOptions{
 		TaskQueue:           NoticesTaskQueue,
 		StartToCloseTimeout: 2 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: 30 * time.Second},
-	})
-	batches := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	}
+	batchOpts := workflow.ActivityOptions{
 		TaskQueue:           NoticesTaskQueue,
 		StartToCloseTimeout: 10 * time.Minute,
-		// A batch heartbeats after every notice; a worker that dies is
-		// noticed within this and its batch is given to another.
+		// A batch heartbeats as it goes; a worker that dies is noticed
+		// within this and its batch is given to another.
 		HeartbeatTimeout: 20 * time.Second,
 		RetryPolicy:      &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 12},
-	})
+	}
+	if workflow.GetVersion(ctx, "notices-heartbeat", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		r.in.Window = positive(r.in.Window, noticeWindowV0) // carried on, as runs before the change did
+	} else {
+		// A killed worker's batch is retried within seconds, and a wider
+		// window keeps the other workers busy meanwhile. A page takes
+		// well under a second; one lost with its worker is retried soon.
+		shortOpts.StartToCloseTimeout = 30 * time.Second
+		batchOpts.HeartbeatTimeout = NoticeHeartbeatTimeout
+		batchOpts.RetryPolicy.InitialInterval = time.Second
+	}
+	r.window = positive(r.in.Window, DefaultNoticeWindow)
+	short := workflow.WithActivityOptions(ctx, shortOpts)
+	batches := workflow.WithActivityOptions(ctx, batchOpts)
 	for {
 		var page breach.PreparedPage
 		err := workflow.ExecuteActivity(short, a.PrepareNotices, breach.NoticePage{
@@ -161,7 +191,7 @@ func (r *notifyRun) run(ctx workflow.Context) (*NotifyResult, error) {
 // startBatch waits for room in the window, then starts the batch of one
 // range; its counts are added when it ends.
 func (r *notifyRun) startBatch(ctx, batches workflow.Context, rg breach.NoticeRange) error {
-	if err := workflow.Await(ctx, func() bool { return r.inFlight < r.in.Window }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return r.inFlight < r.window }); err != nil {
 		return err
 	}
 	r.inFlight++

@@ -68,6 +68,9 @@ func DialWith(ctx context.Context, o DialOptions) (client.Client, error) {
 		Logger:            sdklog.NewStructuredLogger(o.Logger),
 		ConnectionOptions: client.ConnectionOptions{TLS: o.TLS},
 		MetricsHandler:    o.Metrics,
+		// The trace id of the request that starts a workflow reaches its
+		// activities' log lines.
+		ContextPropagators: []workflow.ContextPropagator{TracePropagator{}},
 	}
 	if o.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(o.APIKey)
@@ -142,7 +145,7 @@ var (
 // On Stop the worker lets running activities finish for up to stopTimeout
 // (BREACHFLOW_WORKER_STOP_TIMEOUT) before it cancels them.
 func NewWorker(c client.Client, actorKey []byte, acts *activities.Activities, containment *activities.Containment, mailer *notify.Notifier, room *slack.Activities, stopTimeout time.Duration) worker.Worker {
-	w := worker.New(c, TaskQueue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{actorsig.Interceptor(actorKey)},
+	w := worker.New(c, TaskQueue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{actorsig.Interceptor(actorKey), &logInterceptor{}},
 		WorkerStopTimeout: stopTimeout})
 	w.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
 	w.RegisterWorkflowWithOptions(NotifyCustomers, workflow.RegisterOptions{Name: "NotifyCustomers"})
@@ -161,7 +164,12 @@ func NewWorker(c client.Client, actorKey []byte, acts *activities.Activities, co
 // maxBatches bounds the batches one process runs at once (0 = the SDK
 // default). On Stop running batches get up to stopTimeout to finish.
 func NewNoticesWorker(c client.Client, acts *activities.Activities, notices *notify.Sender, maxBatches int, stopTimeout time.Duration) worker.Worker {
-	w := worker.New(c, NoticesTaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: maxBatches, WorkerStopTimeout: stopTimeout})
+	w := worker.New(c, NoticesTaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: maxBatches, WorkerStopTimeout: stopTimeout,
+		Interceptors: []interceptor.WorkerInterceptor{&logInterceptor{}},
+		// A batch's heartbeats go out at most a second apart (the SDK
+		// would otherwise hold them back to 80% of the heartbeat timeout),
+		// so a live batch is never taken for lost.
+		MaxHeartbeatThrottleInterval: time.Second, DefaultHeartbeatThrottleInterval: time.Second})
 	// Only the fan-out's two store activities, not all of acts.
 	w.RegisterActivity(acts.PrepareNotices)
 	w.RegisterActivity(acts.CountNotices)

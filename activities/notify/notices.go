@@ -113,11 +113,35 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 	at := time.Now().UTC()
 	cache := &templates.NoticeCache{}
 	jobs := make(chan store.Notice)
+	// Heartbeat every second whatever the sends are doing (a slow SMTP
+	// reply must not look like a dead worker), until the batch ends.
+	beat := time.NewTicker(heartbeatEvery)
+	defer beat.Stop()
+	beating := make(chan struct{})
+	defer close(beating)
+	go func() {
+		for {
+			select {
+			case <-beat.C:
+				mu.Lock()
+				activity.RecordHeartbeat(ctx, res)
+				mu.Unlock()
+			case <-beating:
+				return
+			}
+		}
+	}()
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := range jobs {
+				if ctx.Err() != nil {
+					// Temporal took the attempt for lost (or the worker is
+					// stopping): its retry owns the claim now, so send no
+					// more; the notice stays in sending for that retry.
+					continue
+				}
 				code, hasCode := codes[n.SubjectID]
 				var remedy *store.RemedyCode
 				if hasCode {
@@ -161,6 +185,9 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 		// resends them with the same Message-IDs, which receivers drop.
 		return &res, err
 	}
+	if err := ctx.Err(); err != nil {
+		return &res, fmt.Errorf("batch stopped: %w", err)
+	}
 	if res.Retried > 0 {
 		return &res, fmt.Errorf("%d notices hit a temporary failure; retrying the batch", res.Retried)
 	}
@@ -170,10 +197,18 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 // markEvery is how many sent notices a batch records at a time.
 const markEvery = 25
 
+// heartbeatEvery is how often a batch heartbeats, well inside
+// workflows.NoticeHeartbeatTimeout.
+const heartbeatEvery = time.Second
+
 func (s *Sender) mark(ctx context.Context, ids []int64, at time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	// What was sent is recorded even when the attempt was cancelled: a
+	// notice left in sending is sent again by the retry.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	if _, err := s.Store.MarkNoticesSent(ctx, ids, at); err != nil {
 		return fmt.Errorf("record %d sent notices: %w", len(ids), err)
 	}

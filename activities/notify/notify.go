@@ -11,6 +11,7 @@ import (
 
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/templates"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -31,8 +32,13 @@ func (n *Notifier) SendClockMail(ctx context.Context, in activities.ClockMail) (
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("render %s mail: %v", in.Kind, err), "RenderFailed", err)
 	}
-	return n.Mailer.SendStaffMail(ctx, activities.StaffMail{
+	res, err := n.Mailer.SendStaffMail(ctx, activities.StaffMail{
 		IncidentID: in.IncidentID, Key: in.Key, Roles: in.Roles, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
 		Restricted: in.Restricted, Members: in.Members,
 	})
+	if err == nil {
+		// Roles only: the recipients' addresses stay out of the logs.
+		activity.GetLogger(ctx).Info("clock mail sent", "kind", in.Kind, "roles", strings.Join(in.Roles, ","))
+	}
+	return res, err
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/breachflow/breachflow/internal/evidence"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/internal/telemetry"
+	"github.com/breachflow/breachflow/internal/tracelog"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/store/dburl"
@@ -68,7 +69,8 @@ type devOptions struct {
 	TemporalLogLevel string
 	Out              io.Writer
 	Logger           *slog.Logger
-	StrictCodec      bool // refuse unencrypted payloads, as server and worker do (tests)
+	LogOut           io.Writer // where the default logger writes (nil: stderr)
+	StrictCodec      bool      // refuse unencrypted payloads, as server and worker do (tests)
 }
 
 // devStack is every part `breachflow dev` runs, in start order.
@@ -92,7 +94,12 @@ type devStack struct {
 func startDev(ctx context.Context, cfg *config.Config, opts devOptions) (_ *devStack, err error) {
 	start := time.Now()
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		if opts.LogOut == nil {
+			opts.LogOut = os.Stderr
+		}
+		if opts.Logger, err = tracelog.New(opts.LogOut, cfg.LogFormatOr(tracelog.FormatText)); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Out == nil {
 		opts.Out = io.Discard

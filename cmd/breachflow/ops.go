@@ -20,6 +20,7 @@ import (
 	"github.com/breachflow/breachflow/internal/codec"
 	"github.com/breachflow/breachflow/internal/config"
 	"github.com/breachflow/breachflow/internal/telemetry"
+	"github.com/breachflow/breachflow/internal/tracelog"
 	"github.com/breachflow/breachflow/playbooks"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/store/dburl"
@@ -32,8 +33,15 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-func logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// logger is a production process's logger on stderr: JSON lines unless
+// BREACHFLOW_LOG_FORMAT says text (validated at load), with the ids of
+// the request or activity each line is about.
+func logger(cfg *config.Config) *slog.Logger {
+	log, err := tracelog.New(os.Stderr, cfg.LogFormatOr(tracelog.FormatJSON))
+	if err != nil {
+		panic(err) // the configuration's validation lets only json and text through
+	}
+	return log
 }
 
 // clusterParts checks what server and worker need from a real
@@ -144,7 +152,7 @@ func serverCommand() *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("playbooks: %w", err)
 		}
-		ctx, log := cmd.Context(), logger()
+		ctx, log := cmd.Context(), logger(cfg)
 		reg := prometheus.NewRegistry() // /metrics: the API's and the Temporal SDK's
 		st, c, err := startCluster(ctx, cfg, keys, log, reg)
 		if err != nil {
@@ -204,7 +212,7 @@ func workerCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		ctx, log := cmd.Context(), logger()
+		ctx, log := cmd.Context(), logger(cfg)
 		var reg *prometheus.Registry // nil: the SDK's metrics are not recorded
 		if cfg.MetricsAddr != "" {
 			reg = prometheus.NewRegistry()
@@ -284,7 +292,7 @@ func migrateCommand() *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("--backfill-restricted: BREACHFLOW_ENCRYPTION_KEYS: %w", err)
 		}
-		c, err := dialCluster(ctx, cfg, keys, logger(), nil)
+		c, err := dialCluster(ctx, cfg, keys, logger(cfg), nil)
 		if err != nil {
 			return err
 		}

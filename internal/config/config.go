@@ -70,6 +70,7 @@ type Config struct {
 	WorkerQueues      string
 	WorkerStopTimeout string
 	MetricsAddr       string
+	LogFormat         string
 	DevTemporalPort   int
 	DevUIPort         int
 	DevSMTPAddr       string
@@ -159,6 +160,7 @@ func (c *Config) settings() []setting {
 		{env: "BREACHFLOW_DETECT_CONFIG", flag: "detect-config", usage: "YAML file configuring the CRM log detector (time zone, calendar, rules, high-tier objects); empty = the shipped default", str: &c.DetectConfig},
 		{env: "BREACHFLOW_WORKER_STOP_TIMEOUT", flag: "worker-stop-timeout", def: "30s", usage: "on SIGTERM, how long running activities may take to finish before they are cancelled (and HTTP requests before the server closes)", str: &c.WorkerStopTimeout},
 		{env: "BREACHFLOW_METRICS_ADDR", flag: "metrics-addr", usage: "worker: address to serve GET /metrics on (the Temporal SDK's metrics of its workers); empty = not served", str: &c.MetricsAddr},
+		{env: "BREACHFLOW_LOG_FORMAT", flag: "log-format", usage: "log lines as json or text (default: json for server and worker, text for dev)", str: &c.LogFormat},
 		{env: "BREACHFLOW_WORKER_QUEUES", flag: "worker-queues", def: "all", usage: "task queues this worker serves: all, incidents or notices", str: &c.WorkerQueues},
 		{env: "BREACHFLOW_DEV_TEMPORAL_PORT", flag: "dev-temporal-port", def: "7233", usage: "dev: embedded Temporal frontend port", num: &c.DevTemporalPort},
 		{env: "BREACHFLOW_DEV_UI_PORT", flag: "dev-ui-port", def: "8233", usage: "dev: Temporal Web UI port (0 = off)", num: &c.DevUIPort},
@@ -316,6 +318,11 @@ func (c *Config) validate() error {
 			return fmt.Errorf("BREACHFLOW_SMTP_ADDR: %w", err)
 		}
 	}
+	switch c.LogFormat {
+	case "", "json", "text":
+	default:
+		return fmt.Errorf("BREACHFLOW_LOG_FORMAT: %q is not one of json, text", c.LogFormat)
+	}
 	switch c.SMTPTLS {
 	case "none", "starttls", "tls":
 	default:
@@ -438,6 +445,14 @@ func (c *Config) DevDatabaseURL() string {
 		abs = filepath.Join(c.DataDir, "breachflow.db")
 	}
 	return "sqlite://" + abs
+}
+
+// LogFormatOr is BREACHFLOW_LOG_FORMAT, or def when it is unset.
+func (c *Config) LogFormatOr(def string) string {
+	if c.LogFormat == "" {
+		return def
+	}
+	return c.LogFormat
 }
 
 // StopTimeout is BREACHFLOW_WORKER_STOP_TIMEOUT (validated at load).

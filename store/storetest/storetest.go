@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 			{"IDConflict", testIncidentIDConflict},
 			{"GetUnknown", testIncidentGetUnknown},
 			{"Status", testIncidentStatus},
+			{"List", testListIncidents},
 		}},
 		{"Members", []testCase{
 			{"LaunchWritesMembers", testMembersAtCreate},
