@@ -1,5 +1,5 @@
 # Shortcuts for contributors; the README's commands never need them.
-.PHONY: run test lint bench
+.PHONY: run test lint bench cluster cluster-stop
 
 run:   ## the whole stack in one process
 	go run ./cmd/breachflow dev
@@ -14,3 +14,9 @@ bench: ## the notice fan-out on this machine (README: "How it is built"; docs/ap
 	go run ./cmd/breachflow bench notify --subjects 100000
 	go run ./cmd/breachflow bench alerts   # alert intake (docs/alerts.md: Throughput)
 	go run ./cmd/breachflow bench detect   # the CRM export detector
+
+cluster: ## the production topology on loopback: Temporal on PostgreSQL, server, workers (docs/deploy.md)
+	deploy/cluster.sh start
+
+cluster-stop:
+	deploy/cluster.sh stop
