@@ -10,6 +10,7 @@
 #   deploy/cluster.sh status            each process: running or not, its pid and log
 #   deploy/cluster.sh start-one NAME    start one process again (temporal, server, incidents, notices-1, …)
 #   deploy/cluster.sh stop-one NAME     SIGTERM one process and wait for it
+#   deploy/cluster.sh drop              drop the three databases (after stop)
 #   deploy/cluster.sh env               print the variables the processes run with
 #   deploy/cluster.sh bench [N]         notices/s with one notices worker, then with two
 #
@@ -223,6 +224,14 @@ stop() {
   for name in incidents server temporal mailcatcher; do stop_one "$name"; done
 }
 
+drop() {
+  local db
+  for db in "${prefix}_temporal" "${prefix}_visibility" "${prefix}_app"; do
+    sqltool --db "$db" drop-database --force >/dev/null 2>&1 && say "dropped database $db"
+  done
+  return 0
+}
+
 status() {
   local name state
   for name in $(processes); do
@@ -246,7 +255,8 @@ case "${1:-}" in
   status) status ;;
   start-one) [ $# -eq 2 ] || die "usage: $0 start-one NAME"; command_of "$2" >/dev/null; start_one "$2" ;;
   stop-one) [ $# -eq 2 ] || die "usage: $0 stop-one NAME"; command_of "$2" >/dev/null; stop_one "$2" ;;
+  drop) drop ;;
   env) cat "$run/cluster.env" ;;
   bench) shift; bench "$@" ;;
-  *) die "usage: $0 start [--fresh] | stop | status | start-one NAME | stop-one NAME | env | bench [N]" ;;
+  *) die "usage: $0 start [--fresh] | stop | drop | status | start-one NAME | stop-one NAME | env | bench [N]" ;;
 esac
