@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -435,10 +438,168 @@ func (tc *testCluster) envOrDefault(name, def string) string {
 	return def
 }
 
-func testClusterServerKilledMidLaunch(t *testing.T, tc *testCluster) {
-	t.Skip("TODO")
+// countTitled counts the incidents the list holds with this title.
+func (tc *testCluster) countTitled(title string) int {
+	tc.t.Helper()
+	code, body := tc.c.do("GET", "/v1/incidents?limit=500", tc.token, nil, nil)
+	if code != 200 {
+		tc.t.Fatalf("list incidents: %d %v", code, body)
+	}
+	k := 0
+	for _, x := range body["incidents"].([]any) {
+		if x.(map[string]any)["title"] == title {
+			k++
+		}
+	}
+	return k
 }
 
+// raw sends one request and answers its status, its Retry-After and how
+// long the answer took.
+func (tc *testCluster) raw(method, path, body string) (int, string, time.Duration) {
+	tc.t.Helper()
+	req, _ := http.NewRequest(method, tc.base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tc.token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	start := time.Now()
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		tc.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(start)
+}
+
+// Drill (c): the API server is SIGKILLed right after a launch request
+// reaches it, before it answers. After a restart, the client's retry
+// with the same Idempotency-Key answers the one incident there is.
+func testClusterServerKilledMidLaunch(t *testing.T, tc *testCluster) {
+	const title, key = "Killed mid-launch", "cluster-drill-server-killed"
+	body, _ := json.Marshal(map[string]any{"playbook": "customer-data-breach", "title": title, "severity": "high",
+		"jurisdictions": []string{"US-CA"}})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(tc.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/incidents HTTP/1.1\r\nHost: breachflow\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nIdempotency-Key: %s\r\nContent-Length: %d\r\n\r\n%s",
+		tc.token, key, len(body), body)
+	tc.kill("server")
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	first, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	answered := err == nil
+	if answered {
+		t.Logf("the server answered %d before the kill took it", first.StatusCode)
+		first.Body.Close()
+	}
+	tc.startOne("server")
+	launch := func() (int, string) {
+		code, inc := tc.c.do("POST", "/v1/incidents", tc.token, json.RawMessage(body), map[string]string{"Idempotency-Key": key})
+		if code != 200 && code != 201 {
+			t.Fatalf("retried launch: %d %v", code, inc)
+		}
+		return code, inc["id"].(string)
+	}
+	code1, id1 := launch()
+	code2, id2 := launch()
+	if id1 != id2 || code2 != 200 {
+		t.Errorf("retries answered %d %s then %d %s; want the same incident, the second as 200", code1, id1, code2, id2)
+	}
+	if n := tc.countTitled(title); n != 1 {
+		t.Errorf("%d incidents titled %q, want 1", n, title)
+	}
+	switch {
+	case answered:
+		t.Logf("retry answered %d with %s", code1, id1)
+	case code1 == 200:
+		t.Logf("the killed server had started %s before it died; the retry found it (200)", id1)
+	default:
+		t.Logf("the killed server died before starting the incident; the retry launched %s (201)", id1)
+	}
+}
+
+// Drill (b): Temporal is killed for 30 s while an incident's GDPR clock
+// has a reminder falling due inside the outage. The API answers 503 with
+// Retry-After at once; after the restart the reminder fires once, late;
+// the clock's deadline is unchanged and the incident goes on.
 func testClusterTemporalOutage(t *testing.T, tc *testCluster, second string) {
-	t.Skip("TODO")
+	const outage = 30 * time.Second
+	// The first reminder of a 72 h clock is at 24 h: 25 s from now.
+	aware := time.Now().Add(-24*time.Hour + 25*time.Second).UTC().Truncate(time.Second)
+	remindAt := aware.Add(24 * time.Hour)
+	code, inc := tc.c.do("POST", "/v1/incidents", tc.token, map[string]any{"playbook": "customer-data-breach", "title": "Temporal outage",
+		"severity": "high", "aware_at": aware.Format(time.RFC3339), "jurisdictions": []string{"DE"}}, nil)
+	if code != 201 {
+		t.Fatalf("launch: %d %v", code, inc)
+	}
+	id := inc["id"].(string)
+	dueOf := func(st map[string]any) string {
+		for _, o := range st["obligations"].([]any) {
+			if o := o.(map[string]any); o["id"] == "gdpr-art33" {
+				return fmt.Sprint(o["due_at"])
+			}
+		}
+		return ""
+	}
+	var due string
+	eventually(t, 20*time.Second, "the GDPR Art. 33 clock", func() bool {
+		_, st := tc.c.do("GET", "/v1/incidents/"+id, tc.token, nil, nil)
+		due = dueOf(st)
+		return due != "" && due != "<nil>"
+	})
+	reminder := func(m mailcatcher.Message) bool {
+		return strings.Contains(m.Subject, "["+id+"] Reminder: GDPR Art. 33")
+	}
+	tc.kill("temporal")
+	down := time.Now()
+	if !down.Before(remindAt) {
+		t.Fatalf("Temporal went down %s after the reminder was due; the drill needs it due during the outage", down.Sub(remindAt))
+	}
+
+	for _, r := range []struct{ method, path, body string }{
+		{"GET", "/v1/incidents/" + id, ""},
+		{"POST", "/v1/incidents/" + id + "/steps/triage/complete", `{"note":"during the outage"}`},
+		{"POST", "/v1/incidents", `{"playbook":"customer-data-breach","title":"Launched during the outage"}`},
+	} {
+		code, retry, took := tc.raw(r.method, r.path, r.body)
+		if code != 503 || retry == "" || took > 2*time.Second {
+			t.Errorf("%s %s with Temporal down: %d Retry-After %q in %s; want 503 with Retry-After within 2 s", r.method, r.path, code, retry, took)
+		} else {
+			t.Logf("%s %s with Temporal down: 503, Retry-After %s, in %s", r.method, r.path, retry, took.Round(time.Millisecond))
+		}
+	}
+	time.Sleep(time.Until(down.Add(outage)))
+	tc.startOne("temporal")
+	up := time.Now()
+	wctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	msg, err := tc.sink.Wait(wctx, reminder)
+	if err != nil {
+		t.Fatalf("no GDPR Art. 33 reminder for %s within 2 minutes of Temporal's restart: %v", id, err)
+	}
+	t.Logf("Temporal down %s; the reminder due %s into the outage arrived %s late, %s after the restart",
+		up.Sub(down).Round(time.Millisecond), remindAt.Sub(down).Round(time.Millisecond),
+		msg.ReceivedAt.Sub(remindAt).Round(time.Millisecond), msg.ReceivedAt.Sub(up).Round(time.Millisecond))
+	if msg.ReceivedAt.Before(up) {
+		t.Errorf("the reminder arrived at %s, before Temporal came back at %s", msg.ReceivedAt, up)
+	}
+	// The incident goes on, its clock where it was, and the reminder is
+	// not repeated.
+	if code, body := tc.c.do("POST", "/v1/incidents/"+id+"/steps/triage/complete", tc.token, map[string]any{"note": "after the outage"}, nil); code != 200 {
+		t.Fatalf("complete triage after the outage: %d %v", code, body)
+	}
+	_, st := tc.c.do("GET", "/v1/incidents/"+id, tc.token, nil, nil)
+	if got := dueOf(st); got != due {
+		t.Errorf("GDPR Art. 33 due %s after the outage, %s before", got, due)
+	}
+	time.Sleep(3 * time.Second)
+	if n := count(tc.sink, reminder); n != 1 {
+		t.Errorf("%d GDPR Art. 33 reminders for %s, want 1", n, id)
+	}
+	if n := tc.countTitled("Launched during the outage"); n != 0 {
+		t.Errorf("the launch refused during the outage left %d incidents", n)
+	}
 }
