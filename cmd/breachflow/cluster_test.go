@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/breachflow/breachflow/internal/mailcatcher"
+	"github.com/jackc/pgx/v5"
 )
 
 // testCluster is the topology deploy/cluster.sh starts (Temporal's own
@@ -311,7 +313,7 @@ func TestCluster(t *testing.T) {
 	t.Run("Temporal stopped for 30 s", func(t *testing.T) {
 		tc.t = t
 		tc.c.t = t
-		testClusterTemporalOutage(t, tc, second)
+		testClusterTemporalOutage(t, tc)
 	})
 	t.Logf("TestCluster took %s", time.Since(began).Round(time.Second))
 }
@@ -487,6 +489,23 @@ func testClusterServerKilledMidLaunch(t *testing.T, tc *testCluster) {
 	defer conn.Close()
 	fmt.Fprintf(conn, "POST /v1/incidents HTTP/1.1\r\nHost: breachflow\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nIdempotency-Key: %s\r\nContent-Length: %d\r\n\r\n%s",
 		tc.token, key, len(body), body)
+	// Kill it the moment the store holds the launch's record: the
+	// workflow is being started and the answer not yet written.
+	db, err := pgx.Connect(context.Background(), tc.envOf("BREACHFLOW_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(context.Background())
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var id string
+		err := db.QueryRow(context.Background(), "SELECT id FROM incidents WHERE idempotency_key = $1", key).Scan(&id)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, pgx.ErrNoRows) || time.Now().After(deadline) {
+			t.Fatalf("waiting for the launch's record: %v", err)
+		}
+	}
 	tc.kill("server")
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	first, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -525,7 +544,7 @@ func testClusterServerKilledMidLaunch(t *testing.T, tc *testCluster) {
 // has a reminder falling due inside the outage. The API answers 503 with
 // Retry-After at once; after the restart the reminder fires once, late;
 // the clock's deadline is unchanged and the incident goes on.
-func testClusterTemporalOutage(t *testing.T, tc *testCluster, second string) {
+func testClusterTemporalOutage(t *testing.T, tc *testCluster) {
 	const outage = 30 * time.Second
 	// The first reminder of a 72 h clock is at 24 h: 25 s from now.
 	aware := time.Now().Add(-24*time.Hour + 25*time.Second).UTC().Truncate(time.Second)
