@@ -11,6 +11,7 @@
 #   deploy/cluster.sh start-one NAME    start one process again (temporal, server, incidents, notices-1, …)
 #   deploy/cluster.sh stop-one NAME     SIGTERM one process and wait for it
 #   deploy/cluster.sh drop              drop the three databases (after stop)
+#   deploy/cluster.sh describe          each process and its command line (TestComposeMatchesCluster reads it)
 #   deploy/cluster.sh env               print the variables the processes run with
 #   deploy/cluster.sh bench [N]         notices/s with one notices worker, then with two
 #
@@ -256,6 +257,7 @@ case "${1:-}" in
   start-one) [ $# -eq 2 ] || die "usage: $0 start-one NAME"; command_of "$2" >/dev/null; start_one "$2" ;;
   stop-one) [ $# -eq 2 ] || die "usage: $0 stop-one NAME"; command_of "$2" >/dev/null; stop_one "$2" ;;
   drop) drop ;;
+  describe) for name in $(processes); do printf '%s\t%s\n' "$name" "$(command_of "$name")"; done ;;
   env) cat "$run/cluster.env" ;;
   bench) shift; bench "$@" ;;
   *) die "usage: $0 start [--fresh] | stop | drop | status | start-one NAME | stop-one NAME | env | bench [N]" ;;
