@@ -315,6 +315,11 @@ func TestCluster(t *testing.T) {
 		tc.c.t = t
 		testClusterTemporalOutage(t, tc)
 	})
+	t.Run("PostgreSQL restarted under load", func(t *testing.T) {
+		tc.t = t
+		tc.c.t = t
+		testClusterPostgresRestart(t, tc, second, max(n/5, 2000))
+	})
 	t.Logf("TestCluster took %s", time.Since(began).Round(time.Second))
 }
 
@@ -620,5 +625,137 @@ func testClusterTemporalOutage(t *testing.T, tc *testCluster) {
 	}
 	if n := tc.countTitled("Launched during the outage"); n != 0 {
 		t.Errorf("the launch refused during the outage left %d incidents", n)
+	}
+}
+
+// localPostgresCluster names the Debian PostgreSQL cluster (version and
+// name, for pg_ctlcluster) listening on port, or "" when there is none
+// this process may restart.
+func localPostgresCluster(port string) (string, string) {
+	if os.Geteuid() != 0 {
+		return "", ""
+	}
+	out, err := exec.Command("pg_lsclusters", "--no-header").Output()
+	if err != nil {
+		return "", ""
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 4 && f[2] == port && f[3] == "online" {
+			return f[0], f[1]
+		}
+	}
+	return "", ""
+}
+
+// Drill (d): the PostgreSQL server under both Temporal and breachflow's
+// store is stopped for a few seconds while notices are being sent, then
+// started again. While it is down the API answers 503 with Retry-After;
+// afterwards the activities' retries finish the run: every customer is
+// notified, none lost, repeats only of batches in flight (same
+// Message-IDs). Other users of the server see a short outage too, so
+// BREACHFLOW_CLUSTER_PG_RESTART=0 skips it.
+func testClusterPostgresRestart(t *testing.T, tc *testCluster, second string, n int) {
+	if os.Getenv("BREACHFLOW_CLUSTER_PG_RESTART") == "0" {
+		t.Skip("BREACHFLOW_CLUSTER_PG_RESTART=0")
+	}
+	u, _ := url.Parse(os.Getenv("BREACHFLOW_TEST_POSTGRES_URL"))
+	version, name := localPostgresCluster(u.Port())
+	if version == "" || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
+		t.Skip("needs root and a local Debian PostgreSQL cluster (pg_ctlcluster) on the test URL's port")
+	}
+	pgctl := func(action string) {
+		t.Helper()
+		if out, err := exec.Command("pg_ctlcluster", "--skip-systemctl-redirect", version, name, action, "-m", "fast").CombinedOutput(); err != nil {
+			t.Fatalf("pg_ctlcluster %s: %v\n%s", action, err, out)
+		}
+	}
+	code, inc := tc.c.do("POST", "/v1/incidents", tc.token, map[string]any{"playbook": "customer-data-breach", "title": "PostgreSQL restart",
+		"severity": "high", "aware_at": time.Now().UTC().Add(-time.Hour).Format(time.RFC3339),
+		"data_categories": []string{"contact"}, "jurisdictions": []string{"US-CA"}}, nil)
+	if code != 201 {
+		t.Fatalf("launch: %d %v", code, inc)
+	}
+	id := inc["id"].(string)
+	var csv strings.Builder
+	csv.WriteString("external_id,name,email,locale,country,subdivision,tier\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "P%d,Person %d,p%d@example.com,en,US,US-CA,low\n", i, i, i)
+	}
+	if code, body := tc.c.do("POST", "/v1/incidents/"+id+"/subjects", tc.token, csv.String(), map[string]string{"Content-Type": "text/csv"}); code != 200 {
+		t.Fatalf("import: %d %v", code, body)
+	}
+	tc.c.do("PATCH", "/v1/incidents/"+id, tc.token, map[string]any{"risk": "high"}, nil)
+	if code, body := tc.c.do("PUT", "/v1/incidents/"+id+"/notices/texts/en", tc.token,
+		map[string]any{"what_happened": "A file was public.", "what_we_are_doing": "We closed it."}, nil); code != 200 {
+		t.Fatalf("notice text: %d %v", code, body)
+	}
+	mine := func(m mailcatcher.Message) bool { return strings.HasPrefix(m.MessageID, "<"+id+".customer.") }
+	tc.drive(id, second, 3*time.Minute, func(st map[string]any) bool { return count(tc.sink, mine) >= n/4 })
+
+	pgctl("stop")
+	down := time.Now()
+	for _, r := range []struct{ method, path, body string }{
+		{"GET", "/v1/incidents/" + id, ""},
+		{"POST", "/v1/incidents", `{"playbook":"customer-data-breach","title":"Launched while PostgreSQL is down"}`},
+	} {
+		code, retry, took := tc.raw(r.method, r.path, r.body)
+		if code != 503 || retry == "" {
+			t.Errorf("%s %s with PostgreSQL down: %d Retry-After %q in %s; want 503 with Retry-After", r.method, r.path, code, retry, took)
+		} else {
+			t.Logf("%s %s with PostgreSQL down: 503, Retry-After %s, in %s", r.method, r.path, retry, took.Round(time.Millisecond))
+		}
+	}
+	atStop := count(tc.sink, mine)
+	time.Sleep(time.Until(down.Add(3 * time.Second)))
+	pgctl("start")
+	up := time.Now()
+
+	st := tc.drive(id, second, 10*time.Minute, func(st map[string]any) bool {
+		s := stepOf(t, st, "customer-notices")["state"]
+		return s == "done" || s == "failed"
+	})
+	if s := stepOf(t, st, "customer-notices")["state"]; s != "done" {
+		t.Fatalf("customer-notices ended %v", s)
+	}
+	seen := map[string]int{}
+	var firstAfter time.Time
+	for _, m := range tc.sink.All() {
+		if mine(m) {
+			seen[m.MessageID]++
+			if m.ReceivedAt.After(up) && (firstAfter.IsZero() || m.ReceivedAt.Before(firstAfter)) {
+				firstAfter = m.ReceivedAt
+			}
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("the SMTP peer saw %d distinct Message-IDs, want %d", len(seen), n)
+	}
+	attempts := tc.sentNotices(id)
+	if len(attempts) != n {
+		t.Fatalf("the store has %d sent notices, want %d", len(attempts), n)
+	}
+	repeats := 0
+	for mid, k := range seen {
+		if k > 1 {
+			repeats += k - 1
+			if attempts[mid] < 2 {
+				t.Errorf("%s was delivered %d times but claimed once", mid, k)
+			}
+		}
+	}
+	// Both notices workers' batches in flight may be repeated.
+	batches, _ := strconv.Atoi(tc.envOrDefault("BREACHFLOW_NOTICE_BATCHES", "4"))
+	if bound := 2 * batches * 500; repeats > bound {
+		t.Errorf("%d repeats; the batches in flight hold at most %d notices", repeats, bound)
+	}
+	resumed := "never"
+	if !firstAfter.IsZero() {
+		resumed = firstAfter.Sub(up).Round(time.Millisecond).String() + " after it was back"
+	}
+	t.Logf("%d notices; PostgreSQL stopped after %d were sent, down %s; sending resumed %s; all sent once, %d repeats (same Message-IDs)",
+		n, atStop, up.Sub(down).Round(time.Millisecond), resumed, repeats)
+	if n := tc.countTitled("Launched while PostgreSQL is down"); n != 0 {
+		t.Errorf("the launch refused while PostgreSQL was down left %d incidents", n)
 	}
 }
