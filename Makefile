@@ -1,5 +1,5 @@
 # Shortcuts for contributors; the README's commands never need them.
-.PHONY: run test lint bench cluster cluster-stop
+.PHONY: run test lint bench cluster cluster-stop cluster-bench
 
 run:   ## the whole stack in one process
 	go run ./cmd/breachflow dev
@@ -20,3 +20,6 @@ cluster: ## the production topology on loopback: Temporal on PostgreSQL, server,
 
 cluster-stop:
 	deploy/cluster.sh stop
+
+cluster-bench: ## notices/s on the running cluster with one notices worker, then two (docs/deploy.md)
+	deploy/cluster.sh bench
