@@ -1,5 +1,5 @@
 # Shortcuts for contributors; the README's commands never need them.
-.PHONY: run test lint bench
+.PHONY: run test lint bench cluster cluster-stop cluster-bench
 
 run:   ## the whole stack in one process
 	go run ./cmd/breachflow dev
@@ -16,3 +16,12 @@ bench: ## the notice fan-out on this machine (README: "How it is built"; docs/ap
 	go run ./cmd/breachflow bench detect   # the CRM export detector
 	go run ./cmd/breachflow bench launch   # launch latency at 50/s (docs/api.md: List and show)
 	go run ./cmd/breachflow bench list     # list routes with 10,000 open incidents
+
+cluster: ## the production topology on loopback: Temporal on PostgreSQL, server, workers (docs/deploy.md)
+	deploy/cluster.sh start
+
+cluster-stop:
+	deploy/cluster.sh stop
+
+cluster-bench: ## notices/s on the running cluster with one notices worker, then two (docs/deploy.md)
+	deploy/cluster.sh bench

@@ -351,9 +351,14 @@ func (s *Server) observe(c *gin.Context) {
 	s.log.InfoContext(c, "http", "method", c.Request.Method, "route", route, "status", status, "took", time.Since(start))
 }
 
-// internal logs err and answers 500 without its text.
+// internal logs err and answers 500 without its text; 503 with
+// Retry-After when the store's database is unreachable.
 func (s *Server) internal(c *gin.Context, op string, err error) {
 	s.log.ErrorContext(c, op, "route", c.FullPath(), "error", err)
+	if storeUnavailable(err) {
+		unavailable(c, "the store's database is unreachable; nothing was changed; repeat the request shortly")
+		return
+	}
 	problem(c, http.StatusInternalServerError, "internal error; it has been logged")
 }
 

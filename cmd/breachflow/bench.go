@@ -65,7 +65,7 @@ PostgreSQL server on this machine, its backends serving the run.`,
 	notify.Flags().IntVar(&sends, "sends", 8, "SMTP sends at once per batch (BREACHFLOW_NOTICE_CONCURRENCY)")
 	notify.Flags().StringVar(&databaseURL, "database-url", "", "store the pipeline's data here (postgres://…; default a fresh SQLite file); the run leaves its incident in it")
 	notify.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline run to this file")
-	bench.AddCommand(notify, benchAlertsCommand(), benchDetectCommand(), benchLaunchCommand(), benchListCommand())
+	bench.AddCommand(notify, benchAlertsCommand(), benchDetectCommand(), benchLaunchCommand(), benchListCommand(), benchClusterCommand())
 	return bench
 }
 
