@@ -15,6 +15,7 @@ import (
 	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/letters"
+	"github.com/breachflow/breachflow/internal/remedy"
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
 	"github.com/breachflow/breachflow/templates"
@@ -36,6 +37,30 @@ import (
 // no remedy box.
 type RemedyLookup interface {
 	Remedy(ctx context.Context, incidentID string, subjectID int64) (*letters.Remedy, error)
+}
+
+// poolRemedies is the RemedyLookup of the incident's remedy-code pool: the
+// code the customer was given when their notices were prepared, opened
+// only to be printed.
+type poolRemedies struct {
+	store store.Store
+	keys  store.Sealer
+}
+
+func (p poolRemedies) Remedy(ctx context.Context, incidentID string, subjectID int64) (*letters.Remedy, error) {
+	codes, err := p.store.RemedyCodesFor(ctx, incidentID, []int64{subjectID})
+	if err != nil {
+		return nil, err
+	}
+	rc, ok := codes[subjectID]
+	if !ok {
+		return nil, nil
+	}
+	code, err := remedy.Open(rc, p.keys)
+	if err != nil {
+		return nil, err
+	}
+	return &letters.Remedy{Product: rc.Product, Code: code, URL: rc.EnrollmentURL, EnrollBy: rc.EnrollBy}, nil
 }
 
 // MaxLetterBatch bounds the letters of one batch; the rest wait for the

@@ -91,8 +91,8 @@ type Deps struct {
 	// LetterFonts are the fonts letters are set in; zero means
 	// letters.DefaultFonts.
 	LetterFonts letters.Fonts
-	// Remedies finds a customer's remedy code for their letter; nil shows
-	// no remedy box.
+	// Remedies finds a customer's remedy code for their letter; nil reads
+	// the code the incident's remedy-code pool gave them.
 	Remedies RemedyLookup
 }
 
@@ -152,6 +152,9 @@ func New(d Deps) *Server {
 		d.LetterFonts = letters.DefaultFonts
 	}
 	s.letters, s.remedies = &letterRenderer{fonts: d.LetterFonts}, d.Remedies
+	if s.remedies == nil {
+		s.remedies = poolRemedies{store: s.store, keys: s.keys}
+	}
 	if d.Slack != nil {
 		s.room = "slack"
 	}

@@ -124,6 +124,7 @@ func (w *incident) reopenNoticeApproval(ctx workflow.Context, now time.Time, loc
 	w.record(ctx, now, "system", "step.reopened", "step:"+st.ID,
 		"the "+locale+" notice wording changed after approval; it needs approval again",
 		map[string]any{"approved_version": approved, "version": version})
+}
 
 // noticeTextDetails is the audit record of a text change; the page's FAQ
 // and contact appear only when written, so older records keep their shape.

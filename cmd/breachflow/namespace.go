@@ -43,7 +43,7 @@ func namespaceCommand() *cobra.Command {
 		var c client.Client
 		for {
 			dctx, dcancel := context.WithTimeout(wctx, dialTimeout)
-			c, err = dialCluster(dctx, cfg, keys, logger(), nil)
+			c, err = dialCluster(dctx, cfg, keys, logger(cfg), nil)
 			dcancel()
 			if err == nil {
 				break
