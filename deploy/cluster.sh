@@ -227,8 +227,17 @@ stop() {
 
 drop() {
   local db
+  local i
   for db in "${prefix}_temporal" "${prefix}_visibility" "${prefix}_app"; do
-    sqltool --db "$db" drop-database --force >/dev/null 2>&1 && say "dropped database $db"
+    # A process just stopped may hold a connection for a moment more.
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+      if sqltool --db "$db" drop-database --force >/dev/null 2>&1; then
+        say "dropped database $db"
+        break
+      fi
+      [ "$i" = 10 ] && say "could not drop database $db"
+      sleep 1
+    done
   done
   return 0
 }

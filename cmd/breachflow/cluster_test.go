@@ -185,13 +185,6 @@ func (tc *testCluster) startOne(name string) {
 	}
 }
 
-func (tc *testCluster) stopOne(name string) {
-	tc.t.Helper()
-	if out, err := tc.script("stop-one", name); err != nil {
-		tc.t.Fatalf("cluster.sh stop-one %s: %v\n%s", name, err, out)
-	}
-}
-
 // token mints a token for another person through the API.
 func (tc *testCluster) mint(name, role string) string {
 	tc.t.Helper()
