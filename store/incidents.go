@@ -221,7 +221,7 @@ func (s *SQL) ListIncidents(ctx context.Context, f IncidentFilter) ([]IncidentLi
 		return nil, fmt.Errorf("store: list incidents: %w: unknown status %q", ErrInvalid, f.Status)
 	}
 	where := []string{"1 = 1"}
-	args := []any{ObligationPending, ObligationOverdue}
+	args := []any{ObligationPending, ObligationOverdue} // the select list's, first in the text
 	if f.Status != "" {
 		where = append(where, "i.status = ?")
 		args = append(args, f.Status)
@@ -244,11 +244,14 @@ func (s *SQL) ListIncidents(ctx context.Context, f IncidentFilter) ([]IncidentLi
 		args = append(args, at, at, f.After.ID)
 	}
 	args = append(args, limit)
+	// The page is cut first (on the incidents_newest index), so the next
+	// deadline is looked up for its rows only, not for every incident.
 	cols := "i." + strings.Join(strings.Fields(incidentColumns), " i.")
 	query := `SELECT ` + cols + `,
 		(SELECT MIN(o.due_at) FROM obligations o WHERE o.incident_id = i.id AND o.status IN (?, ?))
-		FROM incidents i WHERE ` + strings.Join(where, " AND ") + `
-		ORDER BY i.created_at DESC, i.id DESC LIMIT ?`
+		FROM (SELECT * FROM incidents i WHERE ` + strings.Join(where, " AND ") + `
+			ORDER BY i.created_at DESC, i.id DESC LIMIT ?) i
+		ORDER BY i.created_at DESC, i.id DESC`
 	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list incidents: %w", err)

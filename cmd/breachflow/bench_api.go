@@ -153,11 +153,15 @@ func benchAPI(ctx context.Context, out io.Writer, n, rate, requests, seeded int)
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	if failed > 0 {
-		return fmt.Errorf("%d of %d launches failed, the first: %v", failed, n, firstErr)
-	}
 	fmt.Fprintf(out, "launch, embedded stack (SQLite), %d incidents at %d/s (achieved %.1f/s):\n", n, rate, float64(n)/elapsed.Seconds())
-	fmt.Fprintf(out, "  POST /v1/incidents  %s\n", percentiles(took))
+	fmt.Fprintf(out, "  POST /v1/incidents  %s  (%d answered 201)\n", percentiles(took), len(took))
+	if failed > 0 {
+		// Reported, not hidden: an overloaded machine answers 503s.
+		fmt.Fprintf(out, "  %d of %d launches failed, the first: %v\n", failed, n, firstErr)
+		if requests > 0 {
+			return fmt.Errorf("%d launches failed", failed)
+		}
+	}
 	if requests == 0 {
 		return nil
 	}
@@ -222,7 +226,7 @@ func seedIncidents(ctx context.Context, stack *devStack, n int) error {
 	now := time.Now().UTC()
 	for i := range n {
 		in := store.Incident{PlaybookID: "customer-data-breach", PlaybookVersion: 1, Severity: []string{"low", "medium", "high", "critical"}[i%4],
-			CreatedBy: "bench", CreatedAt: now.Add(-time.Duration(n-i) * time.Second)}
+			CreatedBy: "bench", CreatedAt: now.Add(-time.Duration(n-i) * time.Second), Title: fmt.Sprintf("Seeded incident %d", i)}
 		if i%10 == 0 {
 			in.Restricted, in.Members = true, []string{"someone-else"}
 		}
