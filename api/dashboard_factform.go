@@ -254,8 +254,8 @@ func patchFactsBody(facts []breach.Fact, posted, known map[string]string, loc *t
 	return body, errs
 }
 
-// factFields builds the inputs of facts with their values and errors;
-// known holds each time's instant for app.js (nil on a launch form).
+// factFields builds the inputs of facts with their values (times in loc)
+// and the errors that name them.
 func factFields(facts []breach.Fact, values map[string]string, errs []FieldError, loc *time.Location) []factField {
 	var out []factField
 	for _, f := range facts {
