@@ -191,6 +191,7 @@ var RouteRules = map[string]RouteRule{
 	"slack alert.attach":       ruleOf(ScopeGlobal, breach.RoleResponder), // and may act on the incident named
 	"slack alert.dismiss":      ruleOf(ScopeGlobal, breach.RoleResponder),
 	"slack reject":             ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal),
+	"slack facts":              ruleOf(ScopeAct, breach.RoleResponder, breach.RoleLegal), // the facts modal; risk: legal (as PATCH)
 }
 
 // ruleFor is the rule of key; a missing rule is a programming error.

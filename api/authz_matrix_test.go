@@ -531,6 +531,7 @@ func TestAuthorizationMatrixSlack(t *testing.T) {
 				e.slackButton(t, p.role, p.slackID, kind, button)
 			}
 			e.slackRejectForm(t, p.role, p.slackID, kind)
+			e.slackFactsForm(t, p.role, p.slackID, kind)
 		}
 	}
 }
@@ -601,6 +602,28 @@ func (e *matrixEnv) slackRejectForm(t *testing.T, role, user, kind string) {
 	}
 	if reached := e.temporal.updateCount() > engine; reached != (w == outPass) {
 		t.Errorf("reject form as %s on %s incident: reached the engine %v, want %v", role, kind, reached, w == outPass)
+	}
+}
+
+// slackFactsForm submits the facts modal (a step's missing facts) as a
+// Slack user: the gate decides before the change reaches the engine.
+func (e *matrixEnv) slackFactsForm(t *testing.T, role, user, kind string) {
+	t.Helper()
+	id := e.incident[kind]
+	engine := e.temporal.updateCount()
+	_, out := send(t, slacktest.SignedRequest(e.srv.URL+"/slack/interactions", testSecret, time.Now(),
+		slacktest.ViewSubmission(user, slack.ViewFacts, id+"|triage|C1", map[string]map[string]any{
+			"affected": {"affected": map[string]any{"type": "plain_text_input", "value": "DE=3"}}})))
+	said := ""
+	if errs, ok := out["errors"].(map[string]any); ok {
+		said, _ = errs["affected"].(string)
+	}
+	w := want(RouteRules["slack facts"], "POST", role, kind)
+	if got := slackGateRefusal(said, id); got != w {
+		t.Errorf("facts form as %s on %s incident: %s (%q), want %s", role, kind, got, said, w)
+	}
+	if reached := e.temporal.updateCount() > engine; reached != (w == outPass) {
+		t.Errorf("facts form as %s on %s incident: reached the engine %v, want %v (%q)", role, kind, reached, w == outPass, said)
 	}
 }
 

@@ -141,6 +141,9 @@ func dutyChanges(w WhatIf, loc *time.Location) []clockChange {
 			text += "becomes owed, waiting for " + strings.Join(d.MissingFacts, ", ")
 		default:
 			text += "becomes owed: " + d.Deadline
+			if d.Standard != "" {
+				text += ", " + d.Standard
+			}
 		}
 		out = append(out, clockChange{Kind: "added", ID: d.ID, Text: text})
 	}
@@ -151,17 +154,25 @@ func dutyChanges(w WhatIf, loc *time.Location) []clockChange {
 		}
 		out = append(out, clockChange{Kind: "removed", ID: d.ID, Text: text})
 	}
+	next := map[string]breach.Duty{}
+	for _, d := range w.Obligations {
+		next[d.ID] = d
+	}
 	for _, d := range w.Moved {
+		nd := next[d.ID]
 		text := fmt.Sprintf("%s (%s) ", d.Regime, d.Jurisdiction)
 		switch {
-		case d.DueAt != nil && d.NewDueAt != nil:
-			text += "moves from " + at(d.DueAt) + " to " + at(d.NewDueAt)
-		case d.NewDueAt != nil:
-			text += "becomes due " + at(d.NewDueAt)
-		case len(d.NowMissing) > 0:
-			text += "now waits for " + strings.Join(d.NowMissing, ", ")
+		case d.DueAt != nil && nd.DueAt != nil:
+			text += "moves from " + at(d.DueAt) + " to " + at(nd.DueAt)
+		case nd.DueAt != nil:
+			text += "becomes due " + at(nd.DueAt)
+		case len(nd.MissingFacts) > 0:
+			text += "now waits for " + strings.Join(nd.MissingFacts, ", ")
 		default:
-			text += "changes"
+			text += "is owed now: " + nd.Deadline
+			if nd.Standard != "" {
+				text += ", " + nd.Standard
+			}
 		}
 		out = append(out, clockChange{Kind: "moved", ID: d.ID, Text: text})
 	}

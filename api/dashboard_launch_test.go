@@ -2,11 +2,13 @@ package api
 
 import (
 	"bytes"
+	"database/sql"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,5 +101,71 @@ func TestFactFormRoundTrip(t *testing.T) {
 		if got := viewerZone(c).String(); got != tc.want {
 			t.Errorf("tz %q: zone %s, want %s", tc.tz, got, tc.want)
 		}
+	}
+}
+
+// TestDashboardUploadRefusals: the customer upload is the one multipart
+// form, and nothing of the file is read before its CSRF token: a file
+// without the token, or before it, a URL-encoded post, a form without a
+// file and a file the import refuses all store nothing; a good file
+// answers the report page without the customers' contacts.
+func TestDashboardUploadRefusals(t *testing.T) {
+	e := newMatrixEnv(t)
+	b, csrf := e.browsers[breach.RoleResponder], e.csrf[breach.RoleResponder]
+	id := e.incident[kindOpen]
+	path := "/incidents/" + id + "/subjects"
+	good := "external_id,email,country,tier\nK-1,ann@example.com,DE,high\n"
+	count := func() int {
+		var n int
+		if err := e.store.(interface{ DB() *sql.DB }).DB().QueryRow("SELECT count(*) FROM subjects WHERE incident_id = ?", id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	fileFirst := func() (*http.Response, string) {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		fw, _ := w.CreateFormFile("file", "customers.csv")
+		_, _ = io.WriteString(fw, good)
+		_ = w.WriteField(csrfField, csrf)
+		_ = w.Close()
+		req, _ := http.NewRequest("POST", e.srv.URL+path, &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		resp, err := b.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp, string(raw)
+	}
+	for _, tc := range []struct {
+		name string
+		send func() (*http.Response, string)
+		code int
+		says string
+	}{
+		{"no token", func() (*http.Response, string) { return e.upload(b, path, nil, "customers.csv", good) }, 403, "security token"},
+		{"file before the token", fileFirst, 403, "security token"},
+		{"url-encoded", func() (*http.Response, string) { return e.post(b, path, url.Values{csrfField: {csrf}}) }, 415, "multipart/form-data"},
+		{"no file", func() (*http.Response, string) { return e.upload(b, path, url.Values{csrfField: {csrf}}, "", "") }, 422, "Choose a CSV file"},
+		{"bad header", func() (*http.Response, string) {
+			return e.upload(b, path, url.Values{csrfField: {csrf}}, "customers.csv", "who,what\nann,x\n")
+		}, 422, "nothing was imported"},
+	} {
+		resp, page := tc.send()
+		if resp.StatusCode != tc.code || !strings.Contains(page, tc.says) {
+			t.Errorf("%s: %d, want %d saying %q\n%.600s", tc.name, resp.StatusCode, tc.code, tc.says, page)
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("%s stored %d subjects", tc.name, n)
+		}
+	}
+	resp, page := e.upload(b, path, url.Values{csrfField: {csrf}}, "customers.csv", good)
+	if resp.StatusCode != 200 || !strings.Contains(page, `id="import-accepted">1<`) || count() != 1 {
+		t.Fatalf("good upload: %d, %d stored\n%s", resp.StatusCode, count(), page)
+	}
+	if strings.Contains(page, "ann@example.com") {
+		t.Error("the report shows a customer's email")
 	}
 }

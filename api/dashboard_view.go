@@ -439,8 +439,8 @@ func maskAddress(a string) string {
 // missingStepFacts lists the facts step of st's pinned playbook requires
 // that st does not know yet: the workflow refuses to complete it until
 // they are set.
-func (d *dash) missingStepFacts(st *breach.Status, step string) []string {
-	pb, ok := d.playbooks.Get(st.PlaybookID)
+func (s *Server) missingStepFacts(st *breach.Status, step string) []string {
+	pb, ok := s.playbooks.Get(st.PlaybookID)
 	if !ok || pb.Version != st.PlaybookVersion {
 		return nil
 	}

@@ -353,6 +353,8 @@ func (s *Server) slackInteraction(c *gin.Context) {
 			s.slackRejectSubmit(c, &cb)
 		case slack.ViewDeclare:
 			s.slackDeclareSubmit(c, &cb)
+		case slack.ViewFacts:
+			s.slackFactsSubmit(c, &cb)
 		case slack.ViewAlertLaunch, slack.ViewAlertAttach, slack.ViewAlertDismiss:
 			s.slackAlertSubmit(c, &cb)
 		default:
@@ -464,6 +466,11 @@ func (s *Server) slackClick(c *gin.Context, cb *slackapi.InteractionCallback) {
 			msg = why
 		}
 	case slack.ActionComplete:
+		// A step that needs facts first asks for them in a modal.
+		if opened, why := s.slackAskFacts(ctx, cb, id, step, channel); opened || why != "" {
+			msg = why
+			break
+		}
 		if why, ok := s.slackUpdate(ctx, id, workflows.UpdateCompleteStep, slackKey(cb), breach.CompleteStep{Actor: actor, Step: step, Note: "completed from Slack"}); !ok {
 			msg = why
 		}
@@ -600,6 +607,11 @@ func (s *Server) slackDeclareSubmit(c *gin.Context, cb *slackapi.InteractionCall
 	}
 	if categories != nil {
 		req.setFact("data_categories", categories)
+	}
+	for _, f := range slack.DeclareTimeFacts() {
+		if at := get(f.Name).SelectedDateTime; at != 0 {
+			req.setFact(f.Name, time.Unix(at, 0).UTC().Format(time.RFC3339))
+		}
 	}
 	if jurisdictions != nil {
 		req.setFact("jurisdictions", jurisdictions)

@@ -278,6 +278,22 @@ func DeclareModal(playbookIDs, categories []string, channelID string) slackapi.M
 		b.Optional = optional
 		return b
 	}
+	blocks := []slackapi.Block{
+		input(DeclarePlaybook, "Playbook", "", pb, false),
+		input(DeclareTitle, "Title", "No customer names or emails.", slackapi.NewPlainTextInputBlockElement(nil, DeclareTitle), false),
+		input(DeclareSeverity, "Severity", "", sev, false),
+		input(DeclareSummary, "Summary", "", summary, true),
+		input(DeclareAwareAt, "Aware at (RFC 3339, empty = now)", "When the organisation became aware: starts the legal clocks.", slackapi.NewPlainTextInputBlockElement(plain("2026-11-23T08:00:00Z"), DeclareAwareAt), true),
+	}
+	// The other clock facts, as the dashboard's launch form offers them.
+	for _, f := range DeclareTimeFacts() {
+		blocks = append(blocks, FactBlock(f, true))
+	}
+	blocks = append(blocks,
+		input(DeclareCategories, "Data categories", "", cats, true),
+		input(DeclareJurisdictions, "Jurisdictions", "ISO codes separated by commas, e.g. DE, US-CA", slackapi.NewPlainTextInputBlockElement(plain("DE, US-CA"), DeclareJurisdictions), true),
+		input(DeclareExternalRef, "External reference", "e.g. the SIEM ticket; repeats return the same incident", slackapi.NewPlainTextInputBlockElement(nil, DeclareExternalRef), true),
+	)
 	return slackapi.ModalViewRequest{
 		Type:            slackapi.VTModal,
 		CallbackID:      ViewDeclare,
@@ -285,15 +301,6 @@ func DeclareModal(playbookIDs, categories []string, channelID string) slackapi.M
 		Submit:          plain("Declare"),
 		Close:           plain("Cancel"),
 		PrivateMetadata: channelID,
-		Blocks: slackapi.Blocks{BlockSet: []slackapi.Block{
-			input(DeclarePlaybook, "Playbook", "", pb, false),
-			input(DeclareTitle, "Title", "No customer names or emails.", slackapi.NewPlainTextInputBlockElement(nil, DeclareTitle), false),
-			input(DeclareSeverity, "Severity", "", sev, false),
-			input(DeclareSummary, "Summary", "", summary, true),
-			input(DeclareAwareAt, "Aware at (RFC 3339, empty = now)", "When the organisation became aware: starts the legal clocks.", slackapi.NewPlainTextInputBlockElement(plain("2026-11-23T08:00:00Z"), DeclareAwareAt), true),
-			input(DeclareCategories, "Data categories", "", cats, true),
-			input(DeclareJurisdictions, "Jurisdictions", "ISO codes separated by commas, e.g. DE, US-CA", slackapi.NewPlainTextInputBlockElement(plain("DE, US-CA"), DeclareJurisdictions), true),
-			input(DeclareExternalRef, "External reference", "e.g. the SIEM ticket; repeats return the same incident", slackapi.NewPlainTextInputBlockElement(nil, DeclareExternalRef), true),
-		}},
+		Blocks:          slackapi.Blocks{BlockSet: blocks},
 	}
 }
