@@ -47,14 +47,14 @@
       .catch(function () {});
   }
   // The viewer's zone defaults to the browser's: remembered once, in the
-  // cookie the zone form sets, then the page is shown again in it.
+  // cookie the zone form sets; the next page is shown in it (no reload,
+  // so nothing the viewer started is interrupted).
   function defaultZone() {
     if (!document.querySelector("#zone-form") || /(^|;\s*)bf_tz=/.test(document.cookie)) return;
     var tz = "";
     try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
     if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+\-]+)*$/.test(tz)) return;
     document.cookie = "bf_tz=" + tz + "; path=/; max-age=31536000; samesite=lax";
-    if (tz !== "UTC") location.reload();
   }
   // Forms marked data-tz take times in the browser's zone: the hidden tz
   // field says which, and known times (data-utc) are shown in it.
