@@ -325,6 +325,17 @@ func importSubjects(s *docSession) {
 func approveNotice(s *docSession) {
 	s.t.Helper()
 	id := s.value("DOC_INCIDENT")
+	// The playbook offers US customers a remedy code: legal's pool must
+	// cover them before the send goes (docs/customers.md).
+	var pool strings.Builder
+	pool.WriteString("code,product,enrollment_url,enroll_by\n")
+	for i := range 3000 {
+		fmt.Fprintf(&pool, "DOC-%05d,credit-monitoring,https://enroll.example-bureau.com/,%s\n", i, time.Now().AddDate(0, 6, 0).Format(time.DateOnly))
+	}
+	if code, body := s.api.do("POST", "/v1/incidents/"+id+"/remedy-codes", s.value("LEGAL_TOKEN"), pool.String(),
+		map[string]string{"Content-Type": "text/csv"}); code != 200 {
+		s.t.Fatalf("importing remedy codes into %s before the block: %d %v", id, code, body)
+	}
 	for _, token := range []string{s.stack.token, s.value("LEGAL_TOKEN")} {
 		code, body := s.api.do("POST", "/v1/incidents/"+id+"/steps/approve-notice/decide", token, map[string]any{"decision": "approve"}, nil)
 		if code != 200 {
