@@ -280,6 +280,9 @@ func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts Temporal's server, breachflow's server and three workers")
 	}
+	if os.Getenv("BREACHFLOW_TEST_CLUSTER") != "1" {
+		t.Skip("BREACHFLOW_TEST_CLUSTER=1 runs it (docs/deploy.md: A local cluster)")
+	}
 	n := 10000
 	if v := os.Getenv("BREACHFLOW_CLUSTER_SUBJECTS"); v != "" {
 		var err error
@@ -335,6 +338,7 @@ func testClusterEndToEnd(t *testing.T, tc *testCluster, second string, n int) {
 		t.Fatalf("import: %d %v", code, body)
 	}
 	t.Logf("imported %d customers in %s", n, time.Since(started).Round(time.Millisecond))
+	tc.remedyPool(id, n)
 	if code, body := c.do("PATCH", "/v1/incidents/"+id, tc.token, map[string]any{"risk": "high"}, nil); code != 200 {
 		t.Fatalf("patch risk: %d %v", code, body)
 	}
@@ -678,6 +682,7 @@ func testClusterPostgresRestart(t *testing.T, tc *testCluster, second string, n 
 	if code, body := tc.c.do("POST", "/v1/incidents/"+id+"/subjects", tc.token, csv.String(), map[string]string{"Content-Type": "text/csv"}); code != 200 {
 		t.Fatalf("import: %d %v", code, body)
 	}
+	tc.remedyPool(id, n)
 	tc.c.do("PATCH", "/v1/incidents/"+id, tc.token, map[string]any{"risk": "high"}, nil)
 	if code, body := tc.c.do("PUT", "/v1/incidents/"+id+"/notices/texts/en", tc.token,
 		map[string]any{"what_happened": "A file was public.", "what_we_are_doing": "We closed it."}, nil); code != 200 {
@@ -750,5 +755,21 @@ func testClusterPostgresRestart(t *testing.T, tc *testCluster, second string, n 
 		n, atStop, up.Sub(down).Round(time.Millisecond), resumed, repeats)
 	if n := tc.countTitled("Launched while PostgreSQL is down"); n != 0 {
 		t.Errorf("the launch refused while PostgreSQL was down left %d incidents", n)
+	}
+}
+
+// remedyPool imports n credit-monitoring codes for the incident: the
+// shipped playbook offers its US customers a remedy, and the send waits
+// until the pool covers them.
+func (tc *testCluster) remedyPool(id string, n int) {
+	tc.t.Helper()
+	var pool strings.Builder
+	pool.WriteString("code,product,enrollment_url,enroll_by\n")
+	enrollBy := time.Now().AddDate(0, 6, 0).Format(time.DateOnly)
+	for i := range n {
+		fmt.Fprintf(&pool, "CL-%s-%06d,credit-monitoring,https://enroll.example-bureau.com/,%s\n", id, i, enrollBy)
+	}
+	if code, body := tc.c.do("POST", "/v1/incidents/"+id+"/remedy-codes", tc.token, pool.String(), map[string]string{"Content-Type": "text/csv"}); code != 200 {
+		tc.t.Fatalf("remedy codes: %d %v", code, body)
 	}
 }

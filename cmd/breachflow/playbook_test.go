@@ -292,6 +292,17 @@ func TestCustomerDataBreachThroughAPI(t *testing.T) {
 	if page, _ := preview("zh-CN"); !strings.Contains(page, zhTexts["what_happened"].(string)) {
 		t.Fatalf("zh-CN preview lacks legal's text:\n%s", page)
 	}
+	// The wording changed after its approval, so it needs approving again
+	// (two legal approvals of the new version) before anything is sent.
+	if code, body := c.do("POST", base+"/notices/send", responder, nil, nil); code != 409 {
+		t.Fatalf("send of a wording changed after approval: %d %v, want 409", code, body)
+	}
+	waitReady("approve-notice")
+	for _, who := range []string{legal, legal2} {
+		if code, body := c.do("POST", base+"/steps/approve-notice/decide", who, map[string]any{"decision": "approve"}, nil); code != 200 {
+			t.Fatalf("approval of the new wording: %d %v", code, body)
+		}
+	}
 	if code, body := c.do("POST", base+"/notices/send", responder, nil, nil); code != 202 {
 		t.Fatalf("send with every locale's texts: %d %v", code, body)
 	}
