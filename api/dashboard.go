@@ -386,7 +386,7 @@ func (d *dash) incident(c *gin.Context) {
 		return
 	}
 	withAlertTimeline(st, al)
-	v := d.incidentView(st, counts, d.now())
+	v := d.incidentView(st, counts, d.now(), viewerZone(c))
 	v.Facts = factsSectionOf(st, caller(c).Role, viewerZone(c))
 	if who := caller(c); allowed(who.Role, []string{breach.RoleResponder, breach.RoleLegal}) {
 		gs, err := d.store.ListGrants(c.Request.Context(), id)

@@ -483,7 +483,7 @@ func TestDashboardFormLimits(t *testing.T) {
 func TestClockLayout(t *testing.T) {
 	anchor := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 	due := anchor.Add(72 * time.Hour)
-	cv := clock(&anchor, &due, anchor.Add(36*time.Hour), nil)
+	cv := clock(&anchor, &due, anchor.Add(36*time.Hour), nil, time.UTC)
 	if cv == nil || cv.NowX != 500 || !cv.NowInside || len(cv.Reminders) != 5 {
 		t.Fatalf("clock = %+v", cv)
 	}
@@ -496,7 +496,15 @@ func TestClockLayout(t *testing.T) {
 	if !strings.Contains(cv.Label, "1d 12h elapsed, 1d 12h left") {
 		t.Errorf("label %q", cv.Label)
 	}
-	if clock(&anchor, nil, anchor, nil) != nil || clock(&due, &anchor, anchor, nil) != nil {
+	// The label's times are the viewer's: 08:00 UTC is 17:00 in Tokyo.
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := clock(&anchor, &due, anchor.Add(36*time.Hour), nil, tokyo).Label; !strings.Contains(got, "from Mon 23 Nov 17:00 JST to Thu 26 Nov 17:00 JST") {
+		t.Errorf("label in Tokyo = %q", got)
+	}
+	if clock(&anchor, nil, anchor, nil, time.UTC) != nil || clock(&due, &anchor, anchor, nil, time.UTC) != nil {
 		t.Error("a clock without a window should not be drawn")
 	}
 }

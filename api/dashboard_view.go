@@ -52,26 +52,6 @@ type deadlineView struct {
 	Urgency                                                string
 }
 
-// fmtWhen is a compact absolute UTC time.
-func fmtWhen(t any) string {
-	var tt time.Time
-	switch v := t.(type) {
-	case time.Time:
-		tt = v
-	case *time.Time:
-		if v == nil {
-			return "—"
-		}
-		tt = *v
-	default:
-		return ""
-	}
-	if tt.IsZero() {
-		return "—"
-	}
-	return tt.UTC().Format("Mon 2 Jan 15:04 UTC")
-}
-
 // fmtRemaining says how long until due, or how long overdue; the page's
 // script keeps it ticking.
 func fmtRemaining(due *time.Time, now time.Time) string {
@@ -193,7 +173,8 @@ type noticeBar struct {
 	PendingX, FailedX, SuppressX        float64
 }
 
-func (d *dash) incidentView(st *breach.Status, counts map[string]map[string]int, now time.Time) incidentView {
+// Times in labels are in loc, the viewer's zone.
+func (d *dash) incidentView(st *breach.Status, counts map[string]map[string]int, now time.Time, loc *time.Location) incidentView {
 	v := incidentView{St: st, Closed: st.Status == breach.StatusClosed, Remediations: st.Remediations}
 	if a := noticeApprovalStep(st); a != nil {
 		v.NoticeApproval = a.ID
@@ -215,7 +196,7 @@ func (d *dash) incidentView(st *breach.Status, counts map[string]map[string]int,
 				sv.Label = fmt.Sprintf("waiting for %d of %d approvals", s.Needs.Count, s.Needs.Quorum)
 			}
 			if s.DueAt != nil && s.DueAt.Before(now) {
-				sv.Class, sv.Label = "late", "late — was due "+fmtWhen(s.DueAt)
+				sv.Class, sv.Label = "late", "late — was due "+fmtWhenIn(s.DueAt, loc)
 				v.Late++
 			}
 		default:
@@ -226,7 +207,7 @@ func (d *dash) incidentView(st *breach.Status, counts map[string]map[string]int,
 		}
 		var by []string
 		for _, a := range s.Approvals {
-			by = append(by, fmt.Sprintf("%s (%s, %s)", a.By, a.Role, fmtWhen(&a.At)))
+			by = append(by, fmt.Sprintf("%s (%s, %s)", a.By, a.Role, fmtWhenIn(&a.At, loc)))
 		}
 		sv.ApprovedBy = strings.Join(by, "; ")
 		if s.Needs != nil && s.Needs.Count > 0 && s.State == breach.StepReady {
@@ -248,7 +229,7 @@ func (d *dash) incidentView(st *breach.Status, counts map[string]map[string]int,
 		if !ov.Open {
 			ov.Urgency = o.Status
 		}
-		ov.Clock = clock(o.AnchorAt, o.DueAt, now, offsets)
+		ov.Clock = clock(o.AnchorAt, o.DueAt, now, offsets, loc)
 		v.Obligations = append(v.Obligations, ov)
 	}
 	sort.SliceStable(v.Obligations, func(i, j int) bool {
@@ -310,7 +291,7 @@ func (b noticeBar) widths() noticeBar {
 // clock lays out the window from anchor to due with the reminders the
 // workflow sends (the playbook's clock_reminders, else the default
 // 24/48/60/68/71 h of 72 h scaled to the clock's length).
-func clock(anchor, due *time.Time, now time.Time, playbookOffsets func(time.Duration) []time.Duration) *clockView {
+func clock(anchor, due *time.Time, now time.Time, playbookOffsets func(time.Duration) []time.Duration, loc *time.Location) *clockView {
 	if anchor == nil || due == nil || !due.After(*anchor) {
 		return nil
 	}
@@ -336,7 +317,7 @@ func clock(anchor, due *time.Time, now time.Time, playbookOffsets func(time.Dura
 	}
 	elapsed := now.Sub(*anchor)
 	state := fmtDuration(max(elapsed, 0)) + " elapsed, " + fmtRemaining(due, now)
-	cv.Label = fmt.Sprintf("%s clock from %s to %s: %s; reminders at %s", cv.Length, fmtWhen(cv.Anchor), fmtWhen(cv.Due),
+	cv.Label = fmt.Sprintf("%s clock from %s to %s: %s; reminders at %s", cv.Length, fmtWhenIn(cv.Anchor, loc), fmtWhenIn(cv.Due, loc),
 		state, strings.Join(marks, ", "))
 	return cv
 }
