@@ -153,6 +153,7 @@ func TestWorkerServesTemporalMetrics(t *testing.T) {
 		"BREACHFLOW_DATABASE_URL="+cfg.DevDatabaseURL(),
 		"BREACHFLOW_ENCRYPTION_KEYS="+strings.TrimSpace(string(keys)),
 		"BREACHFLOW_ACTOR_KEY="+cfg.ActorKey,
+		"BREACHFLOW_HMAC_KEY="+cfg.HMACKey,
 		"BREACHFLOW_AUDIT_KEYS="+cfg.AuditKeys,
 		"BREACHFLOW_SMTP_ADDR="+stack.mail.Addr(),
 		"BREACHFLOW_SMTP_INSECURE=true",
