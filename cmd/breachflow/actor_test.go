@@ -110,7 +110,8 @@ func TestForgedActorRefused(t *testing.T) {
 // without the actor key or the audit keys, with one line naming each.
 func TestClusterNeedsActorKey(t *testing.T) {
 	cfg := &config.Config{TemporalAddress: "temporal:7233", DatabaseURL: "sqlite:///tmp/x.db",
-		EncryptionKeys: "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SMTPAddr: "smtp.example.com:587", SMTPTLS: "starttls"}
+		EncryptionKeys: "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", HMACKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		SMTPAddr: "smtp.example.com:587", SMTPTLS: "starttls"}
 	_, err := clusterParts(cfg, config.NeedNotices)
 	if err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_ACTOR_KEY: required") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %v, want one line naming BREACHFLOW_ACTOR_KEY", err)
@@ -131,7 +132,8 @@ func TestClusterNeedsActorKey(t *testing.T) {
 func TestClusterRefusesClearTextSMTP(t *testing.T) {
 	cfg := &config.Config{TemporalAddress: "temporal:7233", DatabaseURL: "sqlite:///tmp/x.db",
 		EncryptionKeys: "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", ActorKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-		AuditKeys: "a1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SMTPAddr: "smtp.example.com:25", SMTPTLS: "none"}
+		AuditKeys: "a1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", HMACKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		SMTPAddr: "smtp.example.com:25", SMTPTLS: "none"}
 	if _, err := clusterParts(cfg, config.NeedNotices); err == nil || !strings.HasPrefix(err.Error(), "BREACHFLOW_SMTP_TLS: none would send mail in clear text") {
 		t.Fatalf("err = %v, want a refusal naming BREACHFLOW_SMTP_TLS", err)
 	}
