@@ -65,6 +65,13 @@ type RoomStep struct {
 	Waiting string `json:"waiting,omitempty"`
 }
 
+// Kinds of the room notices about the remedy-code pool, which have no
+// deadline: short before sending starts, then covered.
+const (
+	RoomNoticeRemedyShort   = "remedy_short"
+	RoomNoticeRemedyCovered = "remedy_covered"
+)
+
 // RoomNotice is one reminder, escalation or overdue notice, or a word on
 // the remedy-code pool (short before sending starts, then covered).
 type RoomNotice struct {

@@ -65,12 +65,6 @@ func (w *incident) remedyCovered(ctx workflow.Context, st *breach.StepState) boo
 // from before it post nothing.
 const remedyRoomChange = "e2e17-remedy-short-room"
 
-// Kinds of the room notices about the remedy pool (activities.RoomNotice).
-const (
-	RoomNoticeRemedyShort   = "remedy_short"
-	RoomNoticeRemedyCovered = "remedy_covered"
-)
-
 // tellRoomRemedy posts the shortage to the incident room once per number
 // of codes missing — a recount that finds the same shortage stays quiet —
 // and, after a shortage, once that the pool covers everyone. Counts only:
@@ -84,9 +78,9 @@ func (w *incident) tellRoomRemedy(ctx workflow.Context, cov breach.RemedyCoverag
 	if workflow.GetVersion(ctx, remedyRoomChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
-	kind, subject := RoomNoticeRemedyShort, msg
+	kind, subject := activities.RoomNoticeRemedyShort, msg
 	if missing == 0 {
-		kind = RoomNoticeRemedyCovered
+		kind = activities.RoomNoticeRemedyCovered
 		subject = fmt.Sprintf("the pool now covers all %d customers offered %s; the send goes on", cov.InScope, w.pb.Remedy.Product)
 	}
 	w.remedyShortTold = missing

@@ -218,7 +218,7 @@ func StepCard(r activities.Room, st activities.RoomStep) (string, []slackapi.Blo
 // NoticeText is a reminder, escalation or overdue notice.
 func NoticeText(n activities.RoomNotice) string {
 	icon := map[string]string{"reminder": "⏰ Reminder", "escalation": "📣 Escalation", "overdue": "🚨 Overdue",
-		"remedy_short": "⚠️ Remedy codes short", "remedy_covered": "✅ Remedy codes covered"}[n.Kind]
+		activities.RoomNoticeRemedyShort: "⚠️ Remedy codes short", activities.RoomNoticeRemedyCovered: "✅ Remedy codes covered"}[n.Kind]
 	if icon == "" {
 		icon = "🔔 " + n.Kind
 	}
