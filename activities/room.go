@@ -65,13 +65,21 @@ type RoomStep struct {
 	Waiting string `json:"waiting,omitempty"`
 }
 
-// RoomNotice is one reminder, escalation or overdue notice.
+// Kinds of the room notices about the remedy-code pool, which have no
+// deadline: short before sending starts, then covered.
+const (
+	RoomNoticeRemedyShort   = "remedy_short"
+	RoomNoticeRemedyCovered = "remedy_covered"
+)
+
+// RoomNotice is one reminder, escalation or overdue notice, or a word on
+// the remedy-code pool (short before sending starts, then covered).
 type RoomNotice struct {
 	IncidentID string    `json:"incident_id"`
 	Key        string    `json:"key"`  // unique per notice; a retry with the same key posts nothing new
-	Kind       string    `json:"kind"` // reminder | escalation | overdue
+	Kind       string    `json:"kind"` // reminder | escalation | overdue | remedy_short | remedy_covered
 	Subject    string    `json:"subject"`
-	DueAt      time.Time `json:"due_at"`
+	DueAt      time.Time `json:"due_at"` // zero for notices without a deadline (the remedy pool's)
 	Now        time.Time `json:"now"`
 	Roles      []string  `json:"roles"` // who is told by direct message
 	// Restricted incidents tell only those of Roles who are Members

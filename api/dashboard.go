@@ -471,7 +471,12 @@ func (d *dash) report(c *gin.Context) {
 		if o.ID != ob {
 			continue
 		}
-		rep, err := templates.RenderReport(templates.ReportInput{Incident: st, Obligation: o, Org: d.org, GeneratedAt: d.now().UTC()})
+		in, err := d.reportInput(c.Request.Context(), st, o, d.now().UTC())
+		if err != nil {
+			d.internalPage(c, "count the customers' channels", err)
+			return
+		}
+		rep, err := templates.RenderReport(in)
 		if err != nil {
 			d.internalPage(c, "render report", err)
 			return

@@ -218,7 +218,11 @@ func (s *Server) evidenceFiles(c *gin.Context, st *breach.Status, h evidence.Hea
 	}
 	files = append(files, evidence.File{Path: "obligations.md", Data: h.Markdown(obligationsMarkdown(st))})
 	for _, o := range st.Obligations {
-		rep, err := templates.RenderReport(templates.ReportInput{Incident: st, Obligation: o, Org: s.org, GeneratedAt: h.GeneratedAt})
+		in, err := s.reportInput(c.Request.Context(), st, o, h.GeneratedAt)
+		if err != nil {
+			return nil, fmt.Errorf("report %s: %w", o.ID, err)
+		}
+		rep, err := templates.RenderReport(in)
 		if err != nil {
 			return nil, fmt.Errorf("report %s: %w", o.ID, err)
 		}

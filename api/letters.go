@@ -420,11 +420,14 @@ func (s *Server) letterReturned(c *gin.Context) {
 	if req.Reason == "" || len(req.Reason) > 200 || strings.ContainsFunc(req.Reason, isControl) {
 		bad = append(bad, FieldError{Field: "reason", Message: "1 to 200 characters, one line, e.g. \"addressee unknown\"; no address"})
 	}
+	ctx, who, at := c.Request.Context(), caller(c), s.now().UTC()
+	if len(bad) == 0 && reasonQuotes(req.Reason, s.customerContacts(ctx, id, req.SubjectID)...) {
+		bad = append(bad, FieldError{Field: "reason", Message: reasonNoPersonalData})
+	}
 	if len(bad) > 0 {
 		problem(c, http.StatusUnprocessableEntity, "bad letter return", bad...)
 		return
 	}
-	ctx, who, at := c.Request.Context(), caller(c), s.now().UTC()
 	err := s.store.RecordLetterReturned(ctx, id, req.SubjectID, req.Reason, at)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

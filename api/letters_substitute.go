@@ -67,6 +67,8 @@ func (s *Server) decideSubstitute(c *gin.Context) {
 	}
 	if req.Reason == "" || len(req.Reason) > 2000 {
 		bad = append(bad, FieldError{Field: "reason", Message: "1 to 2000 characters: why the law allows it, kept for the record"})
+	} else if reasonQuotes(req.Reason) {
+		bad = append(bad, FieldError{Field: "reason", Message: reasonNoPersonalData})
 	}
 	for _, j := range req.Jurisdictions {
 		if !jurisdictionPattern(j) {

@@ -72,11 +72,18 @@ func (s *Server) listNotices(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// views shows notices to members; a delivery error or a reason someone
+// typed before reasons were checked may quote an email address, which
+// maskReason hides as the dashboard does.
 func views(ns []store.Notice) []noticeView {
 	out := make([]noticeView, 0, len(ns))
 	for _, n := range ns {
+		reason := n.LastError
+		if reason != "" {
+			reason = maskReason(reason)
+		}
 		out = append(out, noticeView{ID: n.ID, SubjectID: n.SubjectID, Kind: n.Kind, Status: n.Status, Attempts: n.Attempts,
-			MessageID: n.MessageID, Jurisdiction: n.Jurisdiction, LastError: n.LastError,
+			MessageID: n.MessageID, Jurisdiction: n.Jurisdiction, LastError: reason,
 			CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt, SentAt: n.SentAt})
 	}
 	return out

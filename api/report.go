@@ -1,10 +1,13 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/templates"
 	"github.com/gin-gonic/gin"
 )
@@ -26,7 +29,12 @@ func (s *Server) report(c *gin.Context) {
 		if o.ID != ob {
 			continue
 		}
-		rep, err := templates.RenderReport(templates.ReportInput{Incident: st, Obligation: o, Org: s.org, GeneratedAt: s.now().UTC()})
+		in, err := s.reportInput(c.Request.Context(), st, o, s.now().UTC())
+		if err != nil {
+			s.internal(c, "count the customers' channels", err)
+			return
+		}
+		rep, err := templates.RenderReport(in)
 		if err != nil {
 			s.internal(c, "render report", err)
 			return
@@ -42,6 +50,16 @@ func (s *Server) report(c *gin.Context) {
 		return
 	}
 	problem(c, http.StatusNotFound, "incident "+id+" has no obligation "+strconv.Quote(ob))
+}
+
+// reportInput is what a draft regulator report of obligation o is rendered
+// from, with the customers counted by the channel that reached them.
+func (s *Server) reportInput(ctx context.Context, st *breach.Status, o breach.Obligation, at time.Time) (templates.ReportInput, error) {
+	reach, err := s.store.NoticeReach(ctx, st.ID)
+	if err != nil {
+		return templates.ReportInput{}, err
+	}
+	return templates.ReportInput{Incident: st, Obligation: o, Org: s.org, GeneratedAt: at, Reach: reach}, nil
 }
 
 // noticePreview renders the customer notice legal approves, for one

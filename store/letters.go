@@ -293,3 +293,59 @@ func (o optTime) Scan(src any) error {
 	*o.t = &t
 	return nil
 }
+
+// NoticeReach counts, per jurisdiction, how the incident's customers were
+// reached, one channel each (breach.Reach): an email sent comes first,
+// then a letter handed to the printer, then a substitute notice (the
+// email notice suppressed); a customer whose email notice failed is
+// failed once their letter failed too or when they have no postal address
+// (no letter will come), and pending otherwise. ErrNotFound when the
+// incident does not exist.
+func (s *SQL) NoticeReach(ctx context.Context, incidentID string) (map[string]breach.Reach, error) {
+	if err := s.checkIncident(ctx, s.db, incidentID); err != nil {
+		return nil, fmt.Errorf("store: notice reach for %q: %w", incidentID, err)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT j, channel, COUNT(*) FROM (SELECT `+subjectJurisdictionSQL+` AS j,
+		CASE WHEN e.status = ? THEN 'email'
+			WHEN l.status = ? THEN 'letter'
+			WHEN e.status = ? THEN 'substitute'
+			WHEN e.status = ? AND (l.status = ? OR (l.id IS NULL AND length(s.address_sealed) = 0)) THEN 'failed'
+			ELSE 'pending' END AS channel
+		FROM subjects s
+		LEFT JOIN notices e ON e.incident_id = s.incident_id AND e.subject_id = s.id AND e.kind = ?
+		LEFT JOIN notices l ON l.incident_id = s.incident_id AND l.subject_id = s.id AND l.kind = ?
+		WHERE s.incident_id = ?) reach GROUP BY j, channel`),
+		NoticeSent, NoticeSent, NoticeSuppressed, NoticeFailed, NoticeFailed, breach.NoticeKindCustomer, NoticeKindLetter, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("store: notice reach for %q: %w", incidentID, err)
+	}
+	defer rows.Close()
+	out := map[string]breach.Reach{}
+	for rows.Next() {
+		var (
+			j, channel string
+			n          int
+		)
+		if err := rows.Scan(&j, &channel, &n); err != nil {
+			return nil, fmt.Errorf("store: notice reach for %q: %w", incidentID, err)
+		}
+		r := out[j]
+		switch channel {
+		case "email":
+			r.Email += n
+		case "letter":
+			r.Letter += n
+		case "substitute":
+			r.Substitute += n
+		case "failed":
+			r.Failed += n
+		default:
+			r.Pending += n
+		}
+		out[j] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: notice reach for %q: %w", incidentID, err)
+	}
+	return out, nil
+}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/breachflow/breachflow/internal/breach"
 )
 
 // ErrNotFound reports that the requested row does not exist (or, for tokens,
@@ -382,6 +384,10 @@ type Store interface {
 	// LetterCandidates lists the customers who need a letter: a postal
 	// address, no email or a failed email notice, and no letter yet.
 	LetterCandidates(ctx context.Context, incidentID string) ([]int64, error)
+	// NoticeReach counts, per jurisdiction, how the incident's customers
+	// were reached: one channel each (email, letter, substitute notice,
+	// failed with a recorded reason, or not settled yet).
+	NoticeReach(ctx context.Context, incidentID string) (map[string]breach.Reach, error)
 	// CreateLetterBatch records a batch with its letter notices (pending,
 	// or failed for unprintable addresses); ErrConflict when a subject
 	// already has a letter.

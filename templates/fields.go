@@ -496,6 +496,7 @@ func (c *reportCtx) individualNotice() section {
 	if f.Risk == breach.RiskNone {
 		s.Rows = append(s.Rows, row{"Plan", "Risk assessed as none: individuals are not notified"})
 	}
+	s.Rows = append(s.Rows, c.reachRows()...)
 	if len(s.Rows) == 0 && len(s.Items) == 0 {
 		s.Missing, s.Need = true, "The plan and status of notice to individuals (a customer-notices step, a duty to notify subjects, or the date they were notified)."
 		return s
@@ -729,6 +730,43 @@ func (c *reportCtx) channel() section {
 		s.Missing, s.Need = true, "How individuals are told (a customer-notices step) and the fallback for those who cannot be reached."
 		return s
 	}
+	s.Items = append(s.Items, "Letter by post for people with a postal address and no usable email address (none, or the email notice failed for good)")
 	s.Items = append(s.Items, "Substitute notice (website or media) for people who cannot be reached, where the law requires it")
+	s.Rows = append(s.Rows, c.reachRows()...)
 	return s
+}
+
+// reachRows count the customers by the one channel that reached them
+// (email, letter, substitute notice) or failed with a recorded reason, in
+// all and, where the obligation names a jurisdiction its customers are
+// in, there too: "1,204 (US-CA: 310)". Nothing when the counts are unknown.
+func (c *reportCtx) reachRows() []row {
+	if c.in.Reach == nil {
+		return nil
+	}
+	var all, here breach.Reach
+	matched := false
+	j := c.ob.Jurisdiction
+	for sj, r := range c.in.Reach {
+		all = all.Add(r)
+		if j != "" && (sj == j || strings.HasPrefix(sj, j+"-")) {
+			here, matched = here.Add(r), true
+		}
+	}
+	count := func(n func(breach.Reach) int) string {
+		if matched {
+			return fmt.Sprintf("%s (%s: %s)", thousands(n(all)), j, thousands(n(here)))
+		}
+		return thousands(n(all))
+	}
+	rows := []row{
+		{"Customers reached by email", count(func(r breach.Reach) int { return r.Email })},
+		{"Customers reached by letter", count(func(r breach.Reach) int { return r.Letter })},
+		{"Customers covered by substitute notice", count(func(r breach.Reach) int { return r.Substitute })},
+		{"Customers not reached (failed, reason recorded)", count(func(r breach.Reach) int { return r.Failed })},
+	}
+	if all.Pending > 0 {
+		rows = append(rows, row{"Customers not reached yet (sending, or waiting for a letter)", count(func(r breach.Reach) int { return r.Pending })})
+	}
+	return rows
 }

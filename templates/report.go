@@ -31,6 +31,10 @@ type ReportInput struct {
 	Obligation  breach.Obligation
 	Org         Organisation
 	GeneratedAt time.Time // "now": deadlines and delays are judged against it
+	// Reach counts, per customer jurisdiction, how the customers were
+	// reached (store.NoticeReach); nil when unknown, and the notice
+	// sections then say nothing of it.
+	Reach map[string]breach.Reach
 }
 
 // Report is a rendered draft.

@@ -87,6 +87,9 @@ type Carry struct {
 	Notices      []breach.NoticeRun           `json:"notices,omitempty"`
 	NoticeTexts  map[string]breach.NoticeText `json:"notice_texts,omitempty"`
 	AuditHead    *breach.AuditHead            `json:"audit_head,omitempty"`
+	// RemedyShortTold is how many remedy codes the room was last told
+	// are missing (0: none, or the shortage was covered since).
+	RemedyShortTold int `json:"remedy_short_told,omitempty"`
 }
 
 // Update names of the Incident workflow.

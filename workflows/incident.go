@@ -73,6 +73,9 @@ type incident struct {
 	// is the picture it last accepted.
 	roomBusy  bool
 	roomShown string
+	// remedyShortTold is how many codes the room was last told are
+	// missing; 0 when it was not told, or was told they are covered.
+	remedyShortTold int
 	// members of a restricted incident: those named at launch, then as
 	// admins add and remove them (UpdateSetMember).
 	members []string
@@ -91,6 +94,7 @@ func (w *incident) setup(ctx workflow.Context) error {
 		w.facts, w.severity, w.steps, w.obligations = c.Facts, c.Severity, c.Steps, c.Obligations
 		w.remediations, w.timeline, w.auditSeq, w.runs = c.Remediations, c.Timeline, c.AuditSeq, c.Runs
 		w.notices, w.noticeTexts, w.auditHead = c.Notices, c.NoticeTexts, c.AuditHead
+		w.remedyShortTold = c.RemedyShortTold
 		for _, r := range c.Notices {
 			w.noticesStarted[r.Step] = true
 		}
@@ -157,7 +161,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 			in.Members = w.members
 			in.Carry = &Carry{Facts: w.facts, Severity: w.severity, Steps: w.steps, Obligations: w.obligations,
 				Remediations: w.remediations, Timeline: w.timeline, AuditSeq: w.auditSeq, Runs: w.runs, Notices: w.notices,
-				NoticeTexts: w.noticeTexts, AuditHead: w.auditHead}
+				NoticeTexts: w.noticeTexts, AuditHead: w.auditHead, RemedyShortTold: w.remedyShortTold}
 			return nil, workflow.NewContinueAsNewError(ctx, "Incident", &in)
 		}
 		wake := func() bool { return w.gen != gen || len(w.auditQueue) > 0 }

@@ -1,8 +1,10 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
+	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/internal/breach"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -46,13 +48,58 @@ func (w *incident) remedyCovered(ctx workflow.Context, st *breach.StepState) boo
 		if st.Waiting != "" {
 			st.Waiting = ""
 		}
+		w.tellRoomRemedy(ctx, cov, "")
 		return true
 	}
 	msg := breach.RemedyCodesMissing(cov, w.pb.Remedy.Product)
 	st.Waiting = msg
+	w.tellRoomRemedy(ctx, cov, msg)
 	w.record(ctx, workflow.Now(ctx), "system", "notices.waiting", "step:"+st.ID, msg,
 		map[string]any{"missing": cov.Missing(), "in_scope": cov.InScope, "assigned": cov.Assigned, "free": cov.Free})
 	return false
+}
+
+// remedyRoomChange is the GetVersion id of telling the incident room, in
+// a message of its own, that the remedy pool is short before sending
+// starts (besides the step card), and again once it is covered. Histories
+// from before it post nothing.
+const remedyRoomChange = "e2e17-remedy-short-room"
+
+// tellRoomRemedy posts the shortage to the incident room once per number
+// of codes missing — a recount that finds the same shortage stays quiet —
+// and, after a shortage, once that the pool covers everyone. Counts only:
+// never a customer or a code. Slack being down delays the message, never
+// the send.
+func (w *incident) tellRoomRemedy(ctx workflow.Context, cov breach.RemedyCoverage, msg string) {
+	missing := cov.Missing()
+	if w.in.Room == "" || missing == w.remedyShortTold {
+		return
+	}
+	if workflow.GetVersion(ctx, remedyRoomChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	kind, subject := activities.RoomNoticeRemedyShort, msg
+	if missing == 0 {
+		kind = activities.RoomNoticeRemedyCovered
+		subject = fmt.Sprintf("the pool now covers all %d customers offered %s; the send goes on", cov.InScope, w.pb.Remedy.Product)
+	}
+	w.remedyShortTold = missing
+	now := workflow.Now(ctx)
+	key := fmt.Sprintf("%s-%s-%d-%d", w.in.ID, kind, missing, now.UnixMilli())
+	mctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 5 * time.Minute, MaximumAttempts: 20},
+	})
+	fut := workflow.ExecuteActivity(mctx, chat.PostRoomNotice, activities.RoomNotice{
+		IncidentID: w.in.ID, Key: key, Kind: kind, Subject: subject, Now: now,
+		Restricted: w.in.Restricted, Members: w.restrictedTo(),
+	})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if err := fut.Get(gctx, nil); err != nil {
+			w.record(gctx, workflow.Now(gctx), "system", "room.failed", "room:"+kind, kind+" not posted to Slack: "+err.Error(), nil)
+			w.gen++
+		}
+	})
 }
 
 func (w *incident) validateRemedyPoolChanged(_ workflow.Context, in breach.RemedyPoolChanged) error {

@@ -217,9 +217,13 @@ func StepCard(r activities.Room, st activities.RoomStep) (string, []slackapi.Blo
 
 // NoticeText is a reminder, escalation or overdue notice.
 func NoticeText(n activities.RoomNotice) string {
-	icon := map[string]string{"reminder": "⏰ Reminder", "escalation": "📣 Escalation", "overdue": "🚨 Overdue"}[n.Kind]
+	icon := map[string]string{"reminder": "⏰ Reminder", "escalation": "📣 Escalation", "overdue": "🚨 Overdue",
+		activities.RoomNoticeRemedyShort: "⚠️ Remedy codes short", activities.RoomNoticeRemedyCovered: "✅ Remedy codes covered"}[n.Kind]
 	if icon == "" {
 		icon = "🔔 " + n.Kind
+	}
+	if n.DueAt.IsZero() {
+		return fmt.Sprintf("%s — %s: %s", icon, n.IncidentID, escape(n.Subject))
 	}
 	return fmt.Sprintf("%s — %s: %s, due %s (%s)", icon, n.IncidentID, escape(n.Subject), slackDate(n.DueAt), left(n.DueAt, n.Now))
 }

@@ -30,3 +30,22 @@ func TestStepCardShowsWaiting(t *testing.T) {
 		t.Errorf("a done step still shows the wait: %s", raw)
 	}
 }
+
+// The room's word on the remedy pool has no deadline: it says what is
+// missing, or that the pool covers everyone, and no "due".
+func TestNoticeTextRemedyPool(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	short := NoticeText(activities.RoomNotice{IncidentID: "BR-AAAAAA", Kind: "remedy_short", Now: now,
+		Subject: "100 codes missing: 2000 customers are offered credit-monitoring"})
+	if want := "⚠️ Remedy codes short — BR-AAAAAA: 100 codes missing: 2000 customers are offered credit-monitoring"; short != want {
+		t.Errorf("short = %q, want %q", short, want)
+	}
+	covered := NoticeText(activities.RoomNotice{IncidentID: "BR-AAAAAA", Kind: "remedy_covered", Now: now, Subject: "the pool now covers all 2000 customers"})
+	if !strings.HasPrefix(covered, "✅ Remedy codes covered — BR-AAAAAA: ") || strings.Contains(covered, "due") {
+		t.Errorf("covered = %q", covered)
+	}
+	due := NoticeText(activities.RoomNotice{IncidentID: "BR-AAAAAA", Kind: "reminder", Now: now, DueAt: now.Add(2 * time.Hour), Subject: "GDPR Art. 33"})
+	if !strings.Contains(due, "due ") {
+		t.Errorf("a reminder lost its due time: %q", due)
+	}
+}

@@ -22,7 +22,7 @@ import (
 // child process, so a test can kill a worker for real.
 func TestMain(m *testing.M) {
 	if os.Getenv("BREACHFLOW_TEST_SUBPROCESS") == "assign" {
-		os.Exit(assignSubprocess()) // remedy_e2e_test.go
+		os.Exit(assignSubprocess()) // remedy_e2e_test.go, for TestCustomersEndToEnd
 	}
 	if os.Getenv("BREACHFLOW_TEST_SUBPROCESS") == "worker" {
 		root := rootCommand()

@@ -114,10 +114,10 @@ var docBlockRules = []docBlockRule{
 	{file: "docs/deploy.md", match: "temporal operator search-attribute create", skip: "needs the temporal CLI and a cluster; dev registers the same attributes (workflows.EnsureSearchAttributes)"},
 	{file: "docs/deploy.md", match: "BREACHFLOW_TEMPORAL_ADDRESS=temporal-frontend.internal:7233", skip: "starts server and worker against a production cluster; the dev stack runs the same parts"},
 	{file: "docs/playbooks.md", match: "playbook validate my-playbooks/*.yaml"},
-	{file: "docs/letters.md", match: "a batch of everyone waiting", skip: "needs customers whose email failed and fonts; TestLettersEndToEnd makes the same requests"},
-	{file: "docs/letters.md", match: "letters/1/letters.pdf", skip: "needs a batch and an approved access grant; TestLettersEndToEnd downloads both"},
-	{file: "docs/letters.md", match: "MAILHOUSE-2026-118", skip: "needs a printed batch; TestLettersEndToEnd records the handoff and a return"},
-	{file: "docs/letters.md", match: "substitute-notice?locale=zh-CN", skip: "needs customers nobody reached; TestLettersEndToEnd decides the same substitute notice"},
+	{file: "docs/letters.md", match: "a batch of everyone waiting", skip: "needs customers whose email failed and fonts; TestCustomersEndToEnd makes the same requests"},
+	{file: "docs/letters.md", match: "letters/1/letters.pdf", skip: "needs a batch and an approved access grant; TestCustomersEndToEnd downloads both"},
+	{file: "docs/letters.md", match: "MAILHOUSE-2026-118", skip: "needs a printed batch; TestCustomersEndToEnd records the handoff and a return"},
+	{file: "docs/letters.md", match: "substitute-notice?locale=zh-CN", skip: "needs customers nobody reached; TestCustomersEndToEnd decides the same substitute notice"},
 }
 
 // docSourceToken is the alert source docs/alerts.md sends as; the test

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/breachflow/breachflow/store"
 )
@@ -17,6 +18,7 @@ var letterTests = []testCase{
 	{"AddressSealedRoundTrip", testLetterAddressRoundTrip},
 	{"Candidates", testLetterCandidates},
 	{"BatchLifecycle", testLetterBatchLifecycle},
+	{"Reach", testNoticeReach},
 }
 
 func addressed(i int, email string, a subjects.Address) subjects.Subject {
@@ -183,5 +185,74 @@ func testLetterBatchLifecycle(t *testing.T, s store.Store) {
 	}
 	if _, err := s.GetLetterBatch(c, "BR-NOSUCH", b.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("batch of another incident: %v, want ErrNotFound", err)
+	}
+}
+
+// testNoticeReach follows each customer of seedLetterCase, and a fifth
+// not sent yet, through the channels: one channel each at every turn.
+func testNoticeReach(t *testing.T, s store.Store) {
+	c := ctx(t)
+	id, ids := seedLetterCase(t, s)
+	keys := newSubjectKeys(t)
+	upsert(t, s, id, keys.seal(t, id, addressed(5, "five@mail.example", subjects.Address{})))
+	all, err := s.ListSubjectIDs(c, id, 0, 10)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("ids %v, %v", all, err)
+	}
+	// 1 and 4 have no email: their notices fail, as a send run fails them.
+	if _, err := s.EnsureNotices(c, id, kindCustomer, []int64{ids[0], ids[3], all[4]}, msgID(id, kindCustomer)); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.ClaimNotices(c, id, kindCustomer, []int64{ids[0], ids[3]})
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claimed %v, %v", claimed, err)
+	}
+	for _, n := range claimed {
+		if err := s.MarkNoticeFailed(c, n.ID, "no email address", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reach := func(when string, want breach.Reach) {
+		t.Helper()
+		by, err := s.NoticeReach(c, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(by) != 1 || by["US-CA"] != want {
+			t.Errorf("%s: reach = %+v, want US-CA %+v", when, by, want)
+		}
+	}
+	// 1 and 2 wait for a letter, 5 for its email; 3 got the email; 4
+	// has neither email nor address.
+	reach("before letters", breach.Reach{Email: 1, Failed: 1, Pending: 3})
+	at := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	b, err := s.CreateLetterBatch(c, store.NewLetterBatch{IncidentID: id, CreatedBy: "lee", At: at,
+		Subjects: []int64{ids[0]}, Unprintable: map[int64]string{ids[1]: "no postal code"}, MessageID: msgID(id, store.NoticeKindLetter)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reach("batch made", breach.Reach{Email: 1, Failed: 2, Pending: 2})
+	if _, err := s.MarkLetterBatchPrinted(c, id, b.ID, "PRINT-1", "lee", at); err != nil {
+		t.Fatal(err)
+	}
+	reach("printed", breach.Reach{Email: 1, Letter: 1, Failed: 2, Pending: 1})
+	if err := s.RecordLetterReturned(c, id, ids[0], "addressee unknown", at); err != nil {
+		t.Fatal(err)
+	}
+	reach("returned", breach.Reach{Email: 1, Failed: 3, Pending: 1})
+	ns, err := s.ListNotices(c, id, store.NoticeFailed, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if n.Kind == kindCustomer && (n.SubjectID == ids[0] || n.SubjectID == ids[3]) {
+			if err := s.SuppressNotice(c, n.ID, "substitute notice"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	reach("substitute notice", breach.Reach{Email: 1, Substitute: 2, Failed: 1, Pending: 1})
+	if _, err := s.NoticeReach(c, "BR-NOSUCH"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("reach of no incident: %v, want ErrNotFound", err)
 	}
 }
