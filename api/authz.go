@@ -196,6 +196,19 @@ var RouteRules = map[string]RouteRule{
 	"POST /incidents/:id/members":                   ruleOf(ScopeAct, breach.RoleAdmin),
 	"POST /incidents/:id/members/:principal/remove": ruleOf(ScopeAct, breach.RoleAdmin),
 
+	// Dashboard: the remedy-code pool (on the notice page), the letters
+	// page and the substitute notice, with the API's roles; the downloads
+	// also need an access grant (checkContactsGrant).
+	"POST /incidents/:id/remedy-codes":               ruleOf(ScopeWrite, breach.RoleLegal), // multipart: its own CSRF check
+	"GET /incidents/:id/letters":                     ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"POST /incidents/:id/letters":                    ruleOf(ScopeWrite, breach.RoleResponder, breach.RoleLegal),
+	"GET /incidents/:id/letters/:batch/letters.pdf":  ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"GET /incidents/:id/letters/:batch/manifest.csv": ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+	"POST /incidents/:id/letters/:batch/printed":     ruleOf(ScopeWrite, breach.RoleLegal),
+	"POST /incidents/:id/letters/returns":            ruleOf(ScopeWrite, breach.RoleResponder, breach.RoleLegal),
+	"POST /incidents/:id/substitute-notice":          ruleOf(ScopeWrite, breach.RoleLegal),
+	"GET /incidents/:id/substitute-notice":           ruleOf(ScopeRead, breach.RoleResponder, breach.RoleLegal),
+
 	// Slack: the routes, then each command and button they carry.
 	"POST /slack/commands":     ruleOf(ScopeSigned),
 	"POST /slack/interactions": ruleOf(ScopeSigned),

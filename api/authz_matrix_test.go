@@ -294,6 +294,14 @@ func dashForm(key string) url.Values {
 	case strings.HasSuffix(key, "/grants"):
 		f.Set("reason", "call the high-tier customers")
 		f.Set("duration", "1h")
+	case strings.HasSuffix(key, "/printed"):
+		f.Set("reference", "MAILHOUSE-1")
+	case strings.HasSuffix(key, "/letters/returns"):
+		f.Set("subject_id", "1")
+		f.Set("reason", "addressee unknown")
+	case strings.HasSuffix(key, "/substitute-notice"):
+		f.Set("basis", "contact_info")
+		f.Set("reason", "no usable contact information")
 	case key == "POST /tokens":
 		f.Set("name", "matrix-made")
 		f.Set("role", breach.RoleViewer)
@@ -342,9 +350,9 @@ func (e *matrixEnv) dashCall(role, key, id string) (string, string) {
 	var body string
 	if method == "GET" {
 		resp, body = e.get(b, fill(route, id))
-	} else if route == uploadRoute { // the one multipart form
-		resp, body = e.upload(b, fill(route, id), url.Values{csrfField: {e.csrf[role]}}, "customers.csv",
-			"external_id,email,country,tier\nK-1,ann@example.com,DE,high\n")
+	} else if _, multipart := uploadLimits[route]; multipart { // the upload forms
+		_, content := apiBody(key)
+		resp, body = e.upload(b, fill(route, id), url.Values{csrfField: {e.csrf[role]}}, "upload.csv", content)
 	} else {
 		f := dashForm(key)
 		f.Set(csrfField, e.csrf[role])

@@ -109,6 +109,15 @@ func (s *Server) dashboard(r *gin.Engine) {
 	page("GET", "/incidents/:id/outreach", d.outreachPage)
 	post("/outreach/:task/done", d.outreachDoneForm)
 	post("/grants", d.requestGrantForm)
+	page("POST", remedyUploadRoute, d.uploadRemedyCodes) // multipart: its own CSRF check (dashboard_customers.go)
+	page("GET", "/incidents/:id/letters", d.lettersPage)
+	post("/letters", d.generateLettersForm)
+	page("GET", "/incidents/:id/letters/:batch/letters.pdf", d.letterPDFDownload)
+	page("GET", "/incidents/:id/letters/:batch/manifest.csv", d.letterManifestDownload)
+	post("/letters/:batch/printed", d.letterPrintedForm)
+	post("/letters/returns", d.letterReturnedForm)
+	post("/substitute-notice", d.substituteForm)
+	page("GET", "/incidents/:id/substitute-notice", d.substitutePage)
 	page("GET", "/incidents/:id/members", d.membersPage)
 	post("/members", d.addMemberForm)
 	post("/members/:principal/remove", d.removeMemberForm)
@@ -134,9 +143,10 @@ func parsePages(loc *time.Location) map[string]*template.Template {
 	}
 	maps.Copy(funcs, zoneFuncs(loc))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "assess", "triage", "error", "notices", "outreach", "members", "launch", "facts", "subjects"} {
+	for _, name := range []string{"login", "board", "incidents", "incident", "outbox", "tokens", "assess", "triage", "error", "notices", "outreach", "members", "launch", "facts", "subjects",
+		"remedy", "letters", "substitute"} {
 		out[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(web.Templates,
-			"templates/layout.html", "templates/factinputs.html", "templates/"+name+".html"))
+			"templates/layout.html", "templates/factinputs.html", "templates/pool.html", "templates/"+name+".html"))
 	}
 	return out
 }

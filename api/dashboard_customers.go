@@ -10,18 +10,27 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/breachflow/breachflow/internal/remedy"
 	"github.com/breachflow/breachflow/internal/subjects"
 	"github.com/gin-gonic/gin"
 )
 
-// The customer upload: the dashboard's one multipart form. Its body is
-// read part by part as it arrives, never parsed into memory or temporary
-// files by the router: the CSRF token part first, then the file, which
-// streams into importCSV, the import POST /v1/incidents/{id}/subjects
-// runs, under the same limits.
+// The customer upload: one of the dashboard's two multipart forms (the
+// other is the remedy-code pool, dashboard_remedy.go). Its body is read
+// part by part as it arrives, never parsed into memory or temporary files
+// by the router: the CSRF token part first, then the file, which streams
+// into importCSV, the import POST /v1/incidents/{id}/subjects runs, under
+// the same limits.
 
 // uploadRoute is the route of the upload form.
 const uploadRoute = "/incidents/:id/subjects"
+
+// uploadLimits are the dashboard's multipart forms, each with the limit of
+// the import its file streams into.
+var uploadLimits = map[string]int64{
+	uploadRoute:       maxSubjectsBytes,
+	remedyUploadRoute: remedy.MaxBytes,
+}
 
 // multipartKey holds the upload's multipart reader in the request context.
 const multipartKey = "breachflow.multipart"
@@ -30,16 +39,16 @@ const multipartKey = "breachflow.multipart"
 // CSRF token, the boundaries and part headers.
 const uploadSlack = 64 << 10
 
-// uploadLimit readies the upload form's body: multipart only, bounded by
+// uploadLimit readies an upload form's body: multipart only, bounded by
 // the import's own limit, read by the handler as a stream.
-func (d *dash) uploadLimit(c *gin.Context) {
+func (d *dash) uploadLimit(c *gin.Context, limit int64) {
 	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
 		d.errorPage(c, http.StatusUnsupportedMediaType, "Upload refused",
-			"The customer list is uploaded with the incident page's upload form (multipart/form-data); this request was not. Nothing was imported.")
+			"A file is uploaded with its page's upload form (multipart/form-data); this request was not. Nothing was imported.")
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxSubjectsBytes+uploadSlack)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+uploadSlack)
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
 		d.errorPage(c, http.StatusBadRequest, "Upload refused", "The upload could not be read. Nothing was imported.")
@@ -79,6 +88,21 @@ func (d *dash) uploadSubjects(c *gin.Context) {
 		d.notFound(c, id)
 		return
 	}
+	file, ok := d.uploadedFile(c)
+	switch {
+	case !ok:
+	case file == nil:
+		d.showImport(c, http.StatusUnprocessableEntity, subjectsView{ID: id, Error: "Choose a CSV file to upload. Nothing was imported."})
+	default:
+		d.importPart(c, id, file)
+	}
+}
+
+// uploadedFile reads an upload form's parts up to its file part, which
+// it returns to be streamed: the CSRF token part must come first. A
+// refusal (a bad or missing token, an unreadable body) is answered here
+// (ok false); a form without a chosen file is a nil part.
+func (d *dash) uploadedFile(c *gin.Context) (file *multipart.Part, ok bool) {
 	mr, _ := c.MustGet(multipartKey).(*multipart.Reader)
 	want := c.GetString(csrfKey)
 	csrfOK := false
@@ -89,7 +113,7 @@ func (d *dash) uploadSubjects(c *gin.Context) {
 		}
 		if err != nil {
 			d.errorPage(c, http.StatusBadRequest, "Upload refused", "The upload could not be read. Nothing was imported.")
-			return
+			return nil, false
 		}
 		switch part.FormName() {
 		case csrfField:
@@ -98,21 +122,19 @@ func (d *dash) uploadSubjects(c *gin.Context) {
 		case "file":
 			if !csrfOK {
 				d.csrfRefused(c)
-				return
+				return nil, false
 			}
 			if part.FileName() == "" {
-				d.showImport(c, http.StatusUnprocessableEntity, subjectsView{ID: id, Error: "Choose a CSV file to upload. Nothing was imported."})
-				return
+				return nil, true
 			}
-			d.importPart(c, id, part)
-			return
+			return part, true
 		}
 	}
 	if !csrfOK {
 		d.csrfRefused(c)
-		return
+		return nil, false
 	}
-	d.showImport(c, http.StatusUnprocessableEntity, subjectsView{ID: id, Error: "Choose a CSV file to upload. Nothing was imported."})
+	return nil, true
 }
 
 func (d *dash) csrfRefused(c *gin.Context) {

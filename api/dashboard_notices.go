@@ -34,6 +34,8 @@ type noticesView struct {
 	Locales  []noticeLocaleView
 	Approval *noticeApprovalView
 	Delivery *Delivery
+	// Pool is the remedy-code pool's counts and coverage.
+	Pool     *remedyPoolStatus
 	Failures []failureRow
 	// FailuresCut is set when there were more failed notices than the
 	// page reads; the counts are of the first ones.
@@ -126,6 +128,12 @@ func (d *dash) noticesView(c *gin.Context, st *breach.Status) (*noticesView, err
 			av.Needs = breach.DescribeNeeds(*a.Needs)
 		}
 		v.Approval = av
+	}
+	switch pool, e := d.poolStatus(ctx, st.ID); {
+	case e == nil:
+		v.Pool = pool
+	case e.Err != nil:
+		return nil, fmt.Errorf("%s: %w", e.Op, e.Err)
 	}
 	if v.Delivery, err = d.delivery(c, st.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("delivery: %w", err)

@@ -268,14 +268,15 @@ const dashFormLimit = 64 << 10
 // formLimit makes every POST to the dashboard a URL-encoded form of at
 // most dashFormLimit bytes, parsed here before anything else reads it:
 // multipart (file uploads, unbounded parts) and other bodies are refused
-// with a page that says so, and nothing is changed.
+// with a page that says so, and nothing is changed — except on the upload
+// forms (uploadLimits), whose handlers stream their multipart body.
 func (d *dash) formLimit(c *gin.Context) {
 	if c.Request.Method != http.MethodPost {
 		c.Next()
 		return
 	}
-	if c.FullPath() == uploadRoute {
-		d.uploadLimit(c) // the one multipart form
+	if limit, ok := uploadLimits[c.FullPath()]; ok {
+		d.uploadLimit(c, limit) // a multipart upload form
 		return
 	}
 	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))

@@ -196,25 +196,33 @@ func (s *Server) listGrants(c *gin.Context) {
 }
 
 // contactsGrant decides whether the caller may read the incident's
+// decrypted customer contacts now (see checkContactsGrant), answering the
+// refusal itself.
+func (s *Server) contactsGrant(c *gin.Context, id, what string) (store.AccessGrant, bool) {
+	g, e := s.checkContactsGrant(c.Request.Context(), id, caller(c), what)
+	if e != nil {
+		s.answerAction(c, e)
+		return store.AccessGrant{}, false
+	}
+	return g, true
+}
+
+// checkContactsGrant decides whether who may read the incident's
 // decrypted customer contacts now, and writes the answer to the audit
 // chain either way: "contacts.read" naming the grant, or
 // "contacts.read_refused" (and "grant.expired_use" when the caller's only
-// grant has run out). It answers the refusal itself.
-func (s *Server) contactsGrant(c *gin.Context, id, what string) (store.AccessGrant, bool) {
-	ctx := c.Request.Context()
-	who := caller(c)
+// grant has run out). Every surface that serves contacts asks it.
+func (s *Server) checkContactsGrant(ctx context.Context, id string, who store.Token, what string) (store.AccessGrant, *actionError) {
 	at := s.now()
 	gs, err := s.store.ListGrants(ctx, id)
 	if err != nil {
-		s.internal(c, "list grants", err)
-		return store.AccessGrant{}, false
+		return store.AccessGrant{}, failedAction("list grants", err)
 	}
 	if g, ok := activeGrant(gs, who, at); ok {
 		if err := s.auditContactsRead(ctx, id, who, g, what, at); err != nil {
-			s.internal(c, "audit contacts read", err)
-			return store.AccessGrant{}, false
+			return store.AccessGrant{}, failedAction("audit contacts read", err)
 		}
-		return g, true
+		return g, nil
 	}
 	var expired *store.AccessGrant
 	for i, g := range gs {
@@ -227,20 +235,17 @@ func (s *Server) contactsGrant(c *gin.Context, id, what string) (store.AccessGra
 		detail = fmt.Sprintf("%s: your grant %d expired at %s; request a new one", NeedsGrant, expired.ID, expired.ExpiresAt.UTC().Format(time.RFC3339))
 		if err := s.auditContacts(ctx, id, who, "grant.expired_use", "grant:"+strconv.FormatInt(expired.ID, 10), at,
 			map[string]any{"what": what, "grant": expired.ID, "expires_at": expired.ExpiresAt}); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.internal(c, "audit expired grant", err)
-			return store.AccessGrant{}, false
+			return store.AccessGrant{}, failedAction("audit expired grant", err)
 		}
 	}
 	err = s.auditContacts(ctx, id, who, "contacts.read_refused", "contacts", at, map[string]any{"what": what, "reason": NeedsGrant})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		problem(c, http.StatusNotFound, "no incident "+strconv.Quote(id))
+		return store.AccessGrant{}, refusedAction(http.StatusNotFound, "no incident "+strconv.Quote(id))
 	case err != nil:
-		s.internal(c, "audit refused contacts read", err)
-	default:
-		problem(c, http.StatusForbidden, detail)
+		return store.AccessGrant{}, failedAction("audit refused contacts read", err)
 	}
-	return store.AccessGrant{}, false
+	return store.AccessGrant{}, refusedAction(http.StatusForbidden, detail)
 }
 
 // activeGrant is the caller's grant that lets them read the contacts now.

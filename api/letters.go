@@ -123,15 +123,9 @@ func (s *Server) listLetters(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	bs, err := s.store.ListLetterBatches(ctx, id)
-	if err != nil {
-		s.internal(c, "list letter batches", err)
-		return
-	}
-	waiting, err := s.store.LetterCandidates(ctx, id)
-	if err != nil {
-		s.internal(c, "letter candidates", err)
+	bs, waiting, e := s.letterBatches(c.Request.Context(), id)
+	if e != nil {
+		s.answerAction(c, e)
 		return
 	}
 	out := make([]letterBatchView, 0, len(bs))
@@ -141,44 +135,78 @@ func (s *Server) listLetters(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"batches": out, "waiting": len(waiting)})
 }
 
+// letterBatches is the incident's batches, oldest first, and the customers
+// who wait for a letter (subject ids, ascending).
+func (s *Server) letterBatches(ctx context.Context, id string) ([]store.LetterBatch, []int64, *actionError) {
+	bs, err := s.store.ListLetterBatches(ctx, id)
+	if err != nil {
+		return nil, nil, failedAction("list letter batches", err)
+	}
+	waiting, err := s.store.LetterCandidates(ctx, id)
+	if err != nil {
+		return nil, nil, failedAction("letter candidates", err)
+	}
+	return bs, waiting, nil
+}
+
 // generateLetters handles POST /v1/incidents/{id}/letters: a batch of the
-// customers who need a letter. Customers whose address cannot be printed
-// are reported and recorded as failed letters; the batch goes on.
+// customers who need a letter (see generateLetterBatch).
 func (s *Server) generateLetters(c *gin.Context) {
 	st, ok := s.loadStatus(c)
 	if !ok {
 		return
 	}
-	id, ctx := st.ID, c.Request.Context()
+	res, e := s.generateLetterBatch(c.Request.Context(), st, caller(c))
+	if e != nil {
+		s.answerAction(c, e)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"batch": viewBatch(res.Batch), "unprintable": res.Unprintable, "remaining": res.Remaining})
+}
+
+// letterBatchResult is a new batch, the customers left out of it because
+// their letter cannot be printed (by subject id, ascending), and how many
+// wait for the next batch.
+type letterBatchResult struct {
+	Batch       store.LetterBatch
+	Unprintable []unprintableView
+	Remaining   int
+}
+
+// lettersOff is the refusal of the letter routes on a server without the
+// letter fonts.
+const lettersOff = "letters are off: the letter fonts are not installed (see docs/letters.md)"
+
+// generateLetterBatch makes a batch of the customers who need a letter;
+// every surface (REST, the dashboard's letters page) generates through it.
+// Customers whose address cannot be printed are reported and recorded as
+// failed letters; the batch goes on.
+func (s *Server) generateLetterBatch(ctx context.Context, st *breach.Status, who store.Token) (*letterBatchResult, *actionError) {
+	id := st.ID
 	r, err := s.letters.get()
 	if err != nil {
 		s.log.Error("letter fonts", "error", err)
-		problem(c, http.StatusServiceUnavailable, "letters are off: the letter fonts are not installed (see docs/letters.md)")
-		return
+		return nil, refusedAction(http.StatusServiceUnavailable, lettersOff)
 	}
 	ids, err := s.store.LetterCandidates(ctx, id)
 	if err != nil {
-		s.internal(c, "letter candidates", err)
-		return
+		return nil, failedAction("letter candidates", err)
 	}
 	if len(ids) == 0 {
-		problem(c, http.StatusConflict, "no customer needs a letter: none with a postal address lacks an email or has a failed email notice without a letter")
-		return
+		return nil, refusedAction(http.StatusConflict, NoLetterWaiting)
 	}
 	remaining := max(0, len(ids)-MaxLetterBatch)
 	ids = ids[:min(len(ids), MaxLetterBatch)]
 	recs, err := s.store.GetSubjects(ctx, ids)
 	if err != nil {
-		s.internal(c, "load letter subjects", err)
-		return
+		return nil, failedAction("load letter subjects", err)
 	}
 	locales := map[string]int{}
 	for _, rec := range recs {
 		locales[breach.NormalizeLocale(rec.Locale)]++
 	}
 	if missing := breach.MissingNoticeTexts(st.NoticeTexts, locales); len(missing) > 0 {
-		problem(c, http.StatusConflict, breach.NoticeTextsMissing+": "+strings.Join(missing, "; "))
-		return
+		return nil, refusedAction(http.StatusConflict, breach.NoticeTextsMissing+": "+strings.Join(missing, "; "))
 	}
 	var printable []int64
 	unprintable := map[int64]string{}
@@ -191,30 +219,25 @@ func (s *Server) generateLetters(c *gin.Context) {
 		case errors.Is(err, letters.ErrUnprintable):
 			unprintable[rec.ID] = strings.TrimPrefix(strings.TrimPrefix(err.Error(), letters.ErrUnprintable.Error()), ": ")
 		case err != nil:
-			s.internal(c, "compose letter", err)
-			return
+			return nil, failedAction("compose letter", err)
 		default:
 			printable = append(printable, rec.ID)
 		}
 	}
-	who := caller(c)
 	at := s.now().UTC()
 	b, err := s.store.CreateLetterBatch(ctx, store.NewLetterBatch{IncidentID: id, CreatedBy: who.Name, At: at,
 		Subjects: printable, Unprintable: unprintable, MessageID: func(sid int64) string {
 			return activities.MessageID(id, store.NoticeKindLetter, sid)
 		}})
 	if errors.Is(err, store.ErrConflict) {
-		problem(c, http.StatusConflict, "another batch took some of these customers at the same time; generate again")
-		return
+		return nil, refusedAction(http.StatusConflict, "another batch took some of these customers at the same time; generate again")
 	}
 	if err != nil {
-		s.internal(c, "create letter batch", err)
-		return
+		return nil, failedAction("create letter batch", err)
 	}
 	if err := s.auditContacts(ctx, id, who, "letters.generated", "letters:"+strconv.FormatInt(b.ID, 10), at,
 		map[string]any{"batch": b.ID, "letters": b.Letters, "unprintable": b.Unprintable}); err != nil {
-		s.internal(c, "audit letter batch", err)
-		return
+		return nil, failedAction("audit letter batch", err)
 	}
 	report := make([]unprintableView, 0, len(unprintable))
 	for sid, why := range unprintable {
@@ -223,10 +246,16 @@ func (s *Server) generateLetters(c *gin.Context) {
 	slices.SortFunc(report, func(a, b unprintableView) int { return int(a.SubjectID - b.SubjectID) })
 	if b.Letters == 0 {
 		// Every one was unprintable: nothing waits for the printer.
-		s.wakeNotices(c, id, fmt.Sprintf("letters-generated-%d", b.ID))
+		s.wakeNotices(ctx, actorOf(who), id, fmt.Sprintf("letters-generated-%d", b.ID))
 	}
-	c.JSON(http.StatusCreated, gin.H{"batch": viewBatch(b), "unprintable": report, "remaining": remaining})
+	return &letterBatchResult{Batch: b, Unprintable: report, Remaining: remaining}, nil
 }
+
+// NoLetterWaiting is the refusal of a batch when nobody needs a letter.
+const NoLetterWaiting = "no customer needs a letter: none with a postal address lacks an email or has a failed email notice without a letter"
+
+// actorOf is the actor a token acts as.
+func actorOf(who store.Token) breach.Actor { return breach.Actor{Name: who.Name, Role: who.Role} }
 
 // composeLetter renders one customer's letter, opening their sealed name
 // and address in memory only.
@@ -262,9 +291,8 @@ func batchParam(c *gin.Context) (int64, bool) {
 	return b, true
 }
 
-// renderBatch renders a batch's letters again from the store, as they
-// were placed: the PDF and the manifest come from one rendering. Needs an
-// active access grant, checked (and audited) by the caller.
+// renderBatch renders the batch in the path (see batchDocuments),
+// answering a refusal itself.
 func (s *Server) renderBatch(c *gin.Context, what string) (pdf []byte, placed []letters.Placed, ok bool) {
 	batch, ok := batchParam(c)
 	if !ok {
@@ -274,50 +302,65 @@ func (s *Server) renderBatch(c *gin.Context, what string) (pdf []byte, placed []
 	if !ok {
 		return nil, nil, false
 	}
-	ctx := c.Request.Context()
+	pdf, placed, e := s.batchDocuments(c.Request.Context(), st, batch, caller(c), what)
+	if e != nil {
+		s.answerAction(c, e)
+		return nil, nil, false
+	}
+	return pdf, placed, true
+}
+
+// batchDocuments renders a batch's letters again from the store, as they
+// were placed: the PDF and the manifest come from one rendering. Every
+// surface (REST, the dashboard's download links) renders through it: it
+// needs who's active access grant, and the read (or its refusal) is in the
+// audit chain.
+func (s *Server) batchDocuments(ctx context.Context, st *breach.Status, batch int64, who store.Token, what string) ([]byte, []letters.Placed, *actionError) {
 	b, err := s.store.GetLetterBatch(ctx, st.ID, batch)
 	if errors.Is(err, store.ErrNotFound) {
-		problem(c, http.StatusNotFound, fmt.Sprintf("incident %s has no letter batch %d", st.ID, batch))
-		return nil, nil, false
+		return nil, nil, refusedAction(http.StatusNotFound, fmt.Sprintf("incident %s has no letter batch %d", st.ID, batch))
 	}
 	if err != nil {
-		s.internal(c, "get letter batch", err)
-		return nil, nil, false
+		return nil, nil, failedAction("get letter batch", err)
 	}
-	if _, ok := s.contactsGrant(c, st.ID, fmt.Sprintf("letter batch %d %s", b.ID, what)); !ok {
-		return nil, nil, false
+	if _, e := s.checkContactsGrant(ctx, st.ID, who, fmt.Sprintf("letter batch %d %s", b.ID, what)); e != nil {
+		return nil, nil, e
 	}
 	r, err := s.letters.get()
 	if err != nil {
 		s.log.Error("letter fonts", "error", err)
-		problem(c, http.StatusServiceUnavailable, "letters are off: the letter fonts are not installed (see docs/letters.md)")
-		return nil, nil, false
+		return nil, nil, refusedAction(http.StatusServiceUnavailable, lettersOff)
 	}
 	recs, err := s.store.GetSubjects(ctx, b.SubjectIDs)
 	if err != nil {
-		s.internal(c, "load letter subjects", err)
-		return nil, nil, false
+		return nil, nil, failedAction("load letter subjects", err)
 	}
 	ls := make([]letters.Letter, 0, len(recs))
 	for _, rec := range recs {
 		l, err := s.composeLetter(ctx, st, rec, true)
 		if err != nil {
-			s.internal(c, "compose letter", err)
-			return nil, nil, false
+			return nil, nil, failedAction("compose letter", err)
 		}
 		ls = append(ls, l)
 	}
 	var buf bytes.Buffer
-	placed, err = r.Render(&buf, ls, b.CreatedAt)
+	placed, err := r.Render(&buf, ls, b.CreatedAt)
 	if errors.Is(err, letters.ErrUnprintable) {
-		problem(c, http.StatusConflict, "a customer's address changed since the batch was made and cannot be printed now; generate the batch's letters again after fixing the import")
-		return nil, nil, false
+		return nil, nil, refusedAction(http.StatusConflict, "a customer's address changed since the batch was made and cannot be printed now; generate the batch's letters again after fixing the import")
 	}
 	if err != nil {
-		s.internal(c, "render letters", err)
-		return nil, nil, false
+		return nil, nil, failedAction("render letters", err)
 	}
-	return buf.Bytes(), placed, true
+	return buf.Bytes(), placed, nil
+}
+
+// batchManifest writes the manifest CSV of placed letters.
+func batchManifest(placed []letters.Placed) ([]byte, *actionError) {
+	var buf bytes.Buffer
+	if err := letters.WriteManifest(&buf, placed); err != nil {
+		return nil, failedAction("write manifest", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // letterPDF handles GET /v1/incidents/{id}/letters/{batch}/letters.pdf.
@@ -337,14 +380,14 @@ func (s *Server) letterManifest(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var buf bytes.Buffer
-	if err := letters.WriteManifest(&buf, placed); err != nil {
-		s.internal(c, "write manifest", err)
+	csv, e := batchManifest(placed)
+	if e != nil {
+		s.answerAction(c, e)
 		return
 	}
 	c.Header("Content-Disposition", fmt.Sprintf("attachment; filename=%q", fmt.Sprintf("%s-letters-%s.csv", c.Param("id"), c.Param("batch"))))
 	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", csv)
 }
 
 type letterPrintedRequest struct {
@@ -367,31 +410,38 @@ func (s *Server) letterPrinted(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
-	req.Reference = strings.TrimSpace(req.Reference)
-	if req.Reference == "" || len(req.Reference) > 200 || strings.ContainsFunc(req.Reference, isControl) {
-		problem(c, http.StatusUnprocessableEntity, "the printer's reference is required", FieldError{Field: "reference", Message: "1 to 200 characters, one line"})
+	b, e := s.markLettersPrinted(c.Request.Context(), id, batch, req.Reference, caller(c))
+	if e != nil {
+		s.answerAction(c, e)
 		return
 	}
-	ctx, who, at := c.Request.Context(), caller(c), s.now().UTC()
-	b, err := s.store.MarkLetterBatchPrinted(ctx, id, batch, req.Reference, who.Name, at)
+	c.JSON(http.StatusOK, gin.H{"batch": viewBatch(b)})
+}
+
+// markLettersPrinted records that legal handed a batch to the printer
+// under its reference; the batch's letters count as sent from then. Every
+// surface (REST, the dashboard's letters page) records through it.
+func (s *Server) markLettersPrinted(ctx context.Context, id string, batch int64, reference string, who store.Token) (store.LetterBatch, *actionError) {
+	reference = strings.TrimSpace(reference)
+	if reference == "" || len(reference) > 200 || strings.ContainsFunc(reference, isControl) {
+		return store.LetterBatch{}, refusedAction(http.StatusUnprocessableEntity, "the printer's reference is required", FieldError{Field: "reference", Message: "1 to 200 characters, one line"})
+	}
+	at := s.now().UTC()
+	b, err := s.store.MarkLetterBatchPrinted(ctx, id, batch, reference, who.Name, at)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		problem(c, http.StatusNotFound, fmt.Sprintf("incident %s has no letter batch %d", id, batch))
-		return
+		return b, refusedAction(http.StatusNotFound, fmt.Sprintf("incident %s has no letter batch %d", id, batch))
 	case errors.Is(err, store.ErrConflict):
-		problem(c, http.StatusConflict, fmt.Sprintf("letter batch %d was already recorded printed under another reference", batch))
-		return
+		return b, refusedAction(http.StatusConflict, fmt.Sprintf("letter batch %d was already recorded printed under another reference", batch))
 	case err != nil:
-		s.internal(c, "mark letter batch printed", err)
-		return
+		return b, failedAction("mark letter batch printed", err)
 	}
 	if err := s.auditContacts(ctx, id, who, "letters.printed", "letters:"+strconv.FormatInt(b.ID, 10), at,
 		map[string]any{"batch": b.ID, "reference": b.Reference, "letters": b.Letters}); err != nil {
-		s.internal(c, "audit letters printed", err)
-		return
+		return b, failedAction("audit letters printed", err)
 	}
-	s.wakeNotices(c, id, fmt.Sprintf("letters-printed-%d", b.ID))
-	c.JSON(http.StatusOK, gin.H{"batch": viewBatch(b)})
+	s.wakeNotices(ctx, actorOf(who), id, fmt.Sprintf("letters-printed-%d", b.ID))
+	return b, nil
 }
 
 type letterReturnRequest struct {
@@ -412,6 +462,18 @@ func (s *Server) letterReturned(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
+	reason, e := s.recordLetterReturn(c.Request.Context(), id, req, caller(c))
+	if e != nil {
+		s.answerAction(c, e)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"subject_id": req.SubjectID, "status": store.NoticeFailed, "reason": reason})
+}
+
+// recordLetterReturn records a printed letter that came back
+// undeliverable and answers the reason its notice now carries. Every
+// surface (REST, the dashboard's letters page) records through it.
+func (s *Server) recordLetterReturn(ctx context.Context, id string, req letterReturnRequest, who store.Token) (string, *actionError) {
 	req.Reason = strings.TrimSpace(req.Reason)
 	var bad []FieldError
 	if req.SubjectID < 1 {
@@ -420,33 +482,28 @@ func (s *Server) letterReturned(c *gin.Context) {
 	if req.Reason == "" || len(req.Reason) > 200 || strings.ContainsFunc(req.Reason, isControl) {
 		bad = append(bad, FieldError{Field: "reason", Message: "1 to 200 characters, one line, e.g. \"addressee unknown\"; no address"})
 	}
-	ctx, who, at := c.Request.Context(), caller(c), s.now().UTC()
 	if len(bad) == 0 && reasonQuotes(req.Reason, s.customerContacts(ctx, id, req.SubjectID)...) {
 		bad = append(bad, FieldError{Field: "reason", Message: reasonNoPersonalData})
 	}
 	if len(bad) > 0 {
-		problem(c, http.StatusUnprocessableEntity, "bad letter return", bad...)
-		return
+		return "", refusedAction(http.StatusUnprocessableEntity, "bad letter return", bad...)
 	}
+	at := s.now().UTC()
 	err := s.store.RecordLetterReturned(ctx, id, req.SubjectID, req.Reason, at)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		problem(c, http.StatusNotFound, fmt.Sprintf("incident %s sent no letter to subject %d", id, req.SubjectID),
+		return "", refusedAction(http.StatusNotFound, fmt.Sprintf("incident %s sent no letter to subject %d", id, req.SubjectID),
 			FieldError{Field: "subject_id", Message: "no letter to this customer"})
-		return
 	case errors.Is(err, store.ErrConflict):
-		problem(c, http.StatusConflict, fmt.Sprintf("the letter to subject %d is not recorded printed yet", req.SubjectID))
-		return
+		return "", refusedAction(http.StatusConflict, fmt.Sprintf("the letter to subject %d is not recorded printed yet", req.SubjectID))
 	case err != nil:
-		s.internal(c, "record letter returned", err)
-		return
+		return "", failedAction("record letter returned", err)
 	}
 	if err := s.auditContacts(ctx, id, who, "letters.returned", "subject:"+strconv.FormatInt(req.SubjectID, 10), at,
 		map[string]any{"subject_id": req.SubjectID, "reason": req.Reason}); err != nil {
-		s.internal(c, "audit letter returned", err)
-		return
+		return "", failedAction("audit letter returned", err)
 	}
-	c.JSON(http.StatusOK, gin.H{"subject_id": req.SubjectID, "status": store.NoticeFailed, "reason": store.LetterReturned + ": " + req.Reason})
+	return store.LetterReturned + ": " + req.Reason, nil
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
@@ -456,14 +513,13 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 // complete (workflows: lettersOutstanding). The run sends nothing already
 // sent. A refusal (no notice step ready, a run in progress, the incident
 // closed) is fine: a run in progress counts again when it ends.
-func (s *Server) wakeNotices(c *gin.Context, id, key string) {
-	ctx := c.Request.Context()
+func (s *Server) wakeNotices(ctx context.Context, by breach.Actor, id, key string) {
 	customers, err := s.store.SubjectLocales(ctx, id)
 	if err != nil {
 		s.log.Warn("wake notices: count customers", "incident", id, "error", err)
 		return
 	}
-	if _, err := s.sendUpdate(ctx, id, workflows.UpdateSendNotices, key, breach.SendNotices{Actor: actor(c), Customers: customers, Recount: true}); err != nil {
+	if _, err := s.sendUpdate(ctx, id, workflows.UpdateSendNotices, key, breach.SendNotices{Actor: by, Customers: customers, Recount: true}); err != nil {
 		if _, refused := refusal(id, err); !refused {
 			s.log.Warn("wake notices", "incident", id, "error", err)
 		}

@@ -60,6 +60,26 @@ func (s *Server) decideSubstitute(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
+	dec, e := s.decideSubstituteNotice(c.Request.Context(), st, req, caller(c))
+	if e != nil {
+		s.answerAction(c, e)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"basis": dec.Basis, "basis_text": substituteBases[dec.Basis], "covered": dec.Covered, "texts": dec.Texts})
+}
+
+// substituteDecision is a recorded substitute notice: its basis, how many
+// customers' notices it covers, and the texts it produces.
+type substituteDecision struct {
+	Basis   string
+	Covered int
+	Texts   []substituteTexts
+}
+
+// decideSubstituteNotice records legal's decision and suppresses the
+// notices it covers; every surface (REST, the dashboard's letters page)
+// decides through it.
+func (s *Server) decideSubstituteNotice(ctx context.Context, st *breach.Status, req substituteRequest, who store.Token) (*substituteDecision, *actionError) {
 	req.Reason = strings.TrimSpace(req.Reason)
 	var bad []FieldError
 	if _, ok := substituteBases[req.Basis]; !ok {
@@ -76,45 +96,41 @@ func (s *Server) decideSubstitute(c *gin.Context) {
 		}
 	}
 	if len(bad) > 0 {
-		problem(c, http.StatusUnprocessableEntity, "bad substitute-notice decision", bad...)
-		return
+		return nil, refusedAction(http.StatusUnprocessableEntity, "bad substitute-notice decision", bad...)
 	}
-	ctx := c.Request.Context()
 	if req.Basis == "count" {
 		byJurisdiction, _, err := s.store.SubjectCounts(ctx, st.ID)
 		if err != nil {
-			s.internal(c, "count subjects", err)
-			return
+			return nil, failedAction("count subjects", err)
 		}
 		total := 0
 		for _, n := range byJurisdiction {
 			total += n
 		}
 		if total <= substituteCountThreshold {
-			problem(c, http.StatusUnprocessableEntity, fmt.Sprintf("the count basis needs more than 500,000 people; the incident has %d customers", total),
+			return nil, refusedAction(http.StatusUnprocessableEntity, fmt.Sprintf("the count basis needs more than 500,000 people; the incident has %d customers", total),
 				FieldError{Field: "basis", Message: "more than 500,000 customers are needed for count"})
-			return
 		}
 	}
 	texts, err := s.substituteTexts(st, breach.NoticeLocales())
 	if err != nil {
-		problem(c, http.StatusConflict, "the substitute notice cannot be written yet: "+err.Error())
-		return
+		return nil, refusedAction(http.StatusConflict, "the substitute notice cannot be written yet: "+err.Error())
 	}
 	covered, err := s.coverBySubstitute(ctx, st.ID, req)
 	if err != nil {
-		s.internal(c, "cover notices by substitute notice", err)
-		return
+		return nil, failedAction("cover notices by substitute notice", err)
 	}
-	who, at := caller(c), s.now().UTC()
-	if err := s.auditContacts(ctx, st.ID, who, "substitute_notice.decided", "notices", at, map[string]any{"basis": req.Basis,
+	at := s.now().UTC()
+	if err := s.auditContacts(ctx, st.ID, who, SubstituteDecided, "notices", at, map[string]any{"basis": req.Basis,
 		"reason": req.Reason, "jurisdictions": req.Jurisdictions, "covered": covered}); err != nil {
-		s.internal(c, "audit substitute notice", err)
-		return
+		return nil, failedAction("audit substitute notice", err)
 	}
-	s.wakeNotices(c, st.ID, "substitute-"+uuid.NewString())
-	c.JSON(http.StatusOK, gin.H{"basis": req.Basis, "basis_text": substituteBases[req.Basis], "covered": covered, "texts": texts})
+	s.wakeNotices(ctx, actorOf(who), st.ID, "substitute-"+uuid.NewString())
+	return &substituteDecision{Basis: req.Basis, Covered: covered, Texts: texts}, nil
 }
+
+// SubstituteDecided is the audit action of a substitute-notice decision.
+const SubstituteDecided = "substitute_notice.decided"
 
 // jurisdictionPattern accepts ISO 3166-1 alpha-2 and ISO 3166-2 codes.
 func jurisdictionPattern(j string) bool {

@@ -112,3 +112,36 @@ func jsonKind(goKind string) string {
 	}
 	return goKind
 }
+
+// actionError is why an action that the API and the dashboard share (one
+// code path per action) did not happen: a refusal the caller can act on
+// (Status, Detail, Fields), or an internal failure (Op, Err), logged and
+// answered without detail. Each surface answers it its own way: the API
+// as a problem document (answerAction), the dashboard as a page or a
+// flash.
+type actionError struct {
+	Status int
+	Detail string
+	Fields []FieldError
+	Op     string
+	Err    error
+}
+
+// refusedAction is a refusal with its status, message and bad fields.
+func refusedAction(status int, detail string, fields ...FieldError) *actionError {
+	return &actionError{Status: status, Detail: detail, Fields: fields}
+}
+
+// failedAction is an internal failure of op.
+func failedAction(op string, err error) *actionError {
+	return &actionError{Op: op, Err: err}
+}
+
+// answerAction answers e as the API does.
+func (s *Server) answerAction(c *gin.Context, e *actionError) {
+	if e.Err != nil {
+		s.internal(c, e.Op, e.Err)
+		return
+	}
+	problem(c, e.Status, e.Detail, e.Fields...)
+}

@@ -48,9 +48,10 @@ func (p page) fitsPhone(what string) {
 
 // TestWholeBreachInBrowser carries a restricted incident from launch to
 // close with the dashboard alone — no API call: launch, customer upload,
-// facts, the steps, the notice's texts and preview per locale, two legal
-// approvals of one version (a change of wording in between takes the
-// first back), the outreach call list under a two-person access grant,
+// facts, the steps, the notice's texts and preview per locale, the
+// remedy-code pool for the Californian customer imported on the notice
+// page, two legal approvals of one version (a change of wording in between
+// takes the first back), the outreach call list under a two-person access grant,
 // sending, filing, remediation and close; an admin manages its members
 // and makes a token shown once; the viewer's time zone is remembered;
 // every page passes axe-core and fits a phone.
@@ -74,7 +75,7 @@ func TestWholeBreachInBrowser(t *testing.T) {
 		chromedp.Click("#pb-customer-data-breach", chromedp.ByQuery),
 		chromedp.SendKeys("#launch-title", "CRM export on a public bucket", chromedp.ByQuery),
 		chromedp.SetValue("#launch-severity", "high", chromedp.ByQuery),
-		chromedp.SendKeys("#fact-jurisdictions", "DE, FR", chromedp.ByQuery),
+		chromedp.SendKeys("#fact-jurisdictions", "DE, US-CA", chromedp.ByQuery),
 		chromedp.Click(`#fact-data_categories input[value="contact"]`, chromedp.ByQuery),
 		chromedp.Click("#launch-restricted", chromedp.ByQuery),
 		chromedp.SendKeys("#launch-members", "lena-legal, li-legal", chromedp.ByQuery))
@@ -91,13 +92,13 @@ func TestWholeBreachInBrowser(t *testing.T) {
 	p.checkAccessible("incident page")
 
 	// Customers: one high-tier German customer (with an account manager),
-	// one in Chinese, one in France. (US customers would need a remedy-code
-	// pool, which the dashboard cannot import yet: issue 17/18 notes.)
+	// one in Chinese, one Californian, whom the playbook offers credit
+	// monitoring: legal imports the code pool on the notice page below.
 	csv := filepath.Join(t.TempDir(), "customers.csv")
 	if err := os.WriteFile(csv, []byte("external_id,name,email,locale,country,subdivision,tier,account_manager\n"+
 		"C-1,Anna Keller,anna.keller@example.com,en,DE,,high,Max Manager\n"+
 		"C-2,Wang Fang,wang.fang@example.com,zh-CN,DE,,low,\n"+
-		"C-3,Claire Dubois,claire.dubois@example.com,en,FR,,medium,\n"), 0o600); err != nil {
+		"C-3,Carl Diaz,carl.diaz@example.com,en,US,US-CA,medium,\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p.run("upload customers", chromedp.WaitVisible("#subjects-file", chromedp.ByQuery),
@@ -174,6 +175,22 @@ func TestWholeBreachInBrowser(t *testing.T) {
 		t.Errorf("%d notice previews, want en and zh-CN", n)
 	}
 	p.checkAccessible("notice page")
+
+	// The remedy pool: the Californian needs a code, so the notice page
+	// warns until legal imports the provider's pool through its form.
+	if got := p.text("#pool-short"); !strings.HasPrefix(got, "1 codes missing: 1 customers are offered credit-monitoring") {
+		t.Errorf("the empty pool's warning reads %q", got)
+	}
+	pool := filepath.Join(t.TempDir(), "pool.csv")
+	if err := os.WriteFile(pool, []byte("code,product,enrollment_url,enroll_by\n"+
+		"CM-7Q2K-99XA,credit-monitoring,https://enroll.example-bureau.com/,"+time.Now().AddDate(1, 0, 0).Format(time.DateOnly)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.run("import the pool", chromedp.SetUploadFiles("#remedy-file", []string{pool}, chromedp.ByQuery),
+		chromedp.Click("#remedy-upload", chromedp.ByQuery), chromedp.WaitVisible("#remedy-report", chromedp.ByQuery))
+	if got := p.text("#remedy-accepted"); got != "1" || p.text("#pool-missing") != "0" || p.count("#pool-short") != 0 {
+		t.Errorf("the pool import accepted %q codes, %s missing", got, p.text("#pool-missing"))
+	}
 	p.signOut()
 
 	p.signIn(responder)
@@ -257,6 +274,9 @@ func TestWholeBreachInBrowser(t *testing.T) {
 	})
 	if got := p.text(`#delivery tr[data-jurisdiction="DE"] td[data-label="Sent"]`); !strings.HasPrefix(got, "2 ") {
 		t.Errorf("DE sent %q, want 2", got)
+	}
+	if got := p.text("#pool-covered"); got != "1" {
+		t.Errorf("%s customers were given a code, want the Californian", got)
 	}
 	p.checkAccessible("notice page after sending")
 	complete("remediation")
