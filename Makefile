@@ -1,5 +1,5 @@
 # Shortcuts for contributors; the README's commands never need them.
-.PHONY: run test lint bench cluster cluster-stop cluster-bench
+.PHONY: run test lint bench cluster cluster-stop cluster-bench cluster-roll
 
 run:   ## the whole stack in one process
 	go run ./cmd/breachflow dev
@@ -25,3 +25,6 @@ cluster-stop:
 
 cluster-bench: ## notices/s on the running cluster with one notices worker, then two (docs/deploy.md)
 	deploy/cluster.sh bench
+
+cluster-roll: ## the running cluster onto the tree's build: replay the open workflows, then workers, then the API (docs/deploy.md)
+	deploy/cluster.sh roll

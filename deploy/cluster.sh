@@ -14,6 +14,8 @@
 #   deploy/cluster.sh describe          each process and its command line (TestComposeMatchesCluster reads it)
 #   deploy/cluster.sh env               print the variables the processes run with
 #   deploy/cluster.sh bench [N]         notices/s with one notices worker, then with two
+#   deploy/cluster.sh roll [BINARY]     roll workers, then the API, onto a new build of breachflow
+#                                       (BINARY, else the tree's), after its replay of every open workflow passes
 #
 # Settings (environment; defaults in brackets):
 #   CLUSTER_RUN_DIR      pids, logs, generated secrets [<repo>/.cluster]
@@ -44,6 +46,9 @@ notice_workers=${CLUSTER_NOTICE_WORKERS:-2}
 
 export GOTOOLCHAIN=local
 
+# The breachflow build the processes run; roll starts the new one's.
+breachflow=$bin/breachflow
+
 say() { printf 'cluster: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -57,11 +62,11 @@ processes() {
 # command NAME prints the command line of one process.
 command_of() {
   case "$1" in
-    mailcatcher) echo "$bin/breachflow mailcatcher --addr $smtp_addr" ;;
+    mailcatcher) echo "$breachflow mailcatcher --addr $smtp_addr" ;;
     temporal) echo "$bin/temporal-server --config-file $repo/deploy/temporal/config.yaml --allow-no-auth start" ;;
-    server) echo "env BREACHFLOW_HTTP_ADDR=$http_addr $bin/breachflow server" ;;
-    incidents) echo "env BREACHFLOW_WORKER_QUEUES=incidents $bin/breachflow worker" ;;
-    notices-*) echo "env BREACHFLOW_WORKER_QUEUES=notices $bin/breachflow worker" ;;
+    server) echo "env BREACHFLOW_HTTP_ADDR=$http_addr $breachflow server" ;;
+    incidents) echo "env BREACHFLOW_WORKER_QUEUES=incidents $breachflow worker" ;;
+    notices-*) echo "env BREACHFLOW_WORKER_QUEUES=notices $breachflow worker" ;;
     *) die "no process named $1 (one of: $(processes | tr '\n' ' '))" ;;
   esac
 }
@@ -164,23 +169,34 @@ with_env() { (set -a && . "$run/cluster.env" && set +a && exec "$@"); }
 start_one() {
   local name=$1
   running "$name" && { say "$name is already running (pid $(cat "$run/$name.pid"))"; return 0; }
-  # shellcheck disable=SC2046 # the command line is split on purpose
-  (set -a && . "$run/cluster.env" && set +a && exec $(command_of "$name")) >>"$run/$name.log" 2>&1 </dev/null &
-  echo $! >"$run/$name.pid"
-  wait_ready "$name"
+  spawn "$name" "$run/$name.pid"
   say "$name running (pid $(cat "$run/$name.pid"), log $run/$name.log)"
 }
 
-# wait_ready NAME: until the process serves, or fail with its log's tail.
+# spawn NAME PIDFILE: starts NAME's process from $breachflow, its output
+# appended to its log and its pid written to PIDFILE, and waits until it
+# serves.
+spawn() {
+  local name=$1 from
+  touch "$run/$name.log"
+  from=$(stat -c %s "$run/$name.log")
+  # shellcheck disable=SC2046 # the command line is split on purpose
+  (set -a && . "$run/cluster.env" && set +a && exec $(command_of "$name")) >>"$run/$name.log" 2>&1 </dev/null &
+  echo $! >"$2"
+  wait_ready "$name" "$(cat "$2")" "$from"
+}
+
+# wait_ready NAME PID FROM: until the process serves (judged by what it
+# logged after byte FROM of its log), or fail with its log's tail.
 wait_ready() {
-  local name=$1 i
+  local name=$1 pid=$2 from=$3 i
   for i in $(seq 1 240); do
-    running "$name" || { tail -n 20 "$run/$name.log" >&2; die "$name exited"; }
+    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$run/$name.log" >&2; die "$name exited"; }
     case "$name" in
-      mailcatcher) grep -q "mailcatcher listening" "$run/$name.log" && return 0 ;;
-      temporal) with_env "$bin/breachflow" namespace --wait 2m >>"$run/namespace.log" 2>&1 && return 0 ;;
+      mailcatcher) tail -c +$((from + 1)) "$run/$name.log" | grep -q "mailcatcher listening" && return 0 ;;
+      temporal) with_env "$breachflow" namespace --wait 2m >>"$run/namespace.log" 2>&1 && return 0 ;;
       server) curl -fsS -o /dev/null "http://$http_addr/readyz" 2>/dev/null && return 0 ;;
-      *) grep -q "breachflow worker running" "$run/$name.log" && return 0 ;;
+      *) tail -c +$((from + 1)) "$run/$name.log" | grep -q "breachflow worker running" && return 0 ;;
     esac
     sleep 0.5
   done
@@ -189,9 +205,16 @@ wait_ready() {
 }
 
 stop_one() {
-  local name=$1 pid i
+  local name=$1
   running "$name" || { rm -f "$run/$name.pid"; return 0; }
-  pid=$(cat "$run/$name.pid")
+  stop_pid "$name" "$(cat "$run/$name.pid")"
+  rm -f "$run/$name.pid"
+  say "$name stopped"
+}
+
+# stop_pid NAME PID: SIGTERM, then SIGKILL if it has not stopped in 45 s.
+stop_pid() {
+  local name=$1 pid=$2 i
   kill -TERM "$pid" 2>/dev/null || true
   # Running activities get BREACHFLOW_WORKER_STOP_TIMEOUT (30s) to finish.
   for i in $(seq 1 90); do
@@ -202,8 +225,6 @@ stop_one() {
     say "$name did not stop in 45s; SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$run/$name.pid"
-  say "$name stopped"
 }
 
 start() {
@@ -219,7 +240,8 @@ start() {
 
 stop() {
   local name f
-  for f in "$run"/notices-*.pid; do
+  # A roll cut short leaves its new processes under NAME.next.
+  for f in "$run"/*.next.pid "$run"/notices-*.pid; do
     [ -e "$f" ] && stop_one "$(basename "$f" .pid)"
   done
   for name in incidents server temporal mailcatcher; do stop_one "$name"; done
@@ -259,6 +281,44 @@ bench() {
     --stop "$0 stop-one notices-2" --start "$0 start-one notices-2"
 }
 
+# roll [BINARY]: the running cluster onto a new build of breachflow, in
+# the order docs/deploy.md ("Rolling a new build") gives: the new build
+# replays every open workflow first, and nothing is rolled unless all
+# replay; then each worker, its successor started beside it before it is
+# stopped with SIGTERM (its running activities drain); then the API
+# server. The build it replaces is kept as breachflow.prev.
+roll() {
+  local new=${1:-} name old
+  if [ -z "$new" ]; then
+    new=$bin/breachflow.next
+    say "building breachflow into $new"
+    (cd "$repo" && go build -o "$new" ./cmd/breachflow)
+  fi
+  [ -x "$new" ] || die "roll: no breachflow binary at $new"
+  new=$(cd "$(dirname "$new")" && pwd)/$(basename "$new")
+  say "replaying every open workflow against $new"
+  if ! with_env "$new" replay --open >"$run/replay.log" 2>&1; then
+    cat "$run/replay.log" >&2
+    die "roll: the new build does not replay every open workflow (above); nothing was rolled"
+  fi
+  say "$(tail -n 1 "$run/replay.log")"
+  for name in $(processes); do
+    case "$name" in incidents | notices-*) ;; *) continue ;; esac
+    running "$name" || { say "$name is not running; not rolled"; continue; }
+    old=$(cat "$run/$name.pid")
+    breachflow=$new spawn "$name" "$run/$name.next.pid"
+    say "$name on the new build (pid $(cat "$run/$name.next.pid")); stopping the old one (pid $old), which drains its activities"
+    stop_pid "$name" "$old"
+    mv -f "$run/$name.next.pid" "$run/$name.pid"
+  done
+  cp "$new" "$bin/breachflow.rolling"
+  [ -f "$bin/breachflow" ] && mv -f "$bin/breachflow" "$bin/breachflow.prev"
+  mv -f "$bin/breachflow.rolling" "$bin/breachflow"
+  stop_one server
+  start_one server
+  say "rolled onto $new; the build before is $bin/breachflow.prev"
+}
+
 case "${1:-}" in
   start) shift; start "$@" ;;
   stop) stop ;;
@@ -269,5 +329,6 @@ case "${1:-}" in
   describe) for name in $(processes); do printf '%s\t%s\n' "$name" "$(command_of "$name")"; done ;;
   env) cat "$run/cluster.env" ;;
   bench) shift; bench "$@" ;;
-  *) die "usage: $0 start [--fresh] | stop | drop | status | start-one NAME | stop-one NAME | env | bench [N]" ;;
+  roll) shift; roll "$@" ;;
+  *) die "usage: $0 start [--fresh] | stop | drop | status | start-one NAME | stop-one NAME | env | bench [N] | roll [BINARY]" ;;
 esac

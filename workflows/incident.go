@@ -269,6 +269,7 @@ func (w *incident) advance(ctx workflow.Context) {
 				}
 			}
 			w.record(ctx, now, "system", "step.ready", "step:"+st.ID, st.Title, map[string]any{"due_at": st.DueAt})
+			w.stepReadied(ctx, st, spec)
 		}
 	}
 	if w.autoCompleteRegulatorNotices(ctx) {

@@ -7,8 +7,6 @@ import (
 
 	"github.com/breachflow/breachflow/internal/codec"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 )
 
 // replayKey is the key the saved histories were encrypted with by
@@ -63,12 +61,10 @@ func TestReplaySavedHistories(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: codec.DataConverter(keys)})
+			r, err := NewReplayer(keys)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
-			r.RegisterWorkflowWithOptions(NotifyCustomers, workflow.RegisterOptions{Name: "NotifyCustomers"})
 			if err := r.ReplayWorkflowHistory(nil, hist); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

@@ -158,6 +158,24 @@ func NewWorker(c client.Client, actorKey []byte, acts *activities.Activities, co
 	return w
 }
 
+// WorkflowTypes are the workflow types a worker of TaskQueue runs, the
+// ones a history must be of to replay against this build.
+var WorkflowTypes = []string{"Incident", "NotifyCustomers"}
+
+// NewReplayer returns a replayer of this build's workflow code, set up as
+// the worker runs it (the same codec and context propagator), for the
+// replay tests and `breachflow replay`.
+func NewReplayer(keys *codec.Keyring) (worker.WorkflowReplayer, error) {
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: codec.DataConverter(keys),
+		ContextPropagators: []workflow.ContextPropagator{TracePropagator{}}})
+	if err != nil {
+		return nil, fmt.Errorf("workflow replayer: %w", err)
+	}
+	r.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
+	r.RegisterWorkflowWithOptions(NotifyCustomers, workflow.RegisterOptions{Name: "NotifyCustomers"})
+	return r, nil
+}
+
 // NewNoticesWorker returns the worker of the notices task queue: the store
 // side of the fan-out from acts and the batch sender. Its own queue keeps
 // a million-recipient send from delaying any incident's clocks;

@@ -149,14 +149,16 @@ func (tc *testCluster) envOf(name string) string {
 
 // breachflow runs the cluster's breachflow binary with its variables.
 func (tc *testCluster) breachflow(args ...string) (string, error) {
-	cmd := exec.Command(filepath.Join(tc.bin, "breachflow"), args...)
+	return tc.exec(filepath.Join(tc.bin, "breachflow"), args...)
+}
+
+// processEnv is the environment a client command of the cluster runs in.
+func (tc *testCluster) processEnv() []string {
 	env := slices.Clone(tc.env)
-	for _, k := range []string{"BREACHFLOW_TEMPORAL_ADDRESS", "BREACHFLOW_DATABASE_URL", "BREACHFLOW_ENCRYPTION_KEYS", "BREACHFLOW_AUDIT_KEYS", "BREACHFLOW_ACTOR_KEY", "BREACHFLOW_HMAC_KEY"} {
+	for _, k := range []string{"BREACHFLOW_TEMPORAL_ADDRESS", "BREACHFLOW_TEMPORAL_NAMESPACE", "BREACHFLOW_DATABASE_URL", "BREACHFLOW_ENCRYPTION_KEYS", "BREACHFLOW_AUDIT_KEYS", "BREACHFLOW_ACTOR_KEY", "BREACHFLOW_HMAC_KEY"} {
 		env = append(env, k+"="+tc.envOf(k))
 	}
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return env
 }
 
 // kill SIGKILLs one of the cluster's processes and waits until it is gone.
@@ -293,6 +295,11 @@ func TestCluster(t *testing.T) {
 	began := time.Now()
 	tc := startTestCluster(t, 3*n+1000)
 	second := tc.mint("second-legal", "legal")
+	// The roll drill's new build links while the other drills run.
+	rollBuild := func() (string, error) { return "", errors.New("not selected by -run") }
+	if subtestSelected(rollDrill) {
+		rollBuild = buildRollDrill(t, tc.bin)
+	}
 
 	// End to end, with drill (a) inside it: a notices worker is SIGKILLed
 	// a quarter of the way through the sending; the other carries on.
@@ -315,6 +322,11 @@ func TestCluster(t *testing.T) {
 		tc.t = t
 		tc.c.t = t
 		testClusterPostgresRestart(t, tc, second, max(n/5, 2000))
+	})
+	t.Run(rollDrill, func(t *testing.T) {
+		tc.t = t
+		tc.c.t = t
+		testClusterRoll(t, tc, second, rollBuild)
 	})
 	t.Logf("TestCluster took %s", time.Since(began).Round(time.Second))
 }
@@ -440,6 +452,26 @@ func (tc *testCluster) envOrDefault(name, def string) string {
 		}
 	}
 	return def
+}
+
+// waitReady polls the API's /readyz until it answers 200 and answers
+// when it did.
+func (tc *testCluster) waitReady(limit time.Duration) time.Time {
+	tc.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		resp, err := http.Get(tc.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return time.Now()
+			}
+		}
+		if time.Now().After(deadline) {
+			tc.t.Fatalf("the API's /readyz did not answer 200 within %s (last: %v)", limit, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // countTitled counts the incidents the list holds with this title.
@@ -608,7 +640,12 @@ func testClusterTemporalOutage(t *testing.T, tc *testCluster) {
 		t.Errorf("the reminder arrived at %s, before Temporal came back at %s", msg.ReceivedAt, up)
 	}
 	// The incident goes on, its clock where it was, and the reminder is
-	// not repeated.
+	// not repeated. Temporal's frontend answers before all of it serves
+	// again, and the API's connection comes back on its own backoff: a
+	// client acts once /readyz says so (until then it gets 503 with
+	// Retry-After).
+	apiReady := tc.waitReady(2 * time.Minute)
+	t.Logf("the API's /readyz answered 200 %s after Temporal's restart", apiReady.Sub(up).Round(time.Millisecond))
 	if code, body := tc.c.do("POST", "/v1/incidents/"+id+"/steps/triage/complete", tc.token, map[string]any{"note": "after the outage"}, nil); code != 200 {
 		t.Fatalf("complete triage after the outage: %d %v", code, body)
 	}

@@ -113,6 +113,7 @@ var docBlockRules = []docBlockRule{
 	{file: "docs/deploy.md", match: "breachflow migrate", skip: "migrates a production PostgreSQL; the store suite migrates the test PostgreSQL"},
 	{file: "docs/deploy.md", match: "temporal operator search-attribute create", skip: "needs the temporal CLI and a cluster; dev registers the same attributes (workflows.EnsureSearchAttributes)"},
 	{file: "docs/deploy.md", match: "BREACHFLOW_TEMPORAL_ADDRESS=temporal-frontend.internal:7233", skip: "starts server and worker against a production cluster; the dev stack runs the same parts"},
+	{file: "docs/deploy.md", match: "breachflow replay --open", skip: "replays a production cluster's workflows; TestCluster's roll drill runs breachflow replay against its cluster and TestReplayCommand replays saved histories"},
 	{file: "docs/playbooks.md", match: "playbook validate my-playbooks/*.yaml"},
 	{file: "docs/letters.md", match: "a batch of everyone waiting", skip: "needs customers whose email failed and fonts; TestCustomersEndToEnd makes the same requests"},
 	{file: "docs/letters.md", match: "letters/1/letters.pdf", skip: "needs a batch and an approved access grant; TestCustomersEndToEnd downloads both"},

@@ -32,7 +32,7 @@ func rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(devCommand(), serverCommand(), workerCommand(), migrateCommand(), tokenCommand(), playbookCommand(), incidentCommand(), subjectsCommand(), deadlinesCommand(), auditCommand(), obligationCommand(), assessCommand(), evidenceCommand(), alertsCommand(), detectCommand(), benchCommand(), versionCommand(), namespaceCommand(), mailcatcherCommand())
+	root.AddCommand(devCommand(), serverCommand(), workerCommand(), migrateCommand(), tokenCommand(), playbookCommand(), incidentCommand(), subjectsCommand(), deadlinesCommand(), auditCommand(), obligationCommand(), assessCommand(), evidenceCommand(), alertsCommand(), detectCommand(), benchCommand(), versionCommand(), namespaceCommand(), mailcatcherCommand(), replayCommand())
 	return root
 }
 
