@@ -255,6 +255,10 @@ func (s *SQL) AssignRemedyCodes(ctx context.Context, incidentID string, sc Remed
 		if err := s.lockIncident(ctx, tx, incidentID); err != nil {
 			return err
 		}
+		if s.dialect == DialectPostgres {
+			assigned, missing, err = s.assignRemedyCodesPostgres(ctx, tx, incidentID, sc, ids)
+			return err
+		}
 		cond, scArgs := scopeSQL(sc)
 		var want []int64
 		for start := 0; start < len(ids); start += noticeChunk {
@@ -306,6 +310,48 @@ func (s *SQL) AssignRemedyCodes(ctx context.Context, incidentID string, sc Remed
 		return 0, 0, fmt.Errorf("store: assign remedy codes for %q: %w", incidentID, err)
 	}
 	return assigned, missing, nil
+}
+
+// assignRemedyCodesPostgresSQL pairs, in one statement, the subjects
+// among the batch ($2) that are in scope and hold no code (want, in id
+// order) with as many of the product's oldest free codes (free), and gives
+// the n-th code to the n-th subject: unnest zips the two arrays, so each
+// pair is found by the code's primary key whatever the planner guesses of
+// the rows (a join on row numbers went quadratic on fresh tables without
+// statistics). The scope's condition and its arguments follow $2; the
+// update keeps the conditional "subject_id IS NULL", so a code taken
+// meanwhile is not given again, and the counts then disagree.
+const assignRemedyCodesPostgresSQL = `WITH want AS (
+	SELECT coalesce(array_agg(s.id ORDER BY s.id), '{}') AS ids FROM subjects s
+	WHERE s.incident_id = ? AND s.id = ANY(CAST(? AS BIGINT[])) AND %s
+		AND NOT EXISTS (SELECT 1 FROM remedy_codes r WHERE r.incident_id = s.incident_id AND r.subject_id = s.id)
+), free AS (
+	SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}') AS ids FROM (SELECT id FROM remedy_codes
+		WHERE incident_id = ? AND product = ? AND subject_id IS NULL
+		ORDER BY id LIMIT (SELECT cardinality(ids) FROM want)) c
+), given AS (
+	UPDATE remedy_codes r SET subject_id = p.subject_id, assigned_at = ?
+	FROM want, free, unnest(free.ids, want.ids) AS p (code_id, subject_id)
+	WHERE r.id = p.code_id AND p.subject_id IS NOT NULL AND r.subject_id IS NULL
+	RETURNING r.id
+)
+SELECT cardinality(want.ids), cardinality(free.ids), (SELECT count(*) FROM given) FROM want, free`
+
+// assignRemedyCodesPostgres is AssignRemedyCodes' pairing in one round
+// trip for the batch instead of one UPDATE per code, inside the caller's
+// transaction and incident lock. The pgx driver sends ids as an array.
+func (s *SQL) assignRemedyCodesPostgres(ctx context.Context, tx *sql.Tx, incidentID string, sc RemedyScope, ids []int64) (assigned, missing int, err error) {
+	cond, scArgs := scopeSQL(sc)
+	args := append([]any{incidentID, ids}, scArgs...)
+	args = append(args, incidentID, sc.Product, s.timeArg(now()))
+	var want, free int
+	if err := tx.QueryRowContext(ctx, s.q(fmt.Sprintf(assignRemedyCodesPostgresSQL, cond)), args...).Scan(&want, &free, &assigned); err != nil {
+		return 0, 0, err
+	}
+	if assigned != free {
+		return 0, 0, fmt.Errorf("%w: %d of %d free codes were taken meanwhile", ErrConflict, free-assigned, free)
+	}
+	return assigned, want - free, nil
 }
 
 // queryTx reads one int64 column.
