@@ -166,6 +166,8 @@ func TestCustomersEndToEnd(t *testing.T) {
 		t.Skip("pdftotext or pdftoppm is missing: apt-get install poppler-utils")
 	}
 	const customers, pool = 2000, 1900
+	began := time.Now()
+	phase := func(what string) { t.Logf("%5.1fs %s", time.Since(began).Seconds(), what) }
 	pbDir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(pbDir, "customers-check.yaml"), []byte(customersPlaybook), 0o600); err != nil {
 		t.Fatal(err)
@@ -188,6 +190,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 		t.Fatalf("start dev: %v", err)
 	}
 	t.Cleanup(func() { _ = stack.Stop() })
+	phase("the dev stack is up")
 	c := apiClient{t: t, base: "http://" + stack.httpAddr}
 	admin := stack.token
 	responder, _, _ := stack.store.CreateToken(ctx, "rita-responder", breach.RoleResponder)
@@ -208,6 +211,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 		room, ok = fake.ChannelByName("breach-" + strings.ToLower(id))
 		return ok
 	})
+	phase("the incident room is made")
 	for loc, txt := range map[string]map[string]string{
 		"en":    {"what_happened": "A CRM export was public.", "what_we_are_doing": "We removed it.", "faq": "Is my card affected? No.", "contact": "Call 0800 123 456."},
 		"zh-CN": {"what_happened": "一份客户数据导出文件曾被公开。", "what_we_are_doing": "我们已将其删除。", "faq": "我的银行卡受影响吗？不受影响。", "contact": "请致电 0800 123 456。"},
@@ -316,6 +320,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 		})
 	}
 	waitingFor("100 codes missing")
+	phase("the send waits for codes")
 	if _, st := c.do("GET", base, legal, nil, nil); !strings.Contains(fmt.Sprint(st["timeline"]), "100 codes missing") {
 		t.Errorf("the timeline does not say 100 codes missing")
 	}
@@ -389,11 +394,13 @@ func TestCustomersEndToEnd(t *testing.T) {
 		t.Fatalf("top up: %d %v", code, body)
 	}
 
+	phase("legal topped up")
 	// The email run ends, and the step waits for the letters.
 	eventually(t, 4*time.Minute, "the run to wait for letters", func() bool {
 		_, st := c.do("GET", base, viewer, nil, nil)
 		return strings.Contains(fmt.Sprint(st["timeline"]), "103 customers email could not reach wait for a letter")
 	})
+	phase("the email run ended")
 	if s := c.stepState(viewer, id, "customer-notices"); s != "ready" {
 		t.Fatalf("customer-notices = %s while customers wait for a letter, want ready", s)
 	}
@@ -453,7 +460,8 @@ func TestCustomersEndToEnd(t *testing.T) {
 		}
 	}
 
-	// Letters: four customers' worth of checks before the batch exists.
+	phase("the mails are checked")
+	// Letters: before the batch exists, 103 customers wait.
 	if code, out := c.do("GET", base+"/letters", legal, nil, nil); code != 200 || out["waiting"] != 103.0 {
 		t.Fatalf("letters before a batch: %d %v, want 103 waiting", code, out)
 	}
@@ -563,6 +571,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 		t.Errorf("letters drawn: %v, want en and zh-CN", drawn)
 	}
 
+	phase("the letters are checked")
 	// Legal records the handoff; the step is done: everyone is settled.
 	if code, _ := c.do("POST", batchPath+"/printed", responder, map[string]any{"reference": "PRINT-1"}, nil); code != 403 {
 		t.Fatalf("responder recording the printer: %d, want 403", code)
@@ -578,6 +587,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 		return c.stepState(viewer, id, "customer-notices") == "done"
 	})
 
+	phase("the step is done")
 	// One letter comes back. Reasons that quote the customer are refused
 	// and write nothing.
 	// audited counts the audit chain's events of action.
@@ -718,6 +728,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 		t.Errorf("channels %v, want 1,796 email, 101 letter, 52 substitute, 51 failed", byChannel)
 	}
 
+	phase("every customer is checked")
 	// The delivery report and the regulator report count the same.
 	_, rep := c.do("GET", base+"/notices/report", viewer, nil, nil)
 	letters := rep["letters"].(map[string]any)["total"].(map[string]any)
@@ -863,6 +874,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 	if !strings.Contains(listed, "550") {
 		t.Errorf("the refused mailboxes' errors are not listed")
 	}
+	phase("done")
 }
 
 func atoi(t *testing.T, s string) int {
