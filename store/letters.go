@@ -56,7 +56,9 @@ const letterBatchColumns = `id, incident_id, created_by, created_at, letters, un
 // LetterCandidates returns, ascending, the incident's customers who need a
 // letter: they have a postal address, and either no email (and no notice
 // suppressed, by a substitute notice say) or an email notice that failed
-// for good, and no letter notice yet.
+// for good, and no letter notice yet — or one that failed because their
+// address could not be printed, and they were imported again since (the
+// import fixed the address, perhaps: the next batch tries again).
 func (s *SQL) LetterCandidates(ctx context.Context, incidentID string) ([]int64, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT s.id FROM subjects s
 		WHERE s.incident_id = ? AND length(s.address_sealed) > 0
@@ -64,8 +66,10 @@ func (s *SQL) LetterCandidates(ctx context.Context, incidentID string) ([]int64,
 			AND n.subject_id = s.id AND n.kind = ? AND n.status = ?))
 		OR EXISTS (SELECT 1 FROM notices n WHERE n.incident_id = s.incident_id
 			AND n.subject_id = s.id AND n.kind = ? AND n.status = ?))
-		AND NOT EXISTS (SELECT 1 FROM notices l WHERE l.incident_id = s.incident_id AND l.subject_id = s.id AND l.kind = ?)
-		ORDER BY s.id`), incidentID, breach.NoticeKindCustomer, NoticeSuppressed, breach.NoticeKindCustomer, NoticeFailed, NoticeKindLetter)
+		AND NOT EXISTS (SELECT 1 FROM notices l WHERE l.incident_id = s.incident_id AND l.subject_id = s.id AND l.kind = ?
+			AND NOT (l.status = ? AND l.last_error LIKE ? AND s.updated_at > l.updated_at))
+		ORDER BY s.id`), incidentID, breach.NoticeKindCustomer, NoticeSuppressed, breach.NoticeKindCustomer, NoticeFailed, NoticeKindLetter,
+		NoticeFailed, LetterUnprintable+"%")
 	if err != nil {
 		return nil, fmt.Errorf("store: letter candidates: %w", err)
 	}
@@ -86,9 +90,11 @@ func (s *SQL) LetterCandidates(ctx context.Context, incidentID string) ([]int64,
 
 // CreateLetterBatch records a batch in one transaction: the batch, a
 // pending letter notice and a batch item for each of its subjects, and a
-// failed letter notice for each unprintable one. A subject that already
-// has a letter notice is ErrConflict (another batch took it), and nothing
-// is written; ErrNotFound when the incident does not exist.
+// failed letter notice for each unprintable one. A subject whose letter
+// notice failed as unprintable takes that notice again (same Message-ID);
+// one that already has any other letter notice is ErrConflict (another
+// batch took it), and nothing is written; ErrNotFound when the incident
+// does not exist.
 func (s *SQL) CreateLetterBatch(ctx context.Context, in NewLetterBatch) (LetterBatch, error) {
 	switch {
 	case in.CreatedBy == "":
@@ -113,18 +119,24 @@ func (s *SQL) CreateLetterBatch(ctx context.Context, in NewLetterBatch) (LetterB
 			attempts, message_id, last_error, jurisdiction, created_at, updated_at)
 			SELECT s.incident_id, s.id, ?, ?, 0, ?, ?, `+subjectJurisdictionSQL+`, `+s.timeParam()+`, `+s.timeParam()+`
 			FROM subjects s WHERE s.id = ? AND s.incident_id = ?
-			ON CONFLICT DO NOTHING`))
+			ON CONFLICT (incident_id, subject_id, kind) DO UPDATE SET status = excluded.status, last_error = excluded.last_error,
+				updated_at = excluded.updated_at
+			WHERE notices.status = ? AND notices.last_error LIKE ?`))
 		if err != nil {
 			return err
 		}
 		defer notice.Close()
+		// updated_at is the store's clock, as the subjects' is: a customer
+		// imported after their letter proved unprintable is a candidate again.
+		changed := s.timeArg(now())
 		item, err := tx.PrepareContext(ctx, s.q(`INSERT INTO letter_batch_items (batch_id, incident_id, subject_id) VALUES (?, ?, ?)`))
 		if err != nil {
 			return err
 		}
 		defer item.Close()
 		add := func(id int64, status, reason string) error {
-			res, err := notice.ExecContext(ctx, NoticeKindLetter, status, in.MessageID(id), reason, stamp, stamp, id, in.IncidentID)
+			res, err := notice.ExecContext(ctx, NoticeKindLetter, status, in.MessageID(id), reason, stamp, changed, id, in.IncidentID,
+				NoticeFailed, LetterUnprintable+"%")
 			if err != nil {
 				return fmt.Errorf("subject %d: %w", id, err)
 			}

@@ -70,7 +70,7 @@ const (
 	bounceUS      = 5  // email refused for good (550), US address: letter
 	bounceCN      = 6  // email refused for good, Chinese address: letter
 	bounceNoAddr  = 7  // email refused for good, no address (US-NY): failed
-	unprintableUS = 9  // no email, an address without postal code: substitute
+	unprintableUS = 9  // no email, an address without postal code, fixed by a re-import: letter
 	returnedUS    = 40 // no email, a letter that comes back: substitute
 )
 
@@ -100,7 +100,7 @@ func customerAt(i int) e2eCustomer {
 		c.subdivision, c.want = "US-NY", viaFailed
 	case i == unprintableUS:
 		usAddr()
-		c.email, c.postal, c.want = "", "", viaSubstitute
+		c.email, c.postal, c.want = "", "", viaLetter
 	case i == returnedUS:
 		usAddr()
 		c.email, c.want = "", viaSubstitute
@@ -141,7 +141,9 @@ func customerAt(i int) e2eCustomer {
 //     address; letters are generated (an unprintable address is reported
 //     and the batch goes on), need a second person's grant, carry each
 //     customer's own code (pdftotext), and a letter of each locale is drawn
-//     (pdftoppm) and read back; legal records the printer, one comes back.
+//     (pdftoppm) and read back; legal records the printer; the customer
+//     whose address could not be printed is imported again, fixed, and a
+//     second batch holds their letter; one letter comes back.
 //   - Reasons that quote an email address or the customer are refused and
 //     write nothing; substitute notice covers the Californians nobody
 //     reached.
@@ -588,6 +590,41 @@ func TestCustomersEndToEnd(t *testing.T) {
 	})
 
 	phase("the step is done")
+
+	// C0009's address is fixed by importing them again: a second batch
+	// holds their letter, with their code.
+	fixed := customerAt(unprintableUS)
+	fixed.postal = "94607"
+	reimport := "external_id,name,email,locale,country,subdivision,address_line1,city,address_region,postal_code\n" +
+		fmt.Sprintf("%s,%s,,%s,%s,%s,%s,%s,,%s\n", fixed.ext, fixed.name, fixed.locale, fixed.country, fixed.subdivision, fixed.line1, fixed.city, fixed.postal)
+	if code, body := c.do("POST", base+"/subjects", responder, reimport, map[string]string{"Content-Type": "text/csv"}); code != 200 || body["updated"] != 1.0 {
+		t.Fatalf("re-import C%04d: %d %v", unprintableUS, code, body)
+	}
+	if code, out := c.do("GET", base+"/letters", legal, nil, nil); code != 200 || out["waiting"] != 1.0 {
+		t.Fatalf("letters after the fixed import: %d %v, want 1 waiting", code, out)
+	}
+	code, gen = c.do("POST", base+"/letters", responder, nil, nil)
+	if code != 201 || gen["batch"].(map[string]any)["letters"] != 1.0 || gen["batch"].(map[string]any)["unprintable"] != 0.0 {
+		t.Fatalf("the second batch: %d %v", code, gen)
+	}
+	batch2 := fmt.Sprintf("%s/letters/%v", base, gen["batch"].(map[string]any)["id"])
+	code, pdf, _ = get(batch2+"/letters.pdf", legal)
+	if code != 200 {
+		t.Fatalf("the second batch's PDF: %d", code)
+	}
+	if err := os.WriteFile(pdfFile, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	textOut, err = exec.Command(pdftotext, "-enc", "UTF-8", pdfFile, "-").Output()
+	if sid := sidOf[fixed.ext]; err != nil || !strings.Contains(string(textOut), fixed.name) || !strings.Contains(string(textOut), codeOf[sid]) ||
+		!strings.Contains(string(textOut), "94607") {
+		t.Fatalf("the second batch lacks %s's name, code %s or postal code (%v):\n%s", fixed.ext, codeOf[sid], err, textOut)
+	}
+	lettered[sidOf[fixed.ext]] = true
+	if code, out := c.do("POST", batch2+"/printed", legal, map[string]any{"reference": "MAILHOUSE-2026-119"}, nil); code != 200 {
+		t.Fatalf("second batch printed: %d %v", code, out)
+	}
+	phase("the fixed address got its letter")
 	// One letter comes back. Reasons that quote the customer are refused
 	// and write nothing.
 	// audited counts the audit chain's events of action.
@@ -642,8 +679,8 @@ func TestCustomersEndToEnd(t *testing.T) {
 	}
 	code, sub := c.do("POST", base+"/substitute-notice", legal, map[string]any{"basis": "contact_info",
 		"reason": "no usable email or address for these Californians", "jurisdictions": []string{"US-CA"}}, nil)
-	if code != 200 || sub["covered"] != 52.0 {
-		t.Fatalf("substitute notice: %d %v, want 52 covered", code, sub)
+	if code != 200 || sub["covered"] != 51.0 {
+		t.Fatalf("substitute notice: %d %v, want 51 covered", code, sub)
 	}
 	code, texts := c.do("GET", base+"/substitute-notice?locale=zh-CN", legal, nil, nil)
 	if zh := fmt.Sprint(texts["texts"]); code != 200 || !strings.Contains(zh, "数据泄露通知") || !strings.Contains(zh, "一份客户数据导出文件曾被公开") || strings.Contains(zh, "王小明") {
@@ -724,8 +761,8 @@ func TestCustomersEndToEnd(t *testing.T) {
 		}
 	}
 	t.Logf("channels %v; failure reasons %v", byChannel, reasons)
-	if byChannel[viaLetter] != 101 || byChannel[viaSubstitute] != 52 || byChannel[viaFailed] != 51 || byChannel[viaEmail] != customers-204 {
-		t.Errorf("channels %v, want 1,796 email, 101 letter, 52 substitute, 51 failed", byChannel)
+	if byChannel[viaLetter] != 102 || byChannel[viaSubstitute] != 51 || byChannel[viaFailed] != 51 || byChannel[viaEmail] != customers-204 {
+		t.Errorf("channels %v, want 1,796 email, 102 letter, 51 substitute, 51 failed", byChannel)
 	}
 
 	phase("every customer is checked")
@@ -733,11 +770,11 @@ func TestCustomersEndToEnd(t *testing.T) {
 	_, rep := c.do("GET", base+"/notices/report", viewer, nil, nil)
 	letters := rep["letters"].(map[string]any)["total"].(map[string]any)
 	mail := rep["delivery"].(map[string]any)["total"].(map[string]any)
-	if letters["sent"] != 101.0 || letters["failed"] != 2.0 || letters["pending"] != 0.0 || letters["total"] != 103.0 {
-		t.Errorf("letters in the report = %v, want 101 sent, 2 failed (unprintable, returned)", letters)
+	if letters["sent"] != 102.0 || letters["failed"] != 1.0 || letters["pending"] != 0.0 || letters["total"] != 103.0 {
+		t.Errorf("letters in the report = %v, want 102 sent, 1 failed (returned)", letters)
 	}
-	if mail["sent"] != float64(customers-204) || mail["suppressed"] != 52.0 || mail["failed"] != 152.0 || mail["codes_assigned"] != float64(customers) {
-		t.Errorf("email in the report = %v, want %d sent, 52 substitute, 152 failed (101 of them lettered), %d codes", mail, customers-204, customers)
+	if mail["sent"] != float64(customers-204) || mail["suppressed"] != 51.0 || mail["failed"] != 153.0 || mail["codes_assigned"] != float64(customers) {
+		t.Errorf("email in the report = %v, want %d sent, 51 substitute, 153 failed (102 of them lettered), %d codes", mail, customers-204, customers)
 	}
 	_, st := c.do("GET", base, legal, nil, nil)
 	caAG := ""
