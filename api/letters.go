@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -91,14 +93,16 @@ type letterBatchView struct {
 	PrintedBy   string     `json:"printed_by,omitempty"`
 	PrintedAt   *time.Time `json:"printed_at,omitempty"`
 	Reference   string     `json:"reference,omitempty"`
-	PDF         string     `json:"pdf"`
-	Manifest    string     `json:"manifest"`
+	// PDFSHA256 is the hex SHA-256 of the PDF as it was recorded printed.
+	PDFSHA256 string `json:"pdf_sha256,omitempty"`
+	PDF       string `json:"pdf"`
+	Manifest  string `json:"manifest"`
 }
 
 func viewBatch(b store.LetterBatch) letterBatchView {
 	base := fmt.Sprintf("/v1/incidents/%s/letters/%d/", b.IncidentID, b.ID)
 	return letterBatchView{ID: b.ID, Letters: b.Letters, Unprintable: b.Unprintable, CreatedBy: b.CreatedBy, CreatedAt: b.CreatedAt,
-		PrintedBy: b.PrintedBy, PrintedAt: b.PrintedAt, Reference: b.Reference, PDF: base + "letters.pdf", Manifest: base + "manifest.csv"}
+		PrintedBy: b.PrintedBy, PrintedAt: b.PrintedAt, Reference: b.Reference, PDFSHA256: b.PDFSHA256, PDF: base + "letters.pdf", Manifest: base + "manifest.csv"}
 }
 
 // unprintableView names a customer whose letter cannot be printed by
@@ -287,6 +291,14 @@ func (s *Server) renderBatch(c *gin.Context, what string) (pdf []byte, placed []
 	if _, ok := s.contactsGrant(c, st.ID, fmt.Sprintf("letter batch %d %s", b.ID, what)); !ok {
 		return nil, nil, false
 	}
+	return s.batchPDF(c, st, b)
+}
+
+// batchPDF renders batch b's letters from the store, as they were placed,
+// answering the problem itself when it cannot. It shows nobody anything:
+// callers that hand the PDF out check the access grant first.
+func (s *Server) batchPDF(c *gin.Context, st *breach.Status, b store.LetterBatch) (pdf []byte, placed []letters.Placed, ok bool) {
+	ctx := c.Request.Context()
 	r, err := s.letters.get()
 	if err != nil {
 		s.log.Error("letter fonts", "error", err)
@@ -353,7 +365,8 @@ type letterPrintedRequest struct {
 
 // letterPrinted handles POST /v1/incidents/{id}/letters/{batch}/printed:
 // legal records that the batch went to the printer, under its reference;
-// the batch's letters count as sent from then.
+// the batch's letters count as sent from then. The SHA-256 of the batch
+// PDF as it renders now (what a download gave) is kept with the batch.
 func (s *Server) letterPrinted(c *gin.Context) {
 	id, ok := incidentParam(c)
 	if !ok {
@@ -373,7 +386,25 @@ func (s *Server) letterPrinted(c *gin.Context) {
 		return
 	}
 	ctx, who, at := c.Request.Context(), caller(c), s.now().UTC()
-	b, err := s.store.MarkLetterBatchPrinted(ctx, id, batch, req.Reference, who.Name, at)
+	st, ok := s.loadStatus(c)
+	if !ok {
+		return
+	}
+	b, err := s.store.GetLetterBatch(ctx, id, batch)
+	if errors.Is(err, store.ErrNotFound) {
+		problem(c, http.StatusNotFound, fmt.Sprintf("incident %s has no letter batch %d", id, batch))
+		return
+	}
+	if err != nil {
+		s.internal(c, "get letter batch", err)
+		return
+	}
+	pdf, _, ok := s.batchPDF(c, st, b)
+	if !ok {
+		return
+	}
+	sum := sha256.Sum256(pdf)
+	b, err = s.store.MarkLetterBatchPrinted(ctx, id, batch, req.Reference, who.Name, at)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		problem(c, http.StatusNotFound, fmt.Sprintf("incident %s has no letter batch %d", id, batch))
@@ -385,8 +416,12 @@ func (s *Server) letterPrinted(c *gin.Context) {
 		s.internal(c, "mark letter batch printed", err)
 		return
 	}
+	if b, err = s.store.RecordLetterBatchPDF(ctx, id, b.ID, hex.EncodeToString(sum[:])); err != nil {
+		s.internal(c, "record letter batch PDF", err)
+		return
+	}
 	if err := s.auditContacts(ctx, id, who, "letters.printed", "letters:"+strconv.FormatInt(b.ID, 10), at,
-		map[string]any{"batch": b.ID, "reference": b.Reference, "letters": b.Letters}); err != nil {
+		map[string]any{"batch": b.ID, "reference": b.Reference, "letters": b.Letters, "pdf_sha256": b.PDFSHA256}); err != nil {
 		s.internal(c, "audit letters printed", err)
 		return
 	}

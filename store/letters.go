@@ -34,6 +34,7 @@ type LetterBatch struct {
 	PrintedBy   string
 	PrintedAt   *time.Time // nil until legal records the handoff
 	Reference   string     // the printer's job or consignment reference
+	PDFSHA256   string     // hex SHA-256 of the batch PDF recorded printed; empty before
 	SubjectIDs  []int64    // filled by GetLetterBatch, ascending
 }
 
@@ -51,7 +52,7 @@ type NewLetterBatch struct {
 	MessageID func(subjectID int64) string
 }
 
-const letterBatchColumns = `id, incident_id, created_by, created_at, letters, unprintable, printed_by, printed_at, printer_reference`
+const letterBatchColumns = `id, incident_id, created_by, created_at, letters, unprintable, printed_by, printed_at, printer_reference, pdf_sha256`
 
 // LetterCandidates returns, ascending, the incident's customers who need a
 // letter: they have a postal address, and either no email (and no notice
@@ -171,7 +172,29 @@ func (s *SQL) CreateLetterBatch(ctx context.Context, in NewLetterBatch) (LetterB
 
 func batchDest(b *LetterBatch) []any {
 	return []any{&b.ID, &b.IncidentID, &b.CreatedBy, dbTime{&b.CreatedAt}, &b.Letters, &b.Unprintable,
-		&b.PrintedBy, optTime{&b.PrintedAt}, &b.Reference}
+		&b.PrintedBy, optTime{&b.PrintedAt}, &b.Reference, &b.PDFSHA256}
+}
+
+// RecordLetterBatchPDF keeps the SHA-256 (hex) of the batch PDF that was
+// handed to the printer. The first one recorded stays: a second call is a
+// no-op, whatever its hash. ErrNotFound when the incident has no such batch.
+func (s *SQL) RecordLetterBatchPDF(ctx context.Context, incidentID string, id int64, sha256 string) (LetterBatch, error) {
+	if len(sha256) != 64 || strings.Trim(sha256, "0123456789abcdef") != "" {
+		return LetterBatch{}, fmt.Errorf("store: record letter batch PDF: %w: %q is not a hex SHA-256", ErrInvalid, sha256)
+	}
+	var b LetterBatch
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE letter_batches SET pdf_sha256 = ? WHERE incident_id = ? AND id = ? AND pdf_sha256 = ''`),
+			sha256, incidentID, id); err != nil {
+			return err
+		}
+		return notFound(tx.QueryRowContext(ctx, s.q(`SELECT `+letterBatchColumns+` FROM letter_batches WHERE incident_id = ? AND id = ?`),
+			incidentID, id).Scan(batchDest(&b)...))
+	})
+	if err != nil {
+		return LetterBatch{}, fmt.Errorf("store: record letter batch %d PDF: %w", id, err)
+	}
+	return b, nil
 }
 
 // GetLetterBatch returns one batch of the incident with its subject ids;

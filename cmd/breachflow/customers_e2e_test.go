@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"fmt"
 	"image/png"
@@ -511,6 +512,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 	if code != 200 || ct != "application/pdf" || !strings.HasPrefix(string(pdf), "%PDF-") {
 		t.Fatalf("PDF: %d %s %.40q", code, ct, pdf)
 	}
+	pdfSums := []string{fmt.Sprintf("%x", sha256.Sum256(pdf))}
 	pdfFile := filepath.Join(t.TempDir(), "batch.pdf")
 	if err := os.WriteFile(pdfFile, pdf, 0o600); err != nil {
 		t.Fatal(err)
@@ -581,9 +583,10 @@ func TestCustomersEndToEnd(t *testing.T) {
 	if code, out := c.do("POST", batchPath+"/printed", legal, map[string]any{}, nil); code != 422 {
 		t.Fatalf("printed without a reference: %d %v, want 422", code, out)
 	}
+	// The batch keeps the hash of the PDF that was downloaded and printed.
 	if code, out := c.do("POST", batchPath+"/printed", legal, map[string]any{"reference": "MAILHOUSE-2026-118"}, nil); code != 200 ||
-		out["batch"].(map[string]any)["reference"] != "MAILHOUSE-2026-118" {
-		t.Fatalf("printed: %d %v", code, out)
+		out["batch"].(map[string]any)["reference"] != "MAILHOUSE-2026-118" || out["batch"].(map[string]any)["pdf_sha256"] != pdfSums[0] {
+		t.Fatalf("printed: %d %v, want the PDF's SHA-256 %s", code, out, pdfSums[0])
 	}
 	eventually(t, 60*time.Second, "customer-notices done after the printing", func() bool {
 		return c.stepState(viewer, id, "customer-notices") == "done"
@@ -612,6 +615,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("the second batch's PDF: %d", code)
 	}
+	pdfSums = append(pdfSums, fmt.Sprintf("%x", sha256.Sum256(pdf)))
 	if err := os.WriteFile(pdfFile, pdf, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -770,6 +774,13 @@ func TestCustomersEndToEnd(t *testing.T) {
 	_, rep := c.do("GET", base+"/notices/report", viewer, nil, nil)
 	letters := rep["letters"].(map[string]any)["total"].(map[string]any)
 	mail := rep["delivery"].(map[string]any)["total"].(map[string]any)
+	var sums []any
+	for _, b := range rep["letter_batches"].([]any) {
+		sums = append(sums, b.(map[string]any)["pdf_sha256"])
+	}
+	if fmt.Sprint(sums) != fmt.Sprint(pdfSums) {
+		t.Errorf("the delivery report's batches have PDF hashes %v, want those of the PDFs printed %v", sums, pdfSums)
+	}
 	if letters["sent"] != 102.0 || letters["failed"] != 1.0 || letters["pending"] != 0.0 || letters["total"] != 103.0 {
 		t.Errorf("letters in the report = %v, want 102 sent, 1 failed (returned)", letters)
 	}

@@ -20,6 +20,7 @@ var letterTests = []testCase{
 	{"BatchLifecycle", testLetterBatchLifecycle},
 	{"Reach", testNoticeReach},
 	{"UnprintableAgain", testLetterUnprintableAgain},
+	{"PDFHash", testLetterBatchPDFHash},
 }
 
 func addressed(i int, email string, a subjects.Address) subjects.Subject {
@@ -319,5 +320,38 @@ func testLetterUnprintableAgain(t *testing.T, s store.Store) {
 	}
 	if got, err := s.GetLetterBatch(c, id, b.ID); err != nil || !reflect.DeepEqual(got.SubjectIDs, []int64{ids[0]}) {
 		t.Errorf("the second batch holds %+v, %v", got, err)
+	}
+}
+
+// testLetterBatchPDFHash: a batch keeps the first PDF hash recorded for
+// it, and shows it wherever the batch is read.
+func testLetterBatchPDFHash(t *testing.T, s store.Store) {
+	c := ctx(t)
+	id, ids := seedLetterCase(t, s)
+	b, err := s.CreateLetterBatch(c, store.NewLetterBatch{IncidentID: id, CreatedBy: "lee", At: time.Now(),
+		Subjects: []int64{ids[0]}, MessageID: msgID(id, store.NoticeKindLetter)})
+	if err != nil || b.PDFSHA256 != "" {
+		t.Fatalf("batch = %+v, %v; want no hash yet", b, err)
+	}
+	first, second := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	for _, bad := range []string{"", "abc", strings.Repeat("AB", 32), strings.Repeat("zz", 32)} {
+		if _, err := s.RecordLetterBatchPDF(c, id, b.ID, bad); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("hash %q: %v, want ErrInvalid", bad, err)
+		}
+	}
+	if got, err := s.RecordLetterBatchPDF(c, id, b.ID, first); err != nil || got.PDFSHA256 != first {
+		t.Fatalf("record = %+v, %v", got, err)
+	}
+	if got, err := s.RecordLetterBatchPDF(c, id, b.ID, second); err != nil || got.PDFSHA256 != first {
+		t.Errorf("a second hash = %+v, %v; want the first kept", got, err)
+	}
+	if _, err := s.RecordLetterBatchPDF(c, id, b.ID+100, first); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown batch: %v, want ErrNotFound", err)
+	}
+	if got, err := s.GetLetterBatch(c, id, b.ID); err != nil || got.PDFSHA256 != first {
+		t.Errorf("GetLetterBatch = %+v, %v", got, err)
+	}
+	if bs, err := s.ListLetterBatches(c, id); err != nil || len(bs) != 1 || bs[0].PDFSHA256 != first {
+		t.Errorf("ListLetterBatches = %+v, %v", bs, err)
 	}
 }
