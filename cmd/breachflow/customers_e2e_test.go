@@ -540,6 +540,9 @@ func TestCustomersEndToEnd(t *testing.T) {
 		}
 		cu := want[extOf[sid]]
 		lettered[sid] = true
+		if cu.want != viaLetter && cu.ext != customerAt(returnedUS).ext {
+			t.Errorf("the batch has a letter to %s, who is to be reached by %s", cu.ext, cu.want)
+		}
 		if name != cu.name || locale != cu.locale {
 			t.Errorf("manifest row %v is not %s (%s, %s)", r, cu.ext, cu.name, cu.locale)
 		}
@@ -757,6 +760,9 @@ func TestCustomersEndToEnd(t *testing.T) {
 			continue
 		}
 		byChannel[got[0]]++
+		if got[0] == viaSubstitute && !strings.HasPrefix(np.email.LastError, "substitute notice (Cal. Civ. Code 1798.82(j)): ") {
+			t.Errorf("%s is covered by substitute notice without the decision as its reason: %q", cu.ext, np.email.LastError)
+		}
 		if (got[0] == viaEmail) != (mailed[sid] == 1) || mailed[sid] > 1 {
 			t.Errorf("%s (%s) got %d mails", cu.ext, got[0], mailed[sid])
 		}
