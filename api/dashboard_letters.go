@@ -353,8 +353,12 @@ func (d *dash) letterPrintedForm(c *gin.Context) {
 		d.refuse(c, "There is no letter batch "+strconv.Quote(c.Param("batch"))+".")
 		return
 	}
+	st, ok := d.loadIncident(c)
+	if !ok {
+		return
+	}
 	ref := c.PostForm("reference")
-	b, e := d.markLettersPrinted(c.Request.Context(), id, batch, ref, caller(c))
+	b, e := d.markLettersPrinted(c.Request.Context(), st, batch, ref, caller(c))
 	if e != nil {
 		d.refusedForm(c, e, func(v *lettersView) { v.Printed = printedForm{Batch: batch, Reference: ref, Err: formErrorOf(e)} })
 		return

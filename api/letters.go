@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -91,14 +93,16 @@ type letterBatchView struct {
 	PrintedBy   string     `json:"printed_by,omitempty"`
 	PrintedAt   *time.Time `json:"printed_at,omitempty"`
 	Reference   string     `json:"reference,omitempty"`
-	PDF         string     `json:"pdf"`
-	Manifest    string     `json:"manifest"`
+	// PDFSHA256 is the hex SHA-256 of the PDF as it was recorded printed.
+	PDFSHA256 string `json:"pdf_sha256,omitempty"`
+	PDF       string `json:"pdf"`
+	Manifest  string `json:"manifest"`
 }
 
 func viewBatch(b store.LetterBatch) letterBatchView {
 	base := fmt.Sprintf("/v1/incidents/%s/letters/%d/", b.IncidentID, b.ID)
 	return letterBatchView{ID: b.ID, Letters: b.Letters, Unprintable: b.Unprintable, CreatedBy: b.CreatedBy, CreatedAt: b.CreatedAt,
-		PrintedBy: b.PrintedBy, PrintedAt: b.PrintedAt, Reference: b.Reference, PDF: base + "letters.pdf", Manifest: base + "manifest.csv"}
+		PrintedBy: b.PrintedBy, PrintedAt: b.PrintedAt, Reference: b.Reference, PDFSHA256: b.PDFSHA256, PDF: base + "letters.pdf", Manifest: base + "manifest.csv"}
 }
 
 // unprintableView names a customer whose letter cannot be printed by
@@ -326,6 +330,13 @@ func (s *Server) batchDocuments(ctx context.Context, st *breach.Status, batch in
 	if _, e := s.checkContactsGrant(ctx, st.ID, who, fmt.Sprintf("letter batch %d %s", b.ID, what)); e != nil {
 		return nil, nil, e
 	}
+	return s.batchPDF(ctx, st, b)
+}
+
+// batchPDF renders batch b's letters from the store, as they were placed.
+// It shows nobody anything: callers that hand the PDF out check the access
+// grant first.
+func (s *Server) batchPDF(ctx context.Context, st *breach.Status, b store.LetterBatch) ([]byte, []letters.Placed, *actionError) {
 	r, err := s.letters.get()
 	if err != nil {
 		s.log.Error("letter fonts", "error", err)
@@ -396,10 +407,10 @@ type letterPrintedRequest struct {
 
 // letterPrinted handles POST /v1/incidents/{id}/letters/{batch}/printed:
 // legal records that the batch went to the printer, under its reference;
-// the batch's letters count as sent from then.
+// the batch's letters count as sent from then. The SHA-256 of the batch
+// PDF as it renders now (what a download gave) is kept with the batch.
 func (s *Server) letterPrinted(c *gin.Context) {
-	id, ok := incidentParam(c)
-	if !ok {
+	if _, ok := incidentParam(c); !ok {
 		return
 	}
 	batch, ok := batchParam(c)
@@ -410,7 +421,11 @@ func (s *Server) letterPrinted(c *gin.Context) {
 	if !decodeStrict(c, &req) {
 		return
 	}
-	b, e := s.markLettersPrinted(c.Request.Context(), id, batch, req.Reference, caller(c))
+	st, ok := s.loadStatus(c)
+	if !ok {
+		return
+	}
+	b, e := s.markLettersPrinted(c.Request.Context(), st, batch, req.Reference, caller(c))
 	if e != nil {
 		s.answerAction(c, e)
 		return
@@ -419,15 +434,30 @@ func (s *Server) letterPrinted(c *gin.Context) {
 }
 
 // markLettersPrinted records that legal handed a batch to the printer
-// under its reference; the batch's letters count as sent from then. Every
-// surface (REST, the dashboard's letters page) records through it.
-func (s *Server) markLettersPrinted(ctx context.Context, id string, batch int64, reference string, who store.Token) (store.LetterBatch, *actionError) {
+// under its reference; the batch's letters count as sent from then. The
+// SHA-256 of the batch PDF as it renders now (what a download gave) is
+// kept with the batch. Every surface (REST, the dashboard's letters page)
+// records through it.
+func (s *Server) markLettersPrinted(ctx context.Context, st *breach.Status, batch int64, reference string, who store.Token) (store.LetterBatch, *actionError) {
+	id := st.ID
 	reference = strings.TrimSpace(reference)
 	if reference == "" || len(reference) > 200 || strings.ContainsFunc(reference, isControl) {
 		return store.LetterBatch{}, refusedAction(http.StatusUnprocessableEntity, "the printer's reference is required", FieldError{Field: "reference", Message: "1 to 200 characters, one line"})
 	}
 	at := s.now().UTC()
-	b, err := s.store.MarkLetterBatchPrinted(ctx, id, batch, reference, who.Name, at)
+	b, err := s.store.GetLetterBatch(ctx, id, batch)
+	if errors.Is(err, store.ErrNotFound) {
+		return b, refusedAction(http.StatusNotFound, fmt.Sprintf("incident %s has no letter batch %d", id, batch))
+	}
+	if err != nil {
+		return b, failedAction("get letter batch", err)
+	}
+	pdf, _, e := s.batchPDF(ctx, st, b)
+	if e != nil {
+		return b, e
+	}
+	sum := sha256.Sum256(pdf)
+	b, err = s.store.MarkLetterBatchPrinted(ctx, id, batch, reference, who.Name, at)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return b, refusedAction(http.StatusNotFound, fmt.Sprintf("incident %s has no letter batch %d", id, batch))
@@ -436,8 +466,11 @@ func (s *Server) markLettersPrinted(ctx context.Context, id string, batch int64,
 	case err != nil:
 		return b, failedAction("mark letter batch printed", err)
 	}
+	if b, err = s.store.RecordLetterBatchPDF(ctx, id, b.ID, hex.EncodeToString(sum[:])); err != nil {
+		return b, failedAction("record letter batch PDF", err)
+	}
 	if err := s.auditContacts(ctx, id, who, "letters.printed", "letters:"+strconv.FormatInt(b.ID, 10), at,
-		map[string]any{"batch": b.ID, "reference": b.Reference, "letters": b.Letters}); err != nil {
+		map[string]any{"batch": b.ID, "reference": b.Reference, "letters": b.Letters, "pdf_sha256": b.PDFSHA256}); err != nil {
 		return b, failedAction("audit letters printed", err)
 	}
 	s.wakeNotices(ctx, actorOf(who), id, fmt.Sprintf("letters-printed-%d", b.ID))

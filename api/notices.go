@@ -163,7 +163,17 @@ func (s *Server) deliveryReport(c *gin.Context) {
 		s.internal(c, "letter delivery report", err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"incident": st.ID, "generated_at": s.now().UTC(), "delivery": d, "letters": letters, "runs": st.Notices})
+	bs, err := s.store.ListLetterBatches(c.Request.Context(), st.ID)
+	if err != nil {
+		s.internal(c, "letter batches", err)
+		return
+	}
+	batches := make([]letterBatchView, 0, len(bs))
+	for _, b := range bs {
+		batches = append(batches, viewBatch(b))
+	}
+	c.JSON(http.StatusOK, gin.H{"incident": st.ID, "generated_at": s.now().UTC(), "delivery": d, "letters": letters,
+		"letter_batches": batches, "runs": st.Notices})
 }
 
 // sendNotices handles POST /v1/incidents/{id}/notices/send: another send

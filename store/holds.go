@@ -173,6 +173,10 @@ func (s *SQL) ListHolds(ctx context.Context, incidentID string) ([]Hold, error) 
 // sealed names and emails, data elements and locales) and appends
 // "subjects.purged" with the count, in one transaction. Notices keep
 // their delivery record: the proof of notification outlives the data.
+// So do the remedy codes given and the notice pages' reads, as counts:
+// the codes given lose their (sealed) value, so no code can be tied to
+// a customer's notice any more, and the notice pages lose their link —
+// subject, salt and token hash — so no token opens them again.
 // ErrHeld while a legal hold stands, ErrConflict while the incident is
 // active, ErrNotFound for an unknown incident.
 func (s *SQL) PurgeSubjects(ctx context.Context, c HoldChange) (int, error) {
@@ -204,7 +208,28 @@ func (s *SQL) PurgeSubjects(ctx context.Context, c HoldChange) (int, error) {
 		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		details, err := json.Marshal(map[string]any{"subjects": n, "reason": c.Reason})
+		codes, err := tx.ExecContext(ctx, s.q(`UPDATE remedy_codes SET code_sealed = ? WHERE incident_id = ? AND subject_id IS NOT NULL`),
+			[]byte{}, c.IncidentID)
+		if err != nil {
+			return err
+		}
+		erased, err := codes.RowsAffected()
+		if err != nil {
+			return err
+		}
+		// A page keeps its jurisdiction, read and acknowledgement for the
+		// delivery report; -id and "purged:id" stay unique and match no
+		// subject and no token's SHA-256.
+		pages, err := tx.ExecContext(ctx, s.q(`UPDATE notice_pages SET subject_id = -id, salt = 'purged',
+			token_hash = 'purged:' || CAST(id AS TEXT) WHERE incident_id = ? AND subject_id > 0`), c.IncidentID)
+		if err != nil {
+			return err
+		}
+		unlinked, err := pages.RowsAffected()
+		if err != nil {
+			return err
+		}
+		details, err := json.Marshal(map[string]any{"subjects": n, "reason": c.Reason, "remedy_codes_erased": erased, "notice_pages_unlinked": unlinked})
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,7 @@ type LetterBatch struct {
 	PrintedBy   string
 	PrintedAt   *time.Time // nil until legal records the handoff
 	Reference   string     // the printer's job or consignment reference
+	PDFSHA256   string     // hex SHA-256 of the batch PDF recorded printed; empty before
 	SubjectIDs  []int64    // filled by GetLetterBatch, ascending
 }
 
@@ -51,12 +52,14 @@ type NewLetterBatch struct {
 	MessageID func(subjectID int64) string
 }
 
-const letterBatchColumns = `id, incident_id, created_by, created_at, letters, unprintable, printed_by, printed_at, printer_reference`
+const letterBatchColumns = `id, incident_id, created_by, created_at, letters, unprintable, printed_by, printed_at, printer_reference, pdf_sha256`
 
 // LetterCandidates returns, ascending, the incident's customers who need a
 // letter: they have a postal address, and either no email (and no notice
 // suppressed, by a substitute notice say) or an email notice that failed
-// for good, and no letter notice yet.
+// for good, and no letter notice yet — or one that failed because their
+// address could not be printed, and they were imported again since (the
+// import fixed the address, perhaps: the next batch tries again).
 func (s *SQL) LetterCandidates(ctx context.Context, incidentID string) ([]int64, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT s.id FROM subjects s
 		WHERE s.incident_id = ? AND length(s.address_sealed) > 0
@@ -64,8 +67,10 @@ func (s *SQL) LetterCandidates(ctx context.Context, incidentID string) ([]int64,
 			AND n.subject_id = s.id AND n.kind = ? AND n.status = ?))
 		OR EXISTS (SELECT 1 FROM notices n WHERE n.incident_id = s.incident_id
 			AND n.subject_id = s.id AND n.kind = ? AND n.status = ?))
-		AND NOT EXISTS (SELECT 1 FROM notices l WHERE l.incident_id = s.incident_id AND l.subject_id = s.id AND l.kind = ?)
-		ORDER BY s.id`), incidentID, breach.NoticeKindCustomer, NoticeSuppressed, breach.NoticeKindCustomer, NoticeFailed, NoticeKindLetter)
+		AND NOT EXISTS (SELECT 1 FROM notices l WHERE l.incident_id = s.incident_id AND l.subject_id = s.id AND l.kind = ?
+			AND NOT (l.status = ? AND l.last_error LIKE ? AND s.updated_at > l.updated_at))
+		ORDER BY s.id`), incidentID, breach.NoticeKindCustomer, NoticeSuppressed, breach.NoticeKindCustomer, NoticeFailed, NoticeKindLetter,
+		NoticeFailed, LetterUnprintable+"%")
 	if err != nil {
 		return nil, fmt.Errorf("store: letter candidates: %w", err)
 	}
@@ -86,9 +91,11 @@ func (s *SQL) LetterCandidates(ctx context.Context, incidentID string) ([]int64,
 
 // CreateLetterBatch records a batch in one transaction: the batch, a
 // pending letter notice and a batch item for each of its subjects, and a
-// failed letter notice for each unprintable one. A subject that already
-// has a letter notice is ErrConflict (another batch took it), and nothing
-// is written; ErrNotFound when the incident does not exist.
+// failed letter notice for each unprintable one. A subject whose letter
+// notice failed as unprintable takes that notice again (same Message-ID);
+// one that already has any other letter notice is ErrConflict (another
+// batch took it), and nothing is written; ErrNotFound when the incident
+// does not exist.
 func (s *SQL) CreateLetterBatch(ctx context.Context, in NewLetterBatch) (LetterBatch, error) {
 	switch {
 	case in.CreatedBy == "":
@@ -113,18 +120,24 @@ func (s *SQL) CreateLetterBatch(ctx context.Context, in NewLetterBatch) (LetterB
 			attempts, message_id, last_error, jurisdiction, created_at, updated_at)
 			SELECT s.incident_id, s.id, ?, ?, 0, ?, ?, `+subjectJurisdictionSQL+`, `+s.timeParam()+`, `+s.timeParam()+`
 			FROM subjects s WHERE s.id = ? AND s.incident_id = ?
-			ON CONFLICT DO NOTHING`))
+			ON CONFLICT (incident_id, subject_id, kind) DO UPDATE SET status = excluded.status, last_error = excluded.last_error,
+				updated_at = excluded.updated_at
+			WHERE notices.status = ? AND notices.last_error LIKE ?`))
 		if err != nil {
 			return err
 		}
 		defer notice.Close()
+		// updated_at is the store's clock, as the subjects' is: a customer
+		// imported after their letter proved unprintable is a candidate again.
+		changed := s.timeArg(now())
 		item, err := tx.PrepareContext(ctx, s.q(`INSERT INTO letter_batch_items (batch_id, incident_id, subject_id) VALUES (?, ?, ?)`))
 		if err != nil {
 			return err
 		}
 		defer item.Close()
 		add := func(id int64, status, reason string) error {
-			res, err := notice.ExecContext(ctx, NoticeKindLetter, status, in.MessageID(id), reason, stamp, stamp, id, in.IncidentID)
+			res, err := notice.ExecContext(ctx, NoticeKindLetter, status, in.MessageID(id), reason, stamp, changed, id, in.IncidentID,
+				NoticeFailed, LetterUnprintable+"%")
 			if err != nil {
 				return fmt.Errorf("subject %d: %w", id, err)
 			}
@@ -159,7 +172,29 @@ func (s *SQL) CreateLetterBatch(ctx context.Context, in NewLetterBatch) (LetterB
 
 func batchDest(b *LetterBatch) []any {
 	return []any{&b.ID, &b.IncidentID, &b.CreatedBy, dbTime{&b.CreatedAt}, &b.Letters, &b.Unprintable,
-		&b.PrintedBy, optTime{&b.PrintedAt}, &b.Reference}
+		&b.PrintedBy, optTime{&b.PrintedAt}, &b.Reference, &b.PDFSHA256}
+}
+
+// RecordLetterBatchPDF keeps the SHA-256 (hex) of the batch PDF that was
+// handed to the printer. The first one recorded stays: a second call is a
+// no-op, whatever its hash. ErrNotFound when the incident has no such batch.
+func (s *SQL) RecordLetterBatchPDF(ctx context.Context, incidentID string, id int64, sha256 string) (LetterBatch, error) {
+	if len(sha256) != 64 || strings.Trim(sha256, "0123456789abcdef") != "" {
+		return LetterBatch{}, fmt.Errorf("store: record letter batch PDF: %w: %q is not a hex SHA-256", ErrInvalid, sha256)
+	}
+	var b LetterBatch
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE letter_batches SET pdf_sha256 = ? WHERE incident_id = ? AND id = ? AND pdf_sha256 = ''`),
+			sha256, incidentID, id); err != nil {
+			return err
+		}
+		return notFound(tx.QueryRowContext(ctx, s.q(`SELECT `+letterBatchColumns+` FROM letter_batches WHERE incident_id = ? AND id = ?`),
+			incidentID, id).Scan(batchDest(&b)...))
+	})
+	if err != nil {
+		return LetterBatch{}, fmt.Errorf("store: record letter batch %d PDF: %w", id, err)
+	}
+	return b, nil
 }
 
 // GetLetterBatch returns one batch of the incident with its subject ids;

@@ -392,6 +392,9 @@ type Store interface {
 	// or failed for unprintable addresses); ErrConflict when a subject
 	// already has a letter.
 	CreateLetterBatch(ctx context.Context, in NewLetterBatch) (LetterBatch, error)
+	// RecordLetterBatchPDF keeps the SHA-256 of the batch PDF handed to
+	// the printer; the first recorded stays.
+	RecordLetterBatchPDF(ctx context.Context, incidentID string, id int64, sha256 string) (LetterBatch, error)
 	// GetLetterBatch returns one batch with its subject ids.
 	GetLetterBatch(ctx context.Context, incidentID string, id int64) (LetterBatch, error)
 	// ListLetterBatches returns an incident's batches, oldest first.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"fmt"
 	"image/png"
@@ -70,7 +71,7 @@ const (
 	bounceUS      = 5  // email refused for good (550), US address: letter
 	bounceCN      = 6  // email refused for good, Chinese address: letter
 	bounceNoAddr  = 7  // email refused for good, no address (US-NY): failed
-	unprintableUS = 9  // no email, an address without postal code: substitute
+	unprintableUS = 9  // no email, an address without postal code, fixed by a re-import: letter
 	returnedUS    = 40 // no email, a letter that comes back: substitute
 )
 
@@ -100,7 +101,7 @@ func customerAt(i int) e2eCustomer {
 		c.subdivision, c.want = "US-NY", viaFailed
 	case i == unprintableUS:
 		usAddr()
-		c.email, c.postal, c.want = "", "", viaSubstitute
+		c.email, c.postal, c.want = "", "", viaLetter
 	case i == returnedUS:
 		usAddr()
 		c.email, c.want = "", viaSubstitute
@@ -141,7 +142,9 @@ func customerAt(i int) e2eCustomer {
 //     address; letters are generated (an unprintable address is reported
 //     and the batch goes on), need a second person's grant, carry each
 //     customer's own code (pdftotext), and a letter of each locale is drawn
-//     (pdftoppm) and read back; legal records the printer, one comes back.
+//     (pdftoppm) and read back; legal records the printer; the customer
+//     whose address could not be printed is imported again, fixed, and a
+//     second batch holds their letter; one letter comes back.
 //   - Reasons that quote an email address or the customer are refused and
 //     write nothing; substitute notice covers the Californians nobody
 //     reached.
@@ -166,6 +169,8 @@ func TestCustomersEndToEnd(t *testing.T) {
 		t.Skip("pdftotext or pdftoppm is missing: apt-get install poppler-utils")
 	}
 	const customers, pool = 2000, 1900
+	began := time.Now()
+	phase := func(what string) { t.Logf("%5.1fs %s", time.Since(began).Seconds(), what) }
 	pbDir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(pbDir, "customers-check.yaml"), []byte(customersPlaybook), 0o600); err != nil {
 		t.Fatal(err)
@@ -188,6 +193,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 		t.Fatalf("start dev: %v", err)
 	}
 	t.Cleanup(func() { _ = stack.Stop() })
+	phase("the dev stack is up")
 	c := apiClient{t: t, base: "http://" + stack.httpAddr}
 	admin := stack.token
 	responder, _, _ := stack.store.CreateToken(ctx, "rita-responder", breach.RoleResponder)
@@ -208,6 +214,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 		room, ok = fake.ChannelByName("breach-" + strings.ToLower(id))
 		return ok
 	})
+	phase("the incident room is made")
 	for loc, txt := range map[string]map[string]string{
 		"en":    {"what_happened": "A CRM export was public.", "what_we_are_doing": "We removed it.", "faq": "Is my card affected? No.", "contact": "Call 0800 123 456."},
 		"zh-CN": {"what_happened": "一份客户数据导出文件曾被公开。", "what_we_are_doing": "我们已将其删除。", "faq": "我的银行卡受影响吗？不受影响。", "contact": "请致电 0800 123 456。"},
@@ -316,6 +323,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 		})
 	}
 	waitingFor("100 codes missing")
+	phase("the send waits for codes")
 	if _, st := c.do("GET", base, legal, nil, nil); !strings.Contains(fmt.Sprint(st["timeline"]), "100 codes missing") {
 		t.Errorf("the timeline does not say 100 codes missing")
 	}
@@ -389,11 +397,13 @@ func TestCustomersEndToEnd(t *testing.T) {
 		t.Fatalf("top up: %d %v", code, body)
 	}
 
+	phase("legal topped up")
 	// The email run ends, and the step waits for the letters.
 	eventually(t, 4*time.Minute, "the run to wait for letters", func() bool {
 		_, st := c.do("GET", base, viewer, nil, nil)
 		return strings.Contains(fmt.Sprint(st["timeline"]), "103 customers email could not reach wait for a letter")
 	})
+	phase("the email run ended")
 	if s := c.stepState(viewer, id, "customer-notices"); s != "ready" {
 		t.Fatalf("customer-notices = %s while customers wait for a letter, want ready", s)
 	}
@@ -453,7 +463,8 @@ func TestCustomersEndToEnd(t *testing.T) {
 		}
 	}
 
-	// Letters: four customers' worth of checks before the batch exists.
+	phase("the mails are checked")
+	// Letters: before the batch exists, 103 customers wait.
 	if code, out := c.do("GET", base+"/letters", legal, nil, nil); code != 200 || out["waiting"] != 103.0 {
 		t.Fatalf("letters before a batch: %d %v, want 103 waiting", code, out)
 	}
@@ -501,6 +512,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 	if code != 200 || ct != "application/pdf" || !strings.HasPrefix(string(pdf), "%PDF-") {
 		t.Fatalf("PDF: %d %s %.40q", code, ct, pdf)
 	}
+	pdfSums := []string{fmt.Sprintf("%x", sha256.Sum256(pdf))}
 	pdfFile := filepath.Join(t.TempDir(), "batch.pdf")
 	if err := os.WriteFile(pdfFile, pdf, 0o600); err != nil {
 		t.Fatal(err)
@@ -528,6 +540,9 @@ func TestCustomersEndToEnd(t *testing.T) {
 		}
 		cu := want[extOf[sid]]
 		lettered[sid] = true
+		if cu.want != viaLetter && cu.ext != customerAt(returnedUS).ext {
+			t.Errorf("the batch has a letter to %s, who is to be reached by %s", cu.ext, cu.want)
+		}
 		if name != cu.name || locale != cu.locale {
 			t.Errorf("manifest row %v is not %s (%s, %s)", r, cu.ext, cu.name, cu.locale)
 		}
@@ -563,6 +578,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 		t.Errorf("letters drawn: %v, want en and zh-CN", drawn)
 	}
 
+	phase("the letters are checked")
 	// Legal records the handoff; the step is done: everyone is settled.
 	if code, _ := c.do("POST", batchPath+"/printed", responder, map[string]any{"reference": "PRINT-1"}, nil); code != 403 {
 		t.Fatalf("responder recording the printer: %d, want 403", code)
@@ -570,14 +586,52 @@ func TestCustomersEndToEnd(t *testing.T) {
 	if code, out := c.do("POST", batchPath+"/printed", legal, map[string]any{}, nil); code != 422 {
 		t.Fatalf("printed without a reference: %d %v, want 422", code, out)
 	}
+	// The batch keeps the hash of the PDF that was downloaded and printed.
 	if code, out := c.do("POST", batchPath+"/printed", legal, map[string]any{"reference": "MAILHOUSE-2026-118"}, nil); code != 200 ||
-		out["batch"].(map[string]any)["reference"] != "MAILHOUSE-2026-118" {
-		t.Fatalf("printed: %d %v", code, out)
+		out["batch"].(map[string]any)["reference"] != "MAILHOUSE-2026-118" || out["batch"].(map[string]any)["pdf_sha256"] != pdfSums[0] {
+		t.Fatalf("printed: %d %v, want the PDF's SHA-256 %s", code, out, pdfSums[0])
 	}
 	eventually(t, 60*time.Second, "customer-notices done after the printing", func() bool {
 		return c.stepState(viewer, id, "customer-notices") == "done"
 	})
 
+	phase("the step is done")
+
+	// C0009's address is fixed by importing them again: a second batch
+	// holds their letter, with their code.
+	fixed := customerAt(unprintableUS)
+	fixed.postal = "94607"
+	reimport := "external_id,name,email,locale,country,subdivision,address_line1,city,address_region,postal_code\n" +
+		fmt.Sprintf("%s,%s,,%s,%s,%s,%s,%s,,%s\n", fixed.ext, fixed.name, fixed.locale, fixed.country, fixed.subdivision, fixed.line1, fixed.city, fixed.postal)
+	if code, body := c.do("POST", base+"/subjects", responder, reimport, map[string]string{"Content-Type": "text/csv"}); code != 200 || body["updated"] != 1.0 {
+		t.Fatalf("re-import C%04d: %d %v", unprintableUS, code, body)
+	}
+	if code, out := c.do("GET", base+"/letters", legal, nil, nil); code != 200 || out["waiting"] != 1.0 {
+		t.Fatalf("letters after the fixed import: %d %v, want 1 waiting", code, out)
+	}
+	code, gen = c.do("POST", base+"/letters", responder, nil, nil)
+	if code != 201 || gen["batch"].(map[string]any)["letters"] != 1.0 || gen["batch"].(map[string]any)["unprintable"] != 0.0 {
+		t.Fatalf("the second batch: %d %v", code, gen)
+	}
+	batch2 := fmt.Sprintf("%s/letters/%v", base, gen["batch"].(map[string]any)["id"])
+	code, pdf, _ = get(batch2+"/letters.pdf", legal)
+	if code != 200 {
+		t.Fatalf("the second batch's PDF: %d", code)
+	}
+	pdfSums = append(pdfSums, fmt.Sprintf("%x", sha256.Sum256(pdf)))
+	if err := os.WriteFile(pdfFile, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	textOut, err = exec.Command(pdftotext, "-enc", "UTF-8", pdfFile, "-").Output()
+	if sid := sidOf[fixed.ext]; err != nil || !strings.Contains(string(textOut), fixed.name) || !strings.Contains(string(textOut), codeOf[sid]) ||
+		!strings.Contains(string(textOut), "94607") {
+		t.Fatalf("the second batch lacks %s's name, code %s or postal code (%v):\n%s", fixed.ext, codeOf[sid], err, textOut)
+	}
+	lettered[sidOf[fixed.ext]] = true
+	if code, out := c.do("POST", batch2+"/printed", legal, map[string]any{"reference": "MAILHOUSE-2026-119"}, nil); code != 200 {
+		t.Fatalf("second batch printed: %d %v", code, out)
+	}
+	phase("the fixed address got its letter")
 	// One letter comes back. Reasons that quote the customer are refused
 	// and write nothing.
 	// audited counts the audit chain's events of action.
@@ -632,8 +686,8 @@ func TestCustomersEndToEnd(t *testing.T) {
 	}
 	code, sub := c.do("POST", base+"/substitute-notice", legal, map[string]any{"basis": "contact_info",
 		"reason": "no usable email or address for these Californians", "jurisdictions": []string{"US-CA"}}, nil)
-	if code != 200 || sub["covered"] != 52.0 {
-		t.Fatalf("substitute notice: %d %v, want 52 covered", code, sub)
+	if code != 200 || sub["covered"] != 51.0 {
+		t.Fatalf("substitute notice: %d %v, want 51 covered", code, sub)
 	}
 	code, texts := c.do("GET", base+"/substitute-notice?locale=zh-CN", legal, nil, nil)
 	if zh := fmt.Sprint(texts["texts"]); code != 200 || !strings.Contains(zh, "数据泄露通知") || !strings.Contains(zh, "一份客户数据导出文件曾被公开") || strings.Contains(zh, "王小明") {
@@ -706,6 +760,9 @@ func TestCustomersEndToEnd(t *testing.T) {
 			continue
 		}
 		byChannel[got[0]]++
+		if got[0] == viaSubstitute && !strings.HasPrefix(np.email.LastError, "substitute notice (Cal. Civ. Code 1798.82(j)): ") {
+			t.Errorf("%s is covered by substitute notice without the decision as its reason: %q", cu.ext, np.email.LastError)
+		}
 		if (got[0] == viaEmail) != (mailed[sid] == 1) || mailed[sid] > 1 {
 			t.Errorf("%s (%s) got %d mails", cu.ext, got[0], mailed[sid])
 		}
@@ -714,19 +771,27 @@ func TestCustomersEndToEnd(t *testing.T) {
 		}
 	}
 	t.Logf("channels %v; failure reasons %v", byChannel, reasons)
-	if byChannel[viaLetter] != 101 || byChannel[viaSubstitute] != 52 || byChannel[viaFailed] != 51 || byChannel[viaEmail] != customers-204 {
-		t.Errorf("channels %v, want 1,796 email, 101 letter, 52 substitute, 51 failed", byChannel)
+	if byChannel[viaLetter] != 102 || byChannel[viaSubstitute] != 51 || byChannel[viaFailed] != 51 || byChannel[viaEmail] != customers-204 {
+		t.Errorf("channels %v, want 1,796 email, 102 letter, 51 substitute, 51 failed", byChannel)
 	}
 
+	phase("every customer is checked")
 	// The delivery report and the regulator report count the same.
 	_, rep := c.do("GET", base+"/notices/report", viewer, nil, nil)
 	letters := rep["letters"].(map[string]any)["total"].(map[string]any)
 	mail := rep["delivery"].(map[string]any)["total"].(map[string]any)
-	if letters["sent"] != 101.0 || letters["failed"] != 2.0 || letters["pending"] != 0.0 || letters["total"] != 103.0 {
-		t.Errorf("letters in the report = %v, want 101 sent, 2 failed (unprintable, returned)", letters)
+	var sums []any
+	for _, b := range rep["letter_batches"].([]any) {
+		sums = append(sums, b.(map[string]any)["pdf_sha256"])
 	}
-	if mail["sent"] != float64(customers-204) || mail["suppressed"] != 52.0 || mail["failed"] != 152.0 || mail["codes_assigned"] != float64(customers) {
-		t.Errorf("email in the report = %v, want %d sent, 52 substitute, 152 failed (101 of them lettered), %d codes", mail, customers-204, customers)
+	if fmt.Sprint(sums) != fmt.Sprint(pdfSums) {
+		t.Errorf("the delivery report's batches have PDF hashes %v, want those of the PDFs printed %v", sums, pdfSums)
+	}
+	if letters["sent"] != 102.0 || letters["failed"] != 1.0 || letters["pending"] != 0.0 || letters["total"] != 103.0 {
+		t.Errorf("letters in the report = %v, want 102 sent, 1 failed (returned)", letters)
+	}
+	if mail["sent"] != float64(customers-204) || mail["suppressed"] != 51.0 || mail["failed"] != 153.0 || mail["codes_assigned"] != float64(customers) {
+		t.Errorf("email in the report = %v, want %d sent, 51 substitute, 153 failed (102 of them lettered), %d codes", mail, customers-204, customers)
 	}
 	_, st := c.do("GET", base, legal, nil, nil)
 	caAG := ""
@@ -863,6 +928,7 @@ func TestCustomersEndToEnd(t *testing.T) {
 	if !strings.Contains(listed, "550") {
 		t.Errorf("the refused mailboxes' errors are not listed")
 	}
+	phase("done")
 }
 
 func atoi(t *testing.T, s string) int {

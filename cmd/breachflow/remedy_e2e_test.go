@@ -59,7 +59,7 @@ func assignSubprocess() int {
 		}
 		fmt.Printf("page %d: %d codes\n", page, n)
 		after = ids[len(ids)-1]
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -19,6 +19,8 @@ var letterTests = []testCase{
 	{"Candidates", testLetterCandidates},
 	{"BatchLifecycle", testLetterBatchLifecycle},
 	{"Reach", testNoticeReach},
+	{"UnprintableAgain", testLetterUnprintableAgain},
+	{"PDFHash", testLetterBatchPDFHash},
 }
 
 func addressed(i int, email string, a subjects.Address) subjects.Subject {
@@ -254,5 +256,102 @@ func testNoticeReach(t *testing.T, s store.Store) {
 	reach("substitute notice", breach.Reach{Email: 1, Substitute: 2, Failed: 1, Pending: 1})
 	if _, err := s.NoticeReach(c, "BR-NOSUCH"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("reach of no incident: %v, want ErrNotFound", err)
+	}
+}
+
+// testLetterUnprintableAgain: a customer whose address could not be
+// printed is no candidate until they are imported again; then the next
+// batch takes their failed letter notice (same Message-ID), once.
+func testLetterUnprintableAgain(t *testing.T, s store.Store) {
+	c := ctx(t)
+	id := newIncident(t, s)
+	keys := newSubjectKeys(t)
+	noZip := sampleAddress
+	noZip.PostalCode = ""
+	upsert(t, s, id, keys.seal(t, id, addressed(1, "", noZip), addressed(2, "", sampleAddress)))
+	ids, err := s.ListSubjectIDs(c, id, 0, 10)
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("ids %v, %v", ids, err)
+	}
+	at := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	if _, err := s.CreateLetterBatch(c, store.NewLetterBatch{IncidentID: id, CreatedBy: "lee", At: at, Subjects: []int64{ids[1]},
+		Unprintable: map[int64]string{ids[0]: "no postal code"}, MessageID: msgID(id, store.NoticeKindLetter)}); err != nil {
+		t.Fatal(err)
+	}
+	letter := func() store.Notice {
+		t.Helper()
+		ns, err := s.ListNotices(c, id, "", 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range ns {
+			if n.Kind == store.NoticeKindLetter && n.SubjectID == ids[0] {
+				return n
+			}
+		}
+		t.Fatal("no letter notice")
+		return store.Notice{}
+	}
+	failed := letter()
+	if got, _ := s.LetterCandidates(c, id); len(got) != 0 {
+		t.Fatalf("candidates before a new import = %v, want none", got)
+	}
+	// The import is fixed: both customers are imported again; only the
+	// unprintable one needs a letter (the other's is in a batch).
+	upsert(t, s, id, keys.seal(t, id, addressed(1, "", sampleAddress), addressed(2, "", sampleAddress)))
+	if got, err := s.LetterCandidates(c, id); err != nil || !reflect.DeepEqual(got, []int64{ids[0]}) {
+		t.Fatalf("candidates after the import = %v, %v; want [%d]", got, err, ids[0])
+	}
+	b, err := s.CreateLetterBatch(c, store.NewLetterBatch{IncidentID: id, CreatedBy: "lee", At: at.Add(time.Hour),
+		Subjects: []int64{ids[0]}, MessageID: msgID(id, store.NoticeKindLetter)})
+	if err != nil || b.Letters != 1 {
+		t.Fatalf("the second batch = %+v, %v", b, err)
+	}
+	again := letter()
+	if again.ID != failed.ID || again.MessageID != failed.MessageID || again.Status != store.NoticePending || again.LastError != "" {
+		t.Errorf("the letter notice after the second batch = %+v, want notice %d pending, same Message-ID", again, failed.ID)
+	}
+	if got, _ := s.LetterCandidates(c, id); len(got) != 0 {
+		t.Errorf("candidates after the second batch = %v, want none", got)
+	}
+	if _, err := s.CreateLetterBatch(c, store.NewLetterBatch{IncidentID: id, CreatedBy: "lee", At: at,
+		Subjects: []int64{ids[0]}, MessageID: msgID(id, store.NoticeKindLetter)}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("a third batch of the same customer: %v, want ErrConflict", err)
+	}
+	if got, err := s.GetLetterBatch(c, id, b.ID); err != nil || !reflect.DeepEqual(got.SubjectIDs, []int64{ids[0]}) {
+		t.Errorf("the second batch holds %+v, %v", got, err)
+	}
+}
+
+// testLetterBatchPDFHash: a batch keeps the first PDF hash recorded for
+// it, and shows it wherever the batch is read.
+func testLetterBatchPDFHash(t *testing.T, s store.Store) {
+	c := ctx(t)
+	id, ids := seedLetterCase(t, s)
+	b, err := s.CreateLetterBatch(c, store.NewLetterBatch{IncidentID: id, CreatedBy: "lee", At: time.Now(),
+		Subjects: []int64{ids[0]}, MessageID: msgID(id, store.NoticeKindLetter)})
+	if err != nil || b.PDFSHA256 != "" {
+		t.Fatalf("batch = %+v, %v; want no hash yet", b, err)
+	}
+	first, second := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	for _, bad := range []string{"", "abc", strings.Repeat("AB", 32), strings.Repeat("zz", 32)} {
+		if _, err := s.RecordLetterBatchPDF(c, id, b.ID, bad); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("hash %q: %v, want ErrInvalid", bad, err)
+		}
+	}
+	if got, err := s.RecordLetterBatchPDF(c, id, b.ID, first); err != nil || got.PDFSHA256 != first {
+		t.Fatalf("record = %+v, %v", got, err)
+	}
+	if got, err := s.RecordLetterBatchPDF(c, id, b.ID, second); err != nil || got.PDFSHA256 != first {
+		t.Errorf("a second hash = %+v, %v; want the first kept", got, err)
+	}
+	if _, err := s.RecordLetterBatchPDF(c, id, b.ID+100, first); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown batch: %v, want ErrNotFound", err)
+	}
+	if got, err := s.GetLetterBatch(c, id, b.ID); err != nil || got.PDFSHA256 != first {
+		t.Errorf("GetLetterBatch = %+v, %v", got, err)
+	}
+	if bs, err := s.ListLetterBatches(c, id); err != nil || len(bs) != 1 || bs[0].PDFSHA256 != first {
+		t.Errorf("ListLetterBatches = %+v, %v", bs, err)
 	}
 }

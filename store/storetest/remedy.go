@@ -18,6 +18,7 @@ var remedyTests = []testCase{
 	{"AssignOnceEach", testRemedyAssignOnceEach},
 	{"ConcurrentAssign", testRemedyConcurrentAssign},
 	{"NoticePages", testNoticePages},
+	{"PurgeUnlinks", testPurgeUnlinksCodesAndPages},
 }
 
 // sealCodes seals n codes "<prefix>-<i>" of product for the incident.
@@ -229,5 +230,97 @@ func testNoticePages(t *testing.T, s store.Store) {
 	want := map[string]store.NoticePageCount{"US-CA": {Links: 2, Read: 1, Acked: 1}, "CN-BJ": {Links: 1, Read: 1, Acked: 0}}
 	if err != nil || len(counts) != 2 || counts["US-CA"] != want["US-CA"] || counts["CN-BJ"] != want["CN-BJ"] {
 		t.Errorf("counts %v %v, want %v", counts, err, want)
+	}
+}
+
+// testPurgeUnlinksCodesAndPages: purging a closed incident's customers
+// erases the value of every code given and unlinks every notice page (no
+// token opens one), while the counts stay: codes given per product, pages
+// read and acknowledged per jurisdiction. Free codes and another
+// incident's codes and pages are untouched.
+func testPurgeUnlinksCodesAndPages(t *testing.T, s store.Store) {
+	c := ctx(t)
+	sc := store.RemedyScope{Product: "credit-monitoring"}
+	now := time.Now().UTC()
+	type incidentPages struct {
+		id     string
+		ids    []int64
+		hashes []string
+	}
+	setup := func(id string) incidentPages {
+		createIncidentID(t, s, id, "high")
+		ids := seedSubjects(t, s, id, "US-CA", "US-CA", "CN-BJ")
+		codes := sealCodes(t, id, "P", "credit-monitoring", 4)
+		if _, err := s.AddRemedyCodes(c, id, codes); err != nil {
+			t.Fatal(err)
+		}
+		if n, _, err := s.AssignRemedyCodes(c, id, sc, ids); err != nil || n != 3 {
+			t.Fatalf("assign: %d, %v", n, err)
+		}
+		var hashes []string
+		for i, sid := range ids {
+			h := remedy.TokenHash(fmt.Sprintf("token-%s-%d", id, i))
+			if _, err := s.EnsureNoticePage(c, store.NoticePage{IncidentID: id, SubjectID: sid, Salt: fmt.Sprintf("salt%d", i),
+				TokenHash: h, ExpiresAt: now.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			hashes = append(hashes, h)
+		}
+		if _, err := s.NoticePageByHash(c, hashes[0], now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AckNoticePage(c, hashes[2], now); err != nil {
+			t.Fatal(err)
+		}
+		return incidentPages{id, ids, hashes}
+	}
+	purged, kept := setup("BR-PURGE1"), setup("BR-KEEP01")
+	countsBefore, err := s.NoticePageCounts(c, purged.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetIncidentStatus(c, purged.id, store.StatusClosed); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeSubjects(c, store.HoldChange{IncidentID: purged.id, By: "ada-admin", Reason: "retention period over"}); err != nil || n != 3 {
+		t.Fatalf("purge = %d, %v", n, err)
+	}
+	for i, h := range purged.hashes {
+		if _, err := s.NoticePageByHash(c, h, now); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("page %d of the purged incident still opens: %v", i, err)
+		}
+		if _, err := s.NoticePageByHash(c, kept.hashes[i], now); err != nil {
+			t.Errorf("page %d of the other incident: %v", i, err)
+		}
+	}
+	if after, err := s.NoticePageCounts(c, purged.id); err != nil || len(after) != len(countsBefore) ||
+		after["US-CA"] != countsBefore["US-CA"] || after["CN-BJ"] != countsBefore["CN-BJ"] {
+		t.Errorf("page counts after the purge = %v, %v; want those before, %v", after, err, countsBefore)
+	}
+	if counts, err := s.RemedyCounts(c, purged.id); err != nil || counts.Assigned != 3 || counts.Free != 1 {
+		t.Errorf("codes after the purge = %+v, %v; want 3 given, 1 free", counts, err)
+	}
+	var sealedLeft int
+	if err := withDB(t, s).QueryRowContext(c, rebind(s, `SELECT COUNT(*) FROM remedy_codes
+		WHERE incident_id = ? AND subject_id IS NOT NULL AND length(code_sealed) > 0`), purged.id).Scan(&sealedLeft); err != nil {
+		t.Fatal(err)
+	}
+	if sealedLeft != 0 {
+		t.Errorf("%d given codes keep their value after the purge", sealedLeft)
+	}
+	got, err := s.RemedyCodesFor(c, kept.id, kept.ids)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("the other incident's codes: %d, %v", len(got), err)
+	}
+	for _, rc := range got {
+		if len(rc.CodeSealed) == 0 {
+			t.Errorf("the other incident's code %d lost its value", rc.ID)
+		}
+	}
+	events, err := s.ListAudit(c, purged.id)
+	if err != nil || len(events) == 0 || events[len(events)-1].Action != "subjects.purged" ||
+		!bytes.Contains(events[len(events)-1].Details, []byte(`"remedy_codes_erased":3`)) ||
+		!bytes.Contains(events[len(events)-1].Details, []byte(`"notice_pages_unlinked":3`)) {
+		t.Errorf("purge audit = %+v, %v", events, err)
 	}
 }
