@@ -6,6 +6,7 @@ import (
 
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/store"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -25,10 +26,19 @@ func MessageID(incidentID, kind string, subjectID int64) string {
 // in.Batch subjects. Only ids cross into the workflow.
 func (a *Activities) PrepareNotices(ctx context.Context, in breach.NoticePage) (*breach.PreparedPage, error) {
 	limit := min(max(in.Limit, 1), store.MaxNoticeBatch, store.MaxSubjectPage)
+	// A heartbeat after each step: the fan-out gives a page a heartbeat
+	// timeout, so a page lost with its worker is retried within seconds
+	// instead of holding up the send until its start-to-close timeout.
+	heartbeat := func() {
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx)
+		}
+	}
 	ids, err := a.Store.ListSubjectIDs(ctx, in.IncidentID, in.After, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list subjects: %w", err)
 	}
+	heartbeat()
 	out := &breach.PreparedPage{Next: in.After, Done: len(ids) < limit}
 	if len(ids) == 0 {
 		return out, nil
@@ -39,6 +49,7 @@ func (a *Activities) PrepareNotices(ctx context.Context, in breach.NoticePage) (
 	if err != nil {
 		return nil, fmt.Errorf("ensure notices: %w", err)
 	}
+	heartbeat()
 	out.Created = created
 	if in.Remedy != nil {
 		// Codes are given before any notice of the page can be sent, in one

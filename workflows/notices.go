@@ -129,6 +129,10 @@ func newNotifyRun(in NotifyInput) (*notifyRun, error) {
 	return &notifyRun{in: in}, nil
 }
 
+// prepareHeartbeatChange is the GetVersion id of giving PrepareNotices a
+// heartbeat timeout.
+const prepareHeartbeatChange = "roll13-prepare-heartbeat"
+
 // run pages through the subjects, keeping a window of batches in flight,
 // and continues as new before its history grows large.
 func (r *notifyRun) run(ctx workflow.Context) (*NotifyResult, error) {
@@ -158,9 +162,19 @@ func (r *notifyRun) run(ctx workflow.Context) (*NotifyResult, error) {
 	r.window = positive(r.in.Window, DefaultNoticeWindow)
 	short := workflow.WithActivityOptions(ctx, shortOpts)
 	batches := workflow.WithActivityOptions(ctx, batchOpts)
+	// A page lost with a killed worker held the whole send up until its
+	// start-to-close timeout (30 s); it heartbeats after each step now, so
+	// it is retried as soon as a lost batch is.
+	prepare := short
+	if workflow.GetVersion(ctx, prepareHeartbeatChange, workflow.DefaultVersion, 1) == 1 {
+		prepOpts := shortOpts
+		prepOpts.HeartbeatTimeout = NoticeHeartbeatTimeout
+		prepOpts.RetryPolicy = &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second}
+		prepare = workflow.WithActivityOptions(ctx, prepOpts)
+	}
 	for {
 		var page breach.PreparedPage
-		err := workflow.ExecuteActivity(short, a.PrepareNotices, breach.NoticePage{
+		err := workflow.ExecuteActivity(prepare, a.PrepareNotices, breach.NoticePage{
 			IncidentID: r.in.IncidentID, Kind: r.in.Kind, After: r.in.Cursor, Limit: r.in.Page, Batch: r.in.Batch, Remedy: r.in.Remedy,
 		}).Get(ctx, &page)
 		if err != nil {

@@ -57,6 +57,14 @@ not replay: workers of this build would fail its workflow tasks.`,
 		if err != nil {
 			return err
 		}
+		// Every file is read before anything replays: a wrong path fails
+		// at once.
+		histories := make([]*historypb.History, len(files))
+		for i, f := range files {
+			if histories[i], err = readHistory(f); err != nil {
+				return err
+			}
+		}
 		keys, err := codec.ParseKeys(cfg.EncryptionKeys)
 		if err != nil {
 			return fmt.Errorf("BREACHFLOW_ENCRYPTION_KEYS: %w", err)
@@ -67,12 +75,8 @@ not replay: workers of this build would fail its workflow tasks.`,
 		}
 		rp := &replayRun{r: r, out: cmd.OutOrStdout(), save: *save,
 			log: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
-		for _, f := range files {
-			h, err := readHistory(f)
-			if err != nil {
-				return err
-			}
-			rp.replay(f, h, nil)
+		for i, f := range files {
+			rp.replay(f, histories[i], nil)
 		}
 		if len(*ids) > 0 || *open {
 			if err := rp.fetchAndReplay(cmd.Context(), cfg, keys, *ids, *open); err != nil {
