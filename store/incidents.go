@@ -208,17 +208,47 @@ const (
 // index. Restricted incidents the principal may not see are left out in
 // the query, so a page holds Limit rows whenever that many remain.
 func (s *SQL) ListIncidents(ctx context.Context, f IncidentFilter) ([]IncidentListing, error) {
+	query, args, err := s.incidentListQuery(f)
+	if err != nil {
+		return nil, fmt.Errorf("store: list incidents: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list incidents: %w", err)
+	}
+	defer rows.Close()
+	var out []IncidentListing
+	for rows.Next() {
+		var next time.Time
+		in, err := scanIncident(rows, dbTime{&next})
+		if err != nil {
+			return nil, fmt.Errorf("store: list incidents: %w", err)
+		}
+		row := IncidentListing{Incident: in}
+		if !next.IsZero() {
+			row.NextDeadline = &next
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list incidents: %w", err)
+	}
+	return out, nil
+}
+
+// incidentListQuery builds ListIncidents' SQL and arguments from a filter.
+func (s *SQL) incidentListQuery(f IncidentFilter) (string, []any, error) {
 	limit := f.Limit
 	switch {
 	case limit < 0:
-		return nil, fmt.Errorf("store: list incidents: %w: negative limit %d", ErrInvalid, limit)
+		return "", nil, fmt.Errorf("%w: negative limit %d", ErrInvalid, limit)
 	case limit == 0:
 		limit = DefaultIncidentLimit
 	case limit > MaxIncidentLimit:
 		limit = MaxIncidentLimit
 	}
 	if f.Status != "" && !validStatus(f.Status) {
-		return nil, fmt.Errorf("store: list incidents: %w: unknown status %q", ErrInvalid, f.Status)
+		return "", nil, fmt.Errorf("%w: unknown status %q", ErrInvalid, f.Status)
 	}
 	where := []string{"1 = 1"}
 	args := []any{ObligationPending, ObligationOverdue} // the select list's, first in the text
@@ -252,26 +282,5 @@ func (s *SQL) ListIncidents(ctx context.Context, f IncidentFilter) ([]IncidentLi
 		FROM (SELECT * FROM incidents i WHERE ` + strings.Join(where, " AND ") + `
 			ORDER BY i.created_at DESC, i.id DESC LIMIT ?) i
 		ORDER BY i.created_at DESC, i.id DESC`
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list incidents: %w", err)
-	}
-	defer rows.Close()
-	var out []IncidentListing
-	for rows.Next() {
-		var next time.Time
-		in, err := scanIncident(rows, dbTime{&next})
-		if err != nil {
-			return nil, fmt.Errorf("store: list incidents: %w", err)
-		}
-		row := IncidentListing{Incident: in}
-		if !next.IsZero() {
-			row.NextDeadline = &next
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list incidents: %w", err)
-	}
-	return out, nil
+	return s.q(query), args, nil
 }

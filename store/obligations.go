@@ -228,12 +228,16 @@ func (s *SQL) deadlineQuery(f DeadlineFilter) (string, []any, error) {
 	args = append(args, limit)
 	// Fixed-width text times (SQLite) sort like timestamps (PostgreSQL), and
 	// the key columns sort bytewise in both (COLLATE "C" on PostgreSQL).
+	// The order is the obligations_due index's, so the page is read in
+	// order and the query stops at its limit instead of sorting every open
+	// duty. CROSS JOIN is an inner join that keeps SQLite's planner from
+	// starting at the incidents (PostgreSQL plans it as any join).
 	query := `SELECT o.incident_id, o.obligation_id, o.regime, o.jurisdiction, o.recipient,
 		o.recipient_name, o.deadline, o.standard, o.due_at, o.status, o.missing_facts,
 		o.needs_legal_confirmation, o.updated_at, i.severity, i.status
-		FROM obligations o JOIN incidents i ON i.id = o.incident_id
-		WHERE ` + strings.Join(where, " AND ") + `
-		ORDER BY o.due_at ASC NULLS LAST, o.incident_id, o.obligation_id
+		FROM obligations o CROSS JOIN incidents i
+		WHERE i.id = o.incident_id AND ` + strings.Join(where, " AND ") + `
+		ORDER BY (o.due_at IS NULL), o.due_at, o.incident_id, o.obligation_id
 		LIMIT ?`
 	return s.q(query), args, nil
 }

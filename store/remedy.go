@@ -447,32 +447,74 @@ func scanNoticePage(r interface{ Scan(...any) error }) (NoticePage, error) {
 // returned unchanged, so a resent notice derives the same token from its
 // salt. The subject must belong to the incident (ErrInvalid otherwise).
 func (s *SQL) EnsureNoticePage(ctx context.Context, p NoticePage) (NoticePage, error) {
-	switch {
-	case p.Salt == "" || !isLowerHex(p.TokenHash, 64):
-		return p, fmt.Errorf("store: ensure notice page: %w: salt and a 64-digit hex token hash are required", ErrInvalid)
-	case p.ExpiresAt.IsZero():
-		return p, fmt.Errorf("store: ensure notice page: %w: no expiry", ErrInvalid)
+	got, err := s.EnsureNoticePages(ctx, p.IncidentID, []NoticePage{p})
+	if err != nil {
+		return p, err
 	}
-	var out NoticePage
+	out, ok := got[p.SubjectID]
+	if !ok {
+		return p, fmt.Errorf("store: ensure notice page: %w: subject %d is not a subject of the incident", ErrInvalid, p.SubjectID)
+	}
+	return out, nil
+}
+
+// EnsureNoticePages is EnsureNoticePage for many subjects of one incident
+// in one transaction (a batch of notices costs one commit, not one per
+// notice), answering the pages by subject id; a subject that is not the
+// incident's gets none.
+func (s *SQL) EnsureNoticePages(ctx context.Context, incidentID string, pages []NoticePage) (map[int64]NoticePage, error) {
+	if len(pages) > MaxNoticeBatch {
+		return nil, fmt.Errorf("store: ensure notice pages: %w: batch of %d is over %d", ErrInvalid, len(pages), MaxNoticeBatch)
+	}
+	ids := make([]int64, 0, len(pages))
+	for _, p := range pages {
+		switch {
+		case p.IncidentID != incidentID:
+			return nil, fmt.Errorf("store: ensure notice pages: %w: page of incident %q among %q's", ErrInvalid, p.IncidentID, incidentID)
+		case p.Salt == "" || !isLowerHex(p.TokenHash, 64):
+			return nil, fmt.Errorf("store: ensure notice page: %w: salt and a 64-digit hex token hash are required", ErrInvalid)
+		case p.ExpiresAt.IsZero():
+			return nil, fmt.Errorf("store: ensure notice page: %w: no expiry", ErrInvalid)
+		}
+		ids = append(ids, p.SubjectID)
+	}
+	out := make(map[int64]NoticePage, len(pages))
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		stamp := s.timeArg(now())
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO notice_pages (incident_id, subject_id, salt, token_hash, jurisdiction, created_at, expires_at)
+		ins, err := tx.PrepareContext(ctx, s.q(`INSERT INTO notice_pages (incident_id, subject_id, salt, token_hash, jurisdiction, created_at, expires_at)
 			SELECT s.incident_id, s.id, ?, ?, `+subjectJurisdictionSQL+`, `+s.timeParam()+`, `+s.timeParam()+`
 			FROM subjects s WHERE s.id = ? AND s.incident_id = ?
-			ON CONFLICT (incident_id, subject_id) DO NOTHING`), p.Salt, p.TokenHash, stamp, s.timeArg(p.ExpiresAt), p.SubjectID, p.IncidentID)
+			ON CONFLICT (incident_id, subject_id) DO NOTHING`))
 		if err != nil {
 			return err
 		}
-		_ = res
-		out, err = scanNoticePage(tx.QueryRowContext(ctx, s.q(`SELECT `+noticePageColumns+` FROM notice_pages
-			WHERE incident_id = ? AND subject_id = ?`), p.IncidentID, p.SubjectID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: subject %d is not a subject of the incident", ErrInvalid, p.SubjectID)
+		defer ins.Close()
+		for _, p := range pages {
+			if _, err := ins.ExecContext(ctx, p.Salt, p.TokenHash, stamp, s.timeArg(p.ExpiresAt), p.SubjectID, incidentID); err != nil {
+				return err
+			}
 		}
-		return err
+		ids = sortedIDs(ids)
+		for start := 0; start < len(ids); start += noticeChunk {
+			chunk := ids[start:min(start+noticeChunk, len(ids))]
+			args := []any{incidentID}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			marks := strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")
+			got, err := queryAll(ctx, tx, scanNoticePage, s.q(`SELECT `+noticePageColumns+` FROM notice_pages
+				WHERE incident_id = ? AND subject_id IN (`+marks+`)`), args...)
+			if err != nil {
+				return err
+			}
+			for _, p := range got {
+				out[p.SubjectID] = p
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return out, fmt.Errorf("store: ensure notice page: %w", err)
+		return nil, fmt.Errorf("store: ensure notice pages: %w", err)
 	}
 	return out, nil
 }

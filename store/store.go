@@ -349,6 +349,9 @@ type Store interface {
 	// EnsureNoticePage keeps one notice page per (incident, subject),
 	// creating it from p when missing; the existing one is returned as is.
 	EnsureNoticePage(ctx context.Context, p NoticePage) (NoticePage, error)
+	// EnsureNoticePages is EnsureNoticePage for many subjects of one
+	// incident in one transaction, answering the pages by subject id.
+	EnsureNoticePages(ctx context.Context, incidentID string, pages []NoticePage) (map[int64]NoticePage, error)
 	// NoticePageByHash returns the live page of a token hash and records
 	// its first read; ErrNotFound for an unknown or expired one alike.
 	NoticePageByHash(ctx context.Context, hash string, at time.Time) (NoticePage, error)

@@ -47,7 +47,7 @@ type Store interface {
 	MarkNoticesSent(ctx context.Context, ids []int64, at time.Time) (int, error)
 	MarkNoticeFailed(ctx context.Context, id int64, reason string, permanent bool) error
 	RemedyCodesFor(ctx context.Context, incidentID string, subjectIDs []int64) (map[int64]store.RemedyCode, error)
-	EnsureNoticePage(ctx context.Context, p store.NoticePage) (store.NoticePage, error)
+	EnsureNoticePages(ctx context.Context, incidentID string, pages []store.NoticePage) (map[int64]store.NoticePage, error)
 }
 
 // SendNoticeBatch is the activity. It claims the pending notices of the
@@ -100,6 +100,10 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 	if err != nil {
 		return nil, fmt.Errorf("load remedy codes: %w", err)
 	}
+	links, err := s.pageURLs(ctx, in.IncidentID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("notice page links: %w", err)
+	}
 	workers := s.Concurrency
 	if workers <= 0 {
 		workers = 8
@@ -147,7 +151,7 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 				if hasCode {
 					remedy = &code
 				}
-				outcome := s.sendOne(ctx, in, cache, n, bySubject[n.SubjectID], remedy)
+				outcome := s.sendOne(ctx, in, cache, n, bySubject[n.SubjectID], remedy, links)
 				mu.Lock()
 				switch outcome {
 				case sent:
@@ -250,7 +254,7 @@ const (
 	retryLater
 )
 
-func (s *Sender) sendOne(ctx context.Context, in breach.NoticeBatch, cache *templates.NoticeCache, n store.Notice, rec store.SubjectRecord, code *store.RemedyCode) outcome {
+func (s *Sender) sendOne(ctx context.Context, in breach.NoticeBatch, cache *templates.NoticeCache, n store.Notice, rec store.SubjectRecord, code *store.RemedyCode, links map[int64]string) outcome {
 	fail := func(reason string, permanent bool) outcome {
 		if err := s.Store.MarkNoticeFailed(ctx, n.ID, reason, permanent); err != nil {
 			activity.GetLogger(ctx).Error("mark notice failed", "notice", n.ID, "error", err)
@@ -278,9 +282,9 @@ func (s *Sender) sendOne(ctx context.Context, in breach.NoticeBatch, cache *temp
 		}
 		remedyView = &templates.NoticeRemedy{Product: code.Product, Code: plain, EnrollmentURL: code.EnrollmentURL, EnrollBy: code.EnrollBy}
 	}
-	pageURL, err := s.pageURL(ctx, in.IncidentID, rec.ID)
-	if err != nil {
-		return fail("temporary: notice page link: "+err.Error(), false)
+	pageURL, ok := links[rec.ID]
+	if links != nil && !ok {
+		return fail("temporary: notice page link: no page for the subject", false)
 	}
 	notice, err := cache.Render(templates.NoticeInput{Incident: in.Incident, Org: s.Org, Locale: rec.Locale,
 		Name: name, DataElements: rec.DataElements, GeneratedAt: in.Incident.LaunchedAt, Remedy: remedyView, PageURL: pageURL})
@@ -311,27 +315,33 @@ func (s *Sender) sendOne(ctx context.Context, in breach.NoticeBatch, cache *temp
 	return sent
 }
 
-// pageURL is the customer's notice-page link: the page is made on the
-// first send and kept, and its token derived again from the stored salt,
-// so a resend after a crash carries the same link.
-func (s *Sender) pageURL(ctx context.Context, incidentID string, subjectID int64) (string, error) {
+// pageURLs are the customers' notice-page links by subject id (nil when
+// pages are off): a page is made on the first send and kept, and its
+// token derived again from the stored salt, so a resend after a crash
+// carries the same link. The batch's pages are made in one transaction.
+func (s *Sender) pageURLs(ctx context.Context, incidentID string, subjectIDs []int64) (map[int64]string, error) {
 	if len(s.PageKey) == 0 || s.PublicURL == "" {
-		return "", nil
+		return nil, nil
 	}
-	salt, err := remedy.NewSalt()
+	pages := make([]store.NoticePage, 0, len(subjectIDs))
+	expires := time.Now().Add(breach.NoticePageTTL)
+	for _, id := range subjectIDs {
+		salt, err := remedy.NewSalt()
+		if err != nil {
+			return nil, err
+		}
+		pages = append(pages, store.NoticePage{IncidentID: incidentID, SubjectID: id, Salt: salt,
+			TokenHash: remedy.TokenHash(remedy.PageToken(s.PageKey, incidentID, id, salt)), ExpiresAt: expires})
+	}
+	got, err := s.Store.EnsureNoticePages(ctx, incidentID, pages)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	token := remedy.PageToken(s.PageKey, incidentID, subjectID, salt)
-	p, err := s.Store.EnsureNoticePage(ctx, store.NoticePage{IncidentID: incidentID, SubjectID: subjectID, Salt: salt,
-		TokenHash: remedy.TokenHash(token), ExpiresAt: time.Now().Add(breach.NoticePageTTL)})
-	if err != nil {
-		return "", err
+	out := make(map[int64]string, len(got))
+	for id, p := range got {
+		out[id] = remedy.PageURL(s.PublicURL, remedy.PageToken(s.PageKey, incidentID, id, p.Salt))
 	}
-	if p.Salt != salt {
-		token = remedy.PageToken(s.PageKey, incidentID, subjectID, p.Salt)
-	}
-	return remedy.PageURL(s.PublicURL, token), nil
+	return out, nil
 }
 
 // MessageID is the deterministic Message-ID of one notice.

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/breachflow/breachflow/internal/config"
@@ -81,42 +79,27 @@ func benchAlerts(ctx context.Context, out io.Writer, copies, distinct, senders i
 		return b
 	}
 	run := func(n int, mk func(i int) []byte) (time.Duration, error) {
-		var next atomic.Int64
-		var failed atomic.Int64
-		var firstErr atomic.Value
-		var wg sync.WaitGroup
-		start := time.Now()
-		for range senders {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= n {
-						return
-					}
-					req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(mk(i)))
-					req.Header.Set("Authorization", "Bearer "+token)
-					resp, err := client.Do(req)
-					if err == nil {
-						_, _ = io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						if resp.StatusCode != http.StatusAccepted {
-							err = fmt.Errorf("status %s", resp.Status)
-						}
-					}
-					if err != nil {
-						failed.Add(1)
-						firstErr.CompareAndSwap(nil, err)
-					}
-				}
-			}()
+		res := runLoad(ctx, n, loadPlan{Senders: senders}, func(ctx context.Context, i int) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(mk(i)))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := client.Do(req)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				return fmt.Errorf("status %s", resp.Status)
+			}
+			return nil
+		})
+		if res.Failed > 0 {
+			return 0, fmt.Errorf("%d calls failed, the first: %v", res.Failed, res.FirstErr)
 		}
-		wg.Wait()
-		if f := failed.Load(); f > 0 {
-			return 0, fmt.Errorf("%d calls failed, the first: %v", f, firstErr.Load())
-		}
-		return time.Since(start), nil
+		return res.Elapsed, nil
 	}
 	same := body("DiskAlmostFull", "node-0")
 	fmt.Fprintf(out, "alert intake, embedded stack (SQLite), %d senders, one alert per call:\n", senders)

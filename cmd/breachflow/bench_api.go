@@ -3,15 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/breachflow/breachflow/internal/config"
@@ -22,7 +24,7 @@ import (
 
 // benchLaunchCommand is `breachflow bench launch`.
 func benchLaunchCommand() *cobra.Command {
-	var n, rate int
+	var o apiBenchOptions
 	cmd := &cobra.Command{
 		Use:   "launch --launches N --rate R",
 		Short: "Launch latency: N incidents through the API at R launches a second, p50/p99",
@@ -32,20 +34,21 @@ schedule whether or not earlier ones have answered), then prints the
 latency percentiles of the answers and the rate achieved.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if n < 1 || rate < 1 {
+			if o.launches < 1 || o.rate < 1 {
 				return fmt.Errorf("--launches and --rate: want at least 1")
 			}
-			return benchAPI(cmd.Context(), cmd.OutOrStdout(), n, rate, 0, 0)
+			return benchAPI(cmd.Context(), cmd.OutOrStdout(), o)
 		},
 	}
-	cmd.Flags().IntVar(&n, "launches", 1000, "incidents to launch")
-	cmd.Flags().IntVar(&rate, "rate", 50, "launches a second")
+	cmd.Flags().IntVar(&o.launches, "launches", 1000, "incidents to launch")
+	cmd.Flags().IntVar(&o.rate, "rate", 50, "launches a second")
+	o.flags(cmd)
 	return cmd
 }
 
 // benchListCommand is `breachflow bench list`.
 func benchListCommand() *cobra.Command {
-	var n, rate, requests, launched int
+	var o apiBenchOptions
 	cmd := &cobra.Command{
 		Use:   "list --incidents N --requests R",
 		Short: "API latency of GET /v1/incidents and GET /v1/deadlines with N open incidents",
@@ -59,23 +62,38 @@ responder, one restricted incident in ten that the responder is no member
 of) and GET /v1/deadlines, one at a time, and prints p50/p99/max.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if n < 0 || launched < 1 || rate < 1 || requests < 1 {
+			if o.seeded < 0 || o.launches < 1 || o.rate < 1 || o.requests < 1 {
 				return fmt.Errorf("--launched, --rate and --requests: want at least 1; --incidents at least 0")
 			}
-			return benchAPI(cmd.Context(), cmd.OutOrStdout(), launched, rate, requests, n)
+			return benchAPI(cmd.Context(), cmd.OutOrStdout(), o)
 		},
 	}
-	cmd.Flags().IntVar(&n, "incidents", 10000, "open incidents to seed into the store's index")
-	cmd.Flags().IntVar(&launched, "launched", 20, "incidents to launch through the API first")
-	cmd.Flags().IntVar(&rate, "rate", 10, "launches a second")
-	cmd.Flags().IntVar(&requests, "requests", 200, "calls of each list route to time")
+	cmd.Flags().IntVar(&o.seeded, "incidents", 10000, "open incidents to seed into the store's index")
+	cmd.Flags().IntVar(&o.launches, "launched", 20, "incidents to launch through the API first")
+	cmd.Flags().IntVar(&o.rate, "rate", 10, "launches a second")
+	cmd.Flags().IntVar(&o.requests, "requests", 200, "calls of each list route to time")
+	o.flags(cmd)
 	return cmd
 }
 
-// benchAPI launches n incidents at rate a second and prints the launch
-// latencies; with requests > 0 it then seeds seeded more into the store's
-// index and times the list routes.
-func benchAPI(ctx context.Context, out io.Writer, n, rate, requests, seeded int) error {
+// apiBenchOptions are the settings of bench launch and bench list.
+type apiBenchOptions struct {
+	launches, rate int
+	// requests > 0 times the list routes after seeding seeded incidents.
+	requests, seeded        int
+	databaseURL, cpuProfile string
+}
+
+// flags adds the options the two commands share.
+func (o *apiBenchOptions) flags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.databaseURL, "database-url", "", "the store (postgres://… of an empty database; default a fresh SQLite file)")
+	cmd.Flags().StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed calls (the whole stack runs in this process) to this file")
+}
+
+// benchAPI launches o.launches incidents at o.rate a second and prints the
+// launch latencies; with o.requests > 0 it then seeds o.seeded more into
+// the store's index and times the list routes.
+func benchAPI(ctx context.Context, out io.Writer, o apiBenchOptions) error {
 	dir, err := os.MkdirTemp("", "breachflow-bench-api-")
 	if err != nil {
 		return err
@@ -84,6 +102,7 @@ func benchAPI(ctx context.Context, out io.Writer, n, rate, requests, seeded int)
 	env := map[string]string{
 		"BREACHFLOW_DATA_DIR": filepath.Join(dir, "data"), "BREACHFLOW_HTTP_ADDR": "127.0.0.1:0",
 		"BREACHFLOW_DEV_TEMPORAL_PORT": "0", "BREACHFLOW_DEV_UI_PORT": "0", "BREACHFLOW_DEV_SMTP_ADDR": "127.0.0.1:0",
+		"BREACHFLOW_DATABASE_URL": o.databaseURL,
 	}
 	cfg, err := config.Flags(pflag.NewFlagSet("bench", pflag.ContinueOnError), func(k string) string { return env[k] })()
 	if err != nil {
@@ -95,106 +114,153 @@ func benchAPI(ctx context.Context, out io.Writer, n, rate, requests, seeded int)
 		return err
 	}
 	defer stack.Stop()
+	storeName := "SQLite"
+	if o.databaseURL != "" {
+		storeName = "PostgreSQL"
+	}
 	base := "http://" + stack.httpAddr
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: time.Minute}
-	call := func(method, path, token string, body []byte, want int) (time.Duration, error) {
+	// call sends with a bearer token, or (token "") as the browser whose
+	// cookies browser keeps.
+	browser := &http.Client{Timeout: time.Minute}
+	call := func(ctx context.Context, method, path, token string, body []byte, want int) error {
 		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
 		if err != nil {
-			return 0, err
+			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+token)
+		c := browser
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+			c = client
+		}
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		start := time.Now()
-		resp, err := client.Do(req)
+		resp, err := c.Do(req)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		took := time.Since(start)
 		if resp.StatusCode != want {
-			return took, fmt.Errorf("%s %s: %s: %.300s", method, path, resp.Status, raw)
+			return fmt.Errorf("%s %s: %s: %.300s", method, path, resp.Status, raw)
 		}
-		return took, nil
+		return nil
 	}
 
 	launch, _ := json.Marshal(map[string]any{"playbook": "customer-data-breach", "title": "Bench incident", "severity": "high",
 		"aware_at": time.Now().UTC().Add(-time.Hour).Format(time.RFC3339), "data_categories": []string{"contact"},
 		"jurisdictions": []string{"US-CA", "GB"}})
-	var (
-		mu       sync.Mutex
-		took     []time.Duration
-		failed   int
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	defer tick.Stop()
-	start := time.Now()
-	for range n {
-		<-tick.C
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d, err := call("POST", "/v1/incidents", stack.token, launch, http.StatusCreated)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				failed++
-				if firstErr == nil {
-					firstErr = err
-				}
-				return
-			}
-			took = append(took, d)
-		}()
+	launchProfile := o.cpuProfile
+	if o.requests > 0 {
+		launchProfile = "" // bench list profiles the list routes only
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	fmt.Fprintf(out, "launch, embedded stack (SQLite), %d incidents at %d/s (achieved %.1f/s):\n", n, rate, float64(n)/elapsed.Seconds())
-	fmt.Fprintf(out, "  POST /v1/incidents  %s  (%d answered 201)\n", percentiles(took), len(took))
-	if failed > 0 {
+	stopProfile, err := startCPUProfile(launchProfile)
+	if err != nil {
+		return err
+	}
+	launched := runLoad(ctx, o.launches, loadPlan{Rate: o.rate}, func(ctx context.Context, _ int) error {
+		return call(ctx, "POST", "/v1/incidents", stack.token, launch, http.StatusCreated)
+	})
+	stopProfile()
+	fmt.Fprintf(out, "launch, embedded stack (%s), %d incidents at %d/s (achieved %.1f/s):\n", storeName, o.launches, o.rate, float64(o.launches)/launched.Elapsed.Seconds())
+	fmt.Fprintf(out, "  POST /v1/incidents  %s  (%d answered 201)\n", percentiles(launched.Took), len(launched.Took))
+	if launched.Failed > 0 {
 		// Reported, not hidden: an overloaded machine answers 503s.
-		fmt.Fprintf(out, "  %d of %d launches failed, the first: %v\n", failed, n, firstErr)
-		if requests > 0 {
-			return fmt.Errorf("%d launches failed", failed)
+		fmt.Fprintf(out, "  %d of %d launches failed, the first: %v\n", launched.Failed, o.launches, launched.FirstErr)
+		if o.requests > 0 {
+			return fmt.Errorf("%d launches failed", launched.Failed)
 		}
 	}
-	if requests == 0 {
+	if o.requests == 0 {
 		return nil
 	}
 	seedStart := time.Now()
-	if err := seedIncidents(ctx, stack, seeded); err != nil {
+	if err := seedIncidents(ctx, stack, o.seeded); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "seeded %d open incidents into the store's index in %s\n", seeded, time.Since(seedStart).Round(time.Millisecond))
+	fmt.Fprintf(out, "seeded %d open incidents into the store's index in %s\n", o.seeded, time.Since(seedStart).Round(time.Millisecond))
+	if withDB, ok := stack.store.(interface{ DB() *sql.DB }); ok && o.databaseURL != "" {
+		// PostgreSQL plans by its statistics, which autovacuum refreshes
+		// after a table has grown like this; a server running without it
+		// (as test servers often do) would plan for empty tables.
+		if _, err := withDB.DB().ExecContext(ctx, `ANALYZE incidents, obligations, incident_members`); err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
+	}
 	responder, err := benchToken(ctx, stack, "bench-responder", "responder")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "list routes with %d open incidents (%d launched, %d seeded), %d calls each, one at a time:\n", n+seeded, n, seeded, requests)
+	if stopProfile, err = startCPUProfile(o.cpuProfile); err != nil {
+		return err
+	}
+	defer stopProfile()
+	if browser.Jar, err = signInBrowser(ctx, base, responder); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "list routes with %d open incidents (%d launched, %d seeded), %d calls each, one at a time:\n",
+		o.launches+o.seeded, o.launches, o.seeded, o.requests)
 	for _, r := range []struct{ name, path, token string }{
 		{"GET /v1/incidents (admin)", "/v1/incidents", stack.token},
 		{"GET /v1/incidents (responder)", "/v1/incidents", responder},
 		{"GET /v1/incidents?status=active&page_size=100", "/v1/incidents?status=active&page_size=100", stack.token},
 		{"GET /v1/deadlines (admin)", "/v1/deadlines", stack.token},
 		{"GET /v1/deadlines (responder)", "/v1/deadlines", responder},
+		{"dashboard GET /board (responder)", "/board", ""},
+		{"dashboard GET /incidents (responder)", "/incidents", ""},
 	} {
-		var ds []time.Duration
-		for i := range requests + 5 {
-			d, err := call("GET", r.path, r.token, nil, http.StatusOK)
-			if err != nil {
-				return err
-			}
-			if i >= 5 { // the first few warm caches up
-				ds = append(ds, d)
-			}
+		get := func(ctx context.Context, _ int) error { return call(ctx, "GET", r.path, r.token, nil, http.StatusOK) }
+		if warm := runLoad(ctx, 5, loadPlan{}, get); warm.Failed > 0 { // the first few warm caches up
+			return warm.FirstErr
 		}
-		fmt.Fprintf(out, "  %-48s %s\n", r.name, percentiles(ds))
+		timed := runLoad(ctx, o.requests, loadPlan{}, get)
+		if timed.Failed > 0 {
+			return timed.FirstErr
+		}
+		fmt.Fprintf(out, "  %-48s %s\n", r.name, percentiles(timed.Took))
 	}
 	return nil
+}
+
+// signInBrowser signs into the dashboard with token as its sign-in form
+// does, and answers the cookies of the session.
+func signInBrowser(ctx context.Context, base, token string) (http.CookieJar, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	b := &http.Client{Jar: jar, Timeout: time.Minute}
+	get, err := http.NewRequestWithContext(ctx, "GET", base+"/login", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := b.Do(get)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	u, _ := url.Parse(base)
+	var nonce string
+	for _, c := range jar.Cookies(u) {
+		if c.Name == "bf_login" {
+			nonce = c.Value
+		}
+	}
+	form := url.Values{"csrf": {nonce}, "token": {token}, "next": {"/board"}}
+	post, err := http.NewRequestWithContext(ctx, "POST", base+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err = b.Do(post); err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/board" {
+		return nil, fmt.Errorf("dashboard sign-in: %s, ended on %s", resp.Status, resp.Request.URL.Path)
+	}
+	return jar, nil
 }
 
 // benchToken creates an API token of role through the store.
@@ -204,18 +270,6 @@ func benchToken(ctx context.Context, stack *devStack, name, role string) (string
 		return "", fmt.Errorf("token %s: %w", name, err)
 	}
 	return secret, nil
-}
-
-// percentiles formats p50, p99 and the maximum of ds.
-func percentiles(ds []time.Duration) string {
-	if len(ds) == 0 {
-		return "no samples"
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	at := func(p float64) time.Duration { return s[min(len(s)-1, int(p*float64(len(s))))] }
-	r := func(d time.Duration) time.Duration { return d.Round(100 * time.Microsecond) }
-	return fmt.Sprintf("p50 %8s  p99 %8s  max %8s", r(at(0.50)), r(at(0.99)), r(s[len(s)-1]))
 }
 
 // seedIncidents writes n open incidents into the store's index as

@@ -121,6 +121,17 @@ func benchClusterRun(ctx context.Context, api *incidentAPI, legal string, n int)
 	if err := call(admin, apiRequest{method: "POST", path: base + "/subjects", upload: &csv, contentType: "text/csv"}, nil); err != nil {
 		return 0, fmt.Errorf("import: %w", err)
 	}
+	// The shipped playbook offers US customers credit monitoring, and
+	// the send waits until the remedy pool covers every one of them.
+	var pool bytes.Buffer
+	pool.WriteString("code,product,enrollment_url,enroll_by\n")
+	enrollBy := time.Now().AddDate(0, 6, 0).Format(time.DateOnly)
+	for i := range n {
+		fmt.Fprintf(&pool, "BENCH-%s-%06d,credit-monitoring,https://enroll.example-bureau.com/,%s\n", inc.ID, i, enrollBy)
+	}
+	if err := call(admin, apiRequest{method: "POST", path: base + "/remedy-codes", upload: &pool, contentType: "text/csv"}, nil); err != nil {
+		return 0, fmt.Errorf("remedy pool: %w", err)
+	}
 	if err := call(admin, apiRequest{method: "PATCH", path: base, body: map[string]any{"risk": "high"}}, nil); err != nil {
 		return 0, fmt.Errorf("risk: %w", err)
 	}

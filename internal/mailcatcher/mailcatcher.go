@@ -248,7 +248,8 @@ func (c *Catcher) rewrite() error {
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 	w := bufio.NewWriter(tmp)
-	for _, m := range c.messages {
+	kept := c.kept()
+	for _, m := range kept {
 		b, err := c.sealLine(m)
 		if err != nil {
 			_ = tmp.Close()
@@ -266,15 +267,24 @@ func (c *Catcher) rewrite() error {
 	if j.f, err = os.OpenFile(j.Path, os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
 		return err
 	}
-	j.lines = len(c.messages)
+	j.lines = len(kept)
 	return nil
+}
+
+// kept is the newest limit messages (c.mu held): c.messages may hold up
+// to as many older ones again, not yet dropped.
+func (c *Catcher) kept() []Message {
+	if c.limit > 0 && len(c.messages) > c.limit {
+		return c.messages[len(c.messages)-c.limit:]
+	}
+	return c.messages
 }
 
 // All returns the kept messages, oldest first.
 func (c *Catcher) All() []Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]Message(nil), c.messages...)
+	return append([]Message(nil), c.kept()...)
 }
 
 // Messages implements the API's outbox listing: newest first (Raw is
@@ -296,7 +306,7 @@ func (c *Catcher) Total() int {
 func (c *Catcher) Wait(ctx context.Context, match func(Message) bool) (Message, error) {
 	for {
 		c.mu.Lock()
-		for _, m := range c.messages {
+		for _, m := range c.kept() {
 			if match(m) {
 				c.mu.Unlock()
 				return m, nil
@@ -343,8 +353,11 @@ func (c *Catcher) add(from string, to []string, raw []byte) error {
 	c.next++
 	c.total++
 	c.messages = append(c.messages, m)
-	if c.limit > 0 && len(c.messages) > c.limit {
-		c.messages = append([]Message(nil), c.messages[len(c.messages)-c.limit:]...)
+	// Dropping the oldest one message at a time copied every kept message
+	// for each one received; at twice the limit, the newest limit are kept
+	// in a fresh slice instead, so each message is copied about once.
+	if c.limit > 0 && len(c.messages) >= 2*c.limit {
+		c.messages = append([]Message(nil), c.kept()...)
 	}
 	if j := c.journal; j != nil && c.limit > 0 && j.lines > 2*c.limit {
 		if err := c.rewrite(); err != nil {

@@ -185,7 +185,9 @@ func testRemedyConcurrentAssign(t *testing.T, s store.Store) {
 // counted once each, per jurisdiction.
 func testNoticePages(t *testing.T, s store.Store) {
 	id := newIncident(t, s)
-	ids := seedSubjects(t, s, id, "US-CA", "US-CA", "CN-BJ")
+	ids := seedSubjects(t, s, id, "US-CA", "US-CA", "CN-BJ", "US-NY")
+	fresh := ids[3:] // gets its page in the batch below
+	ids = ids[:3]
 	now := time.Now().UTC()
 	pages := make([]store.NoticePage, len(ids))
 	for i, sid := range ids {
@@ -205,6 +207,19 @@ func testNoticePages(t *testing.T, s store.Store) {
 	if _, err := s.EnsureNoticePage(ctx(t), store.NoticePage{IncidentID: id, SubjectID: 999999, Salt: "x",
 		TokenHash: remedy.TokenHash("x"), ExpiresAt: now.Add(time.Hour)}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("a page for a subject of no incident: %v", err)
+	}
+	// A batch in one call: the kept page stays as it was, a new subject
+	// gets the page it was given, a subject of another incident none.
+	other := seedSubjects(t, s, newIncident(t, s), "DE")
+	batch := []store.NoticePage{}
+	for i, sid := range []int64{ids[1], fresh[0], other[0]} {
+		salt := fmt.Sprintf("batch%d", i)
+		batch = append(batch, store.NoticePage{IncidentID: id, SubjectID: sid, Salt: salt,
+			TokenHash: remedy.TokenHash("token-" + salt), ExpiresAt: now.Add(time.Hour)})
+	}
+	got, err := s.EnsureNoticePages(ctx(t), id, batch)
+	if err != nil || len(got) != 2 || got[ids[1]].Salt != "salt1" || got[fresh[0]].Salt != "batch1" || got[fresh[0]].Jurisdiction != "US-NY" {
+		t.Fatalf("EnsureNoticePages: %+v %v; want the kept page of %d, a new one of %d, none of %d", got, err, ids[1], fresh[0], other[0])
 	}
 	for range 2 {
 		if p, err := s.NoticePageByHash(ctx(t), pages[0].TokenHash, now); err != nil || p.SubjectID != ids[0] || p.ReadAt.IsZero() {
@@ -227,8 +242,8 @@ func testNoticePages(t *testing.T, s store.Store) {
 		t.Errorf("acknowledging with an expired token: %v", err)
 	}
 	counts, err := s.NoticePageCounts(ctx(t), id)
-	want := map[string]store.NoticePageCount{"US-CA": {Links: 2, Read: 1, Acked: 1}, "CN-BJ": {Links: 1, Read: 1, Acked: 0}}
-	if err != nil || len(counts) != 2 || counts["US-CA"] != want["US-CA"] || counts["CN-BJ"] != want["CN-BJ"] {
+	want := map[string]store.NoticePageCount{"US-CA": {Links: 2, Read: 1, Acked: 1}, "CN-BJ": {Links: 1, Read: 1, Acked: 0}, "US-NY": {Links: 1}}
+	if err != nil || len(counts) != 3 || counts["US-NY"] != want["US-NY"] || counts["US-CA"] != want["US-CA"] || counts["CN-BJ"] != want["CN-BJ"] {
 		t.Errorf("counts %v %v, want %v", counts, err, want)
 	}
 }
