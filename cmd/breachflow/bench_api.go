@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,17 +32,25 @@ func benchLaunchCommand() *cobra.Command {
 		Long: `Starts the embedded stack (SQLite store) and launches N incidents through
 POST /v1/incidents at a steady R a second (open loop: a launch starts on
 schedule whether or not earlier ones have answered), then prints the
-latency percentiles of the answers and the rate achieved.`,
+latency percentiles of the answers and the rate achieved.
+
+With --api URL it launches against a running deployment instead (the
+cluster of deploy/cluster.sh: eval "$(deploy/cluster.sh env)"), as
+BREACHFLOW_ADMIN_TOKEN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.launches < 1 || o.rate < 1 {
 				return fmt.Errorf("--launches and --rate: want at least 1")
+			}
+			if o.api != "" {
+				return benchLaunchAt(cmd.Context(), cmd.OutOrStdout(), o)
 			}
 			return benchAPI(cmd.Context(), cmd.OutOrStdout(), o)
 		},
 	}
 	cmd.Flags().IntVar(&o.launches, "launches", 1000, "incidents to launch")
 	cmd.Flags().IntVar(&o.rate, "rate", 50, "launches a second")
+	cmd.Flags().StringVar(&o.api, "api", "", "launch against the API at this URL (e.g. the cluster's http://127.0.0.1:8080) instead of an embedded stack")
 	o.flags(cmd)
 	return cmd
 }
@@ -82,12 +91,66 @@ type apiBenchOptions struct {
 	// requests > 0 times the list routes after seeding seeded incidents.
 	requests, seeded        int
 	databaseURL, cpuProfile string
+	// api, when set, is a running deployment's API (bench launch only).
+	api string
 }
 
 // flags adds the options the two commands share.
 func (o *apiBenchOptions) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.databaseURL, "database-url", "", "the store (postgres://… of an empty database; default a fresh SQLite file)")
 	cmd.Flags().StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed calls (the whole stack runs in this process) to this file")
+}
+
+// benchLaunchAt launches o.launches incidents at o.rate a second through
+// the API of a running deployment (o.api) and prints the latencies.
+func benchLaunchAt(ctx context.Context, out io.Writer, o apiBenchOptions) error {
+	token := os.Getenv("BREACHFLOW_ADMIN_TOKEN")
+	if token == "" {
+		return errors.New("BREACHFLOW_ADMIN_TOKEN: required with --api (an admin token of that deployment)")
+	}
+	base := strings.TrimRight(o.api, "/")
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: time.Minute}
+	launched := runLoad(ctx, o.launches, loadPlan{Rate: o.rate}, func(ctx context.Context, _ int) error {
+		req, err := http.NewRequestWithContext(ctx, "POST", base+"/v1/incidents", bytes.NewReader(benchLaunchBody()))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("POST /v1/incidents: %s: %.300s", resp.Status, raw)
+		}
+		return nil
+	})
+	printLaunches(out, "the API at "+base, o, launched)
+	if launched.Failed > 0 {
+		return fmt.Errorf("%d launches failed", launched.Failed)
+	}
+	return nil
+}
+
+// benchLaunchBody is the incident every launch benchmark launches.
+func benchLaunchBody() []byte {
+	launch, _ := json.Marshal(map[string]any{"playbook": "customer-data-breach", "title": "Bench incident", "severity": "high",
+		"aware_at": time.Now().UTC().Add(-time.Hour).Format(time.RFC3339), "data_categories": []string{"contact"},
+		"jurisdictions": []string{"US-CA", "GB"}})
+	return launch
+}
+
+// printLaunches prints a launch run's latencies and its failures: an
+// overloaded deployment answers 503s, which are reported, not hidden.
+func printLaunches(out io.Writer, where string, o apiBenchOptions, launched loadResult) {
+	fmt.Fprintf(out, "launch, %s, %d incidents at %d/s (achieved %.1f/s):\n", where, o.launches, o.rate, float64(o.launches)/launched.Elapsed.Seconds())
+	fmt.Fprintf(out, "  POST /v1/incidents  %s  (%d answered 201)\n", percentiles(launched.Took), len(launched.Took))
+	if launched.Failed > 0 {
+		fmt.Fprintf(out, "  %d of %d launches failed, the first: %v\n", launched.Failed, o.launches, launched.FirstErr)
+	}
 }
 
 // benchAPI launches o.launches incidents at o.rate a second and prints the
@@ -148,9 +211,7 @@ func benchAPI(ctx context.Context, out io.Writer, o apiBenchOptions) error {
 		return nil
 	}
 
-	launch, _ := json.Marshal(map[string]any{"playbook": "customer-data-breach", "title": "Bench incident", "severity": "high",
-		"aware_at": time.Now().UTC().Add(-time.Hour).Format(time.RFC3339), "data_categories": []string{"contact"},
-		"jurisdictions": []string{"US-CA", "GB"}})
+	launch := benchLaunchBody()
 	launchProfile := o.cpuProfile
 	if o.requests > 0 {
 		launchProfile = "" // bench list profiles the list routes only
@@ -163,14 +224,9 @@ func benchAPI(ctx context.Context, out io.Writer, o apiBenchOptions) error {
 		return call(ctx, "POST", "/v1/incidents", stack.token, launch, http.StatusCreated)
 	})
 	stopProfile()
-	fmt.Fprintf(out, "launch, embedded stack (%s), %d incidents at %d/s (achieved %.1f/s):\n", storeName, o.launches, o.rate, float64(o.launches)/launched.Elapsed.Seconds())
-	fmt.Fprintf(out, "  POST /v1/incidents  %s  (%d answered 201)\n", percentiles(launched.Took), len(launched.Took))
-	if launched.Failed > 0 {
-		// Reported, not hidden: an overloaded machine answers 503s.
-		fmt.Fprintf(out, "  %d of %d launches failed, the first: %v\n", launched.Failed, o.launches, launched.FirstErr)
-		if o.requests > 0 {
-			return fmt.Errorf("%d launches failed", launched.Failed)
-		}
+	printLaunches(out, "embedded stack ("+storeName+")", o, launched)
+	if launched.Failed > 0 && o.requests > 0 {
+		return fmt.Errorf("%d launches failed", launched.Failed)
 	}
 	if o.requests == 0 {
 		return nil
