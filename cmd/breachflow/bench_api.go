@@ -111,26 +111,37 @@ func benchLaunchAt(ctx context.Context, out io.Writer, o apiBenchOptions) error 
 	base := strings.TrimRight(o.api, "/")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: time.Minute}
 	launched := runLoad(ctx, o.launches, loadPlan{Rate: o.rate}, func(ctx context.Context, _ int) error {
-		req, err := http.NewRequestWithContext(ctx, "POST", base+"/v1/incidents", bytes.NewReader(benchLaunchBody()))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			return fmt.Errorf("POST /v1/incidents: %s: %.300s", resp.Status, raw)
-		}
-		return nil
+		return benchCall(ctx, client, "POST", base+"/v1/incidents", token, benchLaunchBody(), http.StatusCreated)
 	})
 	printLaunches(out, "the API at "+base, o, launched)
 	if launched.Failed > 0 {
 		return fmt.Errorf("%d launches failed", launched.Failed)
+	}
+	return nil
+}
+
+// benchCall sends one request of a benchmark through c, with a bearer
+// token unless token is "" (c then carries a browser's cookies), and
+// answers an error unless the status is want.
+func benchCall(ctx context.Context, c *http.Client, method, url, token string, body []byte, want int) error {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %s: %.300s", method, req.URL.Path, resp.Status, raw)
 	}
 	return nil
 }
@@ -187,28 +198,11 @@ func benchAPI(ctx context.Context, out io.Writer, o apiBenchOptions) error {
 	// cookies browser keeps.
 	browser := &http.Client{Timeout: time.Minute}
 	call := func(ctx context.Context, method, path, token string, body []byte, want int) error {
-		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
 		c := browser
 		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
 			c = client
 		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			return err
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			return fmt.Errorf("%s %s: %s: %.300s", method, path, resp.Status, raw)
-		}
-		return nil
+		return benchCall(ctx, c, method, base+path, token, body, want)
 	}
 
 	launch := benchLaunchBody()

@@ -10,8 +10,11 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/breachflow/breachflow/store"
 )
 
 // TestBenchNotifyRuns runs `bench notify` small: both runs reach the sink,
@@ -91,5 +94,44 @@ func TestBenchNotifyPostgres(t *testing.T) {
 	var stored int
 	if err := admin.QueryRowContext(context.Background(), `SELECT count(*) FROM `+schema+`.subjects`).Scan(&stored); err != nil || stored != 300 {
 		t.Errorf("the schema holds %d subjects (%v), want 300: the run did not use the database", stored, err)
+	}
+}
+
+// TestBenchLaunchAndList runs `bench list` small on its own embedded stack,
+// and `bench launch --api` against another stack: every launch is answered
+// 201 (the incidents exist afterwards) and each route's percentiles are
+// printed. (The figures themselves are for notes, not assertions.)
+func TestBenchLaunchAndList(t *testing.T) {
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := benchAPI(ctx, &out, apiBenchOptions{launches: 2, rate: 5, seeded: 40, requests: 3}); err != nil {
+		t.Fatalf("bench list: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{`POST /v1/incidents\s+p50 .* \(2 answered 201\)`, `seeded 40 open incidents`,
+		`GET /v1/deadlines \(responder\)\s+p50 `, `dashboard GET /board \(responder\)\s+p50 `} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("bench list output lacks %s:\n%s", want, out.String())
+		}
+	}
+
+	stack := startTestDev(t, t.TempDir())
+	t.Cleanup(func() { _ = stack.Stop() })
+	t.Setenv("BREACHFLOW_ADMIN_TOKEN", stack.token)
+	out.Reset()
+	if err := benchLaunchAt(ctx, &out, apiBenchOptions{launches: 3, rate: 5, api: "http://" + stack.httpAddr + "/"}); err != nil {
+		t.Fatalf("bench launch --api: %v\n%s", err, out.String())
+	}
+	if want := `launch, the API at http://` + regexp.QuoteMeta(stack.httpAddr) + `, 3 incidents at 5/s .*\n\s+POST /v1/incidents\s+p50 .* \(3 answered 201\)`; !regexp.MustCompile(want).MatchString(out.String()) {
+		t.Errorf("bench launch --api output lacks %s:\n%s", want, out.String())
+	}
+	listed, err := stack.store.ListIncidents(ctx, store.IncidentFilter{Limit: 10})
+	if err != nil || len(listed) != 3 {
+		t.Fatalf("after bench launch --api the store lists %d incidents (%v), want 3", len(listed), err)
+	}
+
+	t.Setenv("BREACHFLOW_ADMIN_TOKEN", "not-a-token")
+	out.Reset()
+	if err := benchLaunchAt(ctx, &out, apiBenchOptions{launches: 1, rate: 5, api: "http://" + stack.httpAddr}); err == nil || !strings.Contains(out.String(), "401") {
+		t.Fatalf("bench launch --api with a wrong token: err %v, output:\n%s", err, out.String())
 	}
 }
