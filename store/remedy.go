@@ -479,6 +479,13 @@ func (s *SQL) EnsureNoticePages(ctx context.Context, incidentID string, pages []
 		ids = append(ids, p.SubjectID)
 	}
 	out := make(map[int64]NoticePage, len(pages))
+	if s.dialect == DialectPostgres {
+		err := s.write(ctx, func(tx *sql.Tx) error { return s.ensureNoticePagesPostgres(ctx, tx, incidentID, pages, out) })
+		if err != nil {
+			return nil, fmt.Errorf("store: ensure notice pages: %w", err)
+		}
+		return out, nil
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		stamp := s.timeArg(now())
 		ins, err := tx.PrepareContext(ctx, s.q(`INSERT INTO notice_pages (incident_id, subject_id, salt, token_hash, jurisdiction, created_at, expires_at)
@@ -517,6 +524,43 @@ func (s *SQL) EnsureNoticePages(ctx context.Context, incidentID string, pages []
 		return nil, fmt.Errorf("store: ensure notice pages: %w", err)
 	}
 	return out, nil
+}
+
+// ensureNoticePagesPostgresSQL makes the missing pages of a batch in one
+// statement: the batch arrives as one array per column ($2..$5), is joined
+// to the incident's subjects (a subject that is not the incident's gets no
+// page), and a subject that has a page keeps it.
+const ensureNoticePagesPostgresSQL = `INSERT INTO notice_pages (incident_id, subject_id, salt, token_hash, jurisdiction, created_at, expires_at)
+	SELECT s.incident_id, s.id, b.salt, b.token_hash, ` + subjectJurisdictionSQL + `, $6, b.expires_at
+	FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[]) AS b (subject_id, salt, token_hash, expires_at)
+	JOIN subjects s ON s.id = b.subject_id AND s.incident_id = $1
+	ORDER BY s.id
+	ON CONFLICT (incident_id, subject_id) DO NOTHING`
+
+// ensureNoticePagesPostgres is EnsureNoticePages in two round trips for
+// the batch — the insert, then reading the batch's pages back in a
+// statement of its own, which sees a page another transaction made
+// meanwhile — instead of one INSERT per page. The pgx driver sends Go
+// slices as PostgreSQL arrays.
+func (s *SQL) ensureNoticePagesPostgres(ctx context.Context, tx *sql.Tx, incidentID string, pages []NoticePage, out map[int64]NoticePage) error {
+	n := len(pages)
+	ids, salts, hashes, expires := make([]int64, n), make([]string, n), make([]string, n), make([]time.Time, n)
+	for i, p := range pages {
+		ids[i], salts[i], hashes[i] = p.SubjectID, p.Salt, p.TokenHash
+		expires[i] = p.ExpiresAt.UTC().Truncate(time.Microsecond)
+	}
+	if _, err := tx.ExecContext(ctx, ensureNoticePagesPostgresSQL, incidentID, ids, salts, hashes, expires, now()); err != nil {
+		return err
+	}
+	got, err := queryAll(ctx, tx, scanNoticePage, `SELECT `+noticePageColumns+` FROM notice_pages
+		WHERE incident_id = $1 AND subject_id = ANY($2::bigint[])`, incidentID, ids)
+	if err != nil {
+		return err
+	}
+	for _, p := range got {
+		out[p.SubjectID] = p
+	}
+	return nil
 }
 
 // NoticePageByHash returns the live page whose token hashes to hash and
