@@ -487,17 +487,24 @@ func (s *SQL) EnsureNoticePages(ctx context.Context, incidentID string, pages []
 		return out, nil
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		// One INSERT per chunk of pages: the chunk's rows as VALUES
+		// (column1 … column4), joined to the incident's subjects. The
+		// WHERE lets SQLite tell the upsert's ON from a join's.
 		stamp := s.timeArg(now())
-		ins, err := tx.PrepareContext(ctx, s.q(`INSERT INTO notice_pages (incident_id, subject_id, salt, token_hash, jurisdiction, created_at, expires_at)
-			SELECT s.incident_id, s.id, ?, ?, `+subjectJurisdictionSQL+`, `+s.timeParam()+`, `+s.timeParam()+`
-			FROM subjects s WHERE s.id = ? AND s.incident_id = ?
-			ON CONFLICT (incident_id, subject_id) DO NOTHING`))
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
-		for _, p := range pages {
-			if _, err := ins.ExecContext(ctx, p.Salt, p.TokenHash, stamp, s.timeArg(p.ExpiresAt), p.SubjectID, incidentID); err != nil {
+		for start := 0; start < len(pages); start += noticeChunk {
+			chunk := pages[start:min(start+noticeChunk, len(pages))]
+			args := make([]any, 0, 2+4*len(chunk))
+			args = append(args, stamp)
+			for _, p := range chunk {
+				args = append(args, p.SubjectID, p.Salt, p.TokenHash, s.timeArg(p.ExpiresAt))
+			}
+			args = append(args, incidentID)
+			rows := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(chunk)), ", ")
+			if _, err := tx.ExecContext(ctx, `INSERT INTO notice_pages (incident_id, subject_id, salt, token_hash, jurisdiction, created_at, expires_at)
+				SELECT s.incident_id, s.id, v.column2, v.column3, `+subjectJurisdictionSQL+`, ?, v.column4
+				FROM (VALUES `+rows+`) AS v JOIN subjects s ON s.id = v.column1 AND s.incident_id = ?
+				WHERE true
+				ON CONFLICT (incident_id, subject_id) DO NOTHING`, args...); err != nil {
 				return err
 			}
 		}
