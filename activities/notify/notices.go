@@ -41,7 +41,7 @@ type Sender struct {
 // Store is what the batch sender reads and writes in the store: the
 // subjects of a range and the delivery state of their notices.
 type Store interface {
-	ListSubjectIDs(ctx context.Context, incidentID string, afterID int64, limit int) ([]int64, error)
+	ListSubjectIDsThrough(ctx context.Context, incidentID string, afterID, throughID int64, limit int) ([]int64, error)
 	GetSubjects(ctx context.Context, ids []int64) ([]store.SubjectRecord, error)
 	ClaimNoticesWithLease(ctx context.Context, incidentID, kind string, subjectIDs []int64, lease time.Duration) ([]store.Notice, error)
 	MarkNoticesSent(ctx context.Context, ids []int64, at time.Time) (int, error)
@@ -231,7 +231,7 @@ func (s *Sender) rangeIDs(ctx context.Context, in breach.NoticeBatch) ([]int64, 
 		limit = min(limit, in.Range.Count) // usually one query: ids are only ever added after Through
 	}
 	for after < in.Range.Through {
-		page, err := s.Store.ListSubjectIDs(ctx, in.IncidentID, after, limit)
+		page, err := s.Store.ListSubjectIDsThrough(ctx, in.IncidentID, after, in.Range.Through, limit)
 		if err != nil {
 			return nil, fmt.Errorf("list subjects: %w", err)
 		}
