@@ -254,7 +254,19 @@ func (s *SQL) claimChunk(ctx context.Context, tx *sql.Tx, incidentID, kind strin
 	pick := `SELECT id FROM notices WHERE incident_id = ? AND kind = ? AND subject_id IN (` + marks + `)
 		AND (status = ? OR (status = ? AND claimed_at <= ?))`
 	if s.dialect == DialectPostgres {
-		pick += ` FOR UPDATE SKIP LOCKED`
+		// Each subject's notice is looked up by the (incident, subject,
+		// kind) key, whatever the planner guesses of the rows: with IN (…)
+		// on a new incident, which it has no statistics for, it read all
+		// the incident's notices and filtered the subjects, for every
+		// batch; a plain join to the ids fared worse. The LIMIT keeps the
+		// lateral subquery from being flattened into such a join.
+		args = []any{NoticeSending, s.timeArg(stamp), s.timeArg(stamp), ids, incidentID, kind,
+			NoticePending, NoticeSending, s.timeArg(cutoff)}
+		pick = `SELECT c.id FROM unnest(CAST(? AS BIGINT[])) AS u (subject_id)
+		CROSS JOIN LATERAL (SELECT n.id FROM notices n
+			WHERE n.incident_id = ? AND n.kind = ? AND n.subject_id = u.subject_id
+				AND (n.status = ? OR (n.status = ? AND n.claimed_at <= ?))
+			LIMIT 1 FOR UPDATE SKIP LOCKED) c`
 	}
 	query := `UPDATE notices SET status = ?, attempts = attempts + 1, claimed_at = ?, updated_at = ?
 		WHERE id IN (` + pick + `) RETURNING ` + noticeColumns

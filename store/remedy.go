@@ -547,8 +547,11 @@ const ensureNoticePagesPostgresSQL = `INSERT INTO notice_pages (incident_id, sub
 // ensureNoticePagesPostgres is EnsureNoticePages in two round trips for
 // the batch — the insert, then reading the batch's pages back in a
 // statement of its own, which sees a page another transaction made
-// meanwhile — instead of one INSERT per page. The pgx driver sends Go
-// slices as PostgreSQL arrays.
+// meanwhile — instead of one INSERT per page. The pages are read back one
+// key lookup per subject (the LIMIT keeps the lateral subquery from being
+// flattened into a join the planner may turn inside out on a new incident
+// it has no statistics for). The pgx driver sends Go slices as PostgreSQL
+// arrays.
 func (s *SQL) ensureNoticePagesPostgres(ctx context.Context, tx *sql.Tx, incidentID string, pages []NoticePage, out map[int64]NoticePage) error {
 	n := len(pages)
 	ids, salts, hashes, expires := make([]int64, n), make([]string, n), make([]string, n), make([]time.Time, n)
@@ -559,8 +562,9 @@ func (s *SQL) ensureNoticePagesPostgres(ctx context.Context, tx *sql.Tx, inciden
 	if _, err := tx.ExecContext(ctx, ensureNoticePagesPostgresSQL, incidentID, ids, salts, hashes, expires, now()); err != nil {
 		return err
 	}
-	got, err := queryAll(ctx, tx, scanNoticePage, `SELECT `+noticePageColumns+` FROM notice_pages
-		WHERE incident_id = $1 AND subject_id = ANY($2::bigint[])`, incidentID, ids)
+	got, err := queryAll(ctx, tx, scanNoticePage, `SELECT p.* FROM unnest($2::bigint[]) AS u (subject_id)
+		CROSS JOIN LATERAL (SELECT `+noticePageColumns+` FROM notice_pages
+			WHERE incident_id = $1 AND subject_id = u.subject_id LIMIT 1) p`, incidentID, ids)
 	if err != nil {
 		return err
 	}
