@@ -130,6 +130,11 @@ func (s *SQL) EnsureNotices(ctx context.Context, incidentID, kind string, subjec
 		if err := s.checkIncident(ctx, tx, incidentID); err != nil {
 			return err
 		}
+		if s.dialect == DialectPostgres {
+			n, err := s.ensureNoticesPostgres(ctx, tx, incidentID, kind, ids, mids)
+			created = n
+			return err
+		}
 		// No conflict target: a concurrent EnsureNotices for the same
 		// notice must be skipped whichever unique index it hits first;
 		// the look-ups below tell the harmless case from a caller's error.
@@ -184,6 +189,51 @@ func (s *SQL) EnsureNotices(ctx context.Context, incidentID, kind string, subjec
 		return 0, fmt.Errorf("store: ensure notices for %q: %w", incidentID, err)
 	}
 	return created, nil
+}
+
+// ensureNoticesPostgres is EnsureNotices' writing in two round trips for
+// the batch instead of one INSERT per notice: the notices are inserted
+// from arrays of subject ids ($2) and Message-IDs ($6), each subject looked
+// up by its key (the LIMIT keeps the lateral subquery from being flattened
+// into a join the planner may turn inside out on a new incident); then the
+// batch's subjects that still have no notice of the kind are looked for,
+// and the first of them tells the caller's error apart as the loop does.
+// ids are sorted and distinct.
+func (s *SQL) ensureNoticesPostgres(ctx context.Context, tx *sql.Tx, incidentID, kind string, ids []int64, mids []string) (int, error) {
+	stamp := now()
+	res, err := tx.ExecContext(ctx, `INSERT INTO notices (incident_id, subject_id, kind, status,
+		attempts, message_id, last_error, jurisdiction, created_at, updated_at)
+		SELECT s.incident_id, s.id, $3, $4, 0, b.message_id, '', `+subjectJurisdictionSQL+`, $5, $5
+		FROM unnest($2::bigint[], $6::text[]) AS b (subject_id, message_id)
+		CROSS JOIN LATERAL (SELECT * FROM subjects WHERE id = b.subject_id AND incident_id = $1 LIMIT 1) s
+		ORDER BY s.id
+		ON CONFLICT DO NOTHING`, incidentID, ids, kind, NoticePending, stamp, mids)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || int(n) == len(ids) {
+		return int(n), err
+	}
+	var missing int64
+	err = tx.QueryRowContext(ctx, `SELECT b.subject_id FROM unnest($2::bigint[]) AS b (subject_id)
+		WHERE NOT EXISTS (SELECT 1 FROM notices WHERE incident_id = $1 AND subject_id = b.subject_id AND kind = $3)
+		ORDER BY b.subject_id LIMIT 1`, incidentID, ids, kind).Scan(&missing)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return int(n), nil // the others were created before: they keep their Message-IDs
+	case err != nil:
+		return 0, err
+	}
+	var one int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM subjects WHERE id = $1 AND incident_id = $2`, missing, incidentID).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("%w: subject %d is not a subject of the incident", ErrInvalid, missing)
+	case err != nil:
+		return 0, err
+	}
+	return 0, fmt.Errorf("%w: message id for subject %d is already used by another notice", ErrInvalid, missing)
 }
 
 // ClaimNotices moves the incident's notices of kind for these subjects that
@@ -254,7 +304,19 @@ func (s *SQL) claimChunk(ctx context.Context, tx *sql.Tx, incidentID, kind strin
 	pick := `SELECT id FROM notices WHERE incident_id = ? AND kind = ? AND subject_id IN (` + marks + `)
 		AND (status = ? OR (status = ? AND claimed_at <= ?))`
 	if s.dialect == DialectPostgres {
-		pick += ` FOR UPDATE SKIP LOCKED`
+		// Each subject's notice is looked up by the (incident, subject,
+		// kind) key, whatever the planner guesses of the rows: with IN (…)
+		// on a new incident, which it has no statistics for, it read all
+		// the incident's notices and filtered the subjects, for every
+		// batch; a plain join to the ids fared worse. The LIMIT keeps the
+		// lateral subquery from being flattened into such a join.
+		args = []any{NoticeSending, s.timeArg(stamp), s.timeArg(stamp), ids, incidentID, kind,
+			NoticePending, NoticeSending, s.timeArg(cutoff)}
+		pick = `SELECT c.id FROM unnest(CAST(? AS BIGINT[])) AS u (subject_id)
+		CROSS JOIN LATERAL (SELECT n.id FROM notices n
+			WHERE n.incident_id = ? AND n.kind = ? AND n.subject_id = u.subject_id
+				AND (n.status = ? OR (n.status = ? AND n.claimed_at <= ?))
+			LIMIT 1 FOR UPDATE SKIP LOCKED) c`
 	}
 	query := `UPDATE notices SET status = ?, attempts = attempts + 1, claimed_at = ?, updated_at = ?
 		WHERE id IN (` + pick + `) RETURNING ` + noticeColumns

@@ -479,18 +479,32 @@ func (s *SQL) EnsureNoticePages(ctx context.Context, incidentID string, pages []
 		ids = append(ids, p.SubjectID)
 	}
 	out := make(map[int64]NoticePage, len(pages))
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		stamp := s.timeArg(now())
-		ins, err := tx.PrepareContext(ctx, s.q(`INSERT INTO notice_pages (incident_id, subject_id, salt, token_hash, jurisdiction, created_at, expires_at)
-			SELECT s.incident_id, s.id, ?, ?, `+subjectJurisdictionSQL+`, `+s.timeParam()+`, `+s.timeParam()+`
-			FROM subjects s WHERE s.id = ? AND s.incident_id = ?
-			ON CONFLICT (incident_id, subject_id) DO NOTHING`))
+	if s.dialect == DialectPostgres {
+		err := s.write(ctx, func(tx *sql.Tx) error { return s.ensureNoticePagesPostgres(ctx, tx, incidentID, pages, out) })
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("store: ensure notice pages: %w", err)
 		}
-		defer ins.Close()
-		for _, p := range pages {
-			if _, err := ins.ExecContext(ctx, p.Salt, p.TokenHash, stamp, s.timeArg(p.ExpiresAt), p.SubjectID, incidentID); err != nil {
+		return out, nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		// One INSERT per chunk of pages: the chunk's rows as VALUES
+		// (column1 … column4), joined to the incident's subjects. The
+		// WHERE lets SQLite tell the upsert's ON from a join's.
+		stamp := s.timeArg(now())
+		for start := 0; start < len(pages); start += noticeChunk {
+			chunk := pages[start:min(start+noticeChunk, len(pages))]
+			args := make([]any, 0, 2+4*len(chunk))
+			args = append(args, stamp)
+			for _, p := range chunk {
+				args = append(args, p.SubjectID, p.Salt, p.TokenHash, s.timeArg(p.ExpiresAt))
+			}
+			args = append(args, incidentID)
+			rows := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(chunk)), ", ")
+			if _, err := tx.ExecContext(ctx, `INSERT INTO notice_pages (incident_id, subject_id, salt, token_hash, jurisdiction, created_at, expires_at)
+				SELECT s.incident_id, s.id, v.column2, v.column3, `+subjectJurisdictionSQL+`, ?, v.column4
+				FROM (VALUES `+rows+`) AS v JOIN subjects s ON s.id = v.column1 AND s.incident_id = ?
+				WHERE true
+				ON CONFLICT (incident_id, subject_id) DO NOTHING`, args...); err != nil {
 				return err
 			}
 		}
@@ -517,6 +531,47 @@ func (s *SQL) EnsureNoticePages(ctx context.Context, incidentID string, pages []
 		return nil, fmt.Errorf("store: ensure notice pages: %w", err)
 	}
 	return out, nil
+}
+
+// ensureNoticePagesPostgresSQL makes the missing pages of a batch in one
+// statement: the batch arrives as one array per column ($2..$5), is joined
+// to the incident's subjects (a subject that is not the incident's gets no
+// page), and a subject that has a page keeps it.
+const ensureNoticePagesPostgresSQL = `INSERT INTO notice_pages (incident_id, subject_id, salt, token_hash, jurisdiction, created_at, expires_at)
+	SELECT s.incident_id, s.id, b.salt, b.token_hash, ` + subjectJurisdictionSQL + `, $6, b.expires_at
+	FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[]) AS b (subject_id, salt, token_hash, expires_at)
+	JOIN subjects s ON s.id = b.subject_id AND s.incident_id = $1
+	ORDER BY s.id
+	ON CONFLICT (incident_id, subject_id) DO NOTHING`
+
+// ensureNoticePagesPostgres is EnsureNoticePages in two round trips for
+// the batch — the insert, then reading the batch's pages back in a
+// statement of its own, which sees a page another transaction made
+// meanwhile — instead of one INSERT per page. The pages are read back one
+// key lookup per subject (the LIMIT keeps the lateral subquery from being
+// flattened into a join the planner may turn inside out on a new incident
+// it has no statistics for). The pgx driver sends Go slices as PostgreSQL
+// arrays.
+func (s *SQL) ensureNoticePagesPostgres(ctx context.Context, tx *sql.Tx, incidentID string, pages []NoticePage, out map[int64]NoticePage) error {
+	n := len(pages)
+	ids, salts, hashes, expires := make([]int64, n), make([]string, n), make([]string, n), make([]time.Time, n)
+	for i, p := range pages {
+		ids[i], salts[i], hashes[i] = p.SubjectID, p.Salt, p.TokenHash
+		expires[i] = p.ExpiresAt.UTC().Truncate(time.Microsecond)
+	}
+	if _, err := tx.ExecContext(ctx, ensureNoticePagesPostgresSQL, incidentID, ids, salts, hashes, expires, now()); err != nil {
+		return err
+	}
+	got, err := queryAll(ctx, tx, scanNoticePage, `SELECT p.* FROM unnest($2::bigint[]) AS u (subject_id)
+		CROSS JOIN LATERAL (SELECT `+noticePageColumns+` FROM notice_pages
+			WHERE incident_id = $1 AND subject_id = u.subject_id LIMIT 1) p`, incidentID, ids)
+	if err != nil {
+		return err
+	}
+	for _, p := range got {
+		out[p.SubjectID] = p
+	}
+	return nil
 }
 
 // NoticePageByHash returns the live page whose token hashes to hash and

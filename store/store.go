@@ -240,6 +240,7 @@ type Store interface {
 	// ListSubjectIDs pages through an incident's subject ids in ascending
 	// order, starting after afterID (0 for the first page).
 	ListSubjectIDs(ctx context.Context, incidentID string, afterID int64, limit int) ([]int64, error)
+	ListSubjectIDsThrough(ctx context.Context, incidentID string, afterID, throughID int64, limit int) ([]int64, error)
 	// GetSubjects returns the subjects with these ids, by id; unknown ids
 	// are left out.
 	GetSubjects(ctx context.Context, ids []int64) ([]SubjectRecord, error)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -232,6 +233,19 @@ func nonNil(b []byte) []byte {
 // next. limit 0 means DefaultSubjectPage; larger than MaxSubjectPage is cut
 // to it.
 func (s *SQL) ListSubjectIDs(ctx context.Context, incidentID string, afterID int64, limit int) ([]int64, error) {
+	return s.listSubjectIDs(ctx, incidentID, afterID, math.MaxInt64, limit)
+}
+
+// ListSubjectIDsThrough is ListSubjectIDs within (afterID, throughID]: a
+// notice batch lists its own range, and the bound keeps the read to the
+// range whatever plan the database picks (on a new incident, whose
+// subjects PostgreSQL has no statistics for yet, it read every subject
+// after afterID and sorted them for each batch).
+func (s *SQL) ListSubjectIDsThrough(ctx context.Context, incidentID string, afterID, throughID int64, limit int) ([]int64, error) {
+	return s.listSubjectIDs(ctx, incidentID, afterID, throughID, limit)
+}
+
+func (s *SQL) listSubjectIDs(ctx context.Context, incidentID string, afterID, throughID int64, limit int) ([]int64, error) {
 	switch {
 	case limit < 0:
 		return nil, fmt.Errorf("store: list subject ids: %w: negative limit %d", ErrInvalid, limit)
@@ -240,8 +254,8 @@ func (s *SQL) ListSubjectIDs(ctx context.Context, incidentID string, afterID int
 	case limit > MaxSubjectPage:
 		limit = MaxSubjectPage
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id FROM subjects WHERE incident_id = ? AND id > ? ORDER BY id LIMIT ?`),
-		incidentID, afterID, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id FROM subjects WHERE incident_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`),
+		incidentID, afterID, throughID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list subject ids: %w", err)
 	}

@@ -45,3 +45,47 @@ func TestNoticeCacheMatchesRenderNotice(t *testing.T) {
 		t.Errorf("%d prototypes, want one per locale × data elements × named/unnamed (8)", len(cache.protos))
 	}
 }
+
+// TestNoticeCacheMatchesRenderNoticeWithLinkAndCode: with each customer's
+// notice-page link and remedy code filled in too — plain, needing
+// escaping, and a name that spells another stand-in token, which must come
+// out as written — the cache gives exactly what RenderNotice gives.
+func TestNoticeCacheMatchesRenderNoticeWithLinkAndCode(t *testing.T) {
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	inc := &breach.Status{ID: "BR-CACHE2", Title: "CRM export", LaunchedAt: at,
+		Facts: breach.Facts{AwareAt: at, DataCategories: []string{"contact"}},
+		NoticeTexts: map[string]breach.NoticeText{"en": {WhatHappened: "A bucket was public.", WhatWeAreDoing: "We closed it."},
+			"zh-CN": {WhatHappened: "一个存储桶曾被公开。", WhatWeAreDoing: "我们已将其关闭。"}}}
+	org := Organisation{Name: "Example Org", Email: "dpo@example.org"}
+	names := []string{"Ann Lee", "Ann+Lee", `O'Brien & "Sons" + co`, "", pageToken, codeToken + "x" + nameToken}
+	pages := []string{"", "https://notices.example/n/AbC_dEf-123", "https://notices.example/n/a+b", "https://notices.example/n/a+b?c=1&d=<2>"}
+	codes := []string{"", "CM-2026-0001", "A+B<&>'\"" + pageToken}
+	var cache NoticeCache
+	for round := range 2 {
+		for _, loc := range []string{"en", "zh-CN"} {
+			for _, name := range names {
+				for _, page := range pages {
+					for _, code := range codes {
+						in := NoticeInput{Incident: inc, Org: org, Locale: loc, Name: name, GeneratedAt: at, PageURL: page}
+						if code != "" {
+							in.Remedy = &NoticeRemedy{Product: "Credit monitoring", Code: code,
+								EnrollmentURL: "https://enroll.example/", EnrollBy: at.AddDate(0, 3, 0)}
+						}
+						want, err := RenderNotice(in)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got, err := cache.Render(in)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if *got != *want {
+							t.Fatalf("round %d, %s, name %q, page %q, code %q: cached notice differs\n--- cached HTML\n%s\n--- rendered HTML\n%s",
+								round, loc, name, page, code, got.HTML, want.HTML)
+						}
+					}
+				}
+			}
+		}
+	}
+}

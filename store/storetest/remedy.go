@@ -18,6 +18,7 @@ var remedyTests = []testCase{
 	{"AssignOnceEach", testRemedyAssignOnceEach},
 	{"ConcurrentAssign", testRemedyConcurrentAssign},
 	{"NoticePages", testNoticePages},
+	{"NoticePagesLargeBatch", testNoticePagesLargeBatch},
 	{"PurgeUnlinks", testPurgeUnlinksCodesAndPages},
 }
 
@@ -245,6 +246,47 @@ func testNoticePages(t *testing.T, s store.Store) {
 	want := map[string]store.NoticePageCount{"US-CA": {Links: 2, Read: 1, Acked: 1}, "CN-BJ": {Links: 1, Read: 1, Acked: 0}, "US-NY": {Links: 1}}
 	if err != nil || len(counts) != 3 || counts["US-NY"] != want["US-NY"] || counts["US-CA"] != want["US-CA"] || counts["CN-BJ"] != want["CN-BJ"] {
 		t.Errorf("counts %v %v, want %v", counts, err, want)
+	}
+}
+
+// testNoticePagesLargeBatch: a batch of pages longer than the store's
+// statement chunks gets every page it asked for, each with its own salt,
+// hash, expiry and jurisdiction, and a page made before keeps its salt.
+func testNoticePagesLargeBatch(t *testing.T, s store.Store) {
+	id := newIncident(t, s)
+	subs := make([]string, 1234)
+	for i := range subs {
+		subs[i] = []string{"US-CA", "CN-BJ", "US-NY"}[i%3]
+	}
+	ids := seedSubjects(t, s, id, subs...)
+	now := time.Now().UTC().Truncate(time.Second)
+	if _, err := s.EnsureNoticePage(ctx(t), store.NoticePage{IncidentID: id, SubjectID: ids[700], Salt: "before",
+		TokenHash: remedy.TokenHash("token-before"), ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	batch := make([]store.NoticePage, len(ids))
+	for i, sid := range ids {
+		salt := fmt.Sprintf("salt%d", i)
+		batch[i] = store.NoticePage{IncidentID: id, SubjectID: sid, Salt: salt,
+			TokenHash: remedy.TokenHash("token-" + salt), ExpiresAt: now.Add(time.Duration(i) * time.Minute)}
+	}
+	got, err := s.EnsureNoticePages(ctx(t), id, batch)
+	if err != nil || len(got) != len(ids) {
+		t.Fatalf("EnsureNoticePages of %d: %d pages, %v", len(ids), len(got), err)
+	}
+	for i, sid := range ids {
+		p := got[sid]
+		want := batch[i]
+		if i == 700 {
+			want.Salt, want.TokenHash, want.ExpiresAt = "before", remedy.TokenHash("token-before"), now.Add(time.Hour)
+		}
+		if p.Salt != want.Salt || p.TokenHash != want.TokenHash || !p.ExpiresAt.Equal(want.ExpiresAt) || p.Jurisdiction != subs[i] {
+			t.Fatalf("page %d of subject %d: %+v, want salt %q, hash %s, expiry %v, jurisdiction %s", i, sid, p, want.Salt, want.TokenHash, want.ExpiresAt, subs[i])
+		}
+	}
+	counts, err := s.NoticePageCounts(ctx(t), id)
+	if err != nil || counts["US-CA"].Links != 412 || counts["CN-BJ"].Links != 411 || counts["US-NY"].Links != 411 {
+		t.Errorf("counts %v %v, want 412 US-CA, 411 CN-BJ and US-NY", counts, err)
 	}
 }
 

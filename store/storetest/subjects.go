@@ -284,6 +284,22 @@ func testSubjectsPaging(t *testing.T, s store.Store) {
 	if len(all) != n || pages != 3 {
 		t.Fatalf("paged %d ids in %d pages, want %d in 3", len(all), pages, n)
 	}
+	// A range (after, through]: its ids only, up to the limit.
+	for _, c := range []struct {
+		after, through int64
+		limit          int
+		want           []int64
+	}{
+		{all[9], all[139], 500, all[10:140]},
+		{all[9], all[139], 50, all[10:60]},
+		{0, all[0], 10, all[:1]},
+		{all[n-1], all[n-1] + 1_000_000, 10, nil},
+	} {
+		got, err := s.ListSubjectIDsThrough(ctx(t), id, c.after, c.through, c.limit)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Fatalf("ids in (%d, %d] up to %d: %d ids %v, want %d, %v", c.after, c.through, c.limit, len(got), err, len(c.want), c.want[:min(3, len(c.want))])
+		}
+	}
 	// Ask in reverse order with an unknown id: sorted by id, unknown left out.
 	ask := slices.Clone(all)
 	slices.Reverse(ask)
