@@ -70,21 +70,7 @@ func TestNoticeWorkerKilledMidSend(t *testing.T) {
 	c := apiClient{t: t, base: "http://" + stack.httpAddr}
 	admin := stack.token
 
-	code, inc := c.do("POST", "/v1/incidents", admin, map[string]any{"playbook": "customer-data-breach", "title": "Crash test",
-		"severity": "high", "aware_at": time.Now().UTC().Add(-time.Hour).Format(time.RFC3339),
-		"data_categories": []string{"contact"}, "jurisdictions": []string{"US-CA"}}, nil)
-	if code != 201 {
-		t.Fatalf("launch: %d %v", code, inc)
-	}
-	id := inc["id"].(string)
-	var csv strings.Builder
-	csv.WriteString("external_id,name,email,locale,country,subdivision\n")
-	for i := range n {
-		fmt.Fprintf(&csv, "C%d,Customer %d,c%d@example.com,en,US,US-CA\n", i, i, i)
-	}
-	if code, body := c.do("POST", "/v1/incidents/"+id+"/subjects", admin, csv.String(), map[string]string{"Content-Type": "text/csv"}); code != 200 {
-		t.Fatalf("import: %d %v", code, body)
-	}
+	id, _ := launchUSCustomers(t, c, admin, "Crash test", "", n)
 	st, err := stack.client.QueryWorkflow(ctx, workflows.IncidentWorkflowID(id), "", workflows.QueryStatus)
 	if err != nil {
 		t.Fatal(err)
@@ -170,41 +156,10 @@ func TestNoticeWorkerKilledMidSend(t *testing.T) {
 			seen[m.MessageID]++
 		}
 	}
-	if len(seen) != n {
-		t.Fatalf("the SMTP peer saw %d distinct Message-IDs, want %d", len(seen), n)
-	}
 	// Attempts per notice, from the API: a repeat must be a notice whose
 	// batch was in flight, i.e. claimed twice.
-	attempts := map[string]float64{}
-	sent := 0
-	for after := 0.0; ; {
-		_, page := c.do("GET", fmt.Sprintf("/v1/incidents/%s/notices?status=sent&limit=10000&after=%d", id, int64(after)), admin, nil, nil)
-		for _, x := range page["notices"].([]any) {
-			nt := x.(map[string]any)
-			attempts[nt["message_id"].(string)] = nt["attempts"].(float64)
-			sent++
-		}
-		next, ok := page["next_after"].(float64)
-		if !ok {
-			break
-		}
-		after = next
-	}
-	if sent != n {
-		t.Fatalf("the store has %d sent notices, want %d", sent, n)
-	}
-	repeats := 0
-	for mid, k := range seen {
-		if k > 1 {
-			repeats += k - 1
-			if attempts[mid] < 2 {
-				t.Errorf("%s was delivered %d times but claimed only once", mid, k)
-			}
-		}
-	}
-	if repeats > batches*batchSize {
-		t.Errorf("%d repeats; the batches in flight hold at most %d notices", repeats, batches*batchSize)
-	}
+	attempts, sent := sentAttempts(t, c, admin, id)
+	repeats := checkSentOnce(t, seen, attempts, sent, n, batches*batchSize)
 	t.Logf("%d notices: killed the worker after %d were sent; all sent %s after the kill, with %d repeats (same Message-IDs) and %d runs",
 		n, atKill, time.Since(killedAt).Round(time.Millisecond), repeats, res.Runs)
 }
