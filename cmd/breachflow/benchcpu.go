@@ -22,7 +22,8 @@ const clockTicks = 100
 
 // cpuUse is the CPU time one benchmark phase cost.
 type cpuUse struct {
-	process  time.Duration // this process: sink, embedded Temporal, API, worker, SQLite
+	process  time.Duration // this process: embedded Temporal, API, worker, SQLite
+	sink     time.Duration // the SMTP sink's process: not breachflow, shown apart
 	database time.Duration // the PostgreSQL backends serving this run
 	dbSeen   bool          // database was measured (a PostgreSQL server on this machine)
 }
@@ -145,14 +146,19 @@ func (w *backendCPU) sample(ctx context.Context) {
 	}
 }
 
-// procCPU reads a postgres process's user and system time from
-// /proc/<pid>/stat (fields 14 and 15, counted after the parenthesised
-// command name, which may hold spaces).
+// procCPU reads a postgres process's user and system time.
 func procCPU(pid int) (time.Duration, bool) {
 	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 	if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
 		return 0, false
 	}
+	return pidCPU(pid)
+}
+
+// pidCPU reads a process's user and system time from /proc/<pid>/stat
+// (fields 14 and 15, counted after the parenthesised command name, which
+// may hold spaces).
+func pidCPU(pid int) (time.Duration, bool) {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, false
@@ -178,10 +184,15 @@ type cpuMeter struct {
 	backends *backendCPU // nil when the database is not measured
 	process  time.Duration
 	database time.Duration
+	sinkCPU  func() time.Duration // the SMTP sink's process; nil when there is none
+	sink     time.Duration
 }
 
 func (m *cpuMeter) mark(ctx context.Context) {
 	m.process = processCPU()
+	if m.sinkCPU != nil {
+		m.sink = m.sinkCPU()
+	}
 	if m.backends != nil {
 		m.database = m.backends.total(ctx)
 	}
@@ -189,6 +200,9 @@ func (m *cpuMeter) mark(ctx context.Context) {
 
 func (m *cpuMeter) since(ctx context.Context) cpuUse {
 	u := cpuUse{process: processCPU() - m.process}
+	if m.sinkCPU != nil {
+		u.sink = m.sinkCPU() - m.sink
+	}
 	if m.backends != nil {
 		u.database, u.dbSeen = m.backends.total(ctx)-m.database, true
 	}
