@@ -37,6 +37,10 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // history-members-* is a restricted incident whose members an admin
 // changes (set_member, behind GetVersion "incident-members"), written by
 // BREACHFLOW_WRITE_HISTORIES=1 go test -run TestRestrictedRunToClose ./cmd/breachflow
+// history-notices-v0-batch200.json is a customer-notice run (NotifyCustomers)
+// recorded before "cost13-notice-batch-500", in batches of 200;
+// history-notices-run.json one after it, in batches of 500, both written by
+// BREACHFLOW_WRITE_HISTORIES=1 go test -run TestNoticeRunBatches ./cmd/breachflow
 // history-dashflow-* is a restricted incident carried through the dashboard
 // alone, whose notice wording changes between two approvals (approvals of
 // a version, reopened behind GetVersion "notice-approval-version"), written by
