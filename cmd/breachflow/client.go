@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,6 +33,10 @@ const (
 	// maxAPIResponse bounds what the CLI reads; an incident's full status
 	// with its timeline is far below it.
 	maxAPIResponse = 16 << 20
+	// maxRetryWait bounds how long the CLI waits in all on the API's
+	// Retry-After (503 while Temporal or the store is away, 429) before it
+	// gives the error to the user.
+	maxRetryWait = time.Minute
 )
 
 // incidentCommand is `breachflow incident`, configured from the process
@@ -173,6 +178,7 @@ func (o *clientOptions) call(cmd *cobra.Command, req apiRequest, out any, render
 	if err != nil {
 		return err
 	}
+	c.retries = cmd.ErrOrStderr()
 	raw, err := c.do(cmd.Context(), req)
 	if o.json && raw != nil {
 		w := cmd.OutOrStdout()
@@ -201,6 +207,8 @@ type incidentAPI struct {
 	base  string
 	token string
 	http  *http.Client
+	// retries, when set, is told of each wait on Retry-After.
+	retries io.Writer
 }
 
 // apiRequest is one call to the API.
@@ -222,8 +230,65 @@ type apiRequest struct {
 }
 
 // do sends req and returns the response body. A non-2xx answer is an
-// *apiError; its body is returned too, for --json.
+// *apiError; its body is returned too, for --json. When the API answers
+// 503 or 429 with Retry-After and the request can be sent again without
+// doing twice what it asks (a read, a PUT, a request with an
+// Idempotency-Key, which every state-changing command sends; not an
+// upload, whose body is a stream), do waits as told and sends it again,
+// up to maxRetryWait in all.
 func (c *incidentAPI) do(ctx context.Context, req apiRequest) ([]byte, error) {
+	var waited time.Duration
+	for {
+		raw, retryIn, err := c.send(ctx, req)
+		if retryIn <= 0 || waited+retryIn > maxRetryWait {
+			return raw, err
+		}
+		if c.retries != nil {
+			fmt.Fprintf(c.retries, "%v; sending it again in %s, as the API asks (Retry-After)\n", err, retryIn)
+		}
+		select {
+		case <-ctx.Done():
+			return raw, err
+		case <-time.After(retryIn):
+		}
+		waited += retryIn
+	}
+}
+
+// repeatable reports whether req may be sent again after a refusal.
+func (req apiRequest) repeatable() bool {
+	if req.upload != nil {
+		return false
+	}
+	switch req.method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return req.idempotencyKey != ""
+}
+
+// retryAfter is how long resp asks the client to wait before sending the
+// request again (RFC 9110 §10.2.3: seconds or a date), 0 when it does not.
+func retryAfter(resp *http.Response) time.Duration {
+	if resp.StatusCode != http.StatusServiceUnavailable && resp.StatusCode != http.StatusTooManyRequests {
+		return 0
+	}
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return max(time.Duration(n)*time.Second, 100*time.Millisecond)
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return max(time.Until(at), 100*time.Millisecond)
+	}
+	return 0
+}
+
+// send sends req once; retryIn is the wait a refusal asked for, when req
+// may be sent again.
+func (c *incidentAPI) send(ctx context.Context, req apiRequest) (raw []byte, retryIn time.Duration, err error) {
 	target := c.base + req.path
 	if len(req.query) > 0 {
 		target += "?" + req.query.Encode()
@@ -235,13 +300,13 @@ func (c *incidentAPI) do(ctx context.Context, req apiRequest) ([]byte, error) {
 	if req.body != nil {
 		b, err := json.Marshal(req.body)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: encode request: %w", req.method, req.path, err)
+			return nil, 0, fmt.Errorf("%s %s: encode request: %w", req.method, req.path, err)
 		}
 		body = bytes.NewReader(b)
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.method, target, body)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.method, req.path, err)
+		return nil, 0, fmt.Errorf("%s %s: %w", req.method, req.path, err)
 	}
 	hr.Header.Set("Authorization", "Bearer "+c.token)
 	hr.Header.Set("Accept", "application/json, application/problem+json")
@@ -262,29 +327,32 @@ func (c *incidentAPI) do(ctx context.Context, req apiRequest) ([]byte, error) {
 	}
 	resp, err := client.Do(hr)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.method, req.path, unwrapURLError(err))
+		return nil, 0, fmt.Errorf("%s %s: %w", req.method, req.path, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	if req.download != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		if _, err := io.Copy(req.download, resp.Body); err != nil {
-			return nil, fmt.Errorf("%s %s: read response: %w", req.method, req.path, err)
+			return nil, 0, fmt.Errorf("%s %s: read response: %w", req.method, req.path, err)
 		}
 		if req.wantStatus != nil {
 			*req.wantStatus = resp.StatusCode
 		}
-		return nil, nil
+		return nil, 0, nil
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIResponse))
+	raw, err = io.ReadAll(io.LimitReader(resp.Body, maxAPIResponse))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: read response: %w", req.method, req.path, err)
+		return nil, 0, fmt.Errorf("%s %s: read response: %w", req.method, req.path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return raw, newAPIError(req, resp, raw)
+		if req.repeatable() {
+			retryIn = retryAfter(resp)
+		}
+		return raw, retryIn, newAPIError(req, resp, raw)
 	}
 	if req.wantStatus != nil {
 		*req.wantStatus = resp.StatusCode
 	}
-	return raw, nil
+	return raw, 0, nil
 }
 
 // unwrapURLError drops *url.Error's copy of the URL, which repeats what
