@@ -59,7 +59,9 @@ type Store interface {
 // Temporary SMTP failures (4xx, network) put the notice back to pending
 // and fail the activity so Temporal retries it with backoff; permanent
 // ones (5xx) are recorded with the reply. What was sent is marked sent
-// in one statement at the end, or as the batch goes on a heartbeat.
+// every markEvery notices and at the end; when that fails (the store is
+// away) the batch sends no more and fails, so its retry repeats at most
+// the notices sent since the last record.
 func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*breach.BatchResult, error) {
 	if in.Kind == "" {
 		in.Kind = breach.NoticeKindCustomer
@@ -113,6 +115,10 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 		res     breach.BatchResult
 		wg      sync.WaitGroup
 		wasSent []int64
+		// markErr is set when recording sent notices failed (the store is
+		// away): the batch sends no more, so what a retry sends twice
+		// stays within the last markEvery and the sends in flight.
+		markErr error
 	)
 	at := time.Now().UTC()
 	cache := &templates.NoticeCache{}
@@ -141,10 +147,14 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 		go func() {
 			defer wg.Done()
 			for n := range jobs {
-				if ctx.Err() != nil {
+				mu.Lock()
+				halted := markErr != nil
+				mu.Unlock()
+				if ctx.Err() != nil || halted {
 					// Temporal took the attempt for lost (or the worker is
-					// stopping): its retry owns the claim now, so send no
-					// more; the notice stays in sending for that retry.
+					// stopping), or what was sent cannot be recorded: the
+					// retry owns the claim, so send no more; the notice
+					// stays in sending for that retry.
 					continue
 				}
 				code, hasCode := codes[n.SubjectID]
@@ -164,10 +174,11 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 						done := wasSent
 						wasSent = nil
 						mu.Unlock()
-						markErr := s.mark(ctx, done, at)
+						err := s.mark(ctx, done, at)
 						mu.Lock()
-						if markErr != nil {
+						if err != nil {
 							wasSent = append(wasSent, done...)
+							markErr = err
 						}
 					}
 				case failedForGood:
@@ -194,6 +205,9 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 	}
 	if err := ctx.Err(); err != nil {
 		return &res, fmt.Errorf("batch stopped: %w", err)
+	}
+	if markErr != nil {
+		return &res, fmt.Errorf("batch stopped sending when it could not record what it sent: %w", markErr)
 	}
 	if res.Retried > 0 {
 		return &res, fmt.Errorf("%d notices hit a temporary failure; retrying the batch", res.Retried)

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +134,88 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	sent, err := st.ListNotices(ctx, id, store.NoticeSent, 0, 10)
 	if err != nil || len(sent) != 4 {
 		t.Fatalf("sent notices %d, %v", len(sent), err)
+	}
+}
+
+// TestBatchStopsWhenItCannotRecordSends: when the store refuses to record
+// sent notices (here a trigger fails every update to sent, as a store
+// that went away would), the batch sends no more and fails, leaving its
+// notices in sending; its retry, with the store back, sends the rest and
+// repeats only the notices sent since the last record, with the same
+// Message-IDs.
+func TestBatchStopsWhenItCannotRecordSends(t *testing.T) {
+	ctx := context.Background()
+	const id, customers = "BR-MARKFAIL", 200
+	f := newFixture(t, id)
+	st := f.st
+	var csv strings.Builder
+	csv.WriteString("external_id,email,locale,country\n")
+	for i := range customers {
+		fmt.Fprintf(&csv, "C%d,c%d@example.com,en,FR\n", i, i)
+	}
+	f.importCSV(t, csv.String())
+	ids, err := st.ListSubjectIDs(ctx, id, 0, customers)
+	if err != nil || len(ids) != customers {
+		t.Fatalf("subject ids: %d, %v", len(ids), err)
+	}
+	if _, err := st.EnsureNotices(ctx, id, breach.NoticeKindCustomer, ids, func(sid int64) string { return notify.MessageID(id, breach.NoticeKindCustomer, sid) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB().Exec(`CREATE TRIGGER store_away BEFORE UPDATE OF status ON notices WHEN NEW.status = 'sent'
+		BEGIN SELECT RAISE(ABORT, 'the store is away'); END`); err != nil {
+		t.Fatal(err)
+	}
+	catcher, err := mailcatcher.Start("127.0.0.1:0", 3*customers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer catcher.Close(ctx)
+	const concurrency = 4
+	sender := &notify.Sender{Store: st, Keys: f.kr, Concurrency: concurrency,
+		Mailer: &activities.Mailer{Addr: catcher.Addr(), From: "security@example.org", TLS: "none", PoolSize: 2},
+		Org:    templates.Organisation{Name: "Example Org", Email: "dpo@example.org"}}
+	defer sender.Mailer.Close()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(sender)
+	batch := breach.NoticeBatch{IncidentID: id, Kind: breach.NoticeKindCustomer, Range: breach.NoticeRange{Through: ids[len(ids)-1]}, Incident: &breach.Status{
+		ID: id, Title: "CRM export on a public bucket", LaunchedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+		Facts:       breach.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}},
+		NoticeTexts: noticeTexts(),
+	}}
+	if _, err := env.ExecuteActivity(sender.SendNoticeBatch, batch); err == nil || !strings.Contains(err.Error(), "the store is away") {
+		t.Fatalf("batch with the store refusing: err = %v, want it failed with the store's error", err)
+	}
+	// A record is attempted after every 25 sends; the sends in flight
+	// while it failed may still finish, a few per sender.
+	first := catcher.Total()
+	if first < 25 || first > 25+3*concurrency {
+		t.Fatalf("the batch sent %d notices before it stopped, want 25 to %d", first, 25+3*concurrency)
+	}
+	counts, err := st.NoticeCounts(ctx, id, breach.NoticeKindCustomer)
+	if err != nil || counts["FR"]["sending"] != customers {
+		t.Fatalf("notice counts %v (%v), want all %d still in sending", counts, err, customers)
+	}
+
+	// The store is back; the retry (its claim lease run out) sends the rest.
+	if _, err := st.DB().Exec(`DROP TRIGGER store_away`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB().Exec(`UPDATE notices SET claimed_at = ?`, time.Now().Add(-2*breach.NoticeClaimLease).UTC().Format(time.RFC3339Nano)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.ExecuteActivity(sender.SendNoticeBatch, batch); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	seen := map[string]int{}
+	for _, m := range catcher.All() {
+		seen[m.MessageID]++
+	}
+	if len(seen) != customers || catcher.Total() != customers+first {
+		t.Fatalf("%d Message-IDs in %d messages, want %d, repeating only the %d sent before the stop", len(seen), catcher.Total(), customers, first)
+	}
+	counts, err = st.NoticeCounts(ctx, id, breach.NoticeKindCustomer)
+	if err != nil || counts["FR"]["sent"] != customers {
+		t.Fatalf("notice counts %v (%v), want all %d sent", counts, err, customers)
 	}
 }
