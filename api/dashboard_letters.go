@@ -260,9 +260,9 @@ func (d *dash) generateLettersForm(c *gin.Context) {
 		return
 	}
 	b := res.Batch
-	msg := fmt.Sprintf("Batch %d generated: %d letters", b.ID, b.Letters)
+	msg := fmt.Sprintf("Batch %d generated: %s", b.ID, counted(b.Letters, "letter", "letters"))
 	if b.Unprintable > 0 {
-		msg += fmt.Sprintf(", %d customers whose letter cannot be printed (recorded as failed letters)", b.Unprintable)
+		msg += ", " + counted(b.Unprintable, "customer whose letter cannot be printed (recorded as a failed letter)", "customers whose letter cannot be printed (recorded as failed letters)")
 	}
 	msg += "."
 	if res.Remaining > 0 {
@@ -363,7 +363,7 @@ func (d *dash) letterPrintedForm(c *gin.Context) {
 		d.refusedForm(c, e, func(v *lettersView) { v.Printed = printedForm{Batch: batch, Reference: ref, Err: formErrorOf(e)} })
 		return
 	}
-	d.setFlash(c, "ok", fmt.Sprintf("Batch %d recorded as handed to the printer under %s: its %d letters count as sent.", b.ID, b.Reference, b.Letters))
+	d.setFlash(c, "ok", fmt.Sprintf("Batch %d recorded as handed to the printer under %s: its %s as sent.", b.ID, b.Reference, counted(b.Letters, "letter counts", "letters count")))
 	c.Redirect(http.StatusSeeOther, lettersBack(id))
 }
 
@@ -401,8 +401,8 @@ func (d *dash) substituteForm(c *gin.Context) {
 		d.refusedForm(c, e, func(v *lettersView) { v.Substitute = typed })
 		return
 	}
-	d.setFlash(c, "ok", fmt.Sprintf("Substitute notice recorded (%s): %d customers' notices are covered by it. Post the website notice and send the media draft (linked under Substitute notice).",
-		substituteBases[dec.Basis], dec.Covered))
+	d.setFlash(c, "ok", fmt.Sprintf("Substitute notice recorded (%s): %s covered by it. Post the website notice and send the media draft (linked under Substitute notice).",
+		substituteBases[dec.Basis], counted(dec.Covered, "customer's notice is", "customers' notices are")))
 	c.Redirect(http.StatusSeeOther, lettersBack(st.ID)+"#substitute")
 }
 

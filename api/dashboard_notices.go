@@ -295,7 +295,7 @@ func (d *dash) retryNoticesForm(c *gin.Context) {
 		d.internalPage(c, "count customers by locale", err)
 		return
 	}
-	msg := fmt.Sprintf("%d failed notices will be sent again.", moved)
+	msg := counted(moved, "failed notice", "failed notices") + " will be sent again."
 	_, err = d.sendUpdate(ctx, id, workflows.UpdateSendNotices, "retry-"+uuid.NewString(), breach.SendNotices{Actor: actor(c), Customers: customers})
 	if err != nil {
 		r, known := refusal(id, err)
@@ -303,7 +303,7 @@ func (d *dash) retryNoticesForm(c *gin.Context) {
 		case known && r.Status == http.StatusConflict && r.Detail == breach.NoticeRunInProgress:
 			msg += " A notice run is in progress; it sends them before it ends."
 		case known:
-			d.setFlash(c, "error", fmt.Sprintf("%d failed notices are pending again, but no run started: %s", moved, r.Detail))
+			d.setFlash(c, "error", fmt.Sprintf("%s pending again, but no run started: %s", counted(moved, "failed notice is", "failed notices are"), r.Detail))
 			c.Redirect(http.StatusSeeOther, localPath(c.PostForm("back"), "/incidents/"+id+"/notices"))
 			return
 		default:

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -297,4 +298,13 @@ func (d *dash) formLimit(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// counted is n with the noun phrase that agrees with it: "1 letter",
+// "3 letters" (a flash said "1 customers").
+func counted(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

@@ -231,7 +231,7 @@ func TestLettersAndRemedyPoolInBrowser(t *testing.T) {
 		t.Errorf("the letters page names a customer:\n%s", body)
 	}
 	p.checkAccessible("letters page, customers waiting")
-	if msg := p.submit("generate", "#generate-letters"); !strings.Contains(msg, "Batch 1 generated: 2 letters, 1 customers whose letter cannot be printed") ||
+	if msg := p.submit("generate", "#generate-letters"); !strings.Contains(msg, "Batch 1 generated: 2 letters, 1 customer whose letter cannot be printed (recorded as a failed letter)") ||
 		!strings.Contains(msg, "customer "+subject["N4"]+": no postal code") {
 		t.Fatalf("generate: %q", msg)
 	}
