@@ -5,6 +5,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/breachflow/breachflow/activities"
+	"github.com/breachflow/breachflow/activities/notify"
+	"github.com/breachflow/breachflow/internal/mailcatcher"
+	"github.com/breachflow/breachflow/templates"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/codec"
@@ -68,4 +75,31 @@ func noticeTexts() map[string]breach.NoticeText {
 		"en":    {WhatHappened: "A storage bucket was public.", WhatWeAreDoing: "We closed it."},
 		"zh-CN": {WhatHappened: "一个存储桶曾被公开。", WhatWeAreDoing: "我们已将其关闭。"},
 	}
+}
+
+// sender is a Sender of the fixture's notices through catcher, with
+// concurrency sends at once, and an activity environment that runs it;
+// its SMTP connections close with the test, before a catcher whose close
+// the test registered earlier (the catcher waits for open sessions).
+func (f *fixture) sender(t *testing.T, catcher *mailcatcher.Catcher, concurrency int) (*notify.Sender, *testsuite.TestActivityEnvironment) {
+	t.Helper()
+	sender := &notify.Sender{Store: f.st, Keys: f.kr, Concurrency: concurrency,
+		Mailer: &activities.Mailer{Addr: catcher.Addr(), From: "security@example.org", TLS: "none", PoolSize: 2},
+		Org:    templates.Organisation{Name: "Example Org", Email: "dpo@example.org"}}
+	t.Cleanup(sender.Mailer.Close)
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(sender)
+	return sender, env
+}
+
+// batch is the customer-notice batch of the fixture's subjects up to and
+// including subject through.
+func (f *fixture) batch(through int64) breach.NoticeBatch {
+	return breach.NoticeBatch{IncidentID: f.id, Kind: breach.NoticeKindCustomer, Range: breach.NoticeRange{Through: through}, Incident: &breach.Status{
+		ID: f.id, Title: "CRM export on a public bucket", Summary: "A storage bucket was public.",
+		LaunchedAt:  time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+		Facts:       breach.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}},
+		NoticeTexts: noticeTexts(),
+	}}
 }

@@ -8,14 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/breachflow/breachflow/activities"
 	"github.com/breachflow/breachflow/activities/notify"
 	"github.com/breachflow/breachflow/internal/breach"
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/store"
-	"github.com/breachflow/breachflow/templates"
 	"github.com/jordan-wright/email"
-	"go.temporal.io/sdk/testsuite"
 )
 
 // TestSendNoticeBatchOnceEach sends a batch through a real SMTP socket to
@@ -26,7 +23,7 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	ctx := context.Background()
 	const id = "BR-NOTICE"
 	f := newFixture(t, id)
-	st, kr := f.st, f.kr
+	st := f.st
 	f.importCSV(t, "external_id,name,email,locale,country,subdivision,tier\n"+
 		"A,Ann <b>Lee</b>,ann@example.com,en,US,US-CA,low\n"+
 		"B,李雷,lilei@example.cn,zh-CN,CN,,high\n"+
@@ -42,20 +39,9 @@ func TestSendNoticeBatchOnceEach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer catcher.Close(ctx)
-	sender := &notify.Sender{Store: st, Keys: kr, Concurrency: 2,
-		Mailer: &activities.Mailer{Addr: catcher.Addr(), From: "security@example.org", TLS: "none", PoolSize: 2},
-		Org:    templates.Organisation{Name: "Example Org", Email: "dpo@example.org"}}
-	defer sender.Mailer.Close()
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(sender)
-	batch := breach.NoticeBatch{IncidentID: id, Kind: breach.NoticeKindCustomer, Range: breach.NoticeRange{Through: ids[len(ids)-1]}, Incident: &breach.Status{
-		ID: id, Title: "CRM export on a public bucket", Summary: "A storage bucket was public.",
-		LaunchedAt:  time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
-		Facts:       breach.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}},
-		NoticeTexts: noticeTexts(),
-	}}
+	t.Cleanup(func() { catcher.Close(ctx) }) // after the sender's connections close
+	sender, env := f.sender(t, catcher, 2)
+	batch := f.batch(ids[len(ids)-1])
 	run := func() breach.BatchResult {
 		t.Helper()
 		v, err := env.ExecuteActivity(sender.SendNoticeBatch, batch)
@@ -169,20 +155,9 @@ func TestBatchStopsWhenItCannotRecordSends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer catcher.Close(ctx)
-	const concurrency = 4
-	sender := &notify.Sender{Store: st, Keys: f.kr, Concurrency: concurrency,
-		Mailer: &activities.Mailer{Addr: catcher.Addr(), From: "security@example.org", TLS: "none", PoolSize: 2},
-		Org:    templates.Organisation{Name: "Example Org", Email: "dpo@example.org"}}
-	defer sender.Mailer.Close()
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(sender)
-	batch := breach.NoticeBatch{IncidentID: id, Kind: breach.NoticeKindCustomer, Range: breach.NoticeRange{Through: ids[len(ids)-1]}, Incident: &breach.Status{
-		ID: id, Title: "CRM export on a public bucket", LaunchedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
-		Facts:       breach.Facts{AwareAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), DataCategories: []string{"contact"}},
-		NoticeTexts: noticeTexts(),
-	}}
+	t.Cleanup(func() { catcher.Close(ctx) }) // after the sender's connections close
+	sender, env := f.sender(t, catcher, 4)
+	batch := f.batch(ids[len(ids)-1])
 	if _, err := env.ExecuteActivity(sender.SendNoticeBatch, batch); err == nil || !strings.Contains(err.Error(), "the store is away") {
 		t.Fatalf("batch with the store refusing: err = %v, want it failed with the store's error", err)
 	}
