@@ -44,7 +44,7 @@ type smtpConn struct {
 
 // smtpIdleCheck is how long a connection may sit idle before it is asked
 // with NOOP whether it still answers. A NOOP before every message cost a
-// round trip in five, and a fifth of the mailer's CPU; a relay drops an
+// round trip in five, and an eighth of the mailer's CPU; a relay drops an
 // idle connection only after minutes (RFC 5321 §4.5.3.2.7: five at least),
 // and one dropped sooner fails at MAIL, before any of the message is sent,
 // and is redialled (send).

@@ -373,12 +373,8 @@ func pipeline(ctx context.Context, sink *sinkProcess, o benchOptions) (*pipeline
 	// five times a second: that polling is no part of what a notice costs,
 	// yet its CPU would be counted with the send's.
 	noticesRun := stack.client.GetWorkflow(ctx, workflows.NoticesWorkflowID(inc.ID, "customer-notices"), "")
-	for {
-		err := noticesRun.Get(ctx, nil)
-		var missing *serviceerror.NotFound
-		if !errors.As(err, &missing) {
-			break // done, or failed: the incident's status below says which
-		}
+	// status reads the incident, failing when its notice run was refused.
+	status := func() (*breach.Status, error) {
 		var st breach.Status
 		if err := call(apiRequest{method: "GET", path: "/v1/incidents/" + inc.ID}, &st); err != nil {
 			return nil, err
@@ -387,6 +383,17 @@ func pipeline(ctx context.Context, sink *sinkProcess, o benchOptions) (*pipeline
 			if e.Action == "notices.refused" {
 				return nil, fmt.Errorf("the notice run was refused: %s", e.Note)
 			}
+		}
+		return &st, nil
+	}
+	for {
+		err := noticesRun.Get(ctx, nil)
+		var missing *serviceerror.NotFound
+		if !errors.As(err, &missing) {
+			break // done, or failed: the incident's status below says which
+		}
+		if _, err := status(); err != nil {
+			return nil, err
 		}
 		if time.Since(start) > time.Minute {
 			return nil, errors.New("no notice run a minute after the approval")
@@ -394,14 +401,9 @@ func pipeline(ctx context.Context, sink *sinkProcess, o benchOptions) (*pipeline
 		time.Sleep(200 * time.Millisecond)
 	}
 	for {
-		var st breach.Status
-		if err := call(apiRequest{method: "GET", path: "/v1/incidents/" + inc.ID}, &st); err != nil {
+		st, err := status()
+		if err != nil {
 			return nil, err
-		}
-		for _, e := range st.Timeline {
-			if e.Action == "notices.refused" {
-				return nil, fmt.Errorf("the notice run was refused: %s", e.Note)
-			}
 		}
 		if len(st.Notices) > 0 && st.Notices[0].FinishedAt != nil {
 			r := st.Notices[0]

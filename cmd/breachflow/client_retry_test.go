@@ -72,7 +72,10 @@ func TestIncidentCmdWaitsOnRetryAfter(t *testing.T) {
 	if keys := a.requests(); len(keys) != 3 || keys[0] != "launch-42" || keys[1] != "launch-42" || keys[2] != "launch-42" {
 		t.Fatalf("the API got Idempotency-Keys %q, want launch-42 three times", keys)
 	}
-	if gap := a.refusedAt[1].Sub(a.refusedAt[0]); gap < 900*time.Millisecond {
+	a.mu.Lock()
+	gap := a.refusedAt[1].Sub(a.refusedAt[0])
+	a.mu.Unlock()
+	if gap < 900*time.Millisecond {
 		t.Errorf("sent again %s after the refusal, want the 1 s Retry-After asked", gap)
 	}
 
