@@ -59,6 +59,8 @@ type incident struct {
 	dirtyFacts bool
 	// indexed is what the deadline index last received.
 	indexed string
+	// searched is what the search attributes were last set to.
+	searched string
 	// actions tracks containment webhooks in flight, by step.
 	actions map[string]bool
 	// notices are the customer-notice send runs; noticesStarted marks the

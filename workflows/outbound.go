@@ -145,20 +145,34 @@ func (w *incident) room() activities.Room {
 	return r
 }
 
+// searchOnChangeChange is the GetVersion id of setting the search
+// attributes only when they changed since the last pass: every upsert is
+// a history event and a write to Temporal's visibility store, and most
+// passes (a launch runs several in one workflow task) change none.
+const searchOnChangeChange = "search-upsert-on-change"
+
 func (w *incident) upsertSearch(ctx workflow.Context) {
 	updates := []temporal.SearchAttributeUpdate{
 		SearchStatus.ValueSet(w.status),
 		SearchSeverity.ValueSet(w.severity),
 		SearchPlaybook.ValueSet(w.pb.ID),
 	}
+	sig := w.status + "|" + w.severity + "|" + w.pb.ID + "|"
 	if next := w.nextDeadline(); next != nil {
 		updates = append(updates, SearchNextDeadline.ValueSet(*next))
+		sig += next.UTC().Format(time.RFC3339Nano)
 	} else {
 		updates = append(updates, SearchNextDeadline.ValueUnset())
 	}
+	onChange := workflow.GetVersion(ctx, searchOnChangeChange, workflow.DefaultVersion, 1) == 1
+	if onChange && sig == w.searched {
+		return
+	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
+		return
 	}
+	w.searched = sig
 }
 
 // auditCheckpointChange is the GetVersion id of keeping the audit chain's
@@ -181,12 +195,32 @@ func (w *incident) flushAudit(actx workflow.Context) {
 			continue
 		}
 		var head store.ChainHead
-		if err := workflow.ExecuteActivity(actx, a.RecordAuditChain, batch).Get(actx, &head); err != nil {
+		if err := w.write(actx, a.RecordAuditChain, batch).Get(actx, &head); err != nil {
 			workflow.GetLogger(actx).Error("audit", "first", batch[0].Key, "error", err)
 			continue
 		}
 		w.auditHead = &head
 	}
+}
+
+// localWritesChange is the GetVersion id of making a pass's own store
+// writes (the audit chain, the deadline index) local activities: they
+// run in the workflow task that queued them, so a launch is one workflow
+// task instead of three, and an update's pass one instead of up to three.
+const localWritesChange = "pass-writes-local"
+
+// write runs one of the pass's store writes and returns its future: a
+// local activity (same options, same retries without end) on runs that
+// reached localWritesChange, an activity task on runs recorded before it.
+// Its caller waits for it, so the writes keep the workflow's order.
+func (w *incident) write(actx workflow.Context, activity any, args ...any) workflow.Future {
+	if workflow.GetVersion(actx, localWritesChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return workflow.ExecuteActivity(actx, activity, args...)
+	}
+	o := workflow.GetActivityOptions(actx)
+	lctx := workflow.WithLocalActivityOptions(actx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: o.StartToCloseTimeout, RetryPolicy: o.RetryPolicy})
+	return workflow.ExecuteLocalActivity(lctx, activity, args...)
 }
 
 // index writes the obligations to the store's deadline index when they
@@ -205,7 +239,7 @@ func (w *incident) index(actx workflow.Context) {
 	if sig == w.indexed {
 		return
 	}
-	if err := workflow.ExecuteActivity(actx, a.IndexObligations, w.in.ID, rows).Get(actx, nil); err != nil {
+	if err := w.write(actx, a.IndexObligations, w.in.ID, rows).Get(actx, nil); err != nil {
 		workflow.GetLogger(actx).Error("index obligations", "error", err)
 		return
 	}

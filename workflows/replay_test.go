@@ -41,6 +41,10 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // recorded before "cost13-notice-batch-500", in batches of 200;
 // history-notices-run.json one after it, in batches of 500, both written by
 // BREACHFLOW_WRITE_HISTORIES=1 go test -run TestNoticeRunBatches ./cmd/breachflow
+// history-activitywrites-<playbook>.json were recorded before
+// "pass-writes-local" (each pass's audit chain and deadline index written
+// by activity tasks) and "search-upsert-on-change" (search attributes set
+// on every pass); history-<playbook>.json after both.
 // history-dashflow-* is a restricted incident carried through the dashboard
 // alone, whose notice wording changes between two approvals (approvals of
 // a version, reopened behind GetVersion "notice-approval-version"), written by

@@ -172,6 +172,7 @@ func saveHistory(t *testing.T, stack *devStack, id, pb string) int {
 			t.Errorf("%s: Update %s (%s) was accepted and never answered", pb, a.GetProtocolInstanceId(), a.GetAcceptedRequest().GetInput().GetName())
 		}
 	}
+	checkSearchUpserts(t, pb, &hist)
 	if os.Getenv("BREACHFLOW_WRITE_HISTORIES") != "" {
 		raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&hist)
 		if err != nil {
@@ -182,4 +183,30 @@ func saveHistory(t *testing.T, stack *devStack, id, pb string) int {
 		}
 	}
 	return len(hist.Events)
+}
+
+// checkSearchUpserts: every search-attribute upsert in a closed run's
+// history changes a value (each is a visibility write: "search-upsert-on-change"),
+// and the last ones say the incident is closed.
+func checkSearchUpserts(t *testing.T, pb string, hist *historypb.History) {
+	t.Helper()
+	state := map[string]string{}
+	for _, ev := range hist.Events {
+		a := ev.GetUpsertWorkflowSearchAttributesEventAttributes()
+		if a == nil {
+			continue
+		}
+		changed := false
+		for name, p := range a.GetSearchAttributes().GetIndexedFields() {
+			if v := string(p.GetData()); state[name] != v {
+				state[name], changed = v, true
+			}
+		}
+		if !changed {
+			t.Errorf("%s: upsert at event %d sets the search attributes to what they were", pb, ev.GetEventId())
+		}
+	}
+	if state["BreachStatus"] != `"closed"` {
+		t.Errorf("%s: BreachStatus is %s at the end of a closed run", pb, state["BreachStatus"])
+	}
 }
