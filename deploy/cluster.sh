@@ -27,6 +27,9 @@
 #   CLUSTER_SMTP_ADDR    where `breachflow mailcatcher` listens [127.0.0.1:1025];
 #                        set BREACHFLOW_SMTP_ADDR to send to another sink instead
 #   CLUSTER_NOTICE_WORKERS  how many notices workers start [2]
+#   CLUSTER_WORKER_CPUS  confine each notices worker to this many CPUs (e.g. 0.25)
+#                        in a cgroup of its own, as if each ran on a small host of
+#                        its own: what `bench` needs to show scale-out on one machine [unset]
 # Any BREACHFLOW_* variable set when `start` runs is passed to every process;
 # the keys and the admin token are generated into the run dir once otherwise.
 set -euo pipefail
@@ -183,7 +186,32 @@ spawn() {
   # shellcheck disable=SC2046 # the command line is split on purpose
   (set -a && . "$run/cluster.env" && set +a && exec $(command_of "$name")) >>"$run/$name.log" 2>&1 </dev/null &
   echo $! >"$2"
+  confine "$name" "$(cat "$2")"
   wait_ready "$name" "$(cat "$2")" "$from"
+}
+
+# confine NAME PID: with CLUSTER_WORKER_CPUS set, a notices worker runs in
+# a cgroup of its own whose CPU quota is that many CPUs (cgroup v2's
+# cpu.max, else v1's cpu controller), so one machine can show whether
+# sending scales out when the workers, not the machine, are the limit. Go
+# reads the quota into GOMAXPROCS.
+confine() {
+  local name=$1 pid=$2 cpus quota dir
+  # start remembers the setting, so start-one and roll confine alike.
+  cpus=${CLUSTER_WORKER_CPUS-$(cat "$run/worker-cpus" 2>/dev/null || true)}
+  [ -n "$cpus" ] || return 0
+  case "$name" in notices-*) ;; *) return 0 ;; esac
+  quota=$(awk -v c="$cpus" 'BEGIN { if (c + 0 <= 0) exit 1; printf "%d", c * 100000 }') ||
+    die "CLUSTER_WORKER_CPUS=$cpus: want a number of CPUs above 0, such as 0.25"
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    dir=/sys/fs/cgroup/breachflow-$name
+    { mkdir -p "$dir" && echo "$quota 100000" >"$dir/cpu.max" && echo "$pid" >"$dir/cgroup.procs"; } 2>/dev/null
+  else
+    dir=/sys/fs/cgroup/cpu/breachflow-$name
+    { mkdir -p "$dir" && echo 100000 >"$dir/cpu.cfs_period_us" && echo "$quota" >"$dir/cpu.cfs_quota_us" &&
+      echo "$pid" >"$dir/cgroup.procs"; } 2>/dev/null
+  fi || { kill -KILL "$pid" 2>/dev/null; die "CLUSTER_WORKER_CPUS: cannot confine $name to $cpus CPUs in $dir (needs a writable cgroup cpu controller; run as root)"; }
+  say "$name confined to $cpus CPUs ($dir)"
 }
 
 # wait_ready NAME PID FROM: until the process serves (judged by what it
@@ -229,6 +257,7 @@ stop_pid() {
 
 start() {
   mkdir -p "$run"
+  if [ -n "${CLUSTER_WORKER_CPUS:-}" ]; then echo "$CLUSTER_WORKER_CPUS" >"$run/worker-cpus"; else rm -f "$run/worker-cpus"; fi
   build
   databases "${1:-}"
   environment
