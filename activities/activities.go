@@ -25,6 +25,7 @@ type Activities struct {
 // notice fan-out and outreach.
 type Store interface {
 	AppendAudit(ctx context.Context, e store.AuditEvent) (store.AuditEvent, error)
+	AppendAuditEvents(ctx context.Context, events []store.AuditEvent) ([]store.AuditEvent, error)
 	SetIncidentStatus(ctx context.Context, id, status string) error
 	PutObligations(ctx context.Context, incidentID string, rows []store.ObligationRow) error
 	ListSubjectIDs(ctx context.Context, incidentID string, afterID int64, limit int) ([]int64, error)
@@ -60,52 +61,54 @@ func (a *Activities) RecordAudit(ctx context.Context, in AuditInput) error {
 }
 
 func (a *Activities) appendAudit(ctx context.Context, in AuditInput) (store.AuditEvent, error) {
-	details, err := json.Marshal(in.Details)
+	out, err := a.appendAuditEvents(ctx, []AuditInput{in})
 	if err != nil {
-		return store.AuditEvent{}, temporal.NewNonRetryableApplicationError("audit details", "BadAuditDetails", err)
+		return store.AuditEvent{}, err
 	}
-	if in.Details == nil {
-		details = []byte("{}")
+	return out[0], nil
+}
+
+// appendAuditEvents appends events in order, in one store transaction.
+func (a *Activities) appendAuditEvents(ctx context.Context, in []AuditInput) ([]store.AuditEvent, error) {
+	if len(in) == 0 {
+		return nil, nil
 	}
-	e, err := a.Store.AppendAudit(ctx, store.AuditEvent{
-		IncidentID: in.IncidentID,
-		Key:        in.Key,
-		At:         in.At,
-		Actor:      in.Actor,
-		Action:     in.Action,
-		Target:     in.Target,
-		Details:    details,
-	})
+	events := make([]store.AuditEvent, 0, len(in))
+	for _, ev := range in {
+		details, err := json.Marshal(ev.Details)
+		if err != nil {
+			return nil, temporal.NewNonRetryableApplicationError("audit details", "BadAuditDetails", err)
+		}
+		if ev.Details == nil {
+			details = []byte("{}")
+		}
+		events = append(events, store.AuditEvent{IncidentID: ev.IncidentID, Key: ev.Key, At: ev.At,
+			Actor: ev.Actor, Action: ev.Action, Target: ev.Target, Details: details})
+	}
+	out, err := a.Store.AppendAuditEvents(ctx, events)
 	if err != nil {
-		return store.AuditEvent{}, fmt.Errorf("record audit %s: %w", in.Key, err)
+		return nil, fmt.Errorf("record audit %s (%d events): %w", in[0].Key, len(in), err)
 	}
-	return e, nil
+	return out, nil
 }
 
 // RecordAuditBatch appends events in order; a retry skips the ones
 // already stored (each has its key), so the chain never holds a duplicate.
 func (a *Activities) RecordAuditBatch(ctx context.Context, events []AuditInput) error {
-	for _, ev := range events {
-		if err := a.RecordAudit(ctx, ev); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := a.appendAuditEvents(ctx, events)
+	return err
 }
 
-// RecordAuditChain appends events in order like RecordAuditBatch and
-// returns the chain head the last of them became, which the workflow keeps
-// as its checkpoint of the chain (see store.VerifyAuditChain).
+// RecordAuditChain appends events in order like RecordAuditBatch, in one
+// store transaction, and returns the chain head the last of them became,
+// which the workflow keeps as its checkpoint of the chain (see
+// store.VerifyAuditChain).
 func (a *Activities) RecordAuditChain(ctx context.Context, events []AuditInput) (store.ChainHead, error) {
-	var head store.ChainHead
-	for _, ev := range events {
-		e, err := a.appendAudit(ctx, ev)
-		if err != nil {
-			return store.ChainHead{}, err
-		}
-		head = store.HeadOf(e)
+	out, err := a.appendAuditEvents(ctx, events)
+	if err != nil || len(out) == 0 {
+		return store.ChainHead{}, err
 	}
-	return head, nil
+	return store.HeadOf(out[len(out)-1]), nil
 }
 
 // SetIncidentStatus mirrors the incident's status into the store's index.

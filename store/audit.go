@@ -127,82 +127,109 @@ func scanAudit(row interface{ Scan(...any) error }) (AuditEvent, error) {
 // A Key the incident already has returns the stored event unchanged, which
 // makes retried activities harmless. The incident must exist (ErrNotFound).
 func (s *SQL) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error) {
-	var out AuditEvent
+	out, err := s.AppendAuditEvents(ctx, []AuditEvent{e})
+	if err != nil {
+		return AuditEvent{}, err
+	}
+	return out[0], nil
+}
+
+// AppendAuditEvents appends events, all of one incident, in order, each as
+// AppendAudit would, in one transaction: all are stored or none. The
+// incident's lock, its existence and the chain's last link are read once
+// for the lot, which is what makes a workflow pass's events one write.
+func (s *SQL) AppendAuditEvents(ctx context.Context, events []AuditEvent) ([]AuditEvent, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	var out []AuditEvent
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = s.appendAuditTx(ctx, tx, e)
+		out, err = s.appendAuditTx(ctx, tx, events...)
 		return err
 	})
 	if err != nil {
-		return AuditEvent{}, fmt.Errorf("store: append audit to %q: %w", e.IncidentID, err)
+		return nil, fmt.Errorf("store: append audit to %q: %w", events[0].IncidentID, err)
 	}
 	return out, nil
 }
 
-// appendAuditTx appends e inside tx, as AppendAudit describes, so a change
-// and its audit event commit together or not at all.
-func (s *SQL) appendAuditTx(ctx context.Context, tx *sql.Tx, e AuditEvent) (AuditEvent, error) {
-	switch {
-	case e.IncidentID == "":
-		return AuditEvent{}, fmt.Errorf("%w: incident id is empty", ErrInvalid)
-	case e.Actor == "":
-		return AuditEvent{}, fmt.Errorf("%w: actor is empty", ErrInvalid)
-	case e.Action == "":
-		return AuditEvent{}, fmt.Errorf("%w: action is empty", ErrInvalid)
-	}
-	details, err := NormalizeDetails(e.Details)
-	if err != nil {
-		return AuditEvent{}, err
-	}
-	e.Details = details
-	if e.Key == "" {
-		var b [16]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return AuditEvent{}, err
+// appendAuditTx appends events (at least one, all of one incident) inside
+// tx, as AppendAuditEvents describes, so a change and its audit event
+// commit together or not at all.
+func (s *SQL) appendAuditTx(ctx context.Context, tx *sql.Tx, events ...AuditEvent) ([]AuditEvent, error) {
+	out := make([]AuditEvent, len(events))
+	for i, e := range events {
+		switch {
+		case e.IncidentID == "":
+			return nil, fmt.Errorf("%w: incident id is empty", ErrInvalid)
+		case e.IncidentID != events[0].IncidentID:
+			return nil, fmt.Errorf("%w: events of incidents %q and %q in one append", ErrInvalid, events[0].IncidentID, e.IncidentID)
+		case e.Actor == "":
+			return nil, fmt.Errorf("%w: actor is empty", ErrInvalid)
+		case e.Action == "":
+			return nil, fmt.Errorf("%w: action is empty", ErrInvalid)
 		}
-		e.Key = "auto:" + hex.EncodeToString(b[:])
+		details, err := NormalizeDetails(e.Details)
+		if err != nil {
+			return nil, err
+		}
+		e.Details = details
+		if e.Key == "" {
+			var b [16]byte
+			if _, err := rand.Read(b[:]); err != nil {
+				return nil, err
+			}
+			e.Key = "auto:" + hex.EncodeToString(b[:])
+		}
+		if e.At.IsZero() {
+			e.At = now()
+		}
+		// Hash what will be stored and read back: UTC, whole microseconds.
+		e.At = e.At.UTC().Truncate(time.Microsecond)
+		out[i] = e
 	}
-	if e.At.IsZero() {
-		e.At = now()
-	}
-	// Hash what will be stored and read back: UTC, whole microseconds.
-	e.At = e.At.UTC().Truncate(time.Microsecond)
-
-	if err := s.lockIncident(ctx, tx, e.IncidentID); err != nil {
-		return AuditEvent{}, err
-	}
-	got, err := scanAudit(tx.QueryRowContext(ctx, s.q(`SELECT `+auditColumns+` FROM audit_events
-		WHERE incident_id = ? AND key = ?`), e.IncidentID, e.Key))
-	if err == nil {
-		return got, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return AuditEvent{}, err
+	id := events[0].IncidentID
+	if err := s.lockIncident(ctx, tx, id); err != nil {
+		return nil, err
 	}
 	var one int
-	if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM incidents WHERE id = ?`), e.IncidentID).Scan(&one); err != nil {
-		return AuditEvent{}, notFound(err)
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM incidents WHERE id = ?`), id).Scan(&one); err != nil {
+		return nil, notFound(err)
 	}
 	var last int64
 	var prev string
-	err = tx.QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_events
-		WHERE incident_id = ? ORDER BY seq DESC LIMIT 1`), e.IncidentID).Scan(&last, &prev)
+	err := tx.QueryRowContext(ctx, s.q(`SELECT seq, hash FROM audit_events
+		WHERE incident_id = ? ORDER BY seq DESC LIMIT 1`), id).Scan(&last, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return AuditEvent{}, err
+		return nil, err
 	}
-	e.Seq = last + 1
-	e.PrevHash = prev
-	e.Hash = HashEvent(e)
-	if s.auditKeys != nil {
-		s.auditKeys.seal(&e)
+	for i, e := range out {
+		got, err := scanAudit(tx.QueryRowContext(ctx, s.q(`SELECT `+auditColumns+` FROM audit_events
+			WHERE incident_id = ? AND key = ?`), id, e.Key))
+		if err == nil {
+			out[i] = got // stored before: a retry
+			continue
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		e.Seq = last + 1
+		e.PrevHash = prev
+		e.Hash = HashEvent(e)
+		if s.auditKeys != nil {
+			s.auditKeys.seal(&e)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_events (`+auditColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			e.IncidentID, e.Seq, e.Key, s.timeArg(e.At), e.Actor, e.Action, e.Target,
+			string(e.Details), e.PrevHash, e.Hash, e.MAC, e.MACKey); err != nil {
+			return nil, err
+		}
+		last, prev = e.Seq, e.Hash
+		out[i] = e
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_events (`+auditColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		e.IncidentID, e.Seq, e.Key, s.timeArg(e.At), e.Actor, e.Action, e.Target,
-		string(e.Details), e.PrevHash, e.Hash, e.MAC, e.MACKey); err != nil {
-		return AuditEvent{}, err
-	}
-	return e, nil
+	return out, nil
 }
 
 // ListAudit returns the incident's events ordered by Seq; an incident

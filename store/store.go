@@ -183,6 +183,9 @@ type Store interface {
 	// stored; a Key already used for the incident returns the stored event
 	// unchanged.
 	AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error)
+	// AppendAuditEvents appends several events of one incident in order,
+	// each as AppendAudit would, all in one transaction.
+	AppendAuditEvents(ctx context.Context, events []AuditEvent) ([]AuditEvent, error)
 	// ListAudit returns the incident's events ordered by Seq.
 	ListAudit(ctx context.Context, incidentID string) ([]AuditEvent, error)
 	// VerifyAudit recomputes every hash and link of the incident's chain

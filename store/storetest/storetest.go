@@ -68,6 +68,7 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", []testCase{
 			{"Chain", testAuditChain},
 			{"IdempotentKey", testAuditIdempotentKey},
+			{"Events", testAuditEvents},
 			{"PerIncidentChains", testAuditPerIncident},
 			{"RejectsBadInput", testAuditBadInput},
 			{"Concurrent", testAuditConcurrent},
@@ -680,6 +681,63 @@ func testAuditIdempotentKey(t *testing.T, s store.Store) {
 	}
 	if len(list) != 1 {
 		t.Errorf("%d events after repeating a key, want 1", len(list))
+	}
+}
+
+// testAuditEvents: several events appended at once link in order after
+// what the chain held; repeating the call (a retried activity) returns
+// the stored events and adds none; a batch with one bad event, or events
+// of two incidents, stores nothing.
+func testAuditEvents(t *testing.T, s store.Store) {
+	c := ctx(t)
+	id, other := newIncident(t, s), newIncident(t, s)
+	first, err := s.AppendAudit(c, store.AuditEvent{IncidentID: id, Key: "launch", Actor: "alice", Action: "incident.launched"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := []store.AuditEvent{
+		{IncidentID: id, Key: "a", Actor: "system", Action: "step.ready", Details: json.RawMessage(`{ "step": "contain" }`)},
+		{IncidentID: id, Key: "launch", Actor: "bob", Action: "ignored"}, // stored before: returned as it was
+		{IncidentID: id, Key: "b", Actor: "system", Action: "clock.started"},
+		{IncidentID: id, Key: "a", Actor: "mallory", Action: "again"}, // twice in one batch: the first stands
+	}
+	got, err := s.AppendAuditEvents(c, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 || got[0].Seq != 2 || got[0].PrevHash != first.Hash || got[2].Seq != 3 || got[2].PrevHash != got[0].Hash {
+		t.Fatalf("batch appended %+v, want seq 2 and 3 linked after the launch (hash %s)", got, first.Hash)
+	}
+	if !reflect.DeepEqual(got[1], first) || !reflect.DeepEqual(got[3], got[0]) || string(got[0].Details) != `{"step":"contain"}` {
+		t.Errorf("repeated keys returned %+v and %+v, want the stored %+v and %+v", got[1], got[3], first, got[0])
+	}
+	again, err := s.AppendAuditEvents(c, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again, got) {
+		t.Errorf("retried batch returned %+v, want what was stored %+v", again, got)
+	}
+	for name, bad := range map[string][]store.AuditEvent{
+		"one bad event": {{IncidentID: id, Key: "c", Actor: "system", Action: "ok"}, {IncidentID: id, Key: "d", Action: "no actor"}},
+		"two incidents": {{IncidentID: id, Key: "e", Actor: "system", Action: "ok"}, {IncidentID: other, Key: "f", Actor: "system", Action: "ok"}},
+	} {
+		if _, err := s.AppendAuditEvents(c, bad); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
+		}
+	}
+	if _, err := s.AppendAuditEvents(c, []store.AuditEvent{{IncidentID: "BR-NOPE00", Actor: "system", Action: "tick"}}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("append to an unknown incident: err = %v, want ErrNotFound", err)
+	}
+	list, err := s.ListAudit(c, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 3 {
+		t.Errorf("%d events stored, want 3 (the launch and the batch's two)", len(list))
+	}
+	if rep, err := s.VerifyAudit(c, id); err != nil || !rep.OK || rep.Events != 3 {
+		t.Errorf("VerifyAudit = %+v, %v", rep, err)
 	}
 }
 
