@@ -30,12 +30,12 @@ func NewIncidentID() (string, error) {
 }
 
 const incidentColumns = `id, playbook_id, playbook_version, severity, status,
-	external_ref, idempotency_key, request_digest, created_by, created_at, restricted, title`
+	external_ref, idempotency_key, request_digest, created_by, created_at, restricted, title, phase`
 
 func scanIncident(row interface{ Scan(...any) error }, more ...any) (Incident, error) {
 	var in Incident
 	err := row.Scan(append([]any{&in.ID, &in.PlaybookID, &in.PlaybookVersion, &in.Severity, &in.Status,
-		&in.ExternalRef, &in.IdempotencyKey, &in.RequestDigest, &in.CreatedBy, dbTime{&in.CreatedAt}, &in.Restricted, &in.Title}, more...)...)
+		&in.ExternalRef, &in.IdempotencyKey, &in.RequestDigest, &in.CreatedBy, dbTime{&in.CreatedAt}, &in.Restricted, &in.Title, &in.Phase}, more...)...)
 	return in, err
 }
 
@@ -92,9 +92,9 @@ func (s *SQL) createIncidentOnce(ctx context.Context, in Incident) (Incident, bo
 	created := false
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO incidents (`+incidentColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 			in.ID, in.PlaybookID, in.PlaybookVersion, in.Severity, in.Status,
-			in.ExternalRef, in.IdempotencyKey, in.RequestDigest, in.CreatedBy, s.timeArg(in.CreatedAt), in.Restricted, in.Title)
+			in.ExternalRef, in.IdempotencyKey, in.RequestDigest, in.CreatedBy, s.timeArg(in.CreatedAt), in.Restricted, in.Title, in.Phase)
 		if err != nil {
 			return err
 		}
@@ -165,6 +165,35 @@ func (s *SQL) SetIncidentStatus(ctx context.Context, id, status string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: set incident status %q: %w", id, err)
+	}
+	return nil
+}
+
+// MaxPhaseLen bounds a phase: a step id, "awaiting-close" or "closed".
+const MaxPhaseLen = 100
+
+// SetIncidentPhase records the phase the incident's workflow is in, for
+// lists and boards; ErrNotFound for an unknown id.
+func (s *SQL) SetIncidentPhase(ctx context.Context, id, phase string) error {
+	if phase == "" || len(phase) > MaxPhaseLen {
+		return fmt.Errorf("store: set incident phase: %w: want 1 to %d bytes, got %d", ErrInvalid, MaxPhaseLen, len(phase))
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE incidents SET phase = ? WHERE id = ?`), phase, id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: set incident phase %q: %w", id, err)
 	}
 	return nil
 }

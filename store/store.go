@@ -75,6 +75,9 @@ type Incident struct {
 	// Title is the incident's title as launched (empty for incidents
 	// launched before the store kept it).
 	Title string
+	// Phase is what the workflow last wrote (SetIncidentPhase): the first
+	// ready step's id, "awaiting-close" or "closed"; empty until then.
+	Phase string
 }
 
 // AuditEvent is one entry of an incident's append-only, hash-chained audit
@@ -153,6 +156,8 @@ type Store interface {
 	GetIncident(ctx context.Context, id string) (Incident, error)
 	// SetIncidentStatus changes the status; ErrNotFound for an unknown id.
 	SetIncidentStatus(ctx context.Context, id, status string) error
+	// SetIncidentPhase records the workflow's phase; ErrNotFound for an unknown id.
+	SetIncidentPhase(ctx context.Context, id, phase string) error
 
 	// IncidentMembers lists a restricted incident's members (principals),
 	// sorted; ErrNotFound for an unknown incident.

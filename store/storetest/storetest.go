@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 			{"IDConflict", testIncidentIDConflict},
 			{"GetUnknown", testIncidentGetUnknown},
 			{"Status", testIncidentStatus},
+			{"Phase", testIncidentPhase},
 			{"List", testListIncidents},
 		}},
 		{"Members", []testCase{
@@ -590,6 +591,50 @@ func testIncidentStatus(t *testing.T, s store.Store) {
 	}
 	if err := s.SetIncidentStatus(c, "BR-NOPE00", store.StatusClosed); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SetIncidentStatus(unknown) err = %v, want ErrNotFound", err)
+	}
+}
+
+// testIncidentPhase: a new incident has no phase; the phase written is
+// what Get and List return, and a second write replaces it; a bad phase or
+// an unknown incident changes nothing.
+func testIncidentPhase(t *testing.T, s store.Store) {
+	c := ctx(t)
+	in, _, err := s.CreateIncident(c, sampleIncident())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Phase != "" {
+		t.Errorf("new incident has phase %q, want none", in.Phase)
+	}
+	for _, phase := range []string{"triage", "notify-regulators"} {
+		if err := s.SetIncidentPhase(c, in.ID, phase); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bad := range []string{"", strings.Repeat("x", store.MaxPhaseLen+1)} {
+		if err := s.SetIncidentPhase(c, in.ID, bad); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("SetIncidentPhase(%d bytes) err = %v, want ErrInvalid", len(bad), err)
+		}
+	}
+	if err := s.SetIncidentPhase(c, "BR-NOPE00", "triage"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetIncidentPhase(unknown) err = %v, want ErrNotFound", err)
+	}
+	got, err := s.GetIncident(c, in.ID)
+	if err != nil || got.Phase != "notify-regulators" {
+		t.Errorf("GetIncident: phase %q, err %v; want notify-regulators", got.Phase, err)
+	}
+	rows, err := s.ListIncidents(c, store.IncidentFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, row := range rows {
+		if row.ID == in.ID {
+			found = row.Phase == "notify-regulators"
+		}
+	}
+	if !found {
+		t.Errorf("ListIncidents does not give %s with phase notify-regulators: %+v", in.ID, rows)
 	}
 }
 
