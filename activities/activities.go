@@ -27,6 +27,7 @@ type Store interface {
 	AppendAudit(ctx context.Context, e store.AuditEvent) (store.AuditEvent, error)
 	AppendAuditEvents(ctx context.Context, events []store.AuditEvent) ([]store.AuditEvent, error)
 	SetIncidentStatus(ctx context.Context, id, status string) error
+	SetIncidentPhase(ctx context.Context, id, phase string) error
 	PutObligations(ctx context.Context, incidentID string, rows []store.ObligationRow) error
 	ListSubjectIDs(ctx context.Context, incidentID string, afterID int64, limit int) ([]int64, error)
 	EnsureNotices(ctx context.Context, incidentID, kind string, subjectIDs []int64, messageID func(subjectID int64) string) (int, error)
@@ -115,6 +116,20 @@ func (a *Activities) RecordAuditChain(ctx context.Context, events []AuditInput) 
 func (a *Activities) SetIncidentStatus(ctx context.Context, id, status string) error {
 	if err := a.Store.SetIncidentStatus(ctx, id, status); err != nil {
 		return fmt.Errorf("set incident status: %w", err)
+	}
+	return nil
+}
+
+// IndexPhase records the incident's phase in the store's index, which
+// the incident list and the dashboard read. A phase the store refuses,
+// or an incident it does not hold, is not retried.
+func (a *Activities) IndexPhase(ctx context.Context, id, phase string) error {
+	err := a.Store.SetIncidentPhase(ctx, id, phase)
+	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError("index phase: "+err.Error(), "BadPhase", err)
+	}
+	if err != nil {
+		return fmt.Errorf("index phase: %w", err)
 	}
 	return nil
 }

@@ -431,11 +431,14 @@ func (s *Server) loadStatus(c *gin.Context) (*breach.Status, bool) {
 
 // IncidentSummary is one row of GET /v1/incidents.
 type IncidentSummary struct {
-	ID           string     `json:"id"`
-	Title        string     `json:"title"`
-	Status       string     `json:"status"`
-	Severity     string     `json:"severity"`
-	Playbook     string     `json:"playbook"`
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Status   string `json:"status"`
+	Severity string `json:"severity"`
+	Playbook string `json:"playbook"`
+	// Phase is the first ready step's id, "awaiting-close" or "closed", as
+	// the workflow last wrote it to the store; empty until it has.
+	Phase        string     `json:"phase,omitempty"`
 	NextDeadline *time.Time `json:"next_deadline,omitempty"`
 	LaunchedAt   time.Time  `json:"launched_at"`
 }
@@ -518,7 +521,7 @@ func (s *Server) findIncidents(ctx context.Context, who breach.Actor, in inciden
 	items := make([]IncidentSummary, 0, len(rows))
 	for _, r := range rows {
 		row := IncidentSummary{ID: r.ID, Title: r.Title, Status: r.Status, Severity: r.Severity, Playbook: r.PlaybookID,
-			NextDeadline: r.NextDeadline, LaunchedAt: r.CreatedAt}
+			Phase: r.Phase, NextDeadline: r.NextDeadline, LaunchedAt: r.CreatedAt}
 		if row.Title == "" {
 			row.Title = s.memoTitle(ctx, r.ID)
 		}

@@ -61,6 +61,8 @@ type incident struct {
 	indexed string
 	// searched is what the search attributes were last set to.
 	searched string
+	// phaseIndexed is the phase the store's index last received.
+	phaseIndexed string
 	// actions tracks containment webhooks in flight, by step.
 	actions map[string]bool
 	// notices are the customer-notice send runs; noticesStarted marks the
@@ -149,6 +151,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 		w.passes++
 		w.flushAudit(actx)
 		w.index(actx)
+		w.indexPhase(actx)
 		w.upsertSearch(ctx)
 		w.syncRoom(ctx, 24*time.Hour)
 		if w.status == breach.StatusClosed {
@@ -198,6 +201,7 @@ func (w *incident) run(ctx workflow.Context) (*IncidentResult, error) {
 	}
 	w.flushAudit(actx)
 	w.index(actx)
+	w.indexPhase(actx)
 	if w.in.Room != "" {
 		// Show the room the incident closed, within minutes or not at all.
 		if idle, _ := workflow.AwaitWithTimeout(ctx, 2*time.Minute, func() bool { return !w.roomBusy }); idle {

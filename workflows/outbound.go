@@ -246,6 +246,28 @@ func (w *incident) index(actx workflow.Context) {
 	w.indexed = sig
 }
 
+// phaseIndexChange is the GetVersion id of writing the incident's phase
+// to the store's index when it changes, so the incident list shows it
+// without asking each workflow.
+const phaseIndexChange = "index-phase"
+
+// indexPhase writes the phase to the store's index when it changed since
+// the last write.
+func (w *incident) indexPhase(actx workflow.Context) {
+	if workflow.GetVersion(actx, phaseIndexChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	phase := w.phase()
+	if phase == w.phaseIndexed {
+		return
+	}
+	if err := w.write(actx, a.IndexPhase, w.in.ID, phase).Get(actx, nil); err != nil {
+		workflow.GetLogger(actx).Error("index phase", "error", err)
+		return
+	}
+	w.phaseIndexed = phase
+}
+
 // restrictedTo is who a restricted incident's reminders may reach: its
 // members (nil for an unrestricted incident, which tells the roles).
 func (w *incident) restrictedTo() []string {

@@ -44,7 +44,9 @@ const replayKey = "replay1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 // history-activitywrites-<playbook>.json were recorded before
 // "pass-writes-local" (each pass's audit chain and deadline index written
 // by activity tasks) and "search-upsert-on-change" (search attributes set
-// on every pass); history-<playbook>.json after both.
+// on every pass); history-localwrites-<playbook>.json after both, before
+// "index-phase" (the phase written to the store); history-<playbook>.json
+// after all three.
 // history-dashflow-* is a restricted incident carried through the dashboard
 // alone, whose notice wording changes between two approvals (approvals of
 // a version, reopened behind GetVersion "notice-approval-version"), written by

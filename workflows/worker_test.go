@@ -16,7 +16,7 @@ func TestActivityTypeNames(t *testing.T) {
 		of   any
 		want []string
 	}{
-		{a, []string{"CountLetters", "CountNotices", "CountOutreach", "CreateOutreachTasks", "CustomerLocales", "IndexObligations",
+		{a, []string{"CountLetters", "CountNotices", "CountOutreach", "CreateOutreachTasks", "CustomerLocales", "IndexObligations", "IndexPhase",
 			"PrepareNotices", "RecordAudit", "RecordAuditBatch", "RecordAuditChain", "RemedyCoverage", "SetIncidentMember", "SetIncidentStatus"}},
 		{hooks, []string{"CallWebhook"}},
 		{mail, []string{"SendClockMail"}},

@@ -254,9 +254,21 @@ func TestDevStackEndToEnd(t *testing.T) {
 	}
 
 	// Listed through visibility with the typed search attributes.
-	eventually(t, 30*time.Second, "incident in list", func() bool {
+	// Its row carries the workflow's phase, which the workflow writes to
+	// the store as it moves.
+	phase, _ := status["phase"].(string)
+	if phase == "" {
+		t.Fatalf("status has no phase: %v", status)
+	}
+	eventually(t, 30*time.Second, "incident in list with its phase", func() bool {
 		code, list := c.do("GET", "/v1/incidents?status=active&severity=high&playbook=customer-data-breach", viewer, nil, nil)
-		return code == 200 && strings.Contains(fmt.Sprint(list["incidents"]), id) && strings.Contains(fmt.Sprint(list["incidents"]), title)
+		rows, _ := list["incidents"].([]any)
+		for _, r := range rows {
+			if row, _ := r.(map[string]any); code == 200 && row["id"] == id && row["title"] == title && row["phase"] == phase {
+				return true
+			}
+		}
+		return false
 	})
 	if code, _ := c.do("GET", "/v1/incidents?status="+url.QueryEscape("open' OR 1=1"), viewer, nil, nil); code != 400 {
 		t.Fatalf("bad status filter: %d, want 400", code)

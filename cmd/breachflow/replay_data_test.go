@@ -48,7 +48,20 @@ func driveToClose(t *testing.T, c apiClient, token, second, pb string) string {
 	if code != 201 {
 		t.Fatalf("launch %s: %d %v", pb, code, inc)
 	}
-	return workToClose(t, c, token, second, inc["id"].(string))
+	id := inc["id"].(string)
+	out := workToClose(t, c, token, second, id)
+	// The list reads the phase the workflow last wrote to the store.
+	eventually(t, 10*time.Second, "closed phase in the incident list", func() bool {
+		_, list := c.do("GET", "/v1/incidents?status=closed", token, nil, nil)
+		rows, _ := list["incidents"].([]any)
+		for _, r := range rows {
+			if row, _ := r.(map[string]any); row["id"] == id {
+				return row["phase"] == "closed"
+			}
+		}
+		return false
+	})
+	return out
 }
 
 // replayStack starts a dev stack whose payloads are sealed with
