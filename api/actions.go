@@ -117,9 +117,17 @@ type Refusal struct {
 func refusal(id string, err error) (r Refusal, ok bool) {
 	var app *temporal.ApplicationError
 	var nf *serviceerror.NotFound
+	var wait *client.WorkflowUpdateServiceTimeoutOrCanceledError
 	switch {
 	case temporalUnavailable(err):
 		return Refusal{Status: http.StatusServiceUnavailable, Detail: errTemporalDown.Error(), Unavailable: true}, true
+	case errors.As(err, &wait) && errors.Is(err, context.DeadlineExceeded):
+		// Temporal took the Update but no worker answered it in time:
+		// the workers are stopped, overloaded, or fail the incident's
+		// workflow task (a build that cannot replay it). The Update id is
+		// the request's Idempotency-Key, so a repeat is answered once.
+		return Refusal{Status: http.StatusServiceUnavailable, Unavailable: true, Detail: "incident " + id +
+			"'s workflow did not answer in time: its workers may be stopped, overloaded or failing; repeat the request with the same Idempotency-Key"}, true
 	case errors.As(err, &app):
 		switch app.Type() {
 		case breach.ErrForbidden:
