@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -195,7 +196,7 @@ func (w *incident) flushAudit(actx workflow.Context) {
 			continue
 		}
 		var head store.ChainHead
-		if err := w.write(actx, a.RecordAuditChain, batch).Get(actx, &head); err != nil {
+		if err := w.write(actx, &head, a.RecordAuditChain, batch); err != nil {
 			workflow.GetLogger(actx).Error("audit", "first", batch[0].Key, "error", err)
 			continue
 		}
@@ -209,18 +210,33 @@ func (w *incident) flushAudit(actx workflow.Context) {
 // task instead of three, and an update's pass one instead of up to three.
 const localWritesChange = "pass-writes-local"
 
-// write runs one of the pass's store writes and returns its future: a
-// local activity (same options, same retries without end) on runs that
-// reached localWritesChange, an activity task on runs recorded before it.
-// Its caller waits for it, so the writes keep the workflow's order.
-func (w *incident) write(actx workflow.Context, activity any, args ...any) workflow.Future {
+// localWriteWait is how long a pass's store write is retried as a local
+// activity, inside its workflow task, before it is handed to an activity
+// task.
+var localWriteWait = time.Minute
+
+// write runs one of the pass's store writes and waits for it, its result
+// into result (nil for none). On runs that reached localWritesChange it is
+// a local activity; when that fails for a reason a retry could mend (the
+// store has been away longer than localWriteWait), the same write goes to
+// an activity task, which retries without end and without adding to the
+// history, as every write did on runs recorded before the change. A write
+// refused for good returns its error. The caller waits, so the writes keep
+// the workflow's order.
+func (w *incident) write(actx workflow.Context, result any, activity any, args ...any) error {
 	if workflow.GetVersion(actx, localWritesChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return workflow.ExecuteActivity(actx, activity, args...)
+		return workflow.ExecuteActivity(actx, activity, args...).Get(actx, result)
 	}
 	o := workflow.GetActivityOptions(actx)
 	lctx := workflow.WithLocalActivityOptions(actx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: o.StartToCloseTimeout, RetryPolicy: o.RetryPolicy})
-	return workflow.ExecuteLocalActivity(lctx, activity, args...)
+		ScheduleToCloseTimeout: localWriteWait, StartToCloseTimeout: min(o.StartToCloseTimeout, localWriteWait), RetryPolicy: o.RetryPolicy})
+	err := workflow.ExecuteLocalActivity(lctx, activity, args...).Get(actx, result)
+	var app *temporal.ApplicationError
+	if err == nil || errors.As(err, &app) && app.NonRetryable() {
+		return err
+	}
+	workflow.GetLogger(actx).Warn("store write handed to an activity task", "error", err)
+	return workflow.ExecuteActivity(actx, activity, args...).Get(actx, result)
 }
 
 // index writes the obligations to the store's deadline index when they
@@ -239,7 +255,7 @@ func (w *incident) index(actx workflow.Context) {
 	if sig == w.indexed {
 		return
 	}
-	if err := w.write(actx, a.IndexObligations, w.in.ID, rows).Get(actx, nil); err != nil {
+	if err := w.write(actx, nil, a.IndexObligations, w.in.ID, rows); err != nil {
 		workflow.GetLogger(actx).Error("index obligations", "error", err)
 		return
 	}
@@ -261,7 +277,7 @@ func (w *incident) indexPhase(actx workflow.Context) {
 	if phase == w.phaseIndexed {
 		return
 	}
-	if err := w.write(actx, a.IndexPhase, w.in.ID, phase).Get(actx, nil); err != nil {
+	if err := w.write(actx, nil, a.IndexPhase, w.in.ID, phase); err != nil {
 		workflow.GetLogger(actx).Error("index phase", "error", err)
 		return
 	}
