@@ -146,7 +146,13 @@ var (
 // (BREACHFLOW_WORKER_STOP_TIMEOUT) before it cancels them.
 func NewWorker(c client.Client, actorKey []byte, acts *activities.Activities, containment *activities.Containment, mailer *notify.Notifier, room *slack.Activities, stopTimeout time.Duration) worker.Worker {
 	w := worker.New(c, TaskQueue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{actorsig.Interceptor(actorKey), &logInterceptor{}},
-		WorkerStopTimeout: stopTimeout})
+		WorkerStopTimeout: stopTimeout,
+		// Pollers scale with the backlog and keep a poll open on every
+		// partition of the task queue: with the fixed two of the default,
+		// a backlog spread over four partitions was left unpolled for
+		// minutes under a burst of launches (docs/deploy.md).
+		WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
+		ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})})
 	w.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: "Incident"})
 	w.RegisterWorkflowWithOptions(NotifyCustomers, workflow.RegisterOptions{Name: "NotifyCustomers"})
 	w.RegisterActivity(acts)
