@@ -149,24 +149,7 @@ func (s *SQL) SetIncidentStatus(ctx context.Context, id, status string) error {
 	if !validStatus(status) {
 		return fmt.Errorf("store: set incident status: %w: unknown status %q", ErrInvalid, status)
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE incidents SET status = ? WHERE id = ?`), status, id)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: set incident status %q: %w", id, err)
-	}
-	return nil
+	return s.setIncident(ctx, id, "status", status)
 }
 
 // MaxPhaseLen bounds a phase: a step id, "awaiting-close" or "closed".
@@ -178,8 +161,14 @@ func (s *SQL) SetIncidentPhase(ctx context.Context, id, phase string) error {
 	if phase == "" || len(phase) > MaxPhaseLen {
 		return fmt.Errorf("store: set incident phase: %w: want 1 to %d bytes, got %d", ErrInvalid, MaxPhaseLen, len(phase))
 	}
+	return s.setIncident(ctx, id, "phase", phase)
+}
+
+// setIncident sets one column (a constant of the caller's, never input)
+// of one incident; ErrNotFound for an unknown id.
+func (s *SQL) setIncident(ctx context.Context, id, column, value string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE incidents SET phase = ? WHERE id = ?`), phase, id)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE incidents SET `+column+` = ? WHERE id = ?`), value, id)
 		if err != nil {
 			return err
 		}
@@ -193,7 +182,7 @@ func (s *SQL) SetIncidentPhase(ctx context.Context, id, phase string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: set incident phase %q: %w", id, err)
+		return fmt.Errorf("store: set incident %s %q: %w", column, id, err)
 	}
 	return nil
 }
