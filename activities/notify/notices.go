@@ -59,8 +59,9 @@ type Store interface {
 // Temporary SMTP failures (4xx, network) put the notice back to pending
 // and fail the activity so Temporal retries it with backoff; permanent
 // ones (5xx) are recorded with the reply. What was sent is marked sent
-// every markEvery notices and at the end; when that fails (the store is
-// away) the batch sends no more and fails, so its retry repeats at most
+// every markEvery notices and at the end; while a record has waited
+// markStall (the store is slow or away) the senders wait for it, and when
+// it fails the batch sends no more and fails, so its retry repeats at most
 // the notices sent since the last record.
 func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*breach.BatchResult, error) {
 	if in.Kind == "" {
@@ -119,6 +120,11 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 		// away): the batch sends no more, so what a retry sends twice
 		// stays within the last markEvery and the sends in flight.
 		markErr error
+		// marking is when the record in flight began (zero when none);
+		// once it has waited markStall the store is slow or away, and the
+		// senders wait for it (marked) before they send more.
+		marking time.Time
+		marked  = sync.NewCond(&mu)
 	)
 	at := time.Now().UTC()
 	cache := &templates.NoticeCache{}
@@ -148,6 +154,9 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 			defer wg.Done()
 			for n := range jobs {
 				mu.Lock()
+				for markErr == nil && !marking.IsZero() && time.Since(marking) >= markStall {
+					marked.Wait()
+				}
 				halted := markErr != nil
 				mu.Unlock()
 				if ctx.Err() != nil || halted {
@@ -168,14 +177,18 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 				case sent:
 					res.Sent++
 					wasSent = append(wasSent, n.ID)
-					if len(wasSent) >= markEvery {
+					if len(wasSent) >= markEvery && marking.IsZero() {
 						// Record as the batch goes, so a crash repeats
-						// at most the last few dozen notices.
+						// at most the last few dozen notices; one record
+						// at a time, the next takes what came meanwhile.
 						done := wasSent
 						wasSent = nil
+						marking = time.Now()
 						mu.Unlock()
 						err := s.mark(ctx, done, at)
 						mu.Lock()
+						marking = time.Time{}
+						marked.Broadcast()
 						if err != nil {
 							wasSent = append(wasSent, done...)
 							markErr = err
@@ -217,6 +230,12 @@ func (s *Sender) SendNoticeBatch(ctx context.Context, in breach.NoticeBatch) (*b
 
 // markEvery is how many sent notices a batch records at a time.
 const markEvery = 25
+
+// markStall is how long a record of sent notices may wait before the
+// batch's senders stop to wait for it: a store that is away (PostgreSQL
+// restarting) holds the record, and whatever is sent meanwhile would be
+// sent again by the retry if the record then fails.
+const markStall = 200 * time.Millisecond
 
 // heartbeatEvery is how often a batch heartbeats, well inside
 // workflows.NoticeHeartbeatTimeout.

@@ -13,6 +13,7 @@ import (
 	"github.com/breachflow/breachflow/internal/mailcatcher"
 	"github.com/breachflow/breachflow/store"
 	"github.com/jordan-wright/email"
+	"golang.org/x/time/rate"
 )
 
 // TestSendNoticeBatchOnceEach sends a batch through a real SMTP socket to
@@ -193,6 +194,80 @@ func TestBatchStopsWhenItCannotRecordSends(t *testing.T) {
 		t.Fatalf("%d Message-IDs in %d messages, want %d, repeating only the %d sent before the stop", len(seen), catcher.Total(), customers, first)
 	}
 	counts, err = st.NoticeCounts(ctx, id, breach.NoticeKindCustomer)
+	if err != nil || counts["FR"]["sent"] != customers {
+		t.Fatalf("notice counts %v (%v), want all %d sent", counts, err, customers)
+	}
+}
+
+// TestBatchWaitsForAStalledRecord: while a record of sent notices waits on
+// a store that holds it (here another connection holds SQLite's write
+// lock for 1.5 s, as a restarting PostgreSQL would), the batch's senders
+// stop sending after markStall, so a record that then failed would leave
+// only a few sends unrecorded; when the store takes the record, sending
+// goes on and every notice is sent once.
+func TestBatchWaitsForAStalledRecord(t *testing.T) {
+	ctx := context.Background()
+	const id, customers = "BR-MARKSLOW", 500
+	f := newFixture(t, id)
+	st := f.st
+	var csv strings.Builder
+	csv.WriteString("external_id,email,locale,country\n")
+	for i := range customers {
+		fmt.Fprintf(&csv, "C%d,c%d@example.com,en,FR\n", i, i)
+	}
+	f.importCSV(t, csv.String())
+	ids, err := st.ListSubjectIDs(ctx, id, 0, customers)
+	if err != nil || len(ids) != customers {
+		t.Fatalf("subject ids: %d, %v", len(ids), err)
+	}
+	if _, err := st.EnsureNotices(ctx, id, breach.NoticeKindCustomer, ids, func(sid int64) string { return notify.MessageID(id, breach.NoticeKindCustomer, sid) }); err != nil {
+		t.Fatal(err)
+	}
+	catcher, err := mailcatcher.Start("127.0.0.1:0", 2*customers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { catcher.Close(ctx) })
+	sender, env := f.sender(t, catcher, 4)
+	sender.Limiter = rate.NewLimiter(200, 1) // 500 notices take 2.5 s
+	done := make(chan error, 1)
+	go func() {
+		_, err := env.ExecuteActivity(sender.SendNoticeBatch, f.batch(ids[len(ids)-1]))
+		done <- err
+	}()
+	for catcher.Total() < 30 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	conn, err := st.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	hold, err := conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE: SQLite's write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond) // a record is due within 25 sends and stalls
+	from := catcher.Total()
+	time.Sleep(900 * time.Millisecond)
+	during := catcher.Total() - from
+	if err := hold.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("batch: %v", err)
+	}
+	if during > 4 {
+		t.Errorf("%d notices were sent while a record had waited more than %s, want at most the 4 in flight", during, 600*time.Millisecond)
+	}
+	seen := map[string]int{}
+	for _, m := range catcher.All() {
+		seen[m.MessageID]++
+	}
+	if len(seen) != customers || catcher.Total() != customers {
+		t.Fatalf("%d Message-IDs in %d messages, want %d once each", len(seen), catcher.Total(), customers)
+	}
+	counts, err := st.NoticeCounts(ctx, id, breach.NoticeKindCustomer)
 	if err != nil || counts["FR"]["sent"] != customers {
 		t.Fatalf("notice counts %v (%v), want all %d sent", counts, err, customers)
 	}
