@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,6 +68,29 @@ func (f *fixture) importCSV(t *testing.T, csv string) {
 	if _, _, err := f.st.UpsertSubjects(context.Background(), f.id, recs); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// pendingNotices imports n customers in France with an email each and
+// makes their pending customer notices; it returns their subject ids.
+func (f *fixture) pendingNotices(t *testing.T, n int) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	var csv strings.Builder
+	csv.WriteString("external_id,email,locale,country\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "C%d,c%d@example.com,en,FR\n", i, i)
+	}
+	f.importCSV(t, csv.String())
+	ids, err := f.st.ListSubjectIDs(ctx, f.id, 0, n)
+	if err != nil || len(ids) != n {
+		t.Fatalf("subject ids: %d, %v", len(ids), err)
+	}
+	if _, err := f.st.EnsureNotices(ctx, f.id, breach.NoticeKindCustomer, ids, func(sid int64) string {
+		return notify.MessageID(f.id, breach.NoticeKindCustomer, sid)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
 
 // noticeTexts are legal's texts of the notice in both locales.

@@ -3,7 +3,6 @@ package notify_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -135,19 +134,7 @@ func TestBatchStopsWhenItCannotRecordSends(t *testing.T) {
 	const id, customers = "BR-MARKFAIL", 500
 	f := newFixture(t, id)
 	st := f.st
-	var csv strings.Builder
-	csv.WriteString("external_id,email,locale,country\n")
-	for i := range customers {
-		fmt.Fprintf(&csv, "C%d,c%d@example.com,en,FR\n", i, i)
-	}
-	f.importCSV(t, csv.String())
-	ids, err := st.ListSubjectIDs(ctx, id, 0, customers)
-	if err != nil || len(ids) != customers {
-		t.Fatalf("subject ids: %d, %v", len(ids), err)
-	}
-	if _, err := st.EnsureNotices(ctx, id, breach.NoticeKindCustomer, ids, func(sid int64) string { return notify.MessageID(id, breach.NoticeKindCustomer, sid) }); err != nil {
-		t.Fatal(err)
-	}
+	ids := f.pendingNotices(t, customers)
 	if _, err := st.DB().Exec(`CREATE TRIGGER store_away BEFORE UPDATE OF status ON notices WHEN NEW.status = 'sent'
 		BEGIN SELECT RAISE(ABORT, 'the store is away'); END`); err != nil {
 		t.Fatal(err)
@@ -210,19 +197,7 @@ func TestBatchWaitsForAStalledRecord(t *testing.T) {
 	const id, customers = "BR-MARKSLOW", 500
 	f := newFixture(t, id)
 	st := f.st
-	var csv strings.Builder
-	csv.WriteString("external_id,email,locale,country\n")
-	for i := range customers {
-		fmt.Fprintf(&csv, "C%d,c%d@example.com,en,FR\n", i, i)
-	}
-	f.importCSV(t, csv.String())
-	ids, err := st.ListSubjectIDs(ctx, id, 0, customers)
-	if err != nil || len(ids) != customers {
-		t.Fatalf("subject ids: %d, %v", len(ids), err)
-	}
-	if _, err := st.EnsureNotices(ctx, id, breach.NoticeKindCustomer, ids, func(sid int64) string { return notify.MessageID(id, breach.NoticeKindCustomer, sid) }); err != nil {
-		t.Fatal(err)
-	}
+	ids := f.pendingNotices(t, customers)
 	catcher, err := mailcatcher.Start("127.0.0.1:0", 2*customers)
 	if err != nil {
 		t.Fatal(err)
